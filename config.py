@@ -1,0 +1,213 @@
+"""Every Cartwheel setting, read from the environment, with embedded defaults.
+
+`load()` returns a frozen `Settings`. The embedded defaults (SQLite under
+`var/`, the stub broker, console providers) need no service. When
+`CARTWHEEL_ENV=production`, settings that have no safe default must be set;
+a missing or malformed one raises `ConfigError` whose message is one line
+naming the variable, and the entry points print it and exit.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+
+
+class ConfigError(Exception):
+    """A setting is missing or malformed; `str(err)` is one line naming it."""
+
+
+def _int(env, name, default, minimum=None, maximum=None):
+    raw = env.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be an integer, got {raw!r}") from None
+    if (minimum is not None and value < minimum) or (maximum is not None and value > maximum):
+        raise ConfigError(f"{name} must be between {minimum} and {maximum}, got {value}")
+    return value
+
+
+def _decimal(env, name, default):
+    raw = env.get(name)
+    if raw in (None, ""):
+        return Decimal(default)
+    try:
+        value = Decimal(raw)
+    except InvalidOperation:
+        raise ConfigError(f"{name} must be a decimal number such as 0.08, got {raw!r}") from None
+    if not value.is_finite() or value < 0 or value >= 1:
+        raise ConfigError(f"{name} must be a fraction in [0, 1), got {raw!r}")
+    return value
+
+
+def _bool(env, name, default):
+    raw = env.get(name)
+    if raw in (None, ""):
+        return default
+    lowered = raw.strip().lower()
+    if lowered in ("1", "true", "yes", "on"):
+        return True
+    if lowered in ("0", "false", "no", "off"):
+        return False
+    raise ConfigError(f"{name} must be true or false, got {raw!r}")
+
+
+# ISO 4217 minor-unit exponents for the currencies a shop may choose.
+CURRENCY_EXPONENTS = {
+    "USD": 2, "EUR": 2, "GBP": 2, "CAD": 2, "AUD": 2, "CHF": 2, "SEK": 2,
+    "AED": 2, "SAR": 2, "EGP": 2, "MAD": 2, "INR": 2,
+    "JOD": 3, "KWD": 3, "BHD": 3, "OMR": 3, "TND": 3,
+    "JPY": 0, "KRW": 0,
+}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Cartwheel's configuration. Money settings are integer minor units of `currency`."""
+
+    env: str
+    database_url: str
+    broker_url: str
+    redis_url: str
+    secret_key: str
+    jwt_issuer: str
+    jwt_audience: str
+    jwt_access_ttl: int  # seconds
+    jwt_refresh_ttl: int  # seconds
+    stripe_secret_key: str
+    stripe_webhook_secret: str
+    stripe_api_base: str
+    sendgrid_api_key: str
+    twilio_account_sid: str
+    twilio_auth_token: str
+    twilio_from: str
+    email_from: str
+    currency: str
+    tax_rate: Decimal
+    order_number_prefix: str
+    shipping_standard: int
+    shipping_express: int
+    shipping_same_day: int
+    same_day_city: str
+    max_item_quantity: int
+    cart_ttl_days: int
+    job_lease_seconds: int
+    relay_interval_seconds: int
+    relay_grace_seconds: int
+    idempotency_ttl_hours: int
+    worker_threads: int
+    model_dir: str
+    media_dir: str
+    db_pool_size: int
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def embedded(self) -> bool:
+        """True when running the one-process embedded mode (stub broker)."""
+        return self.broker_url.startswith("stub://")
+
+    @property
+    def is_postgres(self) -> bool:
+        return self.database_url.startswith(("postgres://", "postgresql://"))
+
+    @property
+    def stripe_enabled(self) -> bool:
+        return bool(self.stripe_secret_key)
+
+    @property
+    def currency_exponent(self) -> int:
+        return CURRENCY_EXPONENTS[self.currency]
+
+
+def load(env: dict | None = None) -> Settings:
+    """Build `Settings` from `env` (default `os.environ`).
+
+    Raises `ConfigError` (one-line message naming the variable) for a malformed
+    value, or, with `CARTWHEEL_ENV=production`, for a missing required one.
+    """
+    env = dict(os.environ if env is None else env)
+    mode = env.get("CARTWHEEL_ENV", "embedded")
+    if mode not in ("embedded", "production", "test"):
+        raise ConfigError(f"CARTWHEEL_ENV must be embedded, production or test, got {mode!r}")
+    production = mode == "production"
+    if production:
+        for required in ("DATABASE_URL", "BROKER_URL", "REDIS_URL", "SECRET_KEY"):
+            if not env.get(required):
+                raise ConfigError(f"{required} is required when CARTWHEEL_ENV=production")
+        if len(env["SECRET_KEY"]) < 32:
+            raise ConfigError("SECRET_KEY must be at least 32 characters in production")
+
+    database_url = env.get("DATABASE_URL") or f"sqlite:///{ROOT / 'var' / 'cartwheel.db'}"
+    if not database_url.startswith(("sqlite:///", "postgres://", "postgresql://")):
+        raise ConfigError(f"DATABASE_URL must start with sqlite:///, postgres:// or postgresql://, got {database_url!r}")
+    broker_url = env.get("BROKER_URL") or "stub://"
+    if not broker_url.startswith(("stub://", "redis://", "rediss://", "amqp://")):
+        raise ConfigError(f"BROKER_URL must start with stub://, redis:// or amqp://, got {broker_url!r}")
+    currency = (env.get("CURRENCY") or "USD").upper()
+    if currency not in CURRENCY_EXPONENTS:
+        raise ConfigError(f"CURRENCY must be an ISO 4217 code Cartwheel knows, got {currency!r}")
+    stripe_key = env.get("STRIPE_SECRET_KEY", "")
+    webhook_secret = env.get("STRIPE_WEBHOOK_SECRET", "")
+    if production and stripe_key and not webhook_secret:
+        raise ConfigError("STRIPE_WEBHOOK_SECRET is required when STRIPE_SECRET_KEY is set in production")
+
+    return Settings(
+        env=mode,
+        database_url=database_url,
+        broker_url=broker_url,
+        redis_url=env.get("REDIS_URL", ""),
+        secret_key=env.get("SECRET_KEY") or "embedded-insecure-secret-key-change-me-0123456789",
+        jwt_issuer=env.get("JWT_ISSUER", "cartwheel"),
+        jwt_audience=env.get("JWT_AUDIENCE", "cartwheel-api"),
+        jwt_access_ttl=_int(env, "JWT_ACCESS_TTL_SECONDS", 900, 60, 86400),
+        jwt_refresh_ttl=_int(env, "JWT_REFRESH_TTL_SECONDS", 30 * 86400, 3600, 365 * 86400),
+        stripe_secret_key=stripe_key,
+        stripe_webhook_secret=webhook_secret,
+        stripe_api_base=env.get("STRIPE_API_BASE", ""),
+        sendgrid_api_key=env.get("SENDGRID_API_KEY", ""),
+        twilio_account_sid=env.get("TWILIO_ACCOUNT_SID", ""),
+        twilio_auth_token=env.get("TWILIO_AUTH_TOKEN", ""),
+        twilio_from=env.get("TWILIO_FROM", ""),
+        email_from=env.get("EMAIL_FROM", "shop@cartwheel.test"),
+        currency=currency,
+        tax_rate=_decimal(env, "TAX_RATE", "0.08"),
+        order_number_prefix=(env.get("ORDER_NUMBER_PREFIX") or "CW").upper(),
+        shipping_standard=_int(env, "SHIPPING_STANDARD_PRICE", 500, 0),
+        shipping_express=_int(env, "SHIPPING_EXPRESS_PRICE", 1000, 0),
+        shipping_same_day=_int(env, "SHIPPING_SAME_DAY_PRICE", 1500, 0),
+        same_day_city=env.get("SAME_DAY_CITY", "Amman"),
+        max_item_quantity=_int(env, "MAX_ITEM_QUANTITY", 99, 1, 10000),
+        cart_ttl_days=_int(env, "CART_TTL_DAYS", 30, 1, 365),
+        job_lease_seconds=_int(env, "JOB_LEASE_SECONDS", 60, 5, 3600),
+        relay_interval_seconds=_int(env, "RELAY_INTERVAL_SECONDS", 2, 1, 60),
+        relay_grace_seconds=_int(env, "RELAY_GRACE_SECONDS", 3, 0, 600),
+        idempotency_ttl_hours=_int(env, "IDEMPOTENCY_TTL_HOURS", 24, 24, 24 * 30),
+        worker_threads=_int(env, "WORKER_THREADS", 4, 1, 64),
+        model_dir=env.get("MODEL_DIR", str(ROOT / "var" / "models")),
+        media_dir=env.get("MEDIA_DIR", str(ROOT / "var" / "media")),
+        db_pool_size=_int(env, "DB_POOL_SIZE", 20, 1, 500),
+    )
+
+
+_settings: Settings | None = None
+
+
+def get() -> Settings:
+    """The process-wide settings, loaded once from the environment."""
+    global _settings
+    if _settings is None:
+        _settings = load()
+    return _settings
+
+
+def override(settings: Settings) -> None:
+    """Replace the process-wide settings (tests and the embedded runner)."""
+    global _settings
+    _settings = settings

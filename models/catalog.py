@@ -1,0 +1,100 @@
+"""Stores, categories, products, images, variants, warehouses and stock levels.
+
+Prices are integer minor units of the shop currency. Stock lives in
+`InventoryLevel` (one row per variant and warehouse); checkout decrements it
+with a conditional UPDATE so it can never go negative.
+"""
+
+import peewee
+
+from models.db import BaseModel, JSONField, PrefixedIdField, utcnow
+
+PRODUCT_STATUSES = ("active", "draft", "archived")
+
+
+class Store(BaseModel):
+    """A shop on the platform (a florist, a cheese shop...)."""
+
+    id = PrefixedIdField("store")
+    name = peewee.CharField(max_length=200)
+    slug = peewee.CharField(max_length=200, unique=True)
+    description = peewee.TextField(default="")
+    created_at = peewee.DateTimeField(default=utcnow)
+
+
+class Category(BaseModel):
+    """A product category, addressed by `slug` in filters."""
+
+    id = PrefixedIdField("cat")
+    name = peewee.CharField(max_length=200)
+    slug = peewee.CharField(max_length=200, unique=True)
+    created_at = peewee.DateTimeField(default=utcnow)
+
+
+class Product(BaseModel):
+    """A product. `price`/`compare_at_price` mirror its cheapest variant (for sorting and filters)."""
+
+    id = PrefixedIdField("prod")
+    store = peewee.ForeignKeyField(Store, null=True, backref="products", on_delete="SET NULL")
+    category = peewee.ForeignKeyField(Category, null=True, backref="products", on_delete="SET NULL")
+    handle = peewee.CharField(max_length=255, unique=True)
+    name = peewee.CharField(max_length=255, index=True)
+    description = peewee.TextField(default="")
+    vendor = peewee.CharField(max_length=255, default="")
+    product_type = peewee.CharField(max_length=255, default="")
+    tags = JSONField(default=list)
+    status = peewee.CharField(max_length=16, default="active", index=True)
+    price = peewee.IntegerField(default=0, index=True)
+    compare_at_price = peewee.IntegerField(null=True)
+    currency = peewee.CharField(max_length=3)
+    seo_title = peewee.CharField(max_length=255, default="")
+    seo_description = peewee.TextField(default="")
+    attributes = JSONField(default=dict)  # ingredients, skinTypes, howToUse, occasion...
+    options = JSONField(default=list)  # option names, e.g. ["Size", "Color"]
+    created_at = peewee.DateTimeField(default=utcnow, index=True)
+    updated_at = peewee.DateTimeField(default=utcnow)
+
+
+class ProductImage(BaseModel):
+    id = PrefixedIdField("img")
+    product = peewee.ForeignKeyField(Product, backref="images", on_delete="CASCADE")
+    url = peewee.CharField(max_length=1000)
+    alt_text = peewee.CharField(max_length=500, default="")
+    sort_order = peewee.IntegerField(default=0)
+
+
+class Variant(BaseModel):
+    """A purchasable variant with its SKU, price in minor units and weight in grams."""
+
+    id = PrefixedIdField("var")
+    product = peewee.ForeignKeyField(Product, backref="variants", on_delete="CASCADE")
+    name = peewee.CharField(max_length=255, default="Default")
+    sku = peewee.CharField(max_length=100, unique=True, null=True)
+    price = peewee.IntegerField()
+    compare_at_price = peewee.IntegerField(null=True)
+    weight_grams = peewee.IntegerField(null=True)
+    option_values = JSONField(default=list)
+    low_stock_threshold = peewee.IntegerField(default=10)
+    position = peewee.IntegerField(default=1)
+    requires_shipping = peewee.BooleanField(default=True)
+    created_at = peewee.DateTimeField(default=utcnow)
+    updated_at = peewee.DateTimeField(default=utcnow)
+
+
+class Warehouse(BaseModel):
+    id = PrefixedIdField("wh")
+    code = peewee.CharField(max_length=50, unique=True)
+    name = peewee.CharField(max_length=200)
+    is_default = peewee.BooleanField(default=False)
+
+
+class InventoryLevel(BaseModel):
+    """Units on hand of one variant in one warehouse; `quantity >= 0` is enforced by a CHECK."""
+
+    variant = peewee.ForeignKeyField(Variant, backref="inventory_levels", on_delete="CASCADE")
+    warehouse = peewee.ForeignKeyField(Warehouse, backref="inventory_levels", on_delete="CASCADE")
+    quantity = peewee.IntegerField(default=0, constraints=[peewee.Check("quantity >= 0")])
+    updated_at = peewee.DateTimeField(default=utcnow)
+
+    class Meta:
+        primary_key = peewee.CompositeKey("variant", "warehouse")

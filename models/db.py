@@ -1,0 +1,132 @@
+"""The database handle shared by every model, and the field types they use.
+
+`database` is a peewee `DatabaseProxy`; `init_database(url)` binds it to
+SQLite (WAL, foreign keys, busy timeout) or to a pooled PostgreSQL connection.
+Times are stored as naive UTC datetimes; JSON as text on both engines.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import secrets
+from urllib.parse import urlparse, parse_qs, unquote
+
+import peewee
+from playhouse.pool import PooledPostgresqlDatabase
+
+database = peewee.DatabaseProxy()
+
+_ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+
+
+def new_id(prefix: str) -> str:
+    """A Stripe-style id: `prefix_` plus 22 base62 characters (128 random bits)."""
+    n = secrets.randbits(128)
+    chars = []
+    for _ in range(22):
+        n, r = divmod(n, 62)
+        chars.append(_ALPHABET[r])
+    return f"{prefix}_{''.join(chars)}"
+
+
+def utcnow() -> dt.datetime:
+    """Now, as a naive UTC datetime with microseconds (how every time is stored)."""
+    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+
+
+def isoformat(value: dt.datetime | None) -> str | None:
+    """`2025-01-15T10:00:00.123Z` for a stored naive-UTC datetime; None stays None."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return value
+    return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+
+
+class JSONField(peewee.TextField):
+    """A JSON document stored as text, so SQLite and PostgreSQL behave alike."""
+
+    def db_value(self, value):
+        if value is None:
+            return None
+        return json.dumps(value, separators=(",", ":"), sort_keys=True)
+
+    def python_value(self, value):
+        if value is None:
+            return None
+        if isinstance(value, (dict, list)):
+            return value
+        return json.loads(value)
+
+
+def PrefixedIdField(prefix: str) -> peewee.CharField:  # noqa: N802 (reads like a field class)
+    """Primary key field whose default is `new_id(prefix)`."""
+    return peewee.CharField(primary_key=True, max_length=40, default=lambda: new_id(prefix))
+
+
+class BaseModel(peewee.Model):
+    """Base of every table: bound to `database`, snake_case table names."""
+
+    class Meta:
+        database = database
+        legacy_table_names = False
+
+
+def init_database(url: str, pool_size: int = 20) -> peewee.Database:
+    """Bind `database` to `url` (`sqlite:///path` or `postgresql://...`) and return it.
+
+    SQLite runs in WAL mode with a 30 s busy timeout and foreign keys on.
+    PostgreSQL uses `playhouse.pool` with `pool_size` connections, recycled after 300 s.
+    Raises ValueError for any other scheme.
+    """
+    if url.startswith("sqlite:///"):
+        path = url[len("sqlite:///"):]
+        db = peewee.SqliteDatabase(
+            path,
+            pragmas={
+                "journal_mode": "wal",
+                "foreign_keys": 1,
+                "busy_timeout": 30000,
+                "synchronous": "normal",
+                "cache_size": -16000,
+            },
+            timeout=30,
+            check_same_thread=False,
+        )
+    elif url.startswith(("postgres://", "postgresql://")):
+        parsed = urlparse(url)
+        options = {k: v[-1] for k, v in parse_qs(parsed.query).items()}
+        db = PooledPostgresqlDatabase(
+            unquote(parsed.path.lstrip("/")),
+            user=unquote(parsed.username) if parsed.username else None,
+            password=unquote(parsed.password) if parsed.password else None,
+            host=parsed.hostname or "127.0.0.1",
+            port=parsed.port or 5432,
+            max_connections=pool_size,
+            stale_timeout=300,
+            timeout=30,
+            autorollback=True,
+            **options,
+        )
+    else:
+        raise ValueError(f"unsupported DATABASE_URL {url!r}")
+    database.initialize(db)
+    return db
+
+
+def is_postgres() -> bool:
+    """True when `database` is bound to PostgreSQL."""
+    return isinstance(database.obj, peewee.PostgresqlDatabase)
+
+
+def atomic():
+    """A transaction that takes SQLite's write lock up front (BEGIN IMMEDIATE).
+
+    Services use it for every read-then-write so two SQLite writers queue on
+    the lock instead of failing on upgrade; on PostgreSQL it is a plain
+    `database.atomic()` and row locks do the ordering.
+    """
+    if is_postgres():
+        return database.atomic()
+    return database.atomic(lock_type="IMMEDIATE")

@@ -1,0 +1,92 @@
+"""Orders, order items (with a product snapshot), payments and Stripe events."""
+
+import peewee
+
+from models.carts import Cart
+from models.db import BaseModel, JSONField, PrefixedIdField, utcnow
+from models.users import User
+
+ORDER_STATUSES = ("pending", "confirmed", "processing", "shipped", "delivered", "cancelled")
+PAYMENT_STATUSES = ("pending", "processing", "paid", "failed", "refunded")
+
+
+class OrderCounter(BaseModel):
+    """The last order number used per prefix and year (`SKN-2025-001234`)."""
+
+    scope = peewee.CharField(max_length=40, primary_key=True)
+    value = peewee.BigIntegerField(default=0)
+
+
+class Order(BaseModel):
+    """An order. `cart` is unique, so a cart converts into at most one order.
+
+    Money fields are minor units of `currency`; addresses and the shipping
+    method are JSON snapshots taken at checkout.
+    """
+
+    id = PrefixedIdField("ord")
+    order_number = peewee.CharField(max_length=50, unique=True)
+    cart = peewee.ForeignKeyField(Cart, unique=True, null=True, on_delete="SET NULL")
+    customer = peewee.ForeignKeyField(User, null=True, backref="orders", on_delete="SET NULL")
+    customer_email = peewee.CharField(max_length=254)
+    status = peewee.CharField(max_length=16, default="pending", index=True)
+    payment_status = peewee.CharField(max_length=16, default="pending", index=True)
+    payment_method = peewee.CharField(max_length=32)
+    subtotal = peewee.IntegerField()
+    tax = peewee.IntegerField(default=0)
+    shipping = peewee.IntegerField(default=0)
+    discount = peewee.IntegerField(default=0)
+    total = peewee.IntegerField()
+    currency = peewee.CharField(max_length=3)
+    discount_code = peewee.CharField(max_length=50, null=True)
+    shipping_address = JSONField()
+    billing_address = JSONField()
+    shipping_method = JSONField()
+    estimated_delivery = peewee.DateField(null=True)
+    tracking_number = peewee.CharField(max_length=100, null=True)
+    notes = peewee.TextField(default="")
+    stock_released = peewee.BooleanField(default=False)
+    job_id = peewee.CharField(max_length=40, null=True, unique=True)
+    created_at = peewee.DateTimeField(default=utcnow, index=True)
+    updated_at = peewee.DateTimeField(default=utcnow)
+
+
+class OrderItem(BaseModel):
+    id = PrefixedIdField("oi")
+    order = peewee.ForeignKeyField(Order, backref="items", on_delete="CASCADE")
+    product_id = peewee.CharField(max_length=40)
+    variant_id = peewee.CharField(max_length=40)
+    quantity = peewee.IntegerField()
+    unit_price = peewee.IntegerField()
+    total_price = peewee.IntegerField()
+    product_snapshot = JSONField()
+
+
+class Payment(BaseModel):
+    """One payment attempt chain of an order: `provider` cash_on_delivery or stripe.
+
+    For Stripe, `provider_ref` is the PaymentIntent id (unique) and
+    `client_secret` what the storefront confirms with.
+    """
+
+    id = PrefixedIdField("pay")
+    order = peewee.ForeignKeyField(Order, backref="payments", on_delete="CASCADE", unique=True)
+    provider = peewee.CharField(max_length=32)
+    status = peewee.CharField(max_length=32, default="pending")
+    amount = peewee.IntegerField()
+    currency = peewee.CharField(max_length=3)
+    provider_ref = peewee.CharField(max_length=100, null=True, unique=True)
+    client_secret = peewee.CharField(max_length=255, null=True)
+    last_error = peewee.TextField(null=True)
+    created_at = peewee.DateTimeField(default=utcnow)
+    updated_at = peewee.DateTimeField(default=utcnow)
+
+
+class StripeEvent(BaseModel):
+    """A received Stripe webhook event; the id primary key de-duplicates deliveries."""
+
+    id = peewee.CharField(max_length=255, primary_key=True)
+    type = peewee.CharField(max_length=100)
+    payload = JSONField()
+    job_id = peewee.CharField(max_length=40, null=True)
+    received_at = peewee.DateTimeField(default=utcnow)

@@ -1,0 +1,1 @@
+"""The domain: every business rule and every transaction lives here (no Flask, no Dramatiq)."""

@@ -1,0 +1,72 @@
+"""Domain errors. Each has an HTTP `status`, an envelope `code` and a stable snake_case `reason`.
+
+A view turns one into the `{"error": {...}}` envelope; an actor fails the job
+with it and does not retry (only `TransientError` is retried).
+"""
+
+
+class DomainError(Exception):
+    """A business rule said no. `details` is a list of `{"field", "message"}`."""
+
+    status = 400
+    code = "VALIDATION_ERROR"
+    reason = "invalid_request"
+
+    def __init__(self, message: str, reason: str | None = None, details: list | None = None, status: int | None = None):
+        super().__init__(message)
+        self.message = message
+        if reason:
+            self.reason = reason
+        if status:
+            self.status = status
+        self.details = details or []
+
+    def to_dict(self) -> dict:
+        """The error as stored in a failed job's `error`: code, reason, message, details."""
+        return {"code": self.code, "reason": self.reason, "message": self.message, "details": self.details}
+
+
+class ValidationFailed(DomainError):
+    status = 422
+    code = "VALIDATION_ERROR"
+    reason = "validation_failed"
+
+
+class NotFound(DomainError):
+    status = 404
+    code = "RESOURCE_NOT_FOUND"
+    reason = "not_found"
+
+
+class AuthenticationFailed(DomainError):
+    status = 401
+    code = "AUTHENTICATION_ERROR"
+    reason = "authentication_failed"
+
+
+class NotAllowed(DomainError):
+    status = 403
+    code = "AUTHORIZATION_ERROR"
+    reason = "not_allowed"
+
+
+class Conflict(DomainError):
+    status = 409
+    code = "CONFLICT"
+    reason = "conflict"
+
+
+class InsufficientStock(DomainError):
+    status = 409
+    code = "INVENTORY_ERROR"
+    reason = "out_of_stock"
+
+
+class PaymentFailed(DomainError):
+    status = 402
+    code = "PAYMENT_ERROR"
+    reason = "payment_failed"
+
+
+class TransientError(Exception):
+    """A failure worth retrying (provider 5xx, timeout, lost connection)."""

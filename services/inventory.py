@@ -1,0 +1,117 @@
+"""Stock: levels per variant in the default warehouse, and the conditional updates
+that take and give back units.
+
+`take_stock` decrements with `UPDATE ... SET quantity = quantity - n WHERE
+quantity >= n`, variants in id order (so concurrent checkouts lock rows in
+the same order and cannot deadlock); stock can never go negative.
+"""
+
+from __future__ import annotations
+
+from models.catalog import InventoryLevel, Variant, Warehouse
+from models.db import utcnow
+from services.errors import InsufficientStock, NotFound, ValidationFailed
+
+DEFAULT_WAREHOUSE_CODE = "default"
+_default_cache: dict = {}
+
+
+def default_warehouse() -> Warehouse:
+    """The default warehouse, created on first use."""
+    wh = Warehouse.get_or_none(Warehouse.code == DEFAULT_WAREHOUSE_CODE)
+    if wh is None:
+        wh, _ = Warehouse.get_or_create(code=DEFAULT_WAREHOUSE_CODE,
+                                        defaults={"name": "Default warehouse", "is_default": True})
+    return wh
+
+
+def default_warehouse_id() -> str:
+    """Id of the default warehouse (cached per database)."""
+    from models.db import database
+
+    key = id(database.obj)
+    if key not in _default_cache:
+        _default_cache[key] = default_warehouse().id
+    return _default_cache[key]
+
+
+def stock_levels(variant_ids) -> dict[str, int]:
+    """Units on hand in the default warehouse per variant id (missing rows count 0)."""
+    ids = list(variant_ids)
+    if not ids:
+        return {}
+    rows = InventoryLevel.select(InventoryLevel.variant, InventoryLevel.quantity).where(
+        InventoryLevel.variant.in_(ids), InventoryLevel.warehouse == default_warehouse_id())
+    levels = {vid: 0 for vid in ids}
+    levels.update({row.variant_id: row.quantity for row in rows})
+    return levels
+
+
+def set_stock(variant_id: str, quantity: int) -> int:
+    """Set the on-hand units of a variant (>= 0); returns the new quantity.
+
+    Raises ValidationFailed for a negative quantity, NotFound for an unknown variant.
+    """
+    if quantity < 0:
+        raise ValidationFailed("Stock cannot be negative", reason="negative_stock",
+                               details=[{"field": "inventoryCount", "message": "Must be >= 0"}])
+    if not Variant.select().where(Variant.id == variant_id).exists():
+        raise NotFound("Variant not found", reason="variant_not_found")
+    wh = default_warehouse_id()
+    updated = InventoryLevel.update(quantity=quantity, updated_at=utcnow()).where(
+        InventoryLevel.variant == variant_id, InventoryLevel.warehouse == wh).execute()
+    if not updated:
+        InventoryLevel.insert(variant=variant_id, warehouse=wh, quantity=quantity).on_conflict(
+            conflict_target=[InventoryLevel.variant, InventoryLevel.warehouse],
+            update={InventoryLevel.quantity: quantity}).execute()
+    return quantity
+
+
+def adjust_stock(variant_id: str, delta: int) -> int:
+    """Add `delta` units (may be negative, never below 0); returns the new quantity.
+
+    Raises InsufficientStock when the result would be negative.
+    """
+    wh = default_warehouse_id()
+    if delta >= 0:
+        set_if_missing = InventoryLevel.update(quantity=InventoryLevel.quantity + delta, updated_at=utcnow()).where(
+            InventoryLevel.variant == variant_id, InventoryLevel.warehouse == wh).execute()
+        if not set_if_missing:
+            set_stock(variant_id, delta)
+    else:
+        changed = InventoryLevel.update(quantity=InventoryLevel.quantity + delta, updated_at=utcnow()).where(
+            InventoryLevel.variant == variant_id, InventoryLevel.warehouse == wh,
+            InventoryLevel.quantity >= -delta).execute()
+        if not changed:
+            raise InsufficientStock("Not enough stock to remove", reason="out_of_stock")
+    return stock_levels([variant_id])[variant_id]
+
+
+def take_stock(quantities: dict[str, int]) -> None:
+    """Decrement each variant by its quantity, in variant-id order; call inside a transaction.
+
+    Raises InsufficientStock (409, details name the variants short) on the first
+    variant without enough units; the caller's transaction then rolls back all.
+    """
+    wh = default_warehouse_id()
+    for variant_id in sorted(quantities):
+        n = quantities[variant_id]
+        changed = InventoryLevel.update(quantity=InventoryLevel.quantity - n, updated_at=utcnow()).where(
+            InventoryLevel.variant == variant_id, InventoryLevel.warehouse == wh,
+            InventoryLevel.quantity >= n).execute()
+        if changed != 1:
+            available = stock_levels([variant_id])[variant_id]
+            raise InsufficientStock(
+                "Inventory insufficient for one or more items", reason="out_of_stock",
+                details=[{"field": f"items.{variant_id}", "message": f"Requested {n}, available {available}"}])
+
+
+def release_stock(quantities: dict[str, int]) -> None:
+    """Give units back (a cancelled or failed order); call inside a transaction."""
+    wh = default_warehouse_id()
+    for variant_id in sorted(quantities):
+        changed = InventoryLevel.update(quantity=InventoryLevel.quantity + quantities[variant_id],
+                                        updated_at=utcnow()).where(
+            InventoryLevel.variant == variant_id, InventoryLevel.warehouse == wh).execute()
+        if not changed:
+            set_stock(variant_id, quantities[variant_id])

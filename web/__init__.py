@@ -1,0 +1,96 @@
+"""Flask application factory: `create_app()` (also what `flask --app web` finds)."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from pathlib import Path
+
+from flask import Flask, request, send_from_directory
+
+import config
+from models.db import database
+from web import errors
+from web.api import Api
+
+# One blueprint module per resource; each exposes `blp` (and optionally `admin_blp`).
+RESOURCE_MODULES = ["health", "auth", "products", "imports", "carts", "checkout", "orders", "webhooks", "jobs"]
+
+JSON_BODY_METHODS = ("POST", "PUT", "PATCH")
+MAX_BODY_BYTES = 10 * 1024 * 1024
+
+
+def _swagger_assets_dir() -> str:
+    import swagger_ui_bundle
+
+    return str(next((Path(swagger_ui_bundle.__file__).parent / "vendor").glob("swagger-ui-*")))
+
+
+def create_app(settings: config.Settings | None = None) -> Flask:
+    """Build the API for `settings` (default: from the environment).
+
+    Binds the database, installs the broker and declares actors (see
+    `workers.bootstrap`), registers every blueprint, the error envelope and the
+    local Swagger UI. Raises config.ConfigError for bad settings.
+    """
+    settings = settings or config.get()
+    config.override(settings)
+    from workers.bootstrap import bootstrap
+
+    bootstrap(settings)
+
+    app = Flask(__name__)
+    app.config.update(
+        SECRET_KEY=settings.secret_key,
+        MAX_CONTENT_LENGTH=MAX_BODY_BYTES,
+        API_TITLE="Cartwheel",
+        API_VERSION="v1",
+        OPENAPI_VERSION="3.1.0",
+        OPENAPI_URL_PREFIX="/api/v1",
+        OPENAPI_JSON_PATH="openapi.json",
+        OPENAPI_SWAGGER_UI_PATH="docs",
+        OPENAPI_SWAGGER_UI_URL="/api/v1/docs/assets/",
+        API_SPEC_OPTIONS={
+            "info": {"description": "Cartwheel: an e-commerce backend built around a job queue. "
+                                    "Money is in integer minor units of `currency`."},
+            "components": {"securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer",
+                                                              "bearerFormat": "JWT"}}},
+        },
+        JSON_SORT_KEYS=False,
+    )
+    app.json.sort_keys = False
+    api = Api(app)
+    errors.install(app)
+
+    for name in RESOURCE_MODULES:
+        module = importlib.import_module(f"web.{name}")
+        api.register_blueprint(module.blp)
+        if hasattr(module, "admin_blp"):
+            api.register_blueprint(module.admin_blp)
+
+    assets = _swagger_assets_dir()
+
+    @app.get("/api/v1/docs/assets/<path:filename>")
+    def swagger_assets(filename):
+        return send_from_directory(assets, filename, max_age=86400)
+
+    @app.before_request
+    def open_db_and_check_body():
+        if request.method in JSON_BODY_METHODS and request.content_length and not request.is_json \
+                and not request.path.startswith("/api/v1/admin/imports") \
+                and not request.path.startswith("/api/v1/webhooks"):
+            return errors.error_response(415, "VALIDATION_ERROR", "Content-Type must be application/json",
+                                         [{"field": "Content-Type", "message": "Use application/json"}])
+        database.connect(reuse_if_open=True)
+        return None
+
+    @app.teardown_request
+    def close_db(exc):
+        if not database.is_closed():
+            database.close()
+
+    from web.cli import register_cli
+
+    register_cli(app)
+    logging.getLogger("waitress.queue").setLevel(logging.ERROR)
+    return app

@@ -1,0 +1,119 @@
+"""Auth: register, login, refresh (rotating), logout, me."""
+
+from __future__ import annotations
+
+import marshmallow as ma
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from marshmallow import validate
+
+from models.db import isoformat
+from models.users import User
+from services import auth
+from web.schemas import CamelSchema, MessageSchema
+from web.security import BEARER_SECURITY, require_user
+
+blp = Blueprint("auth", __name__, url_prefix="/api/v1/auth", description="Accounts and tokens")
+
+
+def user_to_dict(user: User) -> dict:
+    return {"id": user.id, "email": user.email, "firstName": user.first_name, "lastName": user.last_name,
+            "phone": user.phone, "role": user.role, "createdAt": isoformat(user.created_at)}
+
+
+class UserSchema(CamelSchema):
+    id = ma.fields.String()
+    email = ma.fields.String()
+    first_name = ma.fields.String()
+    last_name = ma.fields.String()
+    phone = ma.fields.String(allow_none=True)
+    role = ma.fields.String()
+    created_at = ma.fields.String()
+
+
+class TokensSchema(CamelSchema):
+    access_token = ma.fields.String()
+    refresh_token = ma.fields.String()
+    token_type = ma.fields.String()
+    expires_in = ma.fields.Integer(metadata={"description": "seconds"})
+    user = ma.fields.Nested(UserSchema)
+
+
+class TokensEnvelopeSchema(ma.Schema):
+    data = ma.fields.Nested(TokensSchema)
+
+
+class UserEnvelopeSchema(ma.Schema):
+    data = ma.fields.Nested(UserSchema)
+
+
+class RegisterSchema(CamelSchema):
+    email = ma.fields.Email(required=True, validate=validate.Length(max=254))
+    password = ma.fields.String(required=True, validate=validate.Length(min=8, max=256))
+    first_name = ma.fields.String(load_default="", validate=validate.Length(max=100))
+    last_name = ma.fields.String(load_default="", validate=validate.Length(max=100))
+    phone = ma.fields.String(load_default=None, allow_none=True, validate=validate.Regexp(r"^\+?[0-9 ()-]{5,20}$"))
+
+
+class LoginSchema(CamelSchema):
+    email = ma.fields.String(required=True, validate=validate.Length(min=1, max=254))
+    password = ma.fields.String(required=True, validate=validate.Length(min=1, max=256))
+
+
+class RefreshSchema(CamelSchema):
+    refresh_token = ma.fields.String(required=True, validate=validate.Length(min=1, max=200))
+
+
+def _tokens(user: User, tokens: dict) -> dict:
+    return {"data": dict(tokens, user=user_to_dict(user))}
+
+
+@blp.route("/register")
+class Register(MethodView):
+    @blp.arguments(RegisterSchema)
+    @blp.response(201, TokensEnvelopeSchema)
+    def post(self, body):
+        """Create a customer account and log in."""
+        user = auth.register_user(body["email"], body["password"], body["first_name"], body["last_name"],
+                                  body["phone"])
+        return _tokens(user, auth.issue_tokens(user))
+
+
+@blp.route("/login")
+class Login(MethodView):
+    @blp.arguments(LoginSchema)
+    @blp.response(200, TokensEnvelopeSchema)
+    def post(self, body):
+        """Log in with email and password."""
+        user = auth.authenticate(body["email"], body["password"])
+        return _tokens(user, auth.issue_tokens(user))
+
+
+@blp.route("/refresh")
+class Refresh(MethodView):
+    @blp.arguments(RefreshSchema)
+    @blp.response(200, TokensEnvelopeSchema)
+    def post(self, body):
+        """Exchange a refresh token for a new pair (the old one is spent)."""
+        tokens = auth.rotate_refresh_token(body["refresh_token"])
+        user = auth.user_from_token(tokens["accessToken"])
+        return _tokens(user, tokens)
+
+
+@blp.route("/logout")
+class Logout(MethodView):
+    @blp.arguments(RefreshSchema)
+    @blp.response(200, MessageSchema)
+    def post(self, body):
+        """Revoke the refresh token's login (all tokens rotated from it)."""
+        auth.logout(body["refresh_token"])
+        return {"message": "Logged out"}
+
+
+@blp.route("/me")
+class Me(MethodView):
+    @blp.response(200, UserEnvelopeSchema)
+    @blp.doc(security=BEARER_SECURITY)
+    def get(self):
+        """The authenticated user."""
+        return {"data": user_to_dict(require_user())}

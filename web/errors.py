@@ -1,0 +1,121 @@
+"""The error envelope (seed 004) for every failure, and request ids.
+
+Every error, whether a DomainError from a service, a marshmallow/webargs
+validation failure, an HTTP error or an unexpected exception, is answered as
+`{"error": {"code", "message", "details", "requestId"}}`. Unexpected
+exceptions become INTERNAL_ERROR 500 with no detail (logged with the id).
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+
+import peewee
+from flask import Flask, g, jsonify, request
+from werkzeug.exceptions import HTTPException
+
+from services.errors import DomainError
+
+log = logging.getLogger(__name__)
+
+CODES = {
+    400: "VALIDATION_ERROR", 401: "AUTHENTICATION_ERROR", 403: "AUTHORIZATION_ERROR",
+    404: "RESOURCE_NOT_FOUND", 405: "METHOD_NOT_ALLOWED", 409: "CONFLICT", 410: "GONE",
+    412: "PRECONDITION_FAILED", 413: "PAYLOAD_TOO_LARGE", 415: "UNSUPPORTED_MEDIA_TYPE",
+    422: "VALIDATION_ERROR", 429: "RATE_LIMITED", 402: "PAYMENT_ERROR",
+}
+
+
+def request_id() -> str:
+    """The current request's id (from `X-Request-ID` when sane, else generated)."""
+    rid = getattr(g, "request_id", None)
+    if rid is None:
+        incoming = request.headers.get("X-Request-ID", "")
+        if 0 < len(incoming) <= 128 and incoming.isprintable():
+            rid = incoming
+        else:
+            rid = "req_" + secrets.token_hex(12)
+        g.request_id = rid
+    return rid
+
+
+def error_response(status: int, code: str, message: str, details: list | None = None, reason: str | None = None,
+                   headers: dict | None = None):
+    """A Flask response carrying the error envelope."""
+    body = {"code": code, "message": message, "details": details or [], "requestId": request_id()}
+    if reason:
+        body["reason"] = reason
+    response = jsonify({"error": body})
+    response.status_code = status
+    for key, value in (headers or {}).items():
+        response.headers[key] = value
+    return response
+
+
+def _flatten(messages, prefix="") -> list[dict]:
+    """webargs/marshmallow messages -> [{"field": "a.b", "message": "..."}]."""
+    details = []
+    if isinstance(messages, dict):
+        for key, value in messages.items():
+            if key in ("json", "query", "form", "files", "headers", "view_args", "querystring") and not prefix:
+                details.extend(_flatten(value, ""))
+                continue
+            name = f"{prefix}.{key}" if prefix else str(key)
+            if key == "_schema":
+                name = prefix or "body"
+            details.extend(_flatten(value, name))
+    elif isinstance(messages, list):
+        if all(isinstance(m, str) for m in messages):
+            details.extend({"field": prefix or "body", "message": m} for m in messages)
+        else:
+            for item in messages:
+                details.extend(_flatten(item, prefix))
+    else:
+        details.append({"field": prefix or "body", "message": str(messages)})
+    return details
+
+
+def handle_http_exception(error: HTTPException):
+    data = getattr(error, "data", None) or {}
+    status = error.code or 500
+    messages = data.get("messages") or data.get("errors")
+    if messages:
+        details = _flatten(messages)
+        return error_response(status, "VALIDATION_ERROR", "Invalid input data", details,
+                              headers=data.get("headers"))
+    message = data.get("message") or error.description or error.name
+    if status >= 500:
+        return error_response(500, "INTERNAL_ERROR", "Internal server error")
+    return error_response(status, CODES.get(status, "VALIDATION_ERROR"), message, headers=data.get("headers"))
+
+
+def handle_domain_error(error: DomainError):
+    return error_response(error.status, error.code, error.message, error.details, reason=error.reason)
+
+
+def handle_operational_error(error: Exception):
+    log.warning("database unavailable (request %s): %s", request_id(), error)
+    return error_response(503, "SERVICE_UNAVAILABLE", "The database is busy or unavailable; retry shortly",
+                          headers={"Retry-After": "1"})
+
+
+def handle_unexpected(error: Exception):
+    if isinstance(error, HTTPException):
+        return handle_http_exception(error)
+    log.exception("unhandled error (request %s)", request_id())
+    return error_response(500, "INTERNAL_ERROR", "Internal server error")
+
+
+def install(app: Flask) -> None:
+    """Register the envelope handlers (after flask-smorest's, so they win) and the request-id echo."""
+    app.register_error_handler(HTTPException, handle_http_exception)
+    app.register_error_handler(DomainError, handle_domain_error)
+    app.register_error_handler(peewee.OperationalError, handle_operational_error)
+    app.register_error_handler(peewee.InterfaceError, handle_operational_error)
+    app.register_error_handler(Exception, handle_unexpected)
+
+    @app.after_request
+    def echo_request_id(response):
+        response.headers["X-Request-ID"] = request_id()
+        return response

@@ -1,0 +1,92 @@
+"""Rendering jobs for HTTP, and answering job-creating requests (DESIGN.md 4.1-4.3).
+
+`accepted(job, replayed)` dispatches a fresh job, honours `Prefer: wait=N`
+(RFC 7240, N <= 10 s) and answers 202 (or 200 when the job ended in time)
+with `Location`, `Retry-After` and, on a replay, `Idempotent-Replayed: true`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import time
+
+from flask import jsonify, request
+
+from models.db import isoformat
+from models.jobs import TERMINAL_STATES, Job
+from services import idempotency
+from web.security import caller_scope
+from workers.dispatch import dispatch
+
+API = "/api/v1"
+MAX_WAIT_SECONDS = 10
+
+
+def job_to_dict(job: Job) -> dict:
+    """The job resource: id, type, state, progress, attempts, result, error, links, times."""
+    total = job.progress_total
+    completed = job.progress_completed
+    percentage = 100 if job.state == "succeeded" else (round(100 * completed / total) if total else 0)
+    return {
+        "id": job.id, "type": job.type, "state": job.state,
+        "progress": {"completed": completed, "total": total, "percentage": percentage,
+                     "message": job.progress_message or None},
+        "attempts": job.attempts, "maxAttempts": job.max_attempts,
+        "result": job.result, "error": job.error, "parentId": job.parent_id,
+        "links": {"self": f"{API}/jobs/{job.id}", "events": f"{API}/jobs/{job.id}/events"},
+        "createdAt": isoformat(job.created_at), "startedAt": isoformat(job.started_at),
+        "updatedAt": isoformat(job.updated_at), "finishedAt": isoformat(job.finished_at),
+    }
+
+
+def etag(job: Job) -> str:
+    digest = hashlib.sha1(f"{job.id}:{job.version}:{job.state}".encode()).hexdigest()[:20]
+    return f'W/"{digest}"'
+
+
+def requested_wait() -> int:
+    """Seconds from `Prefer: wait=N` (0 when absent or malformed; at most 10)."""
+    match = re.search(r"(?:^|[,;\s])wait\s*=\s*(\d{1,6})\b", request.headers.get("Prefer", ""))
+    return min(int(match.group(1)), MAX_WAIT_SECONDS) if match else 0
+
+
+def wait_for(job_id: str, seconds: float) -> Job:
+    """Poll the job row until it ends or `seconds` pass; returns the latest row."""
+    deadline = time.monotonic() + seconds
+    delay = 0.005
+    job = Job.get_by_id(job_id)
+    while job.state not in TERMINAL_STATES and time.monotonic() < deadline:
+        time.sleep(min(delay, max(0.0, deadline - time.monotonic())))
+        delay = min(delay * 1.5, 0.1)
+        job = Job.get_by_id(job_id)
+    return job
+
+
+def submit(create, scope: str | None = None):
+    """Run `create()` (returns a Job, inside one transaction) under the request's
+    `Idempotency-Key`, then answer with `accepted`."""
+    fingerprint = idempotency.request_fingerprint(request.method, request.path, request.get_json(silent=True))
+    key = request.headers.get("Idempotency-Key")
+    job, replayed = idempotency.submit(scope or caller_scope(), key, fingerprint, create)
+    return accepted(job, replayed)
+
+
+def accepted(job: Job, replayed: bool = False):
+    """The 202 (or 200 after `Prefer: wait`) answer for a submitted job."""
+    if not replayed and job.dispatched_at is None:
+        dispatch(job)
+    wait = requested_wait()
+    if wait:
+        job = wait_for(job.id, wait)
+    status = 200 if (wait and job.state in TERMINAL_STATES) else 202
+    response = jsonify({"data": job_to_dict(job)})
+    response.status_code = status
+    response.headers["Location"] = f"{API}/jobs/{job.id}"
+    response.headers["Retry-After"] = "1"
+    response.headers["ETag"] = etag(job)
+    if wait:
+        response.headers["Preference-Applied"] = f"wait={wait}"
+    if replayed:
+        response.headers["Idempotent-Replayed"] = "true"
+    return response

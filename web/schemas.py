@@ -1,0 +1,115 @@
+"""Schema building blocks shared by every resource: camelCase base schema,
+pagination arguments and envelope, the error envelope and job schema."""
+
+from __future__ import annotations
+
+import marshmallow as ma
+from marshmallow import validate
+
+MAX_PAGE_SIZE = 100
+
+
+def camelcase(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part.title() for part in rest)
+
+
+class CamelSchema(ma.Schema):
+    """Base schema: Python snake_case attributes, camelCase JSON; unknown fields are rejected."""
+
+    class Meta:
+        unknown = ma.RAISE
+
+    def on_bind_field(self, field_name, field_obj):
+        field_obj.data_key = camelcase(field_obj.data_key or field_name)
+
+
+class StrictInteger(ma.fields.Integer):
+    """An integer that must be a JSON number without a fraction (no "1", no 1.5, no true)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(strict=True, **kwargs)
+
+    def _validated(self, value):
+        if isinstance(value, bool):
+            raise self.make_error("invalid")
+        return super()._validated(value)
+
+
+class PaginationArgsSchema(CamelSchema):
+    page = ma.fields.Integer(load_default=1, validate=validate.Range(min=1, max=1_000_000))
+    limit = ma.fields.Integer(load_default=20, validate=validate.Range(min=1, max=MAX_PAGE_SIZE))
+
+
+class PaginationSchema(CamelSchema):
+    page = ma.fields.Integer()
+    limit = ma.fields.Integer()
+    total = ma.fields.Integer()
+    total_pages = ma.fields.Integer()
+    has_next = ma.fields.Boolean()
+    has_prev = ma.fields.Boolean()
+
+
+def pagination(page: int, limit: int, total: int) -> dict:
+    """The seed-004 pagination block for a list response."""
+    pages = (total + limit - 1) // limit if total else 0
+    return {"page": page, "limit": limit, "total": total, "totalPages": pages,
+            "hasNext": page < pages, "hasPrev": page > 1}
+
+
+class ErrorDetailSchema(ma.Schema):
+    field = ma.fields.String()
+    message = ma.fields.String()
+
+
+class ErrorBodySchema(ma.Schema):
+    code = ma.fields.String(metadata={"description": "VALIDATION_ERROR, AUTHENTICATION_ERROR, ..."})
+    message = ma.fields.String()
+    details = ma.fields.List(ma.fields.Nested(ErrorDetailSchema))
+    request_id = ma.fields.String(data_key="requestId")
+    reason = ma.fields.String(metadata={"description": "stable snake_case reason"})
+
+
+class ErrorEnvelopeSchema(ma.Schema):
+    """`{"error": {"code", "message", "details", "requestId"}}` (seed 004)."""
+
+    error = ma.fields.Nested(ErrorBodySchema)
+
+
+class MessageSchema(ma.Schema):
+    message = ma.fields.String()
+
+
+class ProgressSchema(ma.Schema):
+    completed = ma.fields.Integer()
+    total = ma.fields.Integer()
+    percentage = ma.fields.Integer()
+    message = ma.fields.String(allow_none=True)
+
+
+class JobSchema(ma.Schema):
+    """The job resource of DESIGN.md section 4.1."""
+
+    id = ma.fields.String()
+    type = ma.fields.String()
+    state = ma.fields.String()
+    progress = ma.fields.Nested(ProgressSchema)
+    attempts = ma.fields.Integer()
+    maxAttempts = ma.fields.Integer()
+    result = ma.fields.Raw(allow_none=True)
+    error = ma.fields.Raw(allow_none=True)
+    links = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.String())
+    parentId = ma.fields.String(allow_none=True)
+    createdAt = ma.fields.String()
+    startedAt = ma.fields.String(allow_none=True)
+    updatedAt = ma.fields.String()
+    finishedAt = ma.fields.String(allow_none=True)
+
+
+class JobEnvelopeSchema(ma.Schema):
+    data = ma.fields.Nested(JobSchema)
+
+
+class JobListSchema(ma.Schema):
+    data = ma.fields.List(ma.fields.Nested(JobSchema))
+    pagination = ma.fields.Nested(PaginationSchema)

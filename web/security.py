@@ -1,0 +1,65 @@
+"""Who is calling: the Bearer access token, and role checks for views.
+
+`current_user()` is the authenticated User or None (guest); a present but
+invalid token is an error (401), never silently a guest. `require_user()` and
+`require_staff()` / `require_admin()` raise the envelope's 401/403.
+"""
+
+from __future__ import annotations
+
+from flask import g, request
+
+from models.users import User
+from services import auth
+from services.errors import AuthenticationFailed, NotAllowed
+
+_UNSET = object()
+
+BEARER_SECURITY = [{"bearerAuth": []}]
+
+
+def current_user() -> User | None:
+    """The caller, from `Authorization: Bearer <jwt>`; None without the header.
+
+    Raises AuthenticationFailed for a malformed, expired or invalid token.
+    """
+    cached = getattr(g, "_current_user", _UNSET)
+    if cached is not _UNSET:
+        return cached
+    header = request.headers.get("Authorization", "")
+    user = None
+    if header:
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise AuthenticationFailed("Authorization header must be 'Bearer <token>'", reason="bad_authorization")
+        user = auth.user_from_token(token.strip())
+    g._current_user = user
+    return user
+
+
+def require_user() -> User:
+    user = current_user()
+    if user is None:
+        raise AuthenticationFailed("Authentication required", reason="authentication_required")
+    return user
+
+
+def require_role(*roles: str) -> User:
+    user = require_user()
+    if user.role not in roles:
+        raise NotAllowed("You are not allowed to do this", reason="insufficient_role")
+    return user
+
+
+def require_staff() -> User:
+    return require_role("staff", "admin")
+
+
+def require_admin() -> User:
+    return require_role("admin")
+
+
+def caller_scope() -> str:
+    """Idempotency scope of the caller: the user id, or `guest`."""
+    user = current_user()
+    return user.id if user else "guest"

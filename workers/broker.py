@@ -1,0 +1,54 @@
+"""Builds the Dramatiq broker named by `BROKER_URL` and installs it globally."""
+
+from __future__ import annotations
+
+import logging
+
+import dramatiq
+from dramatiq.brokers.stub import StubBroker
+
+from models.db import database
+
+log = logging.getLogger(__name__)
+
+
+class DatabaseConnection(dramatiq.Middleware):
+    """Opens the worker thread's database connection per message and returns it to the pool after."""
+
+    def before_process_message(self, broker, message):
+        database.connect(reuse_if_open=True)
+
+    def after_process_message(self, broker, message, *, result=None, exception=None):
+        if not database.is_closed():
+            database.close()
+
+    after_skip_message = after_process_message
+
+
+def make_broker(url: str) -> dramatiq.Broker:
+    """A broker for `stub://`, `redis://...` or `amqp://...`, with the database middleware.
+
+    Raises ValueError for another scheme.
+    """
+    if url.startswith("stub://"):
+        broker = StubBroker(fail_fast_default=False)
+        broker.emit_after("process_boot")
+    elif url.startswith(("redis://", "rediss://")):
+        from dramatiq.brokers.redis import RedisBroker
+
+        broker = RedisBroker(url=url)
+    elif url.startswith("amqp://"):
+        from dramatiq.brokers.rabbitmq import RabbitmqBroker
+
+        broker = RabbitmqBroker(url=url)
+    else:
+        raise ValueError(f"unsupported BROKER_URL {url!r}")
+    broker.add_middleware(DatabaseConnection())
+    return broker
+
+
+def install_broker(url: str) -> dramatiq.Broker:
+    """Make the broker for `url` the global Dramatiq broker (call before declaring actors)."""
+    broker = make_broker(url)
+    dramatiq.set_broker(broker)
+    return broker

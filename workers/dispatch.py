@@ -1,0 +1,45 @@
+"""The one helper that sends job messages (after the job row is committed).
+
+`register(job_type, actor)` is called by each actor module; `dispatch(job)`
+sends the job id to its actor and marks the row dispatched. A failed send is
+logged and left to the outbox relay, which re-sends undispatched jobs.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from models.jobs import Job
+from services import jobs
+
+log = logging.getLogger(__name__)
+
+ACTORS: dict = {}
+
+
+def register(job_type: str, actor) -> None:
+    """Route jobs of `job_type` to the Dramatiq `actor` (which takes the job id)."""
+    ACTORS[job_type] = actor
+
+
+def dispatch(job: Job, delay_ms: int | None = None) -> bool:
+    """Send `job` to its actor and mark it dispatched. Returns False when the send failed."""
+    actor = ACTORS[job.type]
+    try:
+        if delay_ms:
+            actor.send_with_options(args=(job.id,), delay=delay_ms)
+        else:
+            actor.send(job.id)
+    except Exception:  # broker down: the relay will send it
+        log.exception("could not send job %s; the relay will retry", job.id)
+        return False
+    jobs.mark_dispatched(job.id)
+    return True
+
+
+def dispatch_children(parent_id: str) -> int:
+    """Send every undispatched child job of `parent_id`; returns how many were sent."""
+    sent = 0
+    for child in Job.select().where(Job.parent_id == parent_id, Job.dispatched_at.is_null(), Job.state == "queued"):
+        sent += dispatch(child)
+    return sent

@@ -1,0 +1,62 @@
+"""Runs one job for an actor: claim, handle, finish (DESIGN.md section 4.4).
+
+`run_job(job_id, handler)` claims the job with a conditional update (a
+duplicate message is a no-op), calls `handler(job, ctx)` which returns the
+result dict, and records the outcome:
+
+- DomainError: failed, no retry;
+- JobCancelled: cancelled;
+- anything else (TransientError, database operational errors, time limits,
+  provider outages, unexpected bugs): queued again with exponential backoff
+  until `maxAttempts`, then failed.
+
+Child jobs the handler created are dispatched after the job succeeds or fails.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from typing import Callable
+
+from models.jobs import Job
+from services import jobs
+from services.errors import DomainError
+from services.jobcontext import JobCancelled, JobContext
+from workers.dispatch import dispatch, dispatch_children
+
+log = logging.getLogger(__name__)
+
+
+def _error_dict(exc: BaseException) -> dict:
+    return {"code": "INTERNAL_ERROR", "reason": "transient_error",
+            "message": f"{type(exc).__name__}: {exc}"[:500], "details": []}
+
+
+def run_job(job_id: str, handler: Callable[[Job, JobContext], dict]) -> None:
+    """Claim and run `job_id` with `handler`; never raises (Dramatiq retries are not used)."""
+    job = jobs.claim(job_id)
+    if job is None:
+        log.info("job %s not claimable (duplicate delivery or not queued); skipped", job_id)
+        return
+    try:
+        result = handler(job, JobContext(job))
+    except DomainError as exc:
+        jobs.fail(job_id, exc.to_dict(), result=getattr(exc, "result", None))
+    except JobCancelled:
+        jobs.cancel_if_requested(job_id)
+    except BaseException as exc:  # noqa: BLE001 - includes TimeLimitExceeded
+        log.warning("job %s attempt %s failed transiently: %r", job_id, job.attempts, exc)
+        state = jobs.requeue_after_transient(job_id, _error_dict(exc))
+        if state == "queued":
+            fresh = Job.get_by_id(job_id)
+            delay = math.ceil(jobs.retry_delay_seconds(fresh.attempts) * 1000)
+            Job.update(dispatched_at=None).where(Job.id == job_id).execute()
+            dispatch(fresh, delay_ms=delay)
+        if not isinstance(exc, Exception):
+            raise
+        return
+    else:
+        if not jobs.succeed(job_id, result):
+            jobs.cancel_if_requested(job_id)
+    dispatch_children(job_id)
