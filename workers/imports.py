@@ -1,0 +1,1 @@
+"""Import actors (placeholder until the import module lands)."""
