@@ -113,3 +113,61 @@ class JobEnvelopeSchema(ma.Schema):
 class JobListSchema(ma.Schema):
     data = ma.fields.List(ma.fields.Nested(JobSchema))
     pagination = ma.fields.Nested(PaginationSchema)
+
+
+def ok(data, status: int = 200, message: str | None = None, **extra):
+    """A `{"data": ..., "message": ...}` JSON response (the documented schema is for OpenAPI only)."""
+    from flask import jsonify
+
+    body = {"data": data}
+    if message:
+        body["message"] = message
+    body.update(extra)
+    response = jsonify(body)
+    response.status_code = status
+    return response
+
+
+class AddressSchema(CamelSchema):
+    """A postal address (seed 004 shape); `country` is ISO 3166-1 alpha-2."""
+
+    first_name = ma.fields.String(validate=validate.Length(max=100))
+    last_name = ma.fields.String(validate=validate.Length(max=100))
+    email = ma.fields.Email(validate=validate.Length(max=254))
+    phone = ma.fields.String(validate=validate.Regexp(r"^\+?[0-9 ()-]{5,20}$"))
+    company = ma.fields.String(validate=validate.Length(max=100))
+    country = ma.fields.String(required=True, validate=validate.Regexp(r"^[A-Z]{2}$", error="ISO 3166-1 alpha-2"))
+    city = ma.fields.String(required=True, validate=validate.Length(min=1, max=100))
+    governorate = ma.fields.String(validate=validate.Length(max=100))
+    state = ma.fields.String(validate=validate.Length(max=100))
+    postal_code = ma.fields.String(validate=validate.Length(max=20))
+    street = ma.fields.String(required=True, validate=validate.Length(min=1, max=255))
+    building = ma.fields.String(validate=validate.Length(max=100))
+    apartment = ma.fields.String(validate=validate.Length(max=100))
+    instructions = ma.fields.String(validate=validate.Length(max=500))
+
+    @ma.post_load
+    def to_camel(self, data, **kwargs):
+        """Stored and returned as the camelCase object the client sent."""
+        return {camelcase(k): v for k, v in data.items()}
+
+
+class ShippingAddressSchema(AddressSchema):
+    """A shipping address; first and last name are required to deliver."""
+
+    first_name = ma.fields.String(required=True, validate=validate.Length(min=1, max=100))
+    last_name = ma.fields.String(required=True, validate=validate.Length(min=1, max=100))
+
+
+class SameOrAddress(ma.fields.Field):
+    """Either the string "same" or an address object."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if value is None or value == "same":
+            return "same"
+        if isinstance(value, dict):
+            return AddressSchema().load(value)
+        raise ma.ValidationError('Must be an address object or "same"')
+
+    def _jsonschema_type_mapping(self):  # documented as oneOf
+        return {"oneOf": [{"type": "string", "enum": ["same"]}, {"type": "object"}]}

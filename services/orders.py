@@ -1,0 +1,165 @@
+"""Orders: numbering, reading, listing, staff status changes and the forward-only
+payment transitions shared by the payment job and the Stripe webhook.
+
+Status flow: pending -> confirmed -> processing -> shipped -> delivered, and
+pending | confirmed | processing -> cancelled (stock released once).
+Payment status moves forward only: pending -> processing -> paid | failed,
+paid -> refunded; paid never goes back to pending or failed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import config
+from models.db import atomic, isoformat, utcnow
+from models.orders import ORDER_STATUSES, Order, OrderCounter, OrderItem, Payment
+from models.users import User
+from services import inventory
+from services.errors import Conflict, NotFound, ValidationFailed
+
+STATUS_TRANSITIONS = {
+    "pending": ("confirmed", "processing", "cancelled"),
+    "confirmed": ("processing", "shipped", "cancelled"),
+    "processing": ("shipped", "cancelled"),
+    "shipped": ("delivered",),
+    "delivered": (),
+    "cancelled": (),
+}
+
+
+def next_order_number(year: int | None = None) -> str:
+    """`{ORDER_NUMBER_PREFIX}-{year}-{n:06d}`, n counted per prefix and year.
+
+    One `INSERT ... ON CONFLICT DO UPDATE ... RETURNING` on the counter row;
+    call it last in the checkout transaction so its row lock is held briefly.
+    """
+    prefix = config.get().order_number_prefix
+    year = year or utcnow().year
+    scope = f"{prefix}-{year}"
+    query = (OrderCounter.insert(scope=scope, value=1)
+             .on_conflict(conflict_target=[OrderCounter.scope], update={OrderCounter.value: OrderCounter.value + 1})
+             .returning(OrderCounter.value))
+    value = next(iter(query.execute())).value
+    return f"{scope}-{value:06d}"
+
+
+def get_order(order_id: str, user: User | None) -> Order:
+    """The order if visible: a guest order by id; a customer's by them and staff. Else NotFound."""
+    order = Order.get_or_none(Order.id == order_id)
+    if order is None or (order.customer_id and not (user and (user.id == order.customer_id or user.is_staff))):
+        raise NotFound("Order not found", reason="order_not_found")
+    return order
+
+
+def list_orders(user: User, status: str | None, page: int, limit: int) -> tuple[list[Order], int]:
+    """The caller's orders (staff: everyone's), newest first, optionally by status. Returns (orders, total)."""
+    query = Order.select()
+    if not user.is_staff:
+        query = query.where(Order.customer == user.id)
+    if status:
+        query = query.where(Order.status == status)
+    total = query.count()
+    return list(query.order_by(Order.created_at.desc(), Order.id).paginate(page, limit)), total
+
+
+def _release_once(order_id: str) -> bool:
+    """Give the order's units back if not already done (flag flipped conditionally)."""
+    flipped = Order.update(stock_released=True).where(Order.id == order_id, Order.stock_released == False).execute()  # noqa: E712
+    if not flipped:
+        return False
+    quantities: dict[str, int] = {}
+    for item in OrderItem.select().where(OrderItem.order == order_id):
+        quantities[item.variant_id] = quantities.get(item.variant_id, 0) + item.quantity
+    inventory.release_stock(quantities)
+    return True
+
+
+def update_status(order: Order, status: str, tracking_number: str | None = None) -> Order:
+    """Staff status change along `STATUS_TRANSITIONS`; cancelling releases stock.
+
+    Raises ValidationFailed for an unknown status, Conflict (409
+    `invalid_transition`) for a move the flow does not allow.
+    """
+    if status not in ORDER_STATUSES:
+        raise ValidationFailed(f"Unknown status {status!r}", reason="unknown_status")
+    allowed = STATUS_TRANSITIONS[order.status]
+    if status == order.status and tracking_number is None:
+        return order
+    if status != order.status and status not in allowed:
+        raise Conflict(f"Cannot move an order from {order.status} to {status}", reason="invalid_transition")
+    changes = {"status": status, "updated_at": utcnow()}
+    if tracking_number is not None:
+        changes["tracking_number"] = tracking_number
+    with atomic():
+        changed = Order.update(**changes).where(Order.id == order.id, Order.status == order.status).execute()
+        if not changed:
+            raise Conflict("The order changed meanwhile; reload and retry", reason="concurrent_update")
+        if status == "cancelled":
+            _release_once(order.id)
+    return Order.get_by_id(order.id)
+
+
+def mark_paid(order_id: str) -> bool:
+    """pending|processing payment -> paid, and a pending order -> confirmed. Never moves
+    a paid, refunded or cancelled order. Returns True when it changed the order."""
+    now = utcnow()
+    with atomic():
+        order = Order.get_by_id(order_id)
+        if order.status == "cancelled" or order.payment_status not in ("pending", "processing"):
+            return False
+        new_status = "confirmed" if order.status == "pending" else order.status
+        changed = Order.update(payment_status="paid", status=new_status, updated_at=now).where(
+            Order.id == order_id, Order.payment_status.in_(("pending", "processing")),
+            Order.status != "cancelled").execute()
+        if changed:
+            Payment.update(status="succeeded", updated_at=now).where(Payment.order == order_id).execute()
+        return bool(changed)
+
+
+def mark_payment_processing(order_id: str) -> bool:
+    return bool(Order.update(payment_status="processing", updated_at=utcnow()).where(
+        Order.id == order_id, Order.payment_status == "pending").execute())
+
+
+def mark_payment_failed(order_id: str, reason: str) -> bool:
+    """A failed payment: payment failed, order cancelled, stock released (once).
+
+    Only from pending|processing payment on a not-yet-shipped order; returns
+    True when it changed the order.
+    """
+    now = utcnow()
+    with atomic():
+        changed = Order.update(payment_status="failed", status="cancelled", updated_at=now).where(
+            Order.id == order_id, Order.payment_status.in_(("pending", "processing")),
+            Order.status.in_(("pending", "confirmed"))).execute()
+        if changed:
+            Payment.update(status="failed", last_error=reason[:1000], updated_at=now).where(
+                Payment.order == order_id).execute()
+            _release_once(order_id)
+        return bool(changed)
+
+
+def order_view(order: Order, items: list[OrderItem] | None = None) -> dict:
+    """The seed-004 order object (money in minor units of `currency`)."""
+    if items is None:
+        items = list(OrderItem.select().where(OrderItem.order == order.id).order_by(OrderItem.id))
+    return {
+        "id": order.id, "orderNumber": order.order_number, "status": order.status,
+        "paymentStatus": order.payment_status, "customerId": order.customer_id,
+        "customerEmail": order.customer_email, "cartId": order.cart_id,
+        "items": [{
+            "id": item.id, "productId": item.product_id, "variantId": item.variant_id,
+            "quantity": item.quantity, "unitPrice": item.unit_price, "totalPrice": item.total_price,
+            "product": {k: item.product_snapshot.get(k) for k in ("name", "image", "slug")},
+            "variant": {k: item.product_snapshot.get("variant", {}).get(k) for k in ("name", "sku")},
+        } for item in items],
+        "subtotal": order.subtotal, "tax": order.tax, "shipping": order.shipping, "discount": order.discount,
+        "total": order.total, "currency": order.currency, "discountCode": order.discount_code,
+        "shippingAddress": order.shipping_address, "billingAddress": order.billing_address,
+        "shippingMethod": order.shipping_method, "paymentMethod": order.payment_method,
+        "estimatedDelivery": order.estimated_delivery.isoformat() if isinstance(order.estimated_delivery, dt.date)
+        else order.estimated_delivery,
+        "trackingNumber": order.tracking_number, "notes": order.notes,
+        "createdAt": isoformat(order.created_at), "updatedAt": isoformat(order.updated_at),
+    }

@@ -1,0 +1,98 @@
+"""Stripe through the official SDK: PaymentIntents with fixed idempotency keys, and
+webhook signature checks.
+
+Keys are derived from our ids (`order:{id}:payment_intent`,
+`order:{id}:confirm:{pm}`), never random, so a retried job cannot create or
+confirm twice. SDK errors are mapped: network errors, rate limits and 5xx ->
+TransientError (the job retries); card declines and invalid requests ->
+PaymentFailed (402, no retry).
+"""
+
+from __future__ import annotations
+
+import time
+
+import stripe
+
+import config
+from services.errors import AuthenticationFailed, PaymentFailed, TransientError, ValidationFailed
+
+WEBHOOK_TOLERANCE_SECONDS = 300
+
+
+def _configure() -> None:
+    settings = config.get()
+    if not settings.stripe_enabled:
+        raise ValidationFailed("Stripe payments are not enabled on this shop", reason="stripe_disabled")
+    stripe.api_key = settings.stripe_secret_key
+    if settings.stripe_api_base:
+        stripe.api_base = settings.stripe_api_base
+    stripe.max_network_retries = 0  # the job platform retries
+
+
+def _call(fn, *args, **kwargs):
+    _configure()
+    try:
+        return fn(*args, **kwargs)
+    except stripe.CardError as exc:
+        raise PaymentFailed(exc.user_message or "Card declined", reason=exc.code or "card_declined") from None
+    except (stripe.APIConnectionError, stripe.RateLimitError) as exc:
+        raise TransientError(f"stripe unavailable: {exc}") from exc
+    except stripe.InvalidRequestError as exc:
+        raise PaymentFailed(f"Stripe rejected the request: {exc.user_message or exc}",
+                            reason="stripe_invalid_request") from None
+    except stripe.StripeError as exc:
+        if exc.http_status is None or exc.http_status >= 500:
+            raise TransientError(f"stripe error {exc.http_status}: {exc}") from exc
+        raise PaymentFailed(f"Stripe error: {exc.user_message or exc}", reason="stripe_error") from None
+
+
+def create_payment_intent(order_id: str, amount: int, currency: str, metadata: dict) -> stripe.PaymentIntent:
+    """Create the order's PaymentIntent (`amount` in minor units) with key `order:{id}:payment_intent`."""
+    return _call(stripe.PaymentIntent.create, amount=amount, currency=currency.lower(), metadata=metadata,
+                 idempotency_key=f"order:{order_id}:payment_intent")
+
+
+def retrieve_payment_intent(intent_id: str) -> stripe.PaymentIntent:
+    return _call(stripe.PaymentIntent.retrieve, intent_id)
+
+
+def confirm_payment_intent(order_id: str, intent_id: str, payment_method_id: str) -> stripe.PaymentIntent:
+    """Attach `payment_method_id` and confirm; returns the PaymentIntent as Stripe reports it."""
+    intent = retrieve_payment_intent(intent_id)
+    if intent.status == "requires_payment_method" or (
+            intent.status == "requires_confirmation" and intent.payment_method != payment_method_id):
+        intent = _call(stripe.PaymentIntent.modify, intent_id, payment_method=payment_method_id,
+                       idempotency_key=f"order:{order_id}:attach:{payment_method_id}")
+    if intent.status == "requires_confirmation":
+        intent = _call(stripe.PaymentIntent.confirm, intent_id,
+                       idempotency_key=f"order:{order_id}:confirm:{payment_method_id}")
+    return intent
+
+
+def cancel_payment_intent(intent_id: str) -> stripe.PaymentIntent:
+    return _call(stripe.PaymentIntent.cancel, intent_id)
+
+
+def verify_webhook(payload: bytes, signature_header: str | None) -> dict:
+    """The event dict if `Stripe-Signature` is valid for the raw `payload` and its
+    timestamp is within 300 s (past or future). Raises AuthenticationFailed (400)."""
+    secret = config.get().stripe_webhook_secret
+    if not secret:
+        raise ValidationFailed("Stripe webhooks are not configured", reason="webhook_not_configured")
+    if not signature_header:
+        raise AuthenticationFailed("Missing Stripe-Signature header", reason="missing_signature", status=400)
+    try:
+        timestamp = int(dict(part.split("=", 1) for part in signature_header.split(",") if "=" in part)["t"])
+    except (KeyError, ValueError):
+        raise AuthenticationFailed("Malformed Stripe-Signature header", reason="bad_signature", status=400) from None
+    if timestamp > time.time() + WEBHOOK_TOLERANCE_SECONDS:
+        raise AuthenticationFailed("Stripe-Signature timestamp is in the future", reason="bad_signature", status=400)
+    try:
+        event = stripe.Webhook.construct_event(payload, signature_header, secret,
+                                               tolerance=WEBHOOK_TOLERANCE_SECONDS)
+    except stripe.SignatureVerificationError:
+        raise AuthenticationFailed("Invalid Stripe signature", reason="bad_signature", status=400) from None
+    except ValueError:
+        raise ValidationFailed("Webhook payload is not valid JSON", reason="bad_payload", status=400) from None
+    return event.to_dict() if hasattr(event, "to_dict") else dict(event)

@@ -1,0 +1,134 @@
+"""Cart (seed 004 section 2): create, get, add item, update quantity, remove item, clear."""
+
+from __future__ import annotations
+
+import marshmallow as ma
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from marshmallow import validate
+
+from services import carts
+from web.schemas import CamelSchema, MessageSchema, StrictInteger, ok
+from web.security import current_user
+
+blp = Blueprint("carts", __name__, url_prefix="/api/v1/cart", description="Carts (guest or customer)")
+
+QUANTITY = dict(required=True, validate=validate.Range(min=1, max=1_000_000),
+                metadata={"description": "whole number >= 1 (at most MAX_ITEM_QUANTITY per line)"})
+
+
+class CartCreateSchema(CamelSchema):
+    customer_id = ma.fields.String(load_default=None, allow_none=True, validate=validate.Length(max=40))
+    currency = ma.fields.String(load_default=None, allow_none=True, validate=validate.Length(equal=3))
+
+
+class CartItemCreateSchema(CamelSchema):
+    product_id = ma.fields.String(required=True, validate=validate.Length(min=1, max=40))
+    variant_id = ma.fields.String(load_default=None, allow_none=True, validate=validate.Length(min=1, max=40))
+    quantity = StrictInteger(**QUANTITY)
+
+
+class CartItemUpdateSchema(CamelSchema):
+    quantity = StrictInteger(**QUANTITY)
+
+
+class CartItemProductSchema(ma.Schema):
+    name = ma.fields.String()
+    image = ma.fields.String(allow_none=True)
+    slug = ma.fields.String()
+
+
+class CartItemVariantSchema(ma.Schema):
+    name = ma.fields.String()
+    sku = ma.fields.String(allow_none=True)
+    available = ma.fields.Boolean()
+    inventoryCount = ma.fields.Integer()
+
+
+class CartItemSchema(ma.Schema):
+    id = ma.fields.String()
+    productId = ma.fields.String()
+    variantId = ma.fields.String()
+    quantity = ma.fields.Integer()
+    unitPrice = ma.fields.Integer(metadata={"description": "minor units"})
+    totalPrice = ma.fields.Integer(metadata={"description": "minor units"})
+    product = ma.fields.Nested(CartItemProductSchema)
+    variant = ma.fields.Nested(CartItemVariantSchema)
+
+
+class CartSchema(ma.Schema):
+    """The cart; money fields are integer minor units of `currency`."""
+
+    id = ma.fields.String()
+    customerId = ma.fields.String(allow_none=True)
+    items = ma.fields.List(ma.fields.Nested(CartItemSchema))
+    subtotal = ma.fields.Integer()
+    tax = ma.fields.Integer()
+    shipping = ma.fields.Integer()
+    discount = ma.fields.Integer()
+    total = ma.fields.Integer()
+    currency = ma.fields.String()
+    discountCode = ma.fields.String(allow_none=True)
+    itemCount = ma.fields.Integer()
+    status = ma.fields.String()
+    createdAt = ma.fields.String()
+    updatedAt = ma.fields.String()
+    expiresAt = ma.fields.String()
+
+
+class CartEnvelopeSchema(ma.Schema):
+    data = ma.fields.Nested(CartSchema)
+    message = ma.fields.String()
+
+
+@blp.route("")
+class Carts(MethodView):
+    @blp.arguments(CartCreateSchema)
+    @blp.response(201, CartEnvelopeSchema)
+    def post(self, body):
+        """Create a cart (guest, or the authenticated customer's)."""
+        cart = carts.create_cart(current_user(), body["currency"], body["customer_id"])
+        return ok(carts.cart_view(cart), 201)
+
+
+@blp.route("/<string:cart_id>")
+class CartById(MethodView):
+    @blp.response(200, CartEnvelopeSchema)
+    def get(self, cart_id):
+        """Get a cart with current prices, stock and totals."""
+        return ok(carts.cart_view(carts.get_cart(cart_id, current_user())))
+
+    @blp.response(200, MessageSchema)
+    def delete(self, cart_id):
+        """Clear a cart (remove every item)."""
+        carts.clear_cart(carts.get_cart(cart_id, current_user()))
+        return {"message": "Cart cleared successfully"}
+
+
+@blp.route("/<string:cart_id>/items")
+class CartItems(MethodView):
+    @blp.arguments(CartItemCreateSchema)
+    @blp.response(200, CartEnvelopeSchema)
+    def post(self, body, cart_id):
+        """Add an item (merges with an existing line of the same variant)."""
+        cart = carts.get_cart(cart_id, current_user())
+        carts.add_item(cart, body["product_id"], body["variant_id"], body["quantity"])
+        return ok(carts.cart_view(cart), message="Item added to cart successfully")
+
+
+@blp.route("/<string:cart_id>/items/<string:item_id>")
+class CartItemById(MethodView):
+    @blp.arguments(CartItemUpdateSchema)
+    @blp.response(200, CartEnvelopeSchema)
+    def put(self, body, cart_id, item_id):
+        """Set an item's quantity."""
+        cart = carts.get_cart(cart_id, current_user())
+        carts.update_item(cart, item_id, body["quantity"])
+        return ok(carts.cart_view(cart), message="Cart item updated successfully")
+
+    @blp.response(200, CartEnvelopeSchema)
+    def delete(self, cart_id, item_id):
+        """Remove an item."""
+        cart = carts.get_cart(cart_id, current_user())
+        carts.remove_item(cart, item_id)
+        return ok(carts.cart_view(cart), message="Item removed from cart successfully")

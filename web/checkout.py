@@ -1,0 +1,47 @@
+"""Checkout helpers: shipping methods for an address (seed 004 "Calculate Shipping")."""
+
+from __future__ import annotations
+
+import marshmallow as ma
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from marshmallow import validate
+
+from services import carts, shipping
+from web.schemas import AddressSchema, CamelSchema, ok
+from web.security import current_user
+
+blp = Blueprint("checkout", __name__, url_prefix="/api/v1/checkout", description="Checkout helpers")
+
+
+class ShippingQuoteSchema(CamelSchema):
+    cart_id = ma.fields.String(required=True, validate=validate.Length(min=1, max=40))
+    shipping_address = ma.fields.Nested(AddressSchema, required=True)
+
+
+class ShippingMethodSchema(ma.Schema):
+    id = ma.fields.String()
+    name = ma.fields.String()
+    description = ma.fields.String()
+    price = ma.fields.Integer(metadata={"description": "minor units"})
+    estimatedDays = ma.fields.String()
+    isDefault = ma.fields.Boolean()
+    available = ma.fields.Boolean()
+
+
+class ShippingMethodsSchema(ma.Schema):
+    methods = ma.fields.List(ma.fields.Nested(ShippingMethodSchema))
+
+
+class ShippingMethodsEnvelopeSchema(ma.Schema):
+    data = ma.fields.Nested(ShippingMethodsSchema)
+
+
+@blp.route("/shipping")
+class ShippingQuote(MethodView):
+    @blp.arguments(ShippingQuoteSchema)
+    @blp.response(200, ShippingMethodsEnvelopeSchema)
+    def post(self, body):
+        """List shipping methods and prices for a cart and address."""
+        carts.get_cart(body["cart_id"], current_user())
+        return ok({"methods": shipping.shipping_methods(body["shipping_address"])})

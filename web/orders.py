@@ -1,0 +1,155 @@
+"""Orders: checkout (202 + job), read, list, staff status changes, Process Payment (202 + job)."""
+
+from __future__ import annotations
+
+import marshmallow as ma
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from marshmallow import validate
+
+from models.orders import ORDER_STATUSES
+from services import checkout, orders, payments
+from web.jobview import submit
+from web.schemas import (CamelSchema, JobEnvelopeSchema, PaginationArgsSchema, PaginationSchema, SameOrAddress,
+                         ShippingAddressSchema, ok, pagination)
+from web.security import BEARER_SECURITY, current_user, require_staff, require_user
+
+blp = Blueprint("orders", __name__, url_prefix="/api/v1/orders", description="Checkout and orders")
+
+IDEMPOTENCY_DOC = {"parameters": [
+    {"in": "header", "name": "Idempotency-Key", "schema": {"type": "string", "maxLength": 255}, "required": False,
+     "description": "Same key + same body replays the original job; a different body is 422"},
+    {"in": "header", "name": "Prefer", "schema": {"type": "string"}, "required": False,
+     "description": "wait=N (N <= 10): answer 200 with the finished job if it ends within N seconds"}]}
+
+
+class OrderCreateSchema(CamelSchema):
+    cart_id = ma.fields.String(required=True, validate=validate.Length(min=1, max=40))
+    customer_id = ma.fields.String(load_default=None, allow_none=True, validate=validate.Length(max=40))
+    shipping_address = ma.fields.Nested(ShippingAddressSchema, required=True)
+    billing_address = SameOrAddress(load_default="same")
+    shipping_method = ma.fields.String(load_default="standard",
+                                       validate=validate.OneOf(("standard", "express", "same_day")))
+    payment_method = ma.fields.String(required=True, validate=validate.OneOf(checkout.PAYMENT_METHODS))
+    notes = ma.fields.String(load_default="", validate=validate.Length(max=1000))
+
+
+class OrderQueryArgsSchema(PaginationArgsSchema):
+    status = ma.fields.String(validate=validate.OneOf(ORDER_STATUSES))
+
+
+class OrderStatusUpdateSchema(CamelSchema):
+    status = ma.fields.String(required=True, validate=validate.OneOf(ORDER_STATUSES))
+    tracking_number = ma.fields.String(load_default=None, allow_none=True, validate=validate.Length(max=100))
+
+
+class PaymentCreateSchema(CamelSchema):
+    payment_method = ma.fields.String(required=True, validate=validate.OneOf(checkout.PAYMENT_METHODS))
+    payment_method_id = ma.fields.String(load_default=None, allow_none=True,
+                                         validate=validate.Regexp(r"^(pm|card|src)_[A-Za-z0-9_]{1,100}$"))
+    save_payment_method = ma.fields.Boolean(load_default=False)
+    confirmation_required = ma.fields.Boolean(load_default=True)
+
+
+class OrderItemSchema(ma.Schema):
+    id = ma.fields.String()
+    productId = ma.fields.String()
+    variantId = ma.fields.String()
+    quantity = ma.fields.Integer()
+    unitPrice = ma.fields.Integer()
+    totalPrice = ma.fields.Integer()
+    product = ma.fields.Dict()
+    variant = ma.fields.Dict()
+
+
+class OrderSchema(ma.Schema):
+    """An order; money in integer minor units of `currency`."""
+
+    id = ma.fields.String()
+    orderNumber = ma.fields.String()
+    status = ma.fields.String()
+    paymentStatus = ma.fields.String()
+    customerId = ma.fields.String(allow_none=True)
+    customerEmail = ma.fields.String()
+    cartId = ma.fields.String(allow_none=True)
+    items = ma.fields.List(ma.fields.Nested(OrderItemSchema))
+    subtotal = ma.fields.Integer()
+    tax = ma.fields.Integer()
+    shipping = ma.fields.Integer()
+    discount = ma.fields.Integer()
+    total = ma.fields.Integer()
+    currency = ma.fields.String()
+    discountCode = ma.fields.String(allow_none=True)
+    shippingAddress = ma.fields.Dict()
+    billingAddress = ma.fields.Dict()
+    shippingMethod = ma.fields.Dict()
+    paymentMethod = ma.fields.String()
+    estimatedDelivery = ma.fields.String(allow_none=True)
+    trackingNumber = ma.fields.String(allow_none=True)
+    notes = ma.fields.String()
+    createdAt = ma.fields.String()
+    updatedAt = ma.fields.String()
+
+
+class OrderEnvelopeSchema(ma.Schema):
+    data = ma.fields.Nested(OrderSchema)
+
+
+class OrderListSchema(ma.Schema):
+    data = ma.fields.List(ma.fields.Nested(OrderSchema))
+    pagination = ma.fields.Nested(PaginationSchema)
+
+
+@blp.route("")
+class Orders(MethodView):
+    @blp.arguments(OrderCreateSchema)
+    @blp.response(202, JobEnvelopeSchema, description="Checkout job accepted; poll Location")
+    @blp.alt_response(200, schema=JobEnvelopeSchema, description="With Prefer: wait=N, the finished job")
+    @blp.doc(**IDEMPOTENCY_DOC)
+    def post(self, body):
+        """Check out a cart: answers 202 with a checkout job that places the order."""
+        user = current_user()
+        return submit(lambda: checkout.start_checkout(user, body))
+
+    @blp.arguments(OrderQueryArgsSchema, location="query")
+    @blp.response(200, OrderListSchema)
+    @blp.doc(security=BEARER_SECURITY)
+    def get(self, args):
+        """List my orders (staff: all orders, filterable by status)."""
+        user = require_user()
+        rows, total = orders.list_orders(user, args.get("status"), args["page"], args["limit"])
+        return ok([orders.order_view(o) for o in rows], pagination=pagination(args["page"], args["limit"], total))
+
+
+@blp.route("/<string:order_id>")
+class OrderById(MethodView):
+    @blp.response(200, OrderEnvelopeSchema)
+    def get(self, order_id):
+        """Get an order (a guest order by its id; a customer's by them or staff)."""
+        return ok(orders.order_view(orders.get_order(order_id, current_user())))
+
+
+@blp.route("/<string:order_id>/status")
+class OrderStatus(MethodView):
+    @blp.arguments(OrderStatusUpdateSchema)
+    @blp.response(200, OrderEnvelopeSchema)
+    @blp.doc(security=BEARER_SECURITY)
+    def put(self, body, order_id):
+        """Change an order's status (staff)."""
+        user = require_staff()
+        order = orders.update_status(orders.get_order(order_id, user), body["status"], body["tracking_number"])
+        return ok(orders.order_view(order), message="Order status updated")
+
+
+@blp.route("/<string:order_id>/payment")
+class OrderPayment(MethodView):
+    @blp.arguments(PaymentCreateSchema)
+    @blp.response(202, JobEnvelopeSchema, description="Payment job accepted; poll Location")
+    @blp.alt_response(200, schema=JobEnvelopeSchema, description="With Prefer: wait=N, the finished job")
+    @blp.doc(**IDEMPOTENCY_DOC)
+    def post(self, body, order_id):
+        """Pay an order (Stripe PaymentMethod or cash on delivery): answers 202 with a payment job."""
+        user = current_user()
+        order = orders.get_order(order_id, user)
+        return submit(lambda: payments.start_payment(order, user, body["payment_method"],
+                                                     body["payment_method_id"]))
