@@ -1,0 +1,83 @@
+# Cartwheel: one-command set-up, tests and the production-shape processes.
+#
+#   make run        embedded: SQLite under var/, in-process workers, demo catalog
+#   make test       unit + integration tests on SQLite + the stub broker
+#   make test-pg    the same tests on PostgreSQL + Redis with a real dramatiq worker
+#   make e2e        real HTTP against `python -m web.serve` and gunicorn + dramatiq
+#   make serve      gunicorn (gthread) on $(BIND)
+#   make worker     dramatiq worker processes
+#   make scheduler  the outbox relay / periodic jobs
+#   make migrate    apply database migrations
+#   make bench      load test of the production shape (prints one JSON line)
+
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+
+PORT ?= 8000
+BIND ?= 127.0.0.1:$(PORT)
+WEB_WORKERS ?= 2
+WEB_THREADS ?= 8
+GUNICORN_ARGS ?=
+WORKER_PROCESSES ?= 2
+WORKER_THREADS ?= 8
+
+PYTEST_ARGS ?=
+TEST_TIMEOUT ?= 300
+TEST_PG_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/test
+TEST_PG_BROKER_URL ?= redis://127.0.0.1:6379/15
+BENCH_ARGS ?=
+
+RUNTIME_STAMP := $(VENV)/.installed-runtime
+DEV_STAMP := $(VENV)/.installed-dev
+
+.PHONY: run test test-pg e2e serve worker scheduler migrate bench install install-dev clean-venv
+
+# The virtualenv itself.
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+# Re-install only when a requirements file changed (the stamp is older than it).
+$(RUNTIME_STAMP): requirements.txt | $(BIN)/python
+	$(BIN)/python -m pip install -r requirements.txt
+	touch $@
+
+$(DEV_STAMP): requirements.txt requirements-dev.txt | $(BIN)/python
+	$(BIN)/python -m pip install -r requirements-dev.txt
+	touch $@ $(RUNTIME_STAMP)
+
+install: $(RUNTIME_STAMP)
+install-dev: $(DEV_STAMP)
+
+run: $(RUNTIME_STAMP)
+	$(BIN)/python -m web.serve
+
+test: $(DEV_STAMP)
+	$(BIN)/python -m pytest tests/unit tests/integration -q --timeout=$(TEST_TIMEOUT) $(PYTEST_ARGS)
+
+test-pg: $(DEV_STAMP)
+	TEST_DATABASE_URL=$(TEST_PG_DATABASE_URL) TEST_BROKER_URL=$(TEST_PG_BROKER_URL) \
+		$(BIN)/python -m pytest tests/unit tests/integration -q --timeout=$(TEST_TIMEOUT) $(PYTEST_ARGS)
+
+e2e: $(DEV_STAMP)
+	$(BIN)/python -m pytest tests/e2e -q --timeout=$(TEST_TIMEOUT) $(PYTEST_ARGS)
+
+serve: $(RUNTIME_STAMP)
+	$(BIN)/gunicorn -k gthread --workers $(WEB_WORKERS) --threads $(WEB_THREADS) --bind $(BIND) \
+		$(GUNICORN_ARGS) 'web:create_app()'
+
+worker: $(RUNTIME_STAMP)
+	$(BIN)/dramatiq workers.app --processes $(WORKER_PROCESSES) --threads $(WORKER_THREADS)
+
+scheduler: $(RUNTIME_STAMP)
+	$(BIN)/python -m workers.scheduler
+
+migrate: $(RUNTIME_STAMP)
+	$(BIN)/flask --app web db migrate
+
+bench: $(DEV_STAMP)
+	$(BIN)/python -m bench.run $(BENCH_ARGS)
+
+clean-venv:
+	rm -rf $(VENV)
