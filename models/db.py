@@ -106,7 +106,6 @@ def init_database(url: str, pool_size: int = 20) -> peewee.Database:
             max_connections=pool_size,
             stale_timeout=300,
             timeout=30,
-            autorollback=True,
             **options,
         )
     else:

@@ -13,26 +13,19 @@ from models.db import utcnow
 from services.errors import InsufficientStock, NotFound, ValidationFailed
 
 DEFAULT_WAREHOUSE_CODE = "default"
-_default_cache: dict = {}
+DEFAULT_WAREHOUSE_ID = "wh_default"  # fixed, so every process agrees without a lookup
 
 
 def default_warehouse() -> Warehouse:
     """The default warehouse, created on first use."""
-    wh = Warehouse.get_or_none(Warehouse.code == DEFAULT_WAREHOUSE_CODE)
-    if wh is None:
-        wh, _ = Warehouse.get_or_create(code=DEFAULT_WAREHOUSE_CODE,
-                                        defaults={"name": "Default warehouse", "is_default": True})
+    wh, _ = Warehouse.get_or_create(id=DEFAULT_WAREHOUSE_ID, defaults={
+        "code": DEFAULT_WAREHOUSE_CODE, "name": "Default warehouse", "is_default": True})
     return wh
 
 
 def default_warehouse_id() -> str:
-    """Id of the default warehouse (cached per database)."""
-    from models.db import database
-
-    key = id(database.obj)
-    if key not in _default_cache:
-        _default_cache[key] = default_warehouse().id
-    return _default_cache[key]
+    """Id of the default warehouse (`wh_default`); its row is created by `set_stock` when missing."""
+    return DEFAULT_WAREHOUSE_ID
 
 
 def stock_levels(variant_ids) -> dict[str, int]:
@@ -57,7 +50,7 @@ def set_stock(variant_id: str, quantity: int) -> int:
                                details=[{"field": "inventoryCount", "message": "Must be >= 0"}])
     if not Variant.select().where(Variant.id == variant_id).exists():
         raise NotFound("Variant not found", reason="variant_not_found")
-    wh = default_warehouse_id()
+    wh = default_warehouse().id
     updated = InventoryLevel.update(quantity=quantity, updated_at=utcnow()).where(
         InventoryLevel.variant == variant_id, InventoryLevel.warehouse == wh).execute()
     if not updated:

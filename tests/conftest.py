@@ -146,10 +146,8 @@ def db(settings, backend):
     """A migrated, empty database bound for this test."""
     from models.db import database, init_database
     from models.migrate import apply_migrations
-    from services import inventory
 
     init_database(settings.database_url, settings.db_pool_size)
-    inventory._default_cache.clear()
     database.connect(reuse_if_open=True)
     if backend["postgres"]:
         _truncate_all()
