@@ -26,6 +26,13 @@ PAYMENT_INTENT_EVENTS = ("payment_intent.succeeded", "payment_intent.payment_fai
 HANDLED_EVENTS = PAYMENT_INTENT_EVENTS + ("charge.dispute.created", "charge.refunded")
 
 
+def _plain(obj) -> dict:
+    """A StripeObject (or None) as a plain dict."""
+    if obj is None:
+        return {}
+    return obj.to_dict() if hasattr(obj, "to_dict") else dict(obj)
+
+
 def ensure_payment_intent(order: Order) -> Payment:
     """The order's Payment with a PaymentIntent (created on first call). Raises PaymentFailed / TransientError."""
     payment = Payment.get(Payment.order == order.id)
@@ -69,7 +76,8 @@ def sync_payment_intent(intent, failure_hint: bool = False) -> str:
     amount or currency differs from the order's.
     """
     payment = Payment.get_or_none(Payment.provider_ref == intent.id)
-    order_id = payment.order_id if payment else (intent.metadata or {}).get("orderId")
+    metadata = _plain(getattr(intent, "metadata", None))
+    order_id = payment.order_id if payment else metadata.get("orderId")
     order = Order.get_or_none(Order.id == order_id) if order_id else None
     if order is None:
         raise NotFound(f"No order for PaymentIntent {intent.id}", reason="unknown_payment_intent")
@@ -81,8 +89,7 @@ def sync_payment_intent(intent, failure_hint: bool = False) -> str:
     if intent.status == "processing":
         return "processing" if orders.mark_payment_processing(order.id) else "unchanged"
     if intent.status == "canceled" or (failure_hint and intent.status == "requires_payment_method"):
-        error = getattr(intent, "last_payment_error", None) or {}
-        message = error.get("message") if isinstance(error, dict) else str(error)
+        message = _plain(getattr(intent, "last_payment_error", None)).get("message")
         return "failed" if orders.mark_payment_failed(order.id, message or intent.status) else "unchanged"
     return "unchanged"
 
