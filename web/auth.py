@@ -10,7 +10,7 @@ from marshmallow import validate
 from models.db import isoformat
 from models.users import User
 from services import auth
-from web.schemas import CamelSchema, MessageSchema
+from web.schemas import CamelSchema, MessageSchema, ok
 from web.security import BEARER_SECURITY, require_user
 
 blp = Blueprint("auth", __name__, url_prefix="/api/v1/auth", description="Accounts and tokens")
@@ -64,8 +64,8 @@ class RefreshSchema(CamelSchema):
     refresh_token = ma.fields.String(required=True, validate=validate.Length(min=1, max=200))
 
 
-def _tokens(user: User, tokens: dict) -> dict:
-    return {"data": dict(tokens, user=user_to_dict(user))}
+def _tokens(user: User, tokens: dict, status: int = 200):
+    return ok(dict(tokens, user=user_to_dict(user)), status)
 
 
 @blp.route("/register")
@@ -76,7 +76,7 @@ class Register(MethodView):
         """Create a customer account and log in."""
         user = auth.register_user(body["email"], body["password"], body["first_name"], body["last_name"],
                                   body["phone"])
-        return _tokens(user, auth.issue_tokens(user))
+        return _tokens(user, auth.issue_tokens(user), 201)
 
 
 @blp.route("/login")
@@ -116,4 +116,4 @@ class Me(MethodView):
     @blp.doc(security=BEARER_SECURITY)
     def get(self):
         """The authenticated user."""
-        return {"data": user_to_dict(require_user())}
+        return ok(user_to_dict(require_user()))
