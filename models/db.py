@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import secrets
 from urllib.parse import urlparse, parse_qs, unquote
 
@@ -82,6 +83,7 @@ def init_database(url: str, pool_size: int = 20) -> peewee.Database:
     """
     if url.startswith("sqlite:///"):
         path = url[len("sqlite:///"):]
+        os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
         db = peewee.SqliteDatabase(
             path,
             pragmas={

@@ -38,12 +38,16 @@ def _normalise_email(email: str) -> str:
     return email.strip().lower()
 
 
-def register_user(email: str, password: str, first_name: str = "", last_name: str = "", phone: str | None = None,
-                  role: str = "customer") -> User:
-    """Create an account. Raises Conflict (409, `email_taken`) or ValidationFailed (weak password, bad role)."""
+def _check_password(password: str) -> None:
     if len(password) < MIN_PASSWORD_LENGTH:
         raise ValidationFailed("Password must be at least 8 characters", reason="weak_password",
                                details=[{"field": "password", "message": "At least 8 characters"}])
+
+
+def register_user(email: str, password: str, first_name: str = "", last_name: str = "", phone: str | None = None,
+                  role: str = "customer") -> User:
+    """Create an account. Raises Conflict (409, `email_taken`) or ValidationFailed (weak password, bad role)."""
+    _check_password(password)
     if role not in ROLES:
         raise ValidationFailed(f"Unknown role {role!r}", reason="bad_role")
     email = _normalise_email(email)
@@ -58,6 +62,7 @@ def register_user(email: str, password: str, first_name: str = "", last_name: st
 
 def ensure_admin(email: str, password: str) -> User:
     """Create an admin, or make an existing account admin with this password (CLI and demo)."""
+    _check_password(password)
     email = _normalise_email(email)
     user = User.get_or_none(User.email == email)
     if user is None:
