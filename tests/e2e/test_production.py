@@ -1,0 +1,178 @@
+"""E2E on the production shape: gunicorn + dramatiq workers + scheduler on PostgreSQL + Redis,
+with localstripe as Stripe (its webhooks signed and delivered to the server over HTTP)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import time
+
+import pytest
+import stripe
+
+from tests.e2e import flows
+from tests.e2e.stack import Http
+
+ADMIN_EMAIL = "e2e-admin@cartwheel.test"
+ADMIN_PASSWORD = "e2e-admin-password-1"
+
+
+@pytest.fixture(scope="module")
+def http(production):
+    return Http(production.base)
+
+
+@pytest.fixture(scope="module")
+def admin_token(production, http):
+    production.create_admin(ADMIN_EMAIL, ADMIN_PASSWORD)  # `flask --app web users create-admin`
+    return flows.login(http, ADMIN_EMAIL, ADMIN_PASSWORD)
+
+
+def test_health_reports_postgresql_and_redis(http):
+    status, body, _ = http.get("/api/v1/health")
+    assert status == 200, body
+    assert body["database"]["status"] == "ok" and "Postgres" in body["database"]["engine"], body
+    assert body["broker"]["status"] == "ok" and body["broker"]["kind"] == "RedisBroker", body
+
+
+def test_customer_buys_with_cash_on_delivery(http, admin_token):
+    product_id, variant_id = flows.create_product(http, admin_token, price=2950, stock=5)
+    token = flows.register_customer(http)
+    cart = flows.fill_cart(http, token, product_id, variant_id, quantity=2)
+
+    result = flows.checkout(http, token, cart["id"], "cash_on_delivery")
+
+    order = flows.get_order(http, token, result["orderId"])
+    assert order["orderNumber"] == result["orderNumber"]
+    assert order["status"] == "confirmed"
+    assert order["paymentStatus"] == "pending"
+    assert order["paymentMethod"] == "cash_on_delivery"
+    assert order["subtotal"] == 5900 and order["total"] == order["subtotal"] + order["tax"] + order["shipping"]
+    status, body, _ = http.get(f"/api/v1/products/{product_id}")
+    assert status == 200 and body["data"]["variants"][0]["inventoryCount"] == 3, body
+    # The cart was converted once: checking it out again is refused.
+    status, body, _ = http.post("/api/v1/orders", flows.order_body(cart["id"], "cash_on_delivery"), token=token)
+    assert status == 409, (status, body)
+
+
+def test_customer_pays_by_stripe_card_and_the_webhook_marks_the_order_paid(production, http, admin_token):
+    product_id, variant_id = flows.create_product(http, admin_token, price=4500, stock=10)
+    token = flows.register_customer(http)
+    cart = flows.fill_cart(http, token, product_id, variant_id, quantity=1)
+
+    result = flows.checkout(http, token, cart["id"], "stripe")
+    assert result["clientSecret"] and result["paymentIntentId"].startswith("pi_"), result
+    order = flows.get_order(http, token, result["orderId"])
+    assert order["paymentStatus"] in ("pending", "processing"), order
+
+    client = stripe.StripeClient("sk_test_x", base_addresses={"api": production.stripe_base},
+                                 max_network_retries=0)
+    pm = client.v1.payment_methods.create({"type": "card", "card": {
+        "number": "4242424242424242", "exp_month": 12, "exp_year": 2034, "cvc": "123"}})
+    status, body, hdrs = http.post(f"/api/v1/orders/{result['orderId']}/payment",
+                                   {"paymentMethod": "stripe", "paymentMethodId": pm.id}, token=token)
+    assert status == 202, (status, body)
+    assert hdrs["Location"].endswith(body["data"]["id"])
+    job = http.wait_job(body["data"]["id"], token=token)
+    assert job["state"] == "succeeded", job
+
+    order = flows.wait_order(http, token, result["orderId"], lambda o: o["paymentStatus"] == "paid")
+    assert order["status"] == "confirmed"
+    intent = client.v1.payment_intents.retrieve(result["paymentIntentId"])
+    assert intent.status == "succeeded" and intent.amount == order["total"]
+    # localstripe's signed webhook (payment_intent.succeeded) reaches the server over
+    # HTTP, passes the signature check and becomes a stripe_event job; the order stays paid.
+    deadline = time.monotonic() + 20
+    while True:
+        status, body, _ = http.get("/api/v1/jobs?type=stripe_event&state=succeeded", token=admin_token)
+        assert status == 200, body
+        if body["pagination"]["total"] >= 1:
+            break
+        assert time.monotonic() < deadline, "no Stripe webhook event was processed"
+        time.sleep(0.2)
+    order = flows.get_order(http, token, result["orderId"])
+    assert (order["status"], order["paymentStatus"]) == ("confirmed", "paid")
+
+
+def test_checkout_with_the_same_idempotency_key_replays_the_job(http, admin_token):
+    product_id, variant_id = flows.create_product(http, admin_token, stock=5)
+    token = flows.register_customer(http)
+    cart = flows.fill_cart(http, token, product_id, variant_id)
+    key = flows.unique("idem")
+
+    first, _ = flows.submit_checkout(http, token, cart["id"], "cash_on_delivery", headers={"Idempotency-Key": key})
+    status, body, hdrs = http.post("/api/v1/orders", flows.order_body(cart["id"], "cash_on_delivery"), token=token,
+                                   headers={"Idempotency-Key": key})
+
+    assert status in (200, 202), (status, body)
+    assert body["data"]["id"] == first["id"]
+    assert hdrs.get("Idempotent-Replayed") == "true"
+    assert http.wait_job(first["id"], token=token)["state"] == "succeeded"
+
+
+def test_prefer_wait_answers_with_the_finished_checkout(http, admin_token):
+    product_id, variant_id = flows.create_product(http, admin_token, stock=5)
+    token = flows.register_customer(http)
+    cart = flows.fill_cart(http, token, product_id, variant_id)
+
+    status, body, _ = http.post("/api/v1/orders", flows.order_body(cart["id"], "cash_on_delivery"), token=token,
+                                headers={"Prefer": "wait=10"})
+
+    assert status == 200, (status, body)
+    assert body["data"]["state"] == "succeeded" and body["data"]["result"]["orderId"], body
+
+
+def _import_csv(prefix: str, rows: int) -> bytes:
+    """A Shopify product CSV of `rows` single-variant products whose handles start with `prefix`."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["Handle", "Title", "Body (HTML)", "Vendor", "Type", "Tags", "Published", "Option1 Name",
+                     "Option1 Value", "Variant SKU", "Variant Grams", "Variant Inventory Tracker",
+                     "Variant Inventory Qty", "Variant Inventory Policy", "Variant Fulfillment Service",
+                     "Variant Price", "Variant Compare At Price", "Variant Requires Shipping", "Variant Taxable",
+                     "Image Src", "Image Position", "Status"])
+    for i in range(rows):
+        writer.writerow([f"{prefix}-{i:05d}", f"Kill Test Product {i}", "<p>A product</p>", "e2e", "Test", "e2e",
+                         "true", "Title", "Default Title", f"{prefix.upper()}-{i:05d}", "100", "shopify", "7",
+                         "deny", "manual", "12.50", "", "true", "true", "", "", "active"])
+    return out.getvalue().encode()
+
+
+def test_job_whose_worker_is_killed_mid_run_finishes_once_after_redelivery(production, http, admin_token):
+    prefix = flows.unique("killtest")
+    rows = 800  # about 9 ms a row on PostgreSQL: several seconds of work to interrupt
+    status, body, _ = http.post("/api/v1/admin/imports/products", token=admin_token,
+                                files={"file": ("products.csv", _import_csv(prefix, rows), "text/csv")})
+    assert status == 202, (status, body)
+    job_id = body["data"]["id"]
+
+    # Wait until a worker is visibly inside the job, then SIGKILL every dramatiq process.
+    deadline = time.monotonic() + 60
+    while True:
+        job = http.wait_job(job_id, token=admin_token, states=("running", "succeeded", "failed", "cancelled"))
+        if job["state"] != "running":
+            pytest.fail(f"the import finished before it could be interrupted; make it bigger: {job}")
+        if (job["progress"]["completed"] or 0) > 0:
+            break
+        assert time.monotonic() < deadline, job
+        time.sleep(0.02)
+    for worker in production.workers:
+        if worker.alive():
+            worker.kill()
+    status, body, _ = http.get(f"/api/v1/jobs/{job_id}", token=admin_token)
+    assert body["data"]["state"] == "running", body  # the dead worker still holds the lease
+    interrupted_at = body["data"]["progress"]["completed"]
+
+    production.start_worker()
+    job = http.wait_job(job_id, token=admin_token, timeout=120)
+
+    assert job["state"] == "succeeded", job
+    assert job["attempts"] >= 2, job
+    assert interrupted_at < rows, job
+    status, body, _ = http.get(f"/api/v1/products?search={prefix}&limit=1")
+    assert status == 200, body
+    assert body["pagination"]["total"] == rows, body["pagination"]  # each product once, none twice
+    # A late duplicate of the first message is a no-op: the job stays succeeded, attempts unchanged.
+    time.sleep(1)
+    status, again, _ = http.get(f"/api/v1/jobs/{job_id}", token=admin_token)
+    assert again["data"]["state"] == "succeeded" and again["data"]["attempts"] == job["attempts"]
