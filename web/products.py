@@ -1,4 +1,369 @@
-"""Catalog (placeholder until the catalog module lands)."""
-from flask_smorest import Blueprint
+"""Products: the public catalog (list, read) and admin writes (create, update, archive, stock).
 
-blp = Blueprint("products", __name__, url_prefix="/api/v1/products", description="Catalog")
+Responses follow seed 004's product shape; money is integer minor units of
+`currency`. Lists are built by hand from batch-loaded rows (a constant number
+of queries per page) and returned as JSON directly: the schemas below document
+them for OpenAPI, and a test keeps the two in step.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import marshmallow as ma
+from flask import jsonify
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from marshmallow import validate
+
+from models.catalog import PRODUCT_STATUSES
+from models.db import isoformat
+from services import catalog
+from services.catalog import MAX_PRICE, ProductView
+from services.errors import NotAllowed, NotFound, ValidationFailed
+from web.schemas import (CamelSchema, MessageSchema, PaginationArgsSchema, PaginationSchema, StrictInteger,
+                         pagination)
+from web.security import BEARER_SECURITY, current_user, require_admin, require_staff
+
+blp = Blueprint("products", __name__, url_prefix="/api/v1/products", description="Catalog: products and stock")
+
+SEED_ATTRIBUTES = {"ingredients": "ingredients", "skin_types": "skinTypes", "concerns": "concerns",
+                   "how_to_use": "howToUse"}
+SLUG = validate.Regexp(r"^[a-z0-9]+(?:-[a-z0-9]+)*$", error="Use lower-case letters, digits and hyphens")
+PRICE = validate.Range(min=0, max=MAX_PRICE)
+
+
+# --------------------------------------------------------------------------- serialization
+
+def image_to_dict(image) -> dict:
+    return {"id": image.id, "url": image.url, "altText": image.alt_text, "sortOrder": image.sort_order}
+
+
+def variant_to_dict(variant, option_names: list, stock: int) -> dict:
+    """A variant: prices in minor units, `inventoryCount` units on hand, `options` [{name, value}]."""
+    return {"id": variant.id, "name": variant.name, "sku": variant.sku, "price": variant.price,
+            "compareAtPrice": variant.compare_at_price, "inventoryCount": stock, "available": stock > 0,
+            "weightGrams": variant.weight_grams,
+            "options": [{"name": n, "value": v} for n, v in zip(option_names, variant.option_values or [])]}
+
+
+def product_to_dict(view: ProductView, detail: bool = False) -> dict:
+    """Seed 004's product; `detail` adds `attributes`, the seed's top-level ingredients,
+    skinTypes, concerns, howToUse (when set) and `reviews`."""
+    p = view.product
+    options = p.options or []
+    body = {
+        "id": p.id, "name": p.name, "description": p.description, "price": p.price,
+        "compareAtPrice": p.compare_at_price, "currency": p.currency,
+        "images": [image_to_dict(i) for i in view.images],
+        "variants": [variant_to_dict(v, options, view.stock.get(v.id, 0)) for v in view.variants],
+        "category": view.category, "tags": p.tags or [], "status": p.status,
+        "seoTitle": p.seo_title, "seoDescription": p.seo_description, "handle": p.handle,
+        "vendor": p.vendor, "productType": p.product_type, "storeId": p.store_id,
+        "createdAt": isoformat(p.created_at), "updatedAt": isoformat(p.updated_at),
+    }
+    if detail:
+        attributes = p.attributes or {}
+        body["attributes"] = attributes
+        body.update({key: attributes[key] for key in SEED_ATTRIBUTES.values() if key in attributes})
+        body["reviews"] = {"averageRating": None, "totalReviews": 0}
+    return body
+
+
+def _select(body: dict, fields: list | None) -> dict:
+    return {k: v for k, v in body.items() if k in fields} if fields else body
+
+
+def _parse_fields(raw: str | None) -> list | None:
+    """`fields=name,price` -> ["id", "name", "price"]; unknown names are a 422."""
+    if not raw:
+        return None
+    names = [n.strip() for n in raw.split(",") if n.strip()]
+    unknown = [n for n in names if n not in SELECTABLE_FIELDS]
+    if unknown:
+        raise ValidationFailed(f"Unknown fields: {', '.join(unknown)}", reason="unknown_fields",
+                               details=[{"field": "fields", "message": f"Choose from {', '.join(SELECTABLE_FIELDS)}"}])
+    return ["id", *names]
+
+
+def _product_response(view: ProductView, status: int = 200, fields: list | None = None):
+    response = jsonify({"data": _select(product_to_dict(view, detail=True), fields)})
+    response.status_code = status
+    return response
+
+
+# --------------------------------------------------------------------------- schemas (responses)
+
+class ImageSchema(CamelSchema):
+    id = ma.fields.String()
+    url = ma.fields.String()
+    alt_text = ma.fields.String()
+    sort_order = ma.fields.Integer()
+
+
+class OptionValueSchema(CamelSchema):
+    name = ma.fields.String(required=True, validate=validate.Length(min=1, max=100))
+    value = ma.fields.String(required=True, validate=validate.Length(min=1, max=255))
+
+
+class VariantSchema(CamelSchema):
+    id = ma.fields.String()
+    name = ma.fields.String()
+    sku = ma.fields.String(allow_none=True)
+    price = ma.fields.Integer(metadata={"description": "minor units"})
+    compare_at_price = ma.fields.Integer(allow_none=True, metadata={"description": "minor units"})
+    inventory_count = ma.fields.Integer(metadata={"description": "units on hand"})
+    available = ma.fields.Boolean()
+    weight_grams = ma.fields.Integer(allow_none=True)
+    options = ma.fields.List(ma.fields.Nested(OptionValueSchema))
+
+
+class ProductSchema(CamelSchema):
+    """A product in lists (seed 004). `price`/`compareAtPrice` are the cheapest variant's."""
+
+    id = ma.fields.String()
+    name = ma.fields.String()
+    description = ma.fields.String(metadata={"description": "HTML"})
+    price = ma.fields.Integer(metadata={"description": "minor units"})
+    compare_at_price = ma.fields.Integer(allow_none=True, metadata={"description": "minor units"})
+    currency = ma.fields.String(metadata={"description": "ISO 4217"})
+    images = ma.fields.List(ma.fields.Nested(ImageSchema))
+    variants = ma.fields.List(ma.fields.Nested(VariantSchema))
+    category = ma.fields.String(allow_none=True, metadata={"description": "category slug"})
+    tags = ma.fields.List(ma.fields.String())
+    status = ma.fields.String(validate=validate.OneOf(PRODUCT_STATUSES))
+    seo_title = ma.fields.String()
+    seo_description = ma.fields.String()
+    handle = ma.fields.String()
+    vendor = ma.fields.String()
+    product_type = ma.fields.String()
+    store_id = ma.fields.String(allow_none=True)
+    created_at = ma.fields.String()
+    updated_at = ma.fields.String()
+
+
+class ReviewSummarySchema(CamelSchema):
+    average_rating = ma.fields.Float(allow_none=True)
+    total_reviews = ma.fields.Integer()
+
+
+class ProductDetailSchema(ProductSchema):
+    """A product with its details: attributes (and the seed's skincare fields) and review summary."""
+
+    attributes = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Raw())
+    ingredients = ma.fields.List(ma.fields.String())
+    skin_types = ma.fields.List(ma.fields.String())
+    concerns = ma.fields.List(ma.fields.String())
+    how_to_use = ma.fields.String()
+    reviews = ma.fields.Nested(ReviewSummarySchema)
+
+
+SELECTABLE_FIELDS = tuple(ProductDetailSchema().dump_fields[name].data_key or name
+                          for name in ProductDetailSchema().dump_fields)
+
+
+class ProductListSchema(ma.Schema):
+    data = ma.fields.List(ma.fields.Nested(ProductSchema))
+    pagination = ma.fields.Nested(PaginationSchema)
+
+
+class ProductEnvelopeSchema(ma.Schema):
+    data = ma.fields.Nested(ProductDetailSchema)
+
+
+# --------------------------------------------------------------------------- schemas (requests)
+
+class FieldsArgsSchema(CamelSchema):
+    selected_fields = ma.fields.String(data_key="fields", validate=validate.Length(min=1, max=500),
+                              metadata={"description": "Comma-separated top-level fields to return (id always)"})
+
+
+class ProductQueryArgsSchema(PaginationArgsSchema, FieldsArgsSchema):
+    category = ma.fields.String(validate=validate.Length(min=1, max=200), metadata={"description": "category slug"})
+    min_price = ma.fields.Integer(validate=PRICE, metadata={"description": "minor units"})
+    max_price = ma.fields.Integer(validate=PRICE, metadata={"description": "minor units"})
+    search = ma.fields.String(validate=validate.Length(min=1, max=200))
+    sort_by = ma.fields.String(load_default="createdAt",
+                               validate=validate.OneOf(("price", "name", "createdAt", "created_at")))
+    sort_order = ma.fields.String(validate=validate.OneOf(("asc", "desc")),
+                                  metadata={"description": "default: asc for price and name, desc for createdAt"})
+    in_stock = ma.fields.Boolean()
+    store_id = ma.fields.String(validate=validate.Length(min=1, max=40))
+    status = ma.fields.String(validate=validate.OneOf(PRODUCT_STATUSES),
+                              metadata={"description": "staff only; default active"})
+
+    @ma.validates_schema
+    def price_range_is_ordered(self, data, **kwargs):
+        if data.get("min_price") is not None and data.get("max_price") is not None \
+                and data["min_price"] > data["max_price"]:
+            raise ma.ValidationError("minPrice must not exceed maxPrice", "minPrice")
+
+
+class ImageInputSchema(CamelSchema):
+    id = ma.fields.String(validate=validate.Length(max=40), metadata={"description": "keep an existing image"})
+    url = ma.fields.Url(required=True, schemes={"http", "https"}, require_tld=False,
+                        validate=validate.Length(max=1000))
+    alt_text = ma.fields.String(load_default="", validate=validate.Length(max=500))
+    sort_order = StrictInteger(validate=validate.Range(min=0, max=10_000))
+
+
+class VariantCreateSchema(CamelSchema):
+    name = ma.fields.String(validate=validate.Length(min=1, max=255))
+    sku = ma.fields.String(allow_none=True, validate=validate.Length(max=100))
+    price = StrictInteger(required=True, validate=PRICE, metadata={"description": "minor units"})
+    compare_at_price = StrictInteger(allow_none=True, validate=PRICE, metadata={"description": "minor units"})
+    inventory_count = StrictInteger(validate=validate.Range(min=0, max=MAX_PRICE),
+                                    metadata={"description": "units on hand (default 0)"})
+    weight_grams = StrictInteger(allow_none=True, validate=validate.Range(min=0, max=10_000_000))
+    requires_shipping = ma.fields.Boolean()
+    options = ma.fields.List(ma.fields.Nested(OptionValueSchema), validate=validate.Length(max=3))
+
+
+class VariantUpdateSchema(VariantCreateSchema):
+    id = ma.fields.String(validate=validate.Length(max=40), metadata={"description": "update this variant"})
+    price = StrictInteger(validate=PRICE, metadata={"description": "minor units; required for new variants"})
+
+
+class ProductCreateSchema(CamelSchema):
+    """A new product (seed 004 shape). `price` is not set directly: it mirrors the cheapest variant."""
+
+    name = ma.fields.String(required=True, validate=validate.Length(min=1, max=255))
+    description = ma.fields.String(validate=validate.Length(max=100_000))
+    handle = ma.fields.String(validate=[validate.Length(min=1, max=255), SLUG])
+    category = ma.fields.String(allow_none=True, validate=[validate.Length(min=1, max=200), SLUG])
+    tags = ma.fields.List(ma.fields.String(validate=validate.Length(min=1, max=100)), validate=validate.Length(max=50))
+    status = ma.fields.String(validate=validate.OneOf(PRODUCT_STATUSES))
+    seo_title = ma.fields.String(validate=validate.Length(max=255))
+    seo_description = ma.fields.String(validate=validate.Length(max=5000))
+    vendor = ma.fields.String(validate=validate.Length(max=255))
+    product_type = ma.fields.String(validate=validate.Length(max=255))
+    store_id = ma.fields.String(allow_none=True, validate=validate.Length(max=40))
+    currency = ma.fields.String(validate=validate.Length(equal=3))
+    attributes = ma.fields.Dict(keys=ma.fields.String(validate=validate.Length(max=100)), values=ma.fields.Raw())
+    ingredients = ma.fields.List(ma.fields.String(validate=validate.Length(max=200)))
+    skin_types = ma.fields.List(ma.fields.String(validate=validate.Length(max=100)))
+    concerns = ma.fields.List(ma.fields.String(validate=validate.Length(max=100)))
+    how_to_use = ma.fields.String(validate=validate.Length(max=5000))
+    images = ma.fields.List(ma.fields.Nested(ImageInputSchema), validate=validate.Length(max=50))
+    variants = ma.fields.List(ma.fields.Nested(VariantCreateSchema), required=True,
+                              validate=validate.Length(min=1, max=100))
+
+
+class ProductUpdateSchema(ProductCreateSchema):
+    """Changes to a product: only given fields change; `variants` and `images`, when given,
+    are the complete new lists (entries matched by id, then SKU/URL; unlisted ones are removed)."""
+
+    name = ma.fields.String(validate=validate.Length(min=1, max=255))
+    variants = ma.fields.List(ma.fields.Nested(VariantUpdateSchema), validate=validate.Length(min=1, max=100))
+
+
+class StockUpdateSchema(CamelSchema):
+    """Set (`inventoryCount`) or change (`adjustment`) one variant's units on hand: exactly one of the two."""
+
+    variant_id = ma.fields.String(validate=validate.Length(max=40),
+                                  metadata={"description": "optional when the product has one variant"})
+    inventory_count = StrictInteger(validate=validate.Range(min=0, max=MAX_PRICE))
+    adjustment = StrictInteger(validate=validate.Range(min=-MAX_PRICE, max=MAX_PRICE))
+
+    @ma.validates_schema
+    def exactly_one_amount(self, data, **kwargs):
+        if ("inventory_count" in data) == ("adjustment" in data):
+            raise ma.ValidationError("Give exactly one of inventoryCount or adjustment", "inventoryCount")
+
+
+def _service_data(args: dict) -> dict:
+    """Request fields -> the catalog's write shape (seed skincare fields go into `attributes`)."""
+    data = {k: v for k, v in args.items() if k not in SEED_ATTRIBUTES}
+    seed = {SEED_ATTRIBUTES[k]: args[k] for k in SEED_ATTRIBUTES if k in args}
+    if seed:
+        data["attributes"] = {**(args.get("attributes") or {}), **seed}
+    return data
+
+
+def checked(check):
+    """Run `check()` (e.g. `require_admin`) before the request body is parsed, so an
+    anonymous caller gets 401 rather than a validation error."""
+    def decorate(view):
+        @functools.wraps(view)
+        def wrapper(*args, **kwargs):
+            check()
+            return view(*args, **kwargs)
+        return wrapper
+    return decorate
+
+
+# --------------------------------------------------------------------------- routes
+
+@blp.route("")
+class Products(MethodView):
+    @blp.arguments(ProductQueryArgsSchema(), location="query")
+    @blp.response(200, ProductListSchema)
+    def get(self, args):
+        """List products with filters, sorting and pagination."""
+        fields = _parse_fields(args.pop("selected_fields", None))
+        status = args.pop("status", None)
+        staff = False
+        if status and status != "active":
+            user = current_user()
+            if not (user and user.is_staff):
+                raise NotAllowed("Only staff may list draft or archived products", reason="insufficient_role")
+            staff = True
+        page, limit = args["page"], args["limit"]
+        views, total = catalog.list_products(include_inactive=staff, status=status, **args)
+        return jsonify({"data": [_select(product_to_dict(v), fields) for v in views],
+                        "pagination": pagination(page, limit, total)})
+
+    @blp.response(201, ProductEnvelopeSchema)
+    @blp.doc(security=BEARER_SECURITY)
+    @checked(require_admin)
+    @blp.arguments(ProductCreateSchema)
+    def post(self, args):
+        """Create a product with its variants, images and stock (admin)."""
+        product = catalog.create_product(_service_data(args))
+        response = _product_response(catalog.product_view(catalog.get_product(product.id, True)), 201)
+        response.headers["Location"] = f"{blp.url_prefix}/{product.id}"
+        return response
+
+
+@blp.route("/<string:product_id>")
+class ProductById(MethodView):
+    @blp.arguments(FieldsArgsSchema(), location="query")
+    @blp.response(200, ProductEnvelopeSchema)
+    def get(self, args, product_id):
+        """Get one product by id or handle, with details."""
+        fields = _parse_fields(args.get("selected_fields"))
+        product = catalog.get_product(product_id, include_inactive=True)
+        if product.status != "active":
+            user = current_user()
+            if not (user and user.is_staff):
+                raise NotFound("Product not found", reason="product_not_found")
+        return _product_response(catalog.product_view(product), fields=fields)
+
+    @blp.response(200, ProductEnvelopeSchema)
+    @blp.doc(security=BEARER_SECURITY)
+    @checked(require_admin)
+    @blp.arguments(ProductUpdateSchema)
+    def put(self, args, product_id):
+        """Update a product; given variant and image lists replace the old ones (admin)."""
+        product = catalog.update_product(product_id, _service_data(args))
+        return _product_response(catalog.product_view(catalog.get_product(product.id, True)))
+
+    @blp.response(200, MessageSchema)
+    @blp.doc(security=BEARER_SECURITY)
+    @checked(require_admin)
+    def delete(self, product_id):
+        """Archive a product (soft delete: orders keep referring to it) (admin)."""
+        product = catalog.archive_product(product_id)
+        return jsonify({"message": f"Product {product.id} archived"})
+
+
+@blp.route("/<string:product_id>/stock")
+class ProductStock(MethodView):
+    @blp.response(200, ProductEnvelopeSchema)
+    @blp.doc(security=BEARER_SECURITY)
+    @checked(require_staff)
+    @blp.arguments(StockUpdateSchema)
+    def put(self, args, product_id):
+        """Set or adjust a variant's stock; returns the product (staff)."""
+        product = catalog.set_product_stock(product_id, **args)
+        return _product_response(catalog.product_view(product))
