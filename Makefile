@@ -22,6 +22,8 @@ WEB_THREADS ?= 8
 GUNICORN_ARGS ?=
 WORKER_PROCESSES ?= 2
 WORKER_THREADS ?= 8
+# Longest sleep (ms) of an idle dramatiq consumer between Redis polls (dramatiq's default: 1000).
+WORKER_TIMEOUT_MS ?= 100
 
 PYTEST_ARGS ?=
 TEST_TIMEOUT ?= 300
@@ -68,7 +70,7 @@ serve: $(RUNTIME_STAMP)
 		$(GUNICORN_ARGS) 'web:create_app()'
 
 worker: $(RUNTIME_STAMP)
-	$(BIN)/dramatiq workers.app --processes $(WORKER_PROCESSES) --threads $(WORKER_THREADS)
+	dramatiq_worker_timeout=$(WORKER_TIMEOUT_MS) $(BIN)/dramatiq workers.app --processes $(WORKER_PROCESSES) --threads $(WORKER_THREADS)
 
 scheduler: $(RUNTIME_STAMP)
 	$(BIN)/python -m workers.scheduler

@@ -301,7 +301,8 @@ class ProductionStack:
         self.env = {**os.environ, "CARTWHEEL_ENV": "production", "DATABASE_URL": database_url,
                     "BROKER_URL": self.redis_url, "REDIS_URL": self.redis_url, "SECRET_KEY": SECRET_KEY,
                     "MODEL_DIR": str(self.workdir / "models"), "MEDIA_DIR": str(self.workdir / "media"),
-                    "PORT": str(self.port), **self.extra_env}
+                    "PORT": str(self.port), "dramatiq_worker_timeout": "100",  # as `make worker`
+                    **self.extra_env}
         for name in ("TEST_DATABASE_URL", "TEST_BROKER_URL", "STRIPE_SECRET_KEY", "STRIPE_API_BASE"):
             self.env.pop(name, None)
         if self.stripe:
