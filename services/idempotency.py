@@ -65,15 +65,19 @@ def submit(scope: str, key: str | None, fingerprint: str, create: Callable[[], J
     if not key or len(key) > MAX_KEY_LENGTH:
         raise ValidationFailed("Idempotency-Key must be 1-255 characters", reason="bad_idempotency_key",
                                details=[{"field": "Idempotency-Key", "message": "1-255 characters"}])
-    row = _existing(scope, key)
-    if row is not None:
-        return _replay(row, fingerprint), True
     ttl = dt.timedelta(hours=config.get().idempotency_ttl_hours)
     try:
         with atomic():
+            # The key row is written before the domain work, so a concurrent first use
+            # waits on the unique index (PostgreSQL) or the write lock (SQLite) and
+            # then replays, instead of re-running validation against changed state.
+            row = _existing(scope, key)
+            if row is not None:
+                return _replay(row, fingerprint), True
+            row = IdempotencyKey.create(scope=scope, key=key, request_hash=fingerprint, job_id="",
+                                        expires_at=utcnow() + ttl)
             job = create()
-            IdempotencyKey.create(scope=scope, key=key, request_hash=fingerprint, job_id=job.id,
-                                  expires_at=utcnow() + ttl)
+            IdempotencyKey.update(job_id=job.id).where(IdempotencyKey.id == row.id).execute()
         return job, False
     except peewee.IntegrityError:
         row = _existing(scope, key)

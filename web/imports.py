@@ -11,11 +11,11 @@ from flask_smorest import Blueprint
 from flask_smorest.fields import Upload
 from marshmallow import validate
 
-from services import idempotency, imports, jobs, shopify
+from services import imports, jobs, shopify
 from services.errors import ValidationFailed
-from web.jobview import accepted
+from web.jobview import submit
 from web.schemas import CamelSchema, JobEnvelopeSchema
-from web.security import BEARER_SECURITY, caller_scope, require_admin
+from web.security import BEARER_SECURITY, require_admin
 
 blp = Blueprint("imports", __name__, url_prefix="/api/v1/admin/imports", description="Catalog imports (admin)")
 
@@ -57,11 +57,7 @@ class ProductImports(MethodView):
         imports.check_store(store_id)
         payload = imports.import_payload(text, filename, store_id)
         total = shopify.count_handles(text)
-        # The generic jobview.submit fingerprints the JSON body; a multipart upload is
-        # fingerprinted by its content so one Idempotency-Key cannot import two files.
-        fingerprint = idempotency.request_fingerprint(
-            request.method, request.path, {"sha256": hashlib.sha256(raw).hexdigest(), "storeId": store_id})
-        job, replayed = idempotency.submit(
-            caller_scope(), request.headers.get("Idempotency-Key"), fingerprint,
-            lambda: jobs.create_job("product_import", payload, owner_id=admin.id, total=total))
-        return accepted(job, replayed)
+        # A multipart upload is fingerprinted by its content, so one Idempotency-Key
+        # cannot import two different files.
+        return submit(lambda: jobs.create_job("product_import", payload, owner_id=admin.id, total=total),
+                      body={"sha256": hashlib.sha256(raw).hexdigest(), "storeId": store_id})

@@ -15,8 +15,8 @@ from models.jobs import JOB_STATES, TERMINAL_STATES, Job
 from services import jobs
 from services.errors import NotFound
 from web.jobview import accepted, etag, job_to_dict
-from web.schemas import CamelSchema, JobEnvelopeSchema, JobListSchema, PaginationArgsSchema, pagination
-from web.security import BEARER_SECURITY, current_user, require_admin
+from web.schemas import JobEnvelopeSchema, JobListSchema, PaginationArgsSchema, pagination
+from web.security import BEARER_SECURITY, checked, current_user, require_admin
 
 blp = Blueprint("jobs", __name__, url_prefix="/api/v1/jobs", description="Asynchronous jobs (poll, stream, cancel)")
 
@@ -126,12 +126,12 @@ class FailedJobArgsSchema(PaginationArgsSchema):
 
 @admin_blp.route("/failed")
 class FailedJobs(MethodView):
+    @checked(require_admin)
     @admin_blp.arguments(FailedJobArgsSchema, location="query")
     @admin_blp.response(200, JobListSchema)
     @admin_blp.doc(security=BEARER_SECURITY)
     def get(self, args):
         """List failed jobs (admin)."""
-        require_admin()
         rows, total = jobs.list_jobs(None, args.get("type"), "failed", args["page"], args["limit"])
         return {"data": [job_to_dict(j) for j in rows], "pagination": pagination(args["page"], args["limit"], total)}
 

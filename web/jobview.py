@@ -63,10 +63,16 @@ def wait_for(job_id: str, seconds: float) -> Job:
     return job
 
 
-def submit(create, scope: str | None = None):
+def submit(create, scope: str | None = None, body: object = None):
     """Run `create()` (returns a Job, inside one transaction) under the request's
-    `Idempotency-Key`, then answer with `accepted`."""
-    fingerprint = idempotency.request_fingerprint(request.method, request.path, request.get_json(silent=True))
+    `Idempotency-Key`, then answer with `accepted`.
+
+    The key's fingerprint covers the method, path and `body` (default: the JSON
+    body; uploads pass a digest of the file).
+    """
+    if body is None:
+        body = request.get_json(silent=True)
+    fingerprint = idempotency.request_fingerprint(request.method, request.path, body)
     key = request.headers.get("Idempotency-Key")
     job, replayed = idempotency.submit(scope or caller_scope(), key, fingerprint, create)
     return accepted(job, replayed)

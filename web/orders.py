@@ -12,7 +12,7 @@ from services import checkout, orders, payments
 from web.jobview import submit
 from web.schemas import (CamelSchema, JobEnvelopeSchema, PaginationArgsSchema, PaginationSchema, SameOrAddress,
                          ShippingAddressSchema, ok, pagination)
-from web.security import BEARER_SECURITY, current_user, require_staff, require_user
+from web.security import BEARER_SECURITY, checked, current_user, require_staff, require_user
 
 blp = Blueprint("orders", __name__, url_prefix="/api/v1/orders", description="Checkout and orders")
 
@@ -131,6 +131,7 @@ class OrderById(MethodView):
 
 @blp.route("/<string:order_id>/status")
 class OrderStatus(MethodView):
+    @checked(require_staff)
     @blp.arguments(OrderStatusUpdateSchema)
     @blp.response(200, OrderEnvelopeSchema)
     @blp.doc(security=BEARER_SECURITY)

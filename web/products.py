@@ -8,7 +8,6 @@ them for OpenAPI, and a test keeps the two in step.
 
 from __future__ import annotations
 
-import functools
 
 import marshmallow as ma
 from flask import jsonify
@@ -23,7 +22,7 @@ from services.catalog import MAX_PRICE, ProductView
 from services.errors import NotAllowed, NotFound, ValidationFailed
 from web.schemas import (CamelSchema, MessageSchema, PaginationArgsSchema, PaginationSchema, StrictInteger,
                          pagination)
-from web.security import BEARER_SECURITY, current_user, require_admin, require_staff
+from web.security import BEARER_SECURITY, checked, current_user, require_admin, require_staff
 
 blp = Blueprint("products", __name__, url_prefix="/api/v1/products", description="Catalog: products and stock")
 
@@ -278,18 +277,6 @@ def _service_data(args: dict) -> dict:
     if seed:
         data["attributes"] = {**(args.get("attributes") or {}), **seed}
     return data
-
-
-def checked(check):
-    """Run `check()` (e.g. `require_admin`) before the request body is parsed, so an
-    anonymous caller gets 401 rather than a validation error."""
-    def decorate(view):
-        @functools.wraps(view)
-        def wrapper(*args, **kwargs):
-            check()
-            return view(*args, **kwargs)
-        return wrapper
-    return decorate
 
 
 # --------------------------------------------------------------------------- routes

@@ -110,14 +110,16 @@ def test_same_idempotency_key_sent_concurrently_creates_one_job(api, app):
     def send():
         client = app.test_client()
         r = client.post("/api/v1/orders", json=checkout_body(cart_id), headers={"Idempotency-Key": "concurrent-key"})
-        results.append((r.status_code, r.get_json()["data"]["id"]))
+        body = r.get_json()
+        results.append((r.status_code, (body.get("data") or body.get("error"))["id" if "data" in body else "code"]))
 
     threads = [threading.Thread(target=send) for _ in range(6)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    assert {status for status, _ in results} == {202}
+    assert len(results) == 6
+    assert {status for status, _ in results} == {202}, results
     assert len({job_id for _, job_id in results}) == 1
 
 
