@@ -151,6 +151,7 @@ def main() -> int:
         log.info("demo catalog: %d import job(s) queued (%d sent now)", len(job_ids), sent)
 
     signal.signal(signal.SIGTERM, _raise_interrupt)
+    signal.signal(signal.SIGINT, _raise_interrupt)  # also when started with SIGINT ignored (e.g. `cmd &`)
     base = f"http://{HOST}:{port}"
     mode = "embedded (SQLite + in-process workers)" if settings.embedded else "external broker, in-process workers"
     print(f"Cartwheel is serving on {base} [{mode}]", flush=True)
