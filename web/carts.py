@@ -8,7 +8,7 @@ from flask_smorest import Blueprint
 from marshmallow import validate
 
 from services import carts
-from web.schemas import CamelSchema, MessageSchema, StrictInteger, ok
+from web.schemas import TotalsSchema, CamelSchema, MessageSchema, StrictInteger, ok
 from web.security import current_user
 
 blp = Blueprint("carts", __name__, url_prefix="/api/v1/cart", description="Carts (guest or customer)")
@@ -56,19 +56,12 @@ class CartItemSchema(ma.Schema):
     variant = ma.fields.Nested(CartItemVariantSchema)
 
 
-class CartSchema(ma.Schema):
+class CartSchema(TotalsSchema):
     """The cart; money fields are integer minor units of `currency`."""
 
     id = ma.fields.String()
     customerId = ma.fields.String(allow_none=True)
     items = ma.fields.List(ma.fields.Nested(CartItemSchema))
-    subtotal = ma.fields.Integer()
-    tax = ma.fields.Integer()
-    shipping = ma.fields.Integer()
-    discount = ma.fields.Integer()
-    total = ma.fields.Integer()
-    currency = ma.fields.String()
-    discountCode = ma.fields.String(allow_none=True)
     itemCount = ma.fields.Integer()
     status = ma.fields.String()
     createdAt = ma.fields.String()

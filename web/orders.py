@@ -11,7 +11,7 @@ from models.orders import ORDER_STATUSES
 from services import checkout, orders, payments
 from web.jobview import submit
 from web.schemas import (CamelSchema, JobEnvelopeSchema, PaginationArgsSchema, PaginationSchema, SameOrAddress,
-                         ShippingAddressSchema, ok, pagination)
+                         ShippingAddressSchema, TotalsSchema, ok, pagination)
 from web.security import BEARER_SECURITY, checked, current_user, require_staff, require_user
 
 blp = Blueprint("orders", __name__, url_prefix="/api/v1/orders", description="Checkout and orders")
@@ -62,7 +62,7 @@ class OrderItemSchema(ma.Schema):
     variant = ma.fields.Dict()
 
 
-class OrderSchema(ma.Schema):
+class OrderSchema(TotalsSchema):
     """An order; money in integer minor units of `currency`."""
 
     id = ma.fields.String()
@@ -73,13 +73,6 @@ class OrderSchema(ma.Schema):
     customerEmail = ma.fields.String()
     cartId = ma.fields.String(allow_none=True)
     items = ma.fields.List(ma.fields.Nested(OrderItemSchema))
-    subtotal = ma.fields.Integer()
-    tax = ma.fields.Integer()
-    shipping = ma.fields.Integer()
-    discount = ma.fields.Integer()
-    total = ma.fields.Integer()
-    currency = ma.fields.String()
-    discountCode = ma.fields.String(allow_none=True)
     shippingAddress = ma.fields.Dict()
     billingAddress = ma.fields.Dict()
     shippingMethod = ma.fields.Dict()

@@ -171,3 +171,15 @@ class SameOrAddress(ma.fields.Field):
 
     def _jsonschema_type_mapping(self):  # documented as oneOf
         return {"oneOf": [{"type": "string", "enum": ["same"]}, {"type": "object"}]}
+
+
+class TotalsSchema(ma.Schema):
+    """Money totals shared by carts and orders: integer minor units of `currency`."""
+
+    subtotal = ma.fields.Integer()
+    tax = ma.fields.Integer()
+    shipping = ma.fields.Integer()
+    discount = ma.fields.Integer()
+    total = ma.fields.Integer()
+    currency = ma.fields.String()
+    discountCode = ma.fields.String(allow_none=True)
