@@ -106,6 +106,7 @@ class Settings:
     model_dir: str
     media_dir: str
     db_pool_size: int
+    catalog_cache_seconds: int
     extra: dict = field(default_factory=dict)
 
     @property
@@ -193,6 +194,7 @@ def load(env: dict | None = None) -> Settings:
         model_dir=env.get("MODEL_DIR", str(ROOT / "var" / "models")),
         media_dir=env.get("MEDIA_DIR", str(ROOT / "var" / "media")),
         db_pool_size=_int(env, "DB_POOL_SIZE", 20, 1, 500),
+        catalog_cache_seconds=_int(env, "CATALOG_CACHE_SECONDS", 2, 0, 3600),
     )
 
 

@@ -76,6 +76,7 @@ def _env(database_url: str, broker_url: str, stripe_base: str | None) -> dict:
         "JOB_LEASE_SECONDS": "5",
         "WORKER_THREADS": "4",
         "DB_POOL_SIZE": "40",
+        "CATALOG_CACHE_SECONDS": "0",
     }
     if stripe_base:
         env.update({"STRIPE_SECRET_KEY": "sk_test_cartwheel", "STRIPE_API_BASE": stripe_base,

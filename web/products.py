@@ -10,7 +10,7 @@ from __future__ import annotations
 
 
 import marshmallow as ma
-from flask import jsonify
+from flask import jsonify, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import validate
@@ -22,9 +22,19 @@ from services.catalog import MAX_PRICE, ProductView
 from services.errors import NotAllowed, NotFound, ValidationFailed
 from web.schemas import (CamelSchema, MessageSchema, PaginationArgsSchema, PaginationSchema, StrictInteger,
                          pagination)
+from web.cache import cached_get
+from web.cache import clear as clear_catalog_cache
 from web.security import BEARER_SECURITY, checked, current_user, require_admin, require_staff
 
 blp = Blueprint("products", __name__, url_prefix="/api/v1/products", description="Catalog: products and stock")
+
+
+@blp.after_request
+def invalidate_catalog_cache(response):
+    """A successful catalog write clears this process's cached catalog reads."""
+    if request.method != "GET" and response.status_code < 400:
+        clear_catalog_cache()
+    return response
 
 SEED_ATTRIBUTES = {"ingredients": "ingredients", "skin_types": "skinTypes", "concerns": "concerns",
                    "how_to_use": "howToUse"}
@@ -285,6 +295,7 @@ def _service_data(args: dict) -> dict:
 class Products(MethodView):
     @blp.arguments(ProductQueryArgsSchema(), location="query")
     @blp.response(200, ProductListSchema)
+    @cached_get
     def get(self, args):
         """List products with filters, sorting and pagination."""
         fields = _parse_fields(args.pop("selected_fields", None))
@@ -316,6 +327,7 @@ class Products(MethodView):
 class ProductById(MethodView):
     @blp.arguments(FieldsArgsSchema(), location="query")
     @blp.response(200, ProductEnvelopeSchema)
+    @cached_get
     def get(self, args, product_id):
         """Get one product by id or handle, with details."""
         fields = _parse_fields(args.get("selected_fields"))
