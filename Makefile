@@ -79,7 +79,7 @@ migrate: $(RUNTIME_STAMP)
 	$(BIN)/flask --app web db migrate
 
 bench: $(DEV_STAMP)
-	$(BIN)/python -m bench.run $(BENCH_ARGS)
+	@$(BIN)/python -m bench.run $(BENCH_ARGS)
 
 clean-venv:
 	rm -rf $(VENV)

@@ -20,6 +20,7 @@ import argparse
 import csv
 import json
 import os
+import resource
 import subprocess
 import sys
 import threading
@@ -38,8 +39,8 @@ def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--browse-seconds", type=int, default=int(os.environ.get("BENCH_BROWSE_SECONDS", 20)))
     parser.add_argument("--checkout-seconds", type=int, default=int(os.environ.get("BENCH_CHECKOUT_SECONDS", 30)))
-    parser.add_argument("--browse-users", type=int, default=int(os.environ.get("BENCH_BROWSE_USERS", 32)))
-    parser.add_argument("--checkout-users", type=int, default=int(os.environ.get("BENCH_CHECKOUT_USERS", 32)))
+    parser.add_argument("--browse-users", type=int, default=int(os.environ.get("BENCH_BROWSE_USERS", 16)))
+    parser.add_argument("--checkout-users", type=int, default=int(os.environ.get("BENCH_CHECKOUT_USERS", 16)))
     parser.add_argument("--max-requests", type=int, default=int(os.environ.get("BENCH_MAX_REQUESTS", 200_000)),
                         help="per phase")
     parser.add_argument("--products", type=int, default=int(os.environ.get("BENCH_PRODUCTS", 100)))
@@ -83,6 +84,47 @@ class RssSampler(threading.Thread):
     def run(self) -> None:
         while not self.stopped.wait(0.5):
             self.sample()
+
+
+def _proc_cpu_seconds(pid: int) -> float:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return 0.0
+    fields = stat[stat.rindex(")") + 2:].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _pids_named(*names: str) -> list[int]:
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if (entry / "comm").read_text().strip() in names:
+                    pids.append(int(entry.name))
+            except OSError:
+                pass
+    return pids
+
+
+def cpu_snapshot(stack: ProductionStack) -> dict[str, float]:
+    """CPU seconds used so far by each role (PostgreSQL and Redis: every server process on the machine)."""
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    roles = {
+        "api": stack.api.pids() if stack.api else [],
+        "workers": [pid for proc in stack.workers for pid in proc.pids()],
+        "scheduler": [stack.scheduler.pid] if stack.scheduler else [],
+        "postgres": _pids_named("postgres"),
+        "redis": _pids_named("redis-server"),
+    }
+    snap = {role: sum(_proc_cpu_seconds(pid) for pid in pids) for role, pids in roles.items()}
+    snap["locust"] = children.ru_utime + children.ru_stime  # waited-for children: the locust runs
+    snap["wall"] = time.monotonic()
+    return snap
+
+
+def cpu_delta(before: dict, after: dict) -> dict:
+    return {role: round(after[role] - before[role], 1) for role in before}
 
 
 def seed_catalog(stack: ProductionStack, count: int, path: Path) -> None:
@@ -142,10 +184,15 @@ def main(argv=None) -> int:
         catalog = out / "catalog.json"
         seed_catalog(stack, args.products, catalog)
         sampler.start()
+        cpu = {}
+        before = cpu_snapshot(stack)
         browse = run_locust(stack, "BrowseUser", args.browse_users, args.browse_seconds, args.max_requests,
                             catalog, out)
+        middle = cpu_snapshot(stack)
         checkout = run_locust(stack, "CheckoutUser", args.checkout_users, args.checkout_seconds,
                               args.max_requests, catalog, out)
+        after = cpu_snapshot(stack)
+        cpu = {"browse": cpu_delta(before, middle), "checkout": cpu_delta(middle, after)}
         sampler.sample()
     except Exception as exc:  # noqa: BLE001 - report, with the processes' logs
         print(stack.logs(), file=sys.stderr)
@@ -162,6 +209,7 @@ def main(argv=None) -> int:
 
     peaks = sorted(sampler.peaks.values(), key=lambda e: (e["process"], e["pid"]))
     result = {
+        "browseAll": figures(browse.get("Aggregated")),
         "productList": figures(browse.get("product list")),
         "productDetail": figures(browse.get("product detail")),
         "cartAdd": figures(checkout.get("cart add")),
@@ -169,6 +217,7 @@ def main(argv=None) -> int:
         "checkoutPost": figures(checkout.get("checkout POST")),
         "peakRssMB": peaks,
         "maxPeakRssMB": max((e["peakRssMB"] for e in peaks), default=None),
+        "cpuSeconds": cpu,
         "config": {"webWorkers": args.web_workers, "webThreads": args.web_threads,
                    "workerProcesses": args.worker_processes, "workerThreads": args.worker_threads,
                    "browseUsers": args.browse_users, "checkoutUsers": args.checkout_users,
