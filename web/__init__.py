@@ -76,6 +76,10 @@ def create_app(settings: config.Settings | None = None) -> Flask:
 
     @app.before_request
     def open_db_and_check_body():
+        if "\x00" in request.path or any("\x00" in k or "\x00" in v
+                                         for k, v in [*request.args.items(multi=True), *request.form.items(multi=True)]):
+            return errors.error_response(400, "VALIDATION_ERROR", "NUL characters are not allowed",
+                                         [{"field": "request", "message": "Remove NUL (0x00) characters"}])
         if request.method in JSON_BODY_METHODS and request.content_length and not request.is_json \
                 and not request.path.startswith("/api/v1/admin/imports") \
                 and not request.path.startswith("/api/v1/webhooks"):

@@ -14,14 +14,37 @@ def camelcase(name: str) -> str:
     return head + "".join(part.title() for part in rest)
 
 
+def nul_paths(value, path: str = "") -> list[str]:
+    """Paths (`a.b.0`) of every string inside `value` that contains a NUL character."""
+    if isinstance(value, str):
+        return [path or "body"] if "\x00" in value else []
+    if isinstance(value, dict):
+        found = []
+        for key, item in value.items():
+            name = f"{path}.{key}" if path else str(key)
+            found += [name] if "\x00" in str(key) else nul_paths(item, name)
+        return found
+    if isinstance(value, (list, tuple)):
+        return [p for i, item in enumerate(value) for p in nul_paths(item, f"{path}.{i}" if path else str(i))]
+    return []
+
+
 class CamelSchema(ma.Schema):
-    """Base schema: Python snake_case attributes, camelCase JSON; unknown fields are rejected."""
+    """Base schema: Python snake_case attributes, camelCase JSON; unknown fields are
+    rejected, and so is any string containing a NUL character (PostgreSQL cannot store it)."""
 
     class Meta:
         unknown = ma.RAISE
 
     def on_bind_field(self, field_name, field_obj):
         field_obj.data_key = camelcase(field_obj.data_key or field_name)
+
+    @ma.pre_load
+    def reject_nul_characters(self, data, **kwargs):
+        bad = nul_paths(data) if isinstance(data, (dict, list)) else []
+        if bad:
+            raise ma.ValidationError({path: ["Must not contain NUL characters"] for path in bad})
+        return data
 
 
 class StrictInteger(ma.fields.Integer):

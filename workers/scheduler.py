@@ -19,6 +19,7 @@ log = logging.getLogger(__name__)
 
 
 def _add_jobs(scheduler, settings: config.Settings) -> None:
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)  # not a line every 2 s
     scheduler.add_job(relay.relay_once, "interval", seconds=settings.relay_interval_seconds, id="outbox_relay",
                       max_instances=1, coalesce=True)
     scheduler.add_job(relay.purge_idempotency_keys, "interval", hours=1, id="purge_idempotency_keys",

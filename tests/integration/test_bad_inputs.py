@@ -131,3 +131,16 @@ def test_unknown_route_and_method_use_the_envelope(api):
     assert_envelope(status, body, 404)
     status, body, _ = api.call("PATCH", "/api/v1/orders")
     assert_envelope(status, body, 405)
+
+
+def test_nul_characters_are_rejected_everywhere(api, client):
+    status, body, _ = api.post("/api/v1/auth/register", {"email": "nul@example.com", "password": "long-enough-1",
+                                                         "lastName": "Smith\u0000"})
+    assert_envelope(status, body, 422)
+    assert body["error"]["details"][0]["field"] == "lastName"
+    status, body, _ = api.get("/api/v1/products?search=ab%00c")
+    assert_envelope(status, body, 400)
+    status, body, _ = api.get("/api/v1/orders/ord_%00x")
+    assert_envelope(status, body, 400)
+    status, body, _ = api.post("/api/v1/cart", {"currency": "US\u0000"})
+    assert_envelope(status, body, 422)
