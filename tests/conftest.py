@@ -138,8 +138,17 @@ def _truncate_all():
     from models import ALL_MODELS
     from models.db import database
 
+    import peewee
+
     tables = ", ".join(f'"{m._meta.table_name}"' for m in ALL_MODELS)
-    database.execute_sql(f"TRUNCATE {tables} CASCADE")
+    for attempt in range(10):  # the worker process may still hold locks from the last test's jobs
+        try:
+            database.execute_sql(f"TRUNCATE {tables} CASCADE")
+            return
+        except peewee.OperationalError:
+            if attempt == 9:
+                raise
+            time.sleep(0.2)
 
 
 @pytest.fixture()
