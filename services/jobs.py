@@ -12,6 +12,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from peewee import Case
+
 from models.db import atomic, utcnow
 from models.jobs import TERMINAL_STATES, Job
 from services.errors import Conflict, NotFound
@@ -104,9 +106,8 @@ def heartbeat(job_id: str, completed: int | None = None, total: int | None = Non
 
 
 def succeed(job_id: str, result: dict | None) -> bool:
-    """running -> succeeded with `result`; progress is set to complete."""
-    job = Job.get_by_id(job_id)
-    total = job.progress_total or 1
+    """running -> succeeded with `result`; progress is set to complete (total, or 1 of 1)."""
+    total = Case(None, [(Job.progress_total > 0, Job.progress_total)], 1)
     return _transition(job_id, ("running",), state="succeeded", result=result, finished_at=utcnow(),
                        progress_completed=total, progress_total=total)
 

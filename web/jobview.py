@@ -58,7 +58,7 @@ def wait_for(job_id: str, seconds: float) -> Job:
     job = Job.get_by_id(job_id)
     while job.state not in TERMINAL_STATES and time.monotonic() < deadline:
         time.sleep(min(delay, max(0.0, deadline - time.monotonic())))
-        delay = min(delay * 1.5, 0.1)
+        delay = min(delay * 1.5, 0.025)
         job = Job.get_by_id(job_id)
     return job
 
