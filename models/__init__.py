@@ -1,15 +1,29 @@
-"""Peewee models, one module per domain; `ALL_MODELS` in dependency order."""
+"""Peewee models, one module per domain.
 
-from models.carts import Cart, CartItem, DiscountCode
-from models.catalog import Category, InventoryLevel, Product, ProductImage, Store, Variant, Warehouse
-from models.jobs import IdempotencyKey, Job
-from models.orders import Order, OrderCounter, OrderItem, Payment, StripeEvent
-from models.users import RefreshToken, User
+`ALL_MODELS` collects every model of the modules in `DOMAIN_MODULES`, sorted so
+that a table comes after the tables it references (peewee's `sort_models`).
+A new domain adds its module name here and a migration creating its tables.
+"""
 
-ALL_MODELS = [
-    User, RefreshToken,
-    Store, Category, Product, ProductImage, Variant, Warehouse, InventoryLevel,
-    DiscountCode, Cart, CartItem,
-    OrderCounter, Order, OrderItem, Payment, StripeEvent,
-    Job, IdempotencyKey,
-]
+import importlib
+
+from peewee import sort_models
+
+from models.db import BaseModel
+
+DOMAIN_MODULES = ["users", "catalog", "carts", "orders", "jobs", "fraud", "notifications", "recommendations",
+                  "wishlists"]
+
+
+def _collect():
+    found = []
+    for name in DOMAIN_MODULES:
+        module = importlib.import_module(f"models.{name}")
+        for value in vars(module).values():
+            if isinstance(value, type) and issubclass(value, BaseModel) and value is not BaseModel \
+                    and value.__module__ == module.__name__ and value not in found:
+                found.append(value)
+    return sort_models(found)
+
+
+ALL_MODELS = _collect()

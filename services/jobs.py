@@ -10,6 +10,7 @@ Job types, their queues and attempt limits are declared in `JOB_TYPES`.
 from __future__ import annotations
 
 import datetime as dt
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 from peewee import Case
@@ -33,23 +34,52 @@ JOB_TYPES = {
     "payment": JobType("payments", 5, 60),
     "stripe_event": JobType("payments", 8, 60),
     "product_import": JobType("bulk", 3, 600),
+    "fraud_score": JobType("fraud", 5, 60),
+    "fraud_train": JobType("ml", 2, 3600),
+    "event_fanout": JobType("notifications", 5, 120),
+    "notification_send": JobType("notifications", 5, 60),
+    "notification_bulk": JobType("notifications", 3, 1800),
+    "recommendations_train": JobType("ml", 2, 3600),
+    "wishlist_bulk": JobType("bulk", 3, 600),
+    "maintenance": JobType("maintenance", 3, 600),
 }
 
 RETRY_BASE_SECONDS = 1.0
 RETRY_MAX_SECONDS = 300.0
 
 
+_created: ContextVar[list | None] = ContextVar("cartwheel_created_jobs", default=None)
+
+
 def create_job(job_type: str, payload: dict, owner_id: str | None = None, parent_id: str | None = None,
                total: int = 0) -> Job:
     """Insert a `queued`, undispatched job; call inside the domain transaction that needs it.
 
-    Raises KeyError for an unknown `job_type`.
+    Inside a request or a running job (see `collect_created`) the job is also
+    remembered, so the caller dispatches it right after commit; the outbox relay
+    sends it otherwise. Raises KeyError for an unknown `job_type`.
     """
     spec = JOB_TYPES[job_type]
-    return Job.create(
+    job = Job.create(
         type=job_type, queue=spec.queue, payload=payload, owner_id=owner_id,
         parent_id=parent_id, max_attempts=spec.max_attempts, progress_total=total,
     )
+    collected = _created.get()
+    if collected is not None:
+        collected.append(job)
+    return job
+
+
+def collect_created():
+    """Start remembering jobs created in this context; returns a token for `drain_created`."""
+    return _created.set([])
+
+
+def drain_created(token) -> list[Job]:
+    """The jobs created since `collect_created()` (committed or not), and stop remembering."""
+    jobs_created = _created.get() or []
+    _created.reset(token)
+    return jobs_created
 
 
 def get_job(job_id: str) -> Job:

@@ -6,10 +6,11 @@ import importlib
 import logging
 from pathlib import Path
 
-from flask import Flask, request, send_from_directory
+from flask import Flask, g, request, send_from_directory
 
 import config
 from models.db import database
+from services import jobs as job_records  # (not `jobs`: importing web.jobs would shadow it)
 from web import errors
 from web.api import Api
 
@@ -38,6 +39,7 @@ def create_app(settings: config.Settings | None = None) -> Flask:
     from workers.bootstrap import bootstrap
 
     bootstrap(settings)
+    from workers.dispatch import dispatch_created
 
     app = Flask(__name__)
     app.config.update(
@@ -86,7 +88,16 @@ def create_app(settings: config.Settings | None = None) -> Flask:
             return errors.error_response(415, "VALIDATION_ERROR", "Content-Type must be application/json",
                                          [{"field": "Content-Type", "message": "Use application/json"}])
         database.connect(reuse_if_open=True)
+        g.created_jobs_token = job_records.collect_created()
         return None
+
+    @app.after_request
+    def dispatch_created_jobs(response):
+        """Send the jobs this request's services wrote (events, children) once committed."""
+        token = g.pop("created_jobs_token", None)
+        if token is not None:
+            dispatch_created(job_records.drain_created(token))
+        return response
 
     @app.teardown_request
     def close_db(exc):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 
+from models.db import utcnow
 from models.jobs import Job
 from services import jobs
 
@@ -34,12 +35,11 @@ def dispatch(job: Job, delay_ms: int | None = None) -> bool:
         log.exception("could not send job %s; the relay will retry", job.id)
         return False
     jobs.mark_dispatched(job.id)
+    job.dispatched_at = utcnow()
     return True
 
 
-def dispatch_children(parent_id: str) -> int:
-    """Send every undispatched child job of `parent_id`; returns how many were sent."""
-    sent = 0
-    for child in Job.select().where(Job.parent_id == parent_id, Job.dispatched_at.is_null(), Job.state == "queued"):
-        sent += dispatch(child)
-    return sent
+def dispatch_created(created: list[Job]) -> int:
+    """Send the jobs a request or a job created (see services.jobs.collect_created) that were
+    not sent yet. A job whose transaction rolled back has no row: its message is a no-op."""
+    return sum(dispatch(job) for job in created if job.dispatched_at is None)

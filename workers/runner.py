@@ -10,7 +10,7 @@ result dict, and records the outcome:
   provider outages, unexpected bugs): queued again with exponential backoff
   until `maxAttempts`, then failed.
 
-Child jobs the handler created are dispatched after the job succeeds or fails.
+Jobs the handler created (children, events) are dispatched after it returns.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from models.jobs import Job
 from services import jobs
 from services.errors import DomainError
 from services.jobcontext import JobCancelled, JobContext
-from workers.dispatch import dispatch, dispatch_children
+from workers.dispatch import dispatch, dispatch_created
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +39,7 @@ def run_job(job_id: str, handler: Callable[[Job, JobContext], dict]) -> None:
     if job is None:
         log.info("job %s not claimable (duplicate delivery or not queued); skipped", job_id)
         return
+    token = jobs.collect_created()
     try:
         result = handler(job, JobContext(job))
     except DomainError as exc:
@@ -53,10 +54,11 @@ def run_job(job_id: str, handler: Callable[[Job, JobContext], dict]) -> None:
             delay = math.ceil(jobs.retry_delay_seconds(fresh.attempts) * 1000)
             Job.update(dispatched_at=None).where(Job.id == job_id).execute()
             dispatch(fresh, delay_ms=delay)
+        dispatch_created(jobs.drain_created(token))
         if not isinstance(exc, Exception):
             raise
         return
     else:
         if not jobs.succeed(job_id, result):
             jobs.cancel_if_requested(job_id)
-    dispatch_children(job_id)
+    dispatch_created(jobs.drain_created(token))

@@ -1,0 +1,1 @@
+"""Recommendations models (issue 3; filled in by its own change)."""

@@ -1,0 +1,1 @@
+"""Wishlists models (issue 3; filled in by its own change)."""
