@@ -107,6 +107,12 @@ class Settings:
     media_dir: str
     db_pool_size: int
     catalog_cache_seconds: int
+    sendgrid_api_host: str
+    twilio_api_base: str
+    recommendations_nightly_hour: int
+    finished_job_retention_days: int
+    abandoned_cart_hours: int
+    loyalty_reminder_days: int
     extra: dict = field(default_factory=dict)
 
     @property
@@ -195,6 +201,12 @@ def load(env: dict | None = None) -> Settings:
         media_dir=env.get("MEDIA_DIR", str(ROOT / "var" / "media")),
         db_pool_size=_int(env, "DB_POOL_SIZE", 20, 1, 500),
         catalog_cache_seconds=_int(env, "CATALOG_CACHE_SECONDS", 2, 0, 3600),
+        sendgrid_api_host=env.get("SENDGRID_API_HOST", "https://api.sendgrid.com"),
+        twilio_api_base=env.get("TWILIO_API_BASE", ""),
+        recommendations_nightly_hour=_int(env, "RECOMMENDATIONS_NIGHTLY_HOUR", 3, -1, 23),
+        finished_job_retention_days=_int(env, "FINISHED_JOB_RETENTION_DAYS", 30, 1, 3650),
+        abandoned_cart_hours=_int(env, "ABANDONED_CART_HOURS", 24, 1, 24 * 30),
+        loyalty_reminder_days=_int(env, "LOYALTY_REMINDER_DAYS", 30, 1, 3650),
     )
 
 

@@ -11,8 +11,8 @@ from peewee import sort_models
 
 from models.db import BaseModel
 
-DOMAIN_MODULES = ["users", "catalog", "carts", "orders", "jobs", "fraud", "notifications", "recommendations",
-                  "wishlists"]
+DOMAIN_MODULES = ["users", "catalog", "carts", "orders", "jobs", "ml", "fraud", "notifications", "loyalty",
+                  "reviews", "recommendations", "wishlists"]
 
 
 def _collect():

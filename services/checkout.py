@@ -21,7 +21,7 @@ from models.db import atomic, is_postgres, utcnow
 from models.jobs import Job
 from models.orders import Order, OrderItem, Payment
 from models.users import User
-from services import carts, inventory, jobs, orders, payments, pricing, shipping
+from services import carts, events, inventory, jobs, orders, payments, pricing, shipping
 from services.errors import Conflict, InsufficientStock, PaymentFailed, ValidationFailed
 
 PAYMENT_METHODS = ("cash_on_delivery", "stripe")
@@ -143,6 +143,9 @@ def place_order(job: Job) -> Order:
             Cart.id == cart.id, Cart.status == "active").execute()
         if not converted:
             raise Conflict("Cart was converted by another checkout", reason="cart_not_active")
+        # Child jobs, committed with the order: fraud scoring and the order-placed fan-out.
+        jobs.create_job("fraud_score", {"orderId": order.id}, owner_id=None, parent_id=job.id)
+        events.emit("order.placed", order.id, {"orderNumber": order.order_number}, parent_id=job.id)
     return order
 
 

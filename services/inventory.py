@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from models.catalog import InventoryLevel, Variant, Warehouse
 from models.db import utcnow
+from services import events
 from services.errors import InsufficientStock, NotFound, ValidationFailed
 
 DEFAULT_WAREHOUSE_CODE = "default"
@@ -97,6 +98,19 @@ def take_stock(quantities: dict[str, int]) -> None:
             raise InsufficientStock(
                 "Inventory insufficient for one or more items", reason="out_of_stock",
                 details=[{"field": f"items.{variant_id}", "message": f"Requested {n}, available {available}"}])
+    _emit_low_stock(quantities)
+
+
+def _emit_low_stock(taken: dict[str, int]) -> None:
+    """Emit `stock.low` for each variant this decrement took to or below its threshold
+    (only on the crossing, so one alert per dip)."""
+    rows = (Variant.select(Variant.id, Variant.low_stock_threshold, InventoryLevel.quantity)
+            .join(InventoryLevel, on=(InventoryLevel.variant == Variant.id))
+            .where(Variant.id.in_(list(taken)), InventoryLevel.warehouse == default_warehouse_id()).objects())
+    for row in rows:
+        before = row.quantity + taken[row.id]
+        if row.quantity <= row.low_stock_threshold < before:
+            events.emit("stock.low", row.id, {"quantity": row.quantity, "threshold": row.low_stock_threshold})
 
 
 def release_stock(quantities: dict[str, int]) -> None:

@@ -15,7 +15,7 @@ import config
 from models.db import atomic, isoformat, utcnow
 from models.orders import ORDER_STATUSES, Order, OrderCounter, OrderItem, Payment
 from models.users import User
-from services import inventory
+from services import events, inventory
 from services.errors import Conflict, NotFound, ValidationFailed
 
 STATUS_TRANSITIONS = {
@@ -97,6 +97,9 @@ def update_status(order: Order, status: str, tracking_number: str | None = None)
             raise Conflict("The order changed meanwhile; reload and retry", reason="concurrent_update")
         if status == "cancelled":
             _release_once(order.id)
+        if status in ("shipped", "delivered", "cancelled"):
+            events.emit(f"order.{status}", order.id, {"orderNumber": order.order_number,
+                                                      "trackingNumber": changes.get("tracking_number")})
     return Order.get_by_id(order.id)
 
 
@@ -114,6 +117,7 @@ def mark_paid(order_id: str) -> bool:
             Order.status != "cancelled").execute()
         if changed:
             Payment.update(status="succeeded", updated_at=now).where(Payment.order == order_id).execute()
+            events.emit("order.paid", order_id, {"orderNumber": order.order_number})
         return bool(changed)
 
 
@@ -137,6 +141,7 @@ def mark_payment_failed(order_id: str, reason: str) -> bool:
             Payment.update(status="failed", last_error=reason[:1000], updated_at=now).where(
                 Payment.order == order_id).execute()
             _release_once(order_id)
+            events.emit("payment.failed", order_id, {"reason": reason[:200]})
         return bool(changed)
 
 

@@ -24,8 +24,12 @@ def register(job_type: str, actor) -> None:
 
 
 def dispatch(job: Job, delay_ms: int | None = None) -> bool:
-    """Send `job` to its actor and mark it dispatched. Returns False when the send failed."""
-    actor = ACTORS[job.type]
+    """Send `job` to its actor and mark it dispatched. Returns False when the send failed
+    (or no actor handles the type in this process: the relay retries later)."""
+    actor = ACTORS.get(job.type)
+    if actor is None:
+        log.error("no actor registered for job type %s (job %s)", job.type, job.id)
+        return False
     try:
         if delay_ms:
             actor.send_with_options(args=(job.id,), delay=delay_ms)

@@ -1,0 +1,1 @@
+"""Loyalty models (issue 3; filled in by its own change)."""

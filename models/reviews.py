@@ -1,0 +1,1 @@
+"""Reviews models (issue 3; filled in by its own change)."""
