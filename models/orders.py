@@ -6,7 +6,7 @@ from models.carts import Cart
 from models.db import BaseModel, JSONField, PrefixedIdField, utcnow
 from models.users import User
 
-ORDER_STATUSES = ("pending", "confirmed", "processing", "shipped", "delivered", "cancelled")
+ORDER_STATUSES = ("pending", "on_hold", "confirmed", "processing", "shipped", "delivered", "cancelled")
 PAYMENT_STATUSES = ("pending", "processing", "paid", "failed", "refunded")
 
 
@@ -47,6 +47,7 @@ class Order(BaseModel):
     notes = peewee.TextField(default="")
     stock_released = peewee.BooleanField(default=False)
     job_id = peewee.CharField(max_length=40, null=True, unique=True)
+    client_ip = peewee.CharField(max_length=64, null=True)  # checkout request's client IP (migration 0003)
     created_at = peewee.DateTimeField(default=utcnow, index=True)
     updated_at = peewee.DateTimeField(default=utcnow)
 
@@ -78,6 +79,7 @@ class Payment(BaseModel):
     provider_ref = peewee.CharField(max_length=100, null=True, unique=True)
     client_secret = peewee.CharField(max_length=255, null=True)
     last_error = peewee.TextField(null=True)
+    card_fingerprint = peewee.CharField(max_length=128, null=True)  # Stripe card fingerprint (migration 0003)
     created_at = peewee.DateTimeField(default=utcnow)
     updated_at = peewee.DateTimeField(default=utcnow)
 
