@@ -16,7 +16,7 @@ import peewee
 
 import config
 from models.carts import Cart, CartItem, DiscountCode
-from models.catalog import Product, ProductImage, Variant
+from models.catalog import InventoryLevel, Product, ProductImage, Variant
 from models.db import atomic, isoformat, utcnow
 from models.users import User
 from services import inventory, pricing
@@ -73,7 +73,8 @@ def _writable(cart: Cart) -> None:
 
 
 def _touch(cart: Cart) -> None:
-    Cart.update(updated_at=utcnow()).where(Cart.id == cart.id).execute()
+    cart.updated_at = utcnow()
+    Cart.update(updated_at=cart.updated_at).where(Cart.id == cart.id).execute()
 
 
 def _check_quantity(quantity: int) -> None:
@@ -101,15 +102,16 @@ def add_item(cart: Cart, product_id: str, variant_id: str | None, quantity: int)
     """
     _writable(cart)
     _check_quantity(quantity)
-    product = Product.get_or_none(Product.id == product_id, Product.status == "active")
-    if product is None:
-        raise ValidationFailed("Invalid product ID", reason="invalid_product", status=400,
-                               details=[{"field": "productId", "message": "No such active product"}])
-    query = Variant.select().where(Variant.product == product)
+    query = (Variant.select(Variant, Product).join(Product)
+             .where(Product.id == product_id, Product.status == "active"))
     variant = (query.where(Variant.id == variant_id) if variant_id else query.order_by(Variant.position)).first()
     if variant is None:
+        if not Product.select().where(Product.id == product_id, Product.status == "active").exists():
+            raise ValidationFailed("Invalid product ID", reason="invalid_product", status=400,
+                                   details=[{"field": "productId", "message": "No such active product"}])
         raise ValidationFailed("Invalid variant ID", reason="invalid_variant", status=400,
                                details=[{"field": "variantId", "message": "No such variant of this product"}])
+    product = variant.product
     for _ in range(2):
         try:
             with atomic():
@@ -166,21 +168,30 @@ def clear_cart(cart: Cart) -> None:
     _writable(cart)
     with atomic():
         CartItem.delete().where(CartItem.cart == cart).execute()
-        Cart.update(discount_code=None, updated_at=utcnow()).where(Cart.id == cart.id).execute()
+        cart.discount_code, cart.updated_at = None, utcnow()
+        Cart.update(discount_code=None, updated_at=cart.updated_at).where(Cart.id == cart.id).execute()
 
 
 def load_lines(cart_id: str) -> list[CartLine]:
-    """The cart's lines with current variant data and stock, oldest line first (4 queries)."""
-    rows = list(CartItem.select(CartItem, Variant, Product).join(Variant).switch(CartItem).join(Product)
+    """The cart's lines with current variant data and stock on hand, oldest line first (2 queries)."""
+    on_hand = (InventoryLevel.select(InventoryLevel.quantity)
+               .where((InventoryLevel.variant == CartItem.variant)
+                      & (InventoryLevel.warehouse == inventory.default_warehouse_id())))
+    rows = list(CartItem.select(CartItem.id, CartItem.quantity, CartItem.unit_price, CartItem.created_at,
+                                CartItem.product, CartItem.variant,
+                                Variant.id, Variant.name, Variant.sku, Variant.price, Variant.option_values,
+                                Variant.weight_grams,
+                                Product.id, Product.name, Product.handle, Product.status, Product.vendor,
+                                on_hand.alias("on_hand"))
+                .join(Variant).switch(CartItem).join(Product)
                 .where(CartItem.cart == cart_id).order_by(CartItem.created_at, CartItem.id))
-    product_ids = {row.product_id for row in rows}
     images = {}
-    if product_ids:
-        for image in ProductImage.select().where(ProductImage.product.in_(product_ids)).order_by(
-                ProductImage.sort_order):
+    if rows:
+        for image in ProductImage.select(ProductImage.product, ProductImage.url).where(
+                ProductImage.product.in_({row.product_id for row in rows})).order_by(ProductImage.sort_order):
             images.setdefault(image.product_id, image.url)
-    stock = inventory.stock_levels(row.variant_id for row in rows)
-    return [CartLine(row, row.variant, row.product, images.get(row.product_id), stock[row.variant_id]) for row in rows]
+    return [CartLine(row, row.variant, row.product, images.get(row.product_id), getattr(row, "on_hand", None) or 0)
+            for row in rows]
 
 
 def discount_for(cart: Cart) -> DiscountCode | None:
@@ -198,7 +209,6 @@ def cart_totals(cart: Cart, lines: list[CartLine], shipping_price: int | None = 
 def cart_view(cart: Cart) -> dict:
     """The seed-004 cart object: id, customerId, items[...], subtotal, tax, shipping, discount, total,
     currency, discountCode, itemCount, status, createdAt, updatedAt, expiresAt (money in minor units)."""
-    cart = Cart.get_by_id(cart.id)
     lines = load_lines(cart.id)
     totals = cart_totals(cart, lines)
     items = [{

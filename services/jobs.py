@@ -107,12 +107,13 @@ def claim(job_id: str) -> Job | None:
     """queued -> running, counting the attempt. Returns the claimed job, or None if
     it is not queued (a duplicate delivery, a cancelled or finished job)."""
     now = utcnow()
-    claimed = _transition(job_id, ("queued",), state="running", attempts=Job.attempts + 1,
-                          started_at=now, error=None)
-    if not claimed:
+    rows = list(Job.update(state="running", attempts=Job.attempts + 1, started_at=now, error=None, updated_at=now,
+                           version=Job.version + 1)
+                .where(Job.id == job_id, Job.state == "queued").returning(Job).execute())
+    if not rows:
         cancel_if_requested(job_id)
         return None
-    return Job.get_by_id(job_id)
+    return rows[0]
 
 
 def cancel_if_requested(job_id: str) -> bool:
