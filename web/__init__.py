@@ -93,10 +93,13 @@ def create_app(settings: config.Settings | None = None) -> Flask:
 
     @app.after_request
     def dispatch_created_jobs(response):
-        """Send the jobs this request's services wrote (events, children) once committed."""
+        """Send the jobs this request's services wrote (events, children) once committed.
+        After an error the transaction rolled back; anything committed is left to the relay."""
         token = g.pop("created_jobs_token", None)
         if token is not None:
-            dispatch_created(job_records.drain_created(token))
+            created = job_records.drain_created(token)
+            if response.status_code < 400:
+                dispatch_created(created)
         return response
 
     @app.teardown_request
