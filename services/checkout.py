@@ -21,7 +21,7 @@ from models.db import atomic, is_postgres, utcnow
 from models.jobs import Job
 from models.orders import Order, OrderItem, Payment
 from models.users import User
-from services import carts, events, inventory, jobs, orders, payments, pricing, shipping
+from services import carts, events, inventory, jobs, live, orders, payments, pricing, shipping
 from services.errors import Conflict, InsufficientStock, PaymentFailed, ValidationFailed
 
 PAYMENT_METHODS = ("cash_on_delivery", "stripe")
@@ -39,7 +39,8 @@ def start_checkout(user: User | None, request: dict) -> Job:
     """Check a Create Order request and write its `checkout` job (call inside a transaction).
 
     `request` keys: cart_id, shipping_address (dict), billing_address (dict or
-    "same"), shipping_method, payment_method, notes, customer_id.
+    "same"), shipping_method, payment_method, notes, customer_id, client_ip
+    (the caller's IP for fraud scoring, see web.fraud.client_ip; optional).
     Raises NotFound (cart), Conflict (cart not active), ValidationFailed
     (empty cart 400, shipping/payment method 422), InsufficientStock (409).
     """
@@ -70,6 +71,7 @@ def start_checkout(user: User | None, request: dict) -> Job:
         "shippingAddress": request["shipping_address"],
         "billingAddress": request["shipping_address"] if billing in (None, "same") else billing,
         "shippingMethod": method, "paymentMethod": request["payment_method"], "notes": request.get("notes") or "",
+        "clientIp": request.get("client_ip"),
     }
     return jobs.create_job("checkout", payload, owner_id=user.id if user else None, total=2)
 
@@ -127,7 +129,7 @@ def place_order(job: Job) -> Order:
             shipping_address=p["shippingAddress"], billing_address=p["billingAddress"],
             shipping_method=p["shippingMethod"], estimated_delivery=shipping.estimated_delivery(
                 p["shippingMethod"], now.date()),
-            notes=p["notes"], job_id=job.id, created_at=now, updated_at=now)
+            notes=p["notes"], job_id=job.id, client_ip=p.get("clientIp"), created_at=now, updated_at=now)
         OrderItem.insert_many([{
             "order": order.id, "product_id": line.product.id, "variant_id": line.variant.id,
             "quantity": line.item.quantity, "unit_price": line.variant.price,
@@ -146,6 +148,7 @@ def place_order(job: Job) -> Order:
         # Child jobs, committed with the order: fraud scoring and the order-placed fan-out.
         jobs.create_job("fraud_score", {"orderId": order.id}, owner_id=None, parent_id=job.id)
         events.emit("order.placed", order.id, {"orderNumber": order.order_number}, parent_id=job.id)
+        live.publish_order_changed(order.id)  # sent after commit, to the customer's and staff streams
     return order
 
 

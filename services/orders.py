@@ -3,6 +3,9 @@ payment transitions shared by the payment job and the Stripe webhook.
 
 Status flow: pending -> confirmed -> processing -> shipped -> delivered, and
 pending | confirmed | processing -> cancelled (stock released once).
+Fraud review: pending | confirmed -> on_hold (hold_for_review) -> back to
+confirmed (paid or cash on delivery) or pending (release_hold), or cancelled
+(cancel_for_fraud; also by staff).
 Payment status moves forward only: pending -> processing -> paid | failed,
 paid -> refunded; paid never goes back to pending or failed.
 """
@@ -15,7 +18,7 @@ import config
 from models.db import atomic, isoformat, utcnow
 from models.orders import ORDER_STATUSES, Order, OrderCounter, OrderItem, Payment
 from models.users import User
-from services import events, inventory
+from services import events, inventory, live
 from services.errors import Conflict, NotFound, ValidationFailed
 
 STATUS_TRANSITIONS = {
@@ -25,6 +28,7 @@ STATUS_TRANSITIONS = {
     "shipped": ("delivered",),
     "delivered": (),
     "cancelled": (),
+    "on_hold": ("cancelled",),  # leaving a fraud hold otherwise goes through release_hold
 }
 
 
@@ -97,6 +101,7 @@ def update_status(order: Order, status: str, tracking_number: str | None = None)
             raise Conflict("The order changed meanwhile; reload and retry", reason="concurrent_update")
         if status == "cancelled":
             _release_once(order.id)
+        live.publish_order_changed(order.id)
         if status in ("shipped", "delivered", "cancelled"):
             events.emit(f"order.{status}", order.id, {"orderNumber": order.order_number,
                                                       "trackingNumber": changes.get("tracking_number")})
@@ -118,12 +123,16 @@ def mark_paid(order_id: str) -> bool:
         if changed:
             Payment.update(status="succeeded", updated_at=now).where(Payment.order == order_id).execute()
             events.emit("order.paid", order_id, {"orderNumber": order.order_number})
+            live.publish_order_changed(order_id)
         return bool(changed)
 
 
 def mark_payment_processing(order_id: str) -> bool:
-    return bool(Order.update(payment_status="processing", updated_at=utcnow()).where(
+    changed = bool(Order.update(payment_status="processing", updated_at=utcnow()).where(
         Order.id == order_id, Order.payment_status == "pending").execute())
+    if changed:
+        live.publish_order_changed(order_id)
+    return changed
 
 
 def mark_payment_failed(order_id: str, reason: str) -> bool:
@@ -136,12 +145,72 @@ def mark_payment_failed(order_id: str, reason: str) -> bool:
     with atomic():
         changed = Order.update(payment_status="failed", status="cancelled", updated_at=now).where(
             Order.id == order_id, Order.payment_status.in_(("pending", "processing")),
-            Order.status.in_(("pending", "confirmed"))).execute()
+            Order.status.in_(("pending", "confirmed", "on_hold"))).execute()
         if changed:
             Payment.update(status="failed", last_error=reason[:1000], updated_at=now).where(
                 Payment.order == order_id).execute()
             _release_once(order_id)
             events.emit("payment.failed", order_id, {"reason": reason[:200]})
+            live.publish_order_changed(order_id)
+        return bool(changed)
+
+
+def hold_for_review(order_id: str) -> bool:
+    """Fraud review: a pending or confirmed order -> on_hold. Returns True when it changed
+    the order (False if already held, or too late: processing, shipped, cancelled...)."""
+    return bool(Order.update(status="on_hold", updated_at=utcnow()).where(
+        Order.id == order_id, Order.status.in_(("pending", "confirmed"))).execute())
+
+
+def release_hold(order_id: str) -> bool:
+    """An admin approved a held order: on_hold -> confirmed when it is paid or cash on
+    delivery, else pending (awaiting payment). Returns True when it changed the order."""
+    with atomic():
+        order = Order.get_by_id(order_id)
+        if order.status != "on_hold":
+            return False
+        ready = order.payment_method == "cash_on_delivery" or order.payment_status == "paid"
+        return bool(Order.update(status="confirmed" if ready else "pending", updated_at=utcnow()).where(
+            Order.id == order_id, Order.status == "on_hold").execute())
+
+
+def cancel_for_fraud(order_id: str, reason: str) -> bool:
+    """Cancel an order blocked or rejected as fraud: pending | on_hold | confirmed |
+    processing -> cancelled, stock released once, `order.cancelled` emitted. Voiding or
+    refunding the payment is the caller's next step (services.fraud). Returns True when
+    it changed the order (False if it was already cancelled, shipped or delivered)."""
+    with atomic():
+        order = Order.get_by_id(order_id)
+        changed = Order.update(status="cancelled", updated_at=utcnow()).where(
+            Order.id == order_id, Order.status.in_(("pending", "on_hold", "confirmed", "processing"))).execute()
+        if changed:
+            _release_once(order_id)
+            events.emit("order.cancelled", order_id, {"orderNumber": order.order_number, "reason": reason[:200],
+                                                      "trackingNumber": None})
+        return bool(changed)
+
+
+def mark_refunded(order_id: str) -> bool:
+    """A paid order's payment was refunded: payment status paid -> refunded. Returns True when changed."""
+    now = utcnow()
+    with atomic():
+        changed = Order.update(payment_status="refunded", updated_at=now).where(
+            Order.id == order_id, Order.payment_status == "paid").execute()
+        if changed:
+            Payment.update(status="refunded", updated_at=now).where(Payment.order == order_id).execute()
+        return bool(changed)
+
+
+def mark_payment_voided(order_id: str, reason: str) -> bool:
+    """An unpaid order's payment was voided (PaymentIntent cancelled): payment status
+    pending | processing -> failed with `reason`. Returns True when changed."""
+    now = utcnow()
+    with atomic():
+        changed = Order.update(payment_status="failed", updated_at=now).where(
+            Order.id == order_id, Order.payment_status.in_(("pending", "processing"))).execute()
+        if changed:
+            Payment.update(status="canceled", last_error=reason[:1000], updated_at=now).where(
+                Payment.order == order_id).execute()
         return bool(changed)
 
 

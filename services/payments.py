@@ -141,11 +141,15 @@ def record_stripe_event(event: dict) -> Job | None:
 
 def run_stripe_event_job(job: Job, ctx) -> dict:
     """`stripe_event` job: re-read the PaymentIntent and sync the order (payment events);
-    disputes and refunds are recorded (fraud labels come with the fraud model)."""
+    disputes (`charge.dispute.created`) and refunds (`charge.refunded`) become fraud labels
+    (services.fraud.record_stripe_label; a refund of our own fraud block is not a label)."""
     event = StripeEvent.get_by_id(job.payload["eventId"])
     obj = event.payload.get("data", {}).get("object", {})
     if event.type in PAYMENT_INTENT_EVENTS:
         intent = stripe_gateway.retrieve_payment_intent(obj["id"])
         outcome = sync_payment_intent(intent, failure_hint=event.type == "payment_intent.payment_failed")
         return {"eventId": event.id, "type": event.type, "paymentIntentId": intent.id, "outcome": outcome}
-    return {"eventId": event.id, "type": event.type, "outcome": "recorded"}
+    from services import fraud
+
+    label = fraud.record_stripe_label(event.type, obj, event.id)
+    return {"eventId": event.id, "type": event.type, "outcome": "recorded", "fraudLabel": label}

@@ -74,6 +74,55 @@ def cancel_payment_intent(intent_id: str) -> stripe.PaymentIntent:
     return _call(stripe.PaymentIntent.cancel, intent_id)
 
 
+VOIDABLE_STATUSES = ("requires_payment_method", "requires_confirmation", "requires_action", "requires_capture")
+
+
+def void_or_refund(order_id: str, intent_id: str) -> dict:
+    """Give the customer's money back for a cancelled order, at most once.
+
+    Re-reads the PaymentIntent: not yet paid (requires_* statuses) -> cancel it
+    (key `order:{id}:void`); succeeded -> `stripe.Refund.create` for the whole
+    amount with the fixed key `order:{id}:refund` (a retried job replays the same
+    refund instead of creating another); already canceled -> nothing to do.
+    Returns `{"action": "voided" | "refunded" | "none", "status": <intent status>,
+    "refundId": str | None}`. Raises TransientError / PaymentFailed like every call.
+    """
+    intent = retrieve_payment_intent(intent_id)
+    if intent.status in VOIDABLE_STATUSES:
+        intent = _call(stripe.PaymentIntent.cancel, intent_id, cancellation_reason="fraudulent",
+                       idempotency_key=f"order:{order_id}:void")
+        return {"action": "voided", "status": intent.status, "refundId": None}
+    if intent.status == "succeeded":
+        refund = _call(stripe.Refund.create, payment_intent=intent_id, reason="fraudulent",
+                       metadata={"orderId": order_id}, idempotency_key=f"order:{order_id}:refund")
+        return {"action": "refunded", "status": intent.status, "refundId": refund.id}
+    return {"action": "none", "status": intent.status, "refundId": None}
+
+
+def card_fingerprint(intent_id: str) -> dict | None:
+    """The card behind a PaymentIntent: `{"fingerprint", "brand", "last4", "country"}` or None
+    when no card is attached yet. Uses Stripe's `card.fingerprint` when given; otherwise
+    (localstripe, some test modes) a stand-in `sha256(brand|last4|exp_month|exp_year)`."""
+    import hashlib
+
+    intent = retrieve_payment_intent(intent_id)
+    pm_id = intent.get("payment_method") if hasattr(intent, "get") else getattr(intent, "payment_method", None)
+    if not pm_id:
+        return None
+    if not isinstance(pm_id, str):
+        pm_id = pm_id["id"]
+    method = _call(stripe.PaymentMethod.retrieve, pm_id)
+    card = method.get("card") if hasattr(method, "get") else None
+    if not card:
+        return None
+    fingerprint = card.get("fingerprint")
+    if not fingerprint:
+        raw = f"{card.get('brand')}|{card.get('last4')}|{card.get('exp_month')}|{card.get('exp_year')}"
+        fingerprint = "fp_" + hashlib.sha256(raw.encode()).hexdigest()[:32]
+    return {"fingerprint": fingerprint, "brand": card.get("brand"), "last4": card.get("last4"),
+            "country": card.get("country")}
+
+
 def verify_webhook(payload: bytes, signature_header: str | None) -> dict:
     """The event dict if `Stripe-Signature` is valid for the raw `payload` and its
     timestamp is within 300 s (past or future). Raises AuthenticationFailed (400)."""

@@ -9,6 +9,7 @@ from marshmallow import validate
 
 from models.orders import ORDER_STATUSES
 from services import checkout, orders, payments
+from web.fraud import client_ip
 from web.jobview import submit
 from web.schemas import (CamelSchema, JobEnvelopeSchema, PaginationArgsSchema, PaginationSchema, SameOrAddress,
                          ShippingAddressSchema, TotalsSchema, ok, pagination)
@@ -102,7 +103,7 @@ class Orders(MethodView):
     def post(self, body):
         """Check out a cart: answers 202 with a checkout job that places the order."""
         user = current_user()
-        return submit(lambda: checkout.start_checkout(user, body))
+        return submit(lambda: checkout.start_checkout(user, {**body, "client_ip": client_ip()}))
 
     @blp.arguments(OrderQueryArgsSchema, location="query")
     @blp.response(200, OrderListSchema)
