@@ -1,0 +1,106 @@
+"""Notification templates: every event renders (subject, text, HTML, short), HTML is
+autoescaped, text is not, money is formatted by currency exponent, and a broken
+template is a non-retried template_error. Channel choice follows preferences."""
+
+from __future__ import annotations
+
+import pytest
+
+from services import notifications
+from services.errors import DomainError
+
+ORDER = {"id": "ord_1", "number": "SKN-2025-000042", "status": "confirmed", "paymentStatus": "pending",
+         "paymentMethod": "cash_on_delivery", "subtotal": 5900, "tax": 472, "shipping": 500, "discount": 0,
+         "total": 6872, "currency": "USD", "trackingNumber": "1Z999", "shippingMethod": "Standard",
+         "items": [{"name": "Serum <Vit C>", "variant": "30 ml", "quantity": 2, "totalPrice": 5900}]}
+
+CONTEXTS = {
+    "order_placed": {"order": ORDER},
+    "order_paid": {"order": ORDER, "pointsEarned": 59, "pointsBalance": 120},
+    "order_shipped": {"order": ORDER},
+    "order_delivered": {"order": ORDER},
+    "order_cancelled": {"order": ORDER},
+    "payment_failed": {"order": ORDER, "data": {"reason": "card_declined"}},
+    "stock_low": {"variant": {"id": "var_1", "name": "30 ml", "sku": "SER-30"}, "product": {"name": "Serum"},
+                  "quantity": 3, "threshold": 10},
+    "wishlist_price_drop": {"product": {"name": "Brie", "price": 900, "currency": "USD"},
+                            "data": {"oldPrice": 1200, "newPrice": 900}},
+    "wishlist_back_in_stock": {"product": {"name": "Brie"}},
+    "loyalty_points_reminder": {"points": 240},
+    "cart_abandoned": {"cart": {"items": [{"name": "Brie", "quantity": 2}]}},
+    "custom": {"subject": "Hello", "message": "Line one\n\nLine two"},
+    "announcement": {"subject": "Hours", "message": "Closed Friday"},
+}
+
+
+def base(extra):
+    return {"shopName": "Cartwheel", "recipientName": "Ana", "data": {}, **extra}
+
+
+@pytest.mark.parametrize("template", sorted(CONTEXTS))
+def test_every_template_renders_all_parts(template):
+    rendered = notifications.render(template, base(CONTEXTS[template]))
+    assert rendered.subject and "\n" not in rendered.subject
+    assert rendered.text.strip() and rendered.short
+    assert rendered.html.startswith("<!DOCTYPE html>") and "</html>" in rendered.html
+
+
+def test_every_event_has_a_template_directory():
+    names = {t["name"] for t in notifications.list_templates()}
+    assert {spec.template for spec in notifications.EVENTS.values()} <= names
+    assert set(CONTEXTS) == names
+
+
+def test_html_is_autoescaped_and_text_is_not():
+    rendered = notifications.render("order_placed", base(CONTEXTS["order_placed"]))
+    assert "Serum &lt;Vit C&gt;" in rendered.html and "<Vit C>" not in rendered.html
+    assert "Serum <Vit C> (30 ml) x 2: 59.00 USD" in rendered.text
+    assert "Total: 68.72 USD" in rendered.text and "You will pay 68.72 USD on delivery." in rendered.text
+    assert rendered.subject == "Order SKN-2025-000042 confirmed"
+
+
+def test_money_uses_the_currency_exponent():
+    money = notifications.template_env().filters["money"]
+    assert money(6872, "USD") == "68.72 USD"
+    assert money(12345, "JOD") == "12.345 JOD"
+    assert money(1500, "JPY") == "1500 JPY"
+    assert money(-5, "EUR") == "-0.05 EUR"
+
+
+def test_payment_failed_mentions_the_reason_only_when_given():
+    with_reason = notifications.render("payment_failed", base(CONTEXTS["payment_failed"]))
+    without = notifications.render("payment_failed", base({"order": ORDER}))
+    assert "failed: card_declined." in with_reason.text and "failed." in without.text
+
+
+def test_a_missing_variable_or_template_is_a_template_error():
+    with pytest.raises(DomainError) as missing_var:
+        notifications.render("order_placed", base({}))
+    assert missing_var.value.reason == "template_error"
+    with pytest.raises(DomainError) as missing_template:
+        notifications.render("no_such_template", base({}))
+    assert missing_template.value.reason == "template_error"
+
+
+class FakeUser:
+    def __init__(self, phone=None):
+        self.id = "usr_1"
+        self.phone = phone
+
+
+def prefs(email=True, sms=False, in_app=True, **categories):
+    return {"channels": {"email": email, "sms": sms, "in_app": in_app},
+            "categories": {**notifications.DEFAULT_CATEGORIES, **categories}}
+
+
+def test_channels_follow_channel_and_category_switches_and_need_an_address():
+    every = ("email", "sms", "in_app")
+    assert notifications.channels_for(FakeUser("+15557654321"), every, "orders", prefs()) == ["email", "in_app"]
+    assert notifications.channels_for(FakeUser("+15557654321"), every, "orders", prefs(sms=True)) == \
+        ["email", "sms", "in_app"]
+    assert notifications.channels_for(FakeUser(None), every, "orders", prefs(sms=True)) == ["email", "in_app"]
+    assert notifications.channels_for(FakeUser("0791"), every, "orders", prefs(sms=True)) == ["email", "in_app"]
+    assert notifications.channels_for(FakeUser(), every, "orders", prefs(email=False)) == ["in_app"]
+    assert notifications.channels_for(FakeUser(), every, "orders", prefs(orders=False)) == []
+    assert notifications.channels_for(FakeUser(), every, "marketing", prefs()) == []  # marketing is opt-in
+    assert notifications.channels_for(FakeUser(), ("email",), "marketing", prefs(marketing=True)) == ["email"]
