@@ -89,12 +89,12 @@ def void_or_refund(order_id: str, intent_id: str) -> dict:
     """
     intent = retrieve_payment_intent(intent_id)
     if intent.status in VOIDABLE_STATUSES:
-        intent = _call(stripe.PaymentIntent.cancel, intent_id, cancellation_reason="fraudulent",
+        intent = _call(stripe.PaymentIntent.cancel, intent_id,
                        idempotency_key=f"order:{order_id}:void")
         return {"action": "voided", "status": intent.status, "refundId": None}
     if intent.status == "succeeded":
-        refund = _call(stripe.Refund.create, payment_intent=intent_id, reason="fraudulent",
-                       metadata={"orderId": order_id}, idempotency_key=f"order:{order_id}:refund")
+        refund = _call(stripe.Refund.create, payment_intent=intent_id, metadata={"orderId": order_id},
+                       idempotency_key=f"order:{order_id}:refund")
         return {"action": "refunded", "status": intent.status, "refundId": refund.id}
     return {"action": "none", "status": intent.status, "refundId": None}
 

@@ -70,7 +70,12 @@ def fit_gradient_boosting(x: np.ndarray, y: np.ndarray, params: dict | None = No
     """Fit the boosted trees on the training slice with early stopping on average precision."""
     settings = {**DEFAULT_PARAMS, **(params or {})}
     model = HistGradientBoostingClassifier(early_stopping=True, scoring="average_precision", **settings)
-    return model.fit(x, y)
+    model.fit(x, y)
+    # Fit-time helpers that prediction does not use: a bound method kept for early stopping
+    # (self-referencing, so skops cannot serialise it) and the validation scorer.
+    for name in ("_raw_predict", "_scorer"):
+        vars(model).pop(name, None)
+    return model
 
 
 def calibrate(model, x_cal: np.ndarray, y_cal: np.ndarray) -> CalibratedClassifierCV:
