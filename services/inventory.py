@@ -4,13 +4,15 @@ that take and give back units.
 `take_stock` decrements with `UPDATE ... SET quantity = quantity - n WHERE
 quantity >= n`, variants in id order (so concurrent checkouts lock rows in
 the same order and cannot deadlock); stock can never go negative.
+Every change is announced to the live stock streams once its transaction
+commits (`services.live.publish_stock_changed`).
 """
 
 from __future__ import annotations
 
 from models.catalog import InventoryLevel, Variant, Warehouse
 from models.db import utcnow
-from services import events
+from services import events, live
 from services.errors import InsufficientStock, NotFound, ValidationFailed
 
 DEFAULT_WAREHOUSE_CODE = "default"
@@ -58,6 +60,7 @@ def set_stock(variant_id: str, quantity: int) -> int:
         InventoryLevel.insert(variant=variant_id, warehouse=wh, quantity=quantity).on_conflict(
             conflict_target=[InventoryLevel.variant, InventoryLevel.warehouse],
             update={InventoryLevel.quantity: quantity}).execute()
+    live.publish_stock_changed([variant_id])
     return quantity
 
 
@@ -78,6 +81,7 @@ def adjust_stock(variant_id: str, delta: int) -> int:
             InventoryLevel.quantity >= -delta).execute()
         if not changed:
             raise InsufficientStock("Not enough stock to remove", reason="out_of_stock")
+    live.publish_stock_changed([variant_id])
     return stock_levels([variant_id])[variant_id]
 
 
@@ -99,6 +103,7 @@ def take_stock(quantities: dict[str, int]) -> None:
                 "Inventory insufficient for one or more items", reason="out_of_stock",
                 details=[{"field": f"items.{variant_id}", "message": f"Requested {n}, available {available}"}])
     _emit_low_stock(quantities)
+    live.publish_stock_changed(quantities)
 
 
 def _emit_low_stock(taken: dict[str, int]) -> None:
@@ -122,3 +127,4 @@ def release_stock(quantities: dict[str, int]) -> None:
             InventoryLevel.variant == variant_id, InventoryLevel.warehouse == wh).execute()
         if not changed:
             set_stock(variant_id, quantities[variant_id])
+    live.publish_stock_changed(quantities)

@@ -15,8 +15,9 @@ from models.jobs import JOB_STATES, TERMINAL_STATES, Job
 from services import jobs
 from services.errors import NotFound
 from web.jobview import accepted, etag, job_to_dict
-from web.schemas import JobEnvelopeSchema, JobListSchema, PaginationArgsSchema, pagination
+from web.schemas import ErrorEnvelopeSchema, JobEnvelopeSchema, JobListSchema, PaginationArgsSchema, pagination
 from web.security import BEARER_SECURITY, checked, current_user, require_admin
+from web.streams import acquire_stream_slot, too_many_streams
 
 blp = Blueprint("jobs", __name__, url_prefix="/api/v1/jobs", description="Asynchronous jobs (poll, stream, cancel)")
 
@@ -92,9 +93,13 @@ def _event(job: Job) -> str:
 class JobEvents(MethodView):
     @blp.response(200, description="text/event-stream of `job` events until the job ends",
                   content_type="text/event-stream")
+    @blp.alt_response(503, schema=ErrorEnvelopeSchema, description="Too many live streams on this server")
     def get(self, job_id):
         """Stream state and progress changes as Server-Sent Events until the job ends."""
         job = visible_job(job_id)
+        release = acquire_stream_slot()  # shared cap with the live-update streams (web.streams)
+        if release is None:
+            return too_many_streams()
 
         def generate():
             last_version = None
@@ -114,7 +119,9 @@ class JobEvents(MethodView):
                 current = Job.get_by_id(job_id)
 
         headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
-        return Response(stream_with_context(generate()), mimetype="text/event-stream", headers=headers)
+        response = Response(stream_with_context(generate()), mimetype="text/event-stream", headers=headers)
+        response.call_on_close(release)
+        return response
 
 
 admin_blp = Blueprint("admin_jobs", __name__, url_prefix="/api/v1/admin/jobs", description="Admin: failed jobs")
