@@ -38,7 +38,8 @@ from peewee import JOIN
 import config
 from models.catalog import PRODUCT_STATUSES, Category, InventoryLevel, Product, ProductImage, Store, Variant
 from models.db import atomic, utcnow
-from services import inventory
+from models.wishlists import WishlistItem
+from services import events, inventory
 from services.errors import Conflict, NotFound, ValidationFailed
 
 MAX_PRICE = 10**9  # minor units; keeps sums far from 64-bit limits
@@ -414,7 +415,11 @@ def _mirror_cheapest(product: Product, variants: list[Variant]) -> None:
 
 
 def _write(product: Product, data: dict, creating: bool) -> Product:
-    """Apply `data` to `product` and its variants/images inside the caller's transaction."""
+    """Apply `data` to `product` and its variants/images inside the caller's transaction.
+
+    A lower price on an existing product that is on someone's wishlist emits
+    `wishlist.price_drop` (product id; data oldPrice, newPrice in minor units, currency)."""
+    old_price = None if creating else product.price
     _apply_fields(product, data)
     if creating and "variants" not in data:
         raise ValidationFailed("A product needs at least one variant", reason="no_variants",
@@ -430,6 +435,10 @@ def _write(product: Product, data: dict, creating: bool) -> Product:
         _save_images(product, data["images"] or [])
     _mirror_cheapest(product, variants)
     product.save()
+    if old_price is not None and product.price < old_price and product.status == "active" \
+            and WishlistItem.select().where(WishlistItem.product == product.id).exists():
+        events.emit("wishlist.price_drop", product.id, {"productId": product.id, "oldPrice": old_price,
+                                                         "newPrice": product.price, "currency": product.currency})
     return product
 
 

@@ -10,8 +10,11 @@ commits (`services.live.publish_stock_changed`).
 
 from __future__ import annotations
 
+from peewee import fn
+
 from models.catalog import InventoryLevel, Variant, Warehouse
 from models.db import utcnow
+from models.wishlists import WishlistItem
 from services import events, live
 from services.errors import InsufficientStock, NotFound, ValidationFailed
 
@@ -43,9 +46,32 @@ def stock_levels(variant_ids) -> dict[str, int]:
     return levels
 
 
+def _wishlisted_sold_out(variant_ids) -> set:
+    """Products of these variants that are on someone's wishlist and have no units on hand at all."""
+    products = Variant.select(Variant.product).where(Variant.id.in_(list(variant_ids)))
+    watched = [pid for (pid,) in WishlistItem.select(WishlistItem.product).where(
+        WishlistItem.product.in_(products)).distinct().tuples()]
+    return {pid for pid in watched if _product_units(pid) == 0}
+
+
+def _product_units(product_id: str) -> int:
+    return (InventoryLevel.select(fn.COALESCE(fn.SUM(InventoryLevel.quantity), 0)).join(Variant)
+            .where(Variant.product == product_id, InventoryLevel.warehouse == default_warehouse_id()).scalar()) or 0
+
+
+def _emit_back_in_stock(sold_out: set) -> None:
+    """Emit `wishlist.back_in_stock` (product id; data productId, quantity) for each product of
+    `sold_out` (see `_wishlisted_sold_out`, taken before the change) that now has units."""
+    for product_id in sorted(sold_out):
+        units = _product_units(product_id)
+        if units > 0:
+            events.emit("wishlist.back_in_stock", product_id, {"productId": product_id, "quantity": units})
+
+
 def set_stock(variant_id: str, quantity: int) -> int:
     """Set the on-hand units of a variant (>= 0); returns the new quantity.
 
+    A wishlisted product going from no units to some emits `wishlist.back_in_stock`.
     Raises ValidationFailed for a negative quantity, NotFound for an unknown variant.
     """
     if quantity < 0:
@@ -54,12 +80,14 @@ def set_stock(variant_id: str, quantity: int) -> int:
     if not Variant.select().where(Variant.id == variant_id).exists():
         raise NotFound("Variant not found", reason="variant_not_found")
     wh = default_warehouse().id
+    sold_out = _wishlisted_sold_out([variant_id]) if quantity > 0 else set()
     updated = InventoryLevel.update(quantity=quantity, updated_at=utcnow()).where(
         InventoryLevel.variant == variant_id, InventoryLevel.warehouse == wh).execute()
     if not updated:
         InventoryLevel.insert(variant=variant_id, warehouse=wh, quantity=quantity).on_conflict(
             conflict_target=[InventoryLevel.variant, InventoryLevel.warehouse],
             update={InventoryLevel.quantity: quantity}).execute()
+    _emit_back_in_stock(sold_out)
     live.publish_stock_changed([variant_id])
     return quantity
 
@@ -71,10 +99,13 @@ def adjust_stock(variant_id: str, delta: int) -> int:
     """
     wh = default_warehouse_id()
     if delta >= 0:
+        sold_out = _wishlisted_sold_out([variant_id]) if delta > 0 else set()
         set_if_missing = InventoryLevel.update(quantity=InventoryLevel.quantity + delta, updated_at=utcnow()).where(
             InventoryLevel.variant == variant_id, InventoryLevel.warehouse == wh).execute()
         if not set_if_missing:
             set_stock(variant_id, delta)
+        else:
+            _emit_back_in_stock(sold_out)
     else:
         changed = InventoryLevel.update(quantity=InventoryLevel.quantity + delta, updated_at=utcnow()).where(
             InventoryLevel.variant == variant_id, InventoryLevel.warehouse == wh,
@@ -119,12 +150,15 @@ def _emit_low_stock(taken: dict[str, int]) -> None:
 
 
 def release_stock(quantities: dict[str, int]) -> None:
-    """Give units back (a cancelled or failed order); call inside a transaction."""
+    """Give units back (a cancelled or failed order); call inside a transaction.
+    A wishlisted product going from no units to some emits `wishlist.back_in_stock`."""
     wh = default_warehouse_id()
+    sold_out = _wishlisted_sold_out(quantities)
     for variant_id in sorted(quantities):
         changed = InventoryLevel.update(quantity=InventoryLevel.quantity + quantities[variant_id],
                                         updated_at=utcnow()).where(
             InventoryLevel.variant == variant_id, InventoryLevel.warehouse == wh).execute()
         if not changed:
             set_stock(variant_id, quantities[variant_id])
+    _emit_back_in_stock(sold_out)
     live.publish_stock_changed(quantities)

@@ -1,3 +1,3 @@
 """Imports every actor module so each declares its actors on the installed broker."""
 
-from workers import checkout, fraud, fraud_train, imports, maintenance, notifications, payments  # noqa: F401
+from workers import checkout, fraud, fraud_train, imports, maintenance, notifications, payments, recommendations, wishlists  # noqa: F401

@@ -1,0 +1,184 @@
+"""Recommendations: admin training (202 + `recommendations_train` job) and the serving reads
+(related products, personal recommendations, trending, homepage sections).
+
+Serving only reads rows precomputed by the last training run (see
+services.recommendations); before the first run, popular and trending lists
+are computed from orders on the fly. The static paths `/products/trending` and
+`/products/recommendations` take precedence over the catalog's
+`/products/{id}` in Werkzeug's router (static parts outrank converters), so
+they are never read as product ids.
+"""
+
+from __future__ import annotations
+
+import marshmallow as ma
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from marshmallow import validate
+
+from services import recommendations
+from services.recommendations import MAX_LIMIT, OPTION_FIELDS, Scored
+from web.jobview import submit
+from web.orders import IDEMPOTENCY_DOC
+from web.products import ProductSchema, product_to_dict
+from web.schemas import CamelSchema, JobEnvelopeSchema, StrictInteger, camelcase, ok
+from web.security import BEARER_SECURITY, checked, current_user, require_admin
+
+blp = Blueprint("recommendations", __name__, url_prefix="/api/v1",
+                description="Recommendations: related, personal, trending, homepage; training (admin)")
+
+
+class StrictFloat(ma.fields.Float):
+    """A JSON number (no strings, no booleans)."""
+
+    def _validated(self, value):
+        if isinstance(value, (str, bool)):
+            raise self.make_error("invalid")
+        return super()._validated(value)
+
+
+def scored_to_dict(item: Scored) -> dict:
+    """A product (seed 004 list shape) with `recommendation: {"score", "rank"}`."""
+    return dict(product_to_dict(item.view), recommendation={"score": round(item.score, 6), "rank": item.rank})
+
+
+class LimitArgsSchema(CamelSchema):
+    limit = ma.fields.Integer(load_default=10, validate=validate.Range(min=1, max=MAX_LIMIT))
+
+
+class HomepageArgsSchema(CamelSchema):
+    limit = ma.fields.Integer(load_default=8, validate=validate.Range(min=1, max=20),
+                              metadata={"description": "products per section"})
+
+
+class TrainOptionsSchema(CamelSchema):
+    """Optional training settings (defaults in the README)."""
+
+    half_life_days = StrictFloat(validate=validate.Range(*OPTION_FIELDS["halfLifeDays"][1:]),
+                                     metadata={"description": "recency half-life of interactions, days (90)"})
+    test_fraction = StrictFloat(validate=validate.Range(*OPTION_FIELDS["testFraction"][1:]),
+                                    metadata={"description": "share of the newest events held out (0.2)"})
+    related_per_product = StrictInteger(validate=validate.Range(*OPTION_FIELDS["relatedPerProduct"][1:]))
+    recommendations_per_user = StrictInteger(validate=validate.Range(*OPTION_FIELDS["recommendationsPerUser"][1:]))
+    active_days = StrictFloat(validate=validate.Range(*OPTION_FIELDS["activeDays"][1:]),
+                                  metadata={"description": "customers active this recently get lists (90)"})
+    trending_days = StrictFloat(validate=validate.Range(*OPTION_FIELDS["trendingDays"][1:]))
+    trending_half_life_days = StrictFloat(validate=validate.Range(*OPTION_FIELDS["trendingHalfLifeDays"][1:]))
+
+
+class TrainSchema(CamelSchema):
+    options = ma.fields.Nested(TrainOptionsSchema, load_default=dict)
+
+
+class RecommendationInfoSchema(ma.Schema):
+    score = ma.fields.Float(metadata={"description": "model score (on-the-fly lists: units sold, decayed)"})
+    rank = ma.fields.Integer()
+
+
+class RecommendedProductSchema(ProductSchema):
+    recommendation = ma.fields.Nested(RecommendationInfoSchema)
+
+
+class RecommendationMetaSchema(ma.Schema):
+    source = ma.fields.String(metadata={"description": "model | on_the_fly | popular | popular_fallback"})
+    runId = ma.fields.String(allow_none=True)
+    modelVersionId = ma.fields.String(allow_none=True)
+    trainedAt = ma.fields.String(allow_none=True)
+
+
+class RecommendationListSchema(ma.Schema):
+    data = ma.fields.List(ma.fields.Nested(RecommendedProductSchema))
+    meta = ma.fields.Nested(RecommendationMetaSchema)
+
+
+class HomepageSectionSchema(ma.Schema):
+    key = ma.fields.String(metadata={"description": "for_you | trending | new_arrivals | popular"})
+    title = ma.fields.String()
+    source = ma.fields.String()
+    products = ma.fields.List(ma.fields.Nested(RecommendedProductSchema))
+
+
+class HomepageSchema(ma.Schema):
+    sections = ma.fields.List(ma.fields.Nested(HomepageSectionSchema))
+
+
+class HomepageEnvelopeSchema(ma.Schema):
+    data = ma.fields.Nested(HomepageSchema)
+
+
+class ModelStatusEnvelopeSchema(ma.Schema):
+    data = ma.fields.Dict(metadata={"description": "activeRun {runId, metrics, counts...}, personalRunId, "
+                                                   "activeModelVersionId"})
+
+
+def _listing(items, meta):
+    return ok([scored_to_dict(i) for i in items], meta=meta)
+
+
+def _camel_options(options: dict) -> dict:
+    return {camelcase(k): v for k, v in options.items()}
+
+
+@blp.route("/recommendations/train")
+class RecommendationTraining(MethodView):
+    @blp.response(202, JobEnvelopeSchema, description="Training job accepted; poll Location. Its result has "
+                                                      "runId, modelVersionId, servedModel, personalized, metrics")
+    @blp.alt_response(200, schema=JobEnvelopeSchema, description="With Prefer: wait=N, the finished job")
+    @blp.doc(security=BEARER_SECURITY, **IDEMPOTENCY_DOC)
+    @checked(require_admin)
+    @blp.arguments(TrainSchema)
+    def post(self, body):
+        """Train recommendations from orders, carts, wishlists and reviews (admin; ml job)."""
+        admin = require_admin()
+        options = _camel_options(body.get("options") or {})
+        return submit(lambda: recommendations.start_training(admin.id, options))
+
+
+@blp.route("/recommendations/model")
+class RecommendationModel(MethodView):
+    @blp.response(200, ModelStatusEnvelopeSchema)
+    @blp.doc(security=BEARER_SECURITY)
+    @checked(require_admin)
+    def get(self):
+        """Show the serving run's metrics and the active registry version (admin)."""
+        return ok(recommendations.model_status())
+
+
+@blp.route("/products/trending")
+class TrendingProducts(MethodView):
+    @blp.arguments(LimitArgsSchema, location="query")
+    @blp.response(200, RecommendationListSchema)
+    def get(self, args):
+        """Trending products (recency-decayed interactions of the last 30 days)."""
+        return _listing(*recommendations.trending(args["limit"]))
+
+
+@blp.route("/products/recommendations")
+class ProductRecommendations(MethodView):
+    @blp.arguments(LimitArgsSchema, location="query")
+    @blp.response(200, RecommendationListSchema)
+    @blp.doc(security=BEARER_SECURITY)
+    def get(self, args):
+        """Recommendations for the caller (popular products for guests and new customers)."""
+        return _listing(*recommendations.for_user(current_user(), args["limit"]))
+
+
+@blp.route("/products/<string:product_id>/related")
+class RelatedProducts(MethodView):
+    @blp.arguments(LimitArgsSchema, location="query")
+    @blp.response(200, RecommendationListSchema)
+    def get(self, args, product_id):
+        """Products related to a product (bought and saved by the same customers)."""
+        return _listing(*recommendations.related(product_id, args["limit"]))
+
+
+@blp.route("/homepage/recommendations")
+class HomepageRecommendations(MethodView):
+    @blp.arguments(HomepageArgsSchema, location="query")
+    @blp.response(200, HomepageEnvelopeSchema)
+    @blp.doc(security=BEARER_SECURITY)
+    def get(self, args):
+        """Homepage sections (seed 002): for you (signed in), trending, new arrivals, popular."""
+        sections = recommendations.homepage(current_user(), args["limit"])
+        return ok({"sections": [{"key": s["key"], "title": s["title"], "source": s["source"],
+                                 "products": [scored_to_dict(i) for i in s["items"]]} for s in sections]})
