@@ -158,8 +158,11 @@ def mark_payment_failed(order_id: str, reason: str) -> bool:
 def hold_for_review(order_id: str) -> bool:
     """Fraud review: a pending or confirmed order -> on_hold. Returns True when it changed
     the order (False if already held, or too late: processing, shipped, cancelled...)."""
-    return bool(Order.update(status="on_hold", updated_at=utcnow()).where(
+    changed = bool(Order.update(status="on_hold", updated_at=utcnow()).where(
         Order.id == order_id, Order.status.in_(("pending", "confirmed"))).execute())
+    if changed:
+        live.publish_order_changed(order_id)
+    return changed
 
 
 def release_hold(order_id: str) -> bool:
@@ -170,8 +173,11 @@ def release_hold(order_id: str) -> bool:
         if order.status != "on_hold":
             return False
         ready = order.payment_method == "cash_on_delivery" or order.payment_status == "paid"
-        return bool(Order.update(status="confirmed" if ready else "pending", updated_at=utcnow()).where(
+        changed = bool(Order.update(status="confirmed" if ready else "pending", updated_at=utcnow()).where(
             Order.id == order_id, Order.status == "on_hold").execute())
+        if changed:
+            live.publish_order_changed(order_id)
+        return changed
 
 
 def cancel_for_fraud(order_id: str, reason: str) -> bool:
@@ -187,6 +193,7 @@ def cancel_for_fraud(order_id: str, reason: str) -> bool:
             _release_once(order_id)
             events.emit("order.cancelled", order_id, {"orderNumber": order.order_number, "reason": reason[:200],
                                                       "trackingNumber": None})
+            live.publish_order_changed(order_id)
         return bool(changed)
 
 
@@ -198,6 +205,7 @@ def mark_refunded(order_id: str) -> bool:
             Order.id == order_id, Order.payment_status == "paid").execute()
         if changed:
             Payment.update(status="refunded", updated_at=now).where(Payment.order == order_id).execute()
+            live.publish_order_changed(order_id)
         return bool(changed)
 
 
@@ -211,6 +219,7 @@ def mark_payment_voided(order_id: str, reason: str) -> bool:
         if changed:
             Payment.update(status="canceled", last_error=reason[:1000], updated_at=now).where(
                 Payment.order == order_id).execute()
+            live.publish_order_changed(order_id)
         return bool(changed)
 
 

@@ -190,3 +190,25 @@ def test_publish_from_many_threads_reaches_a_local_subscriber():
     for t in threads:
         t.join()
     assert len(drain(sub, 0.2)) == 200
+
+
+def test_a_fraud_hold_its_release_and_a_refund_are_announced_on_the_order_channel(db, settings):
+    from models.orders import Order, Payment
+    from services import orders
+
+    order = Order.create(order_number="SKN-2025-900002", customer_email="g@example.com", status="confirmed",
+                         payment_status="paid", payment_method="stripe", subtotal=100, total=100, currency="USD",
+                         shipping_address={}, billing_address={}, shipping_method={})
+    Payment.create(order=order.id, provider="stripe", amount=100, currency="USD")
+    with live.subscribe([live.order_channel(order.id)]) as sub:
+        assert orders.hold_for_review(order.id)
+        assert sub.get(5).data["status"] == "on_hold"
+        assert orders.release_hold(order.id)
+        assert sub.get(5).data["status"] == "confirmed"
+        assert orders.mark_refunded(order.id)
+        assert sub.get(5).data["paymentStatus"] == "refunded"
+        assert not orders.hold_for_review(Order.create(
+            order_number="SKN-2025-900003", customer_email="g@example.com", status="shipped",
+            payment_status="paid", payment_method="stripe", subtotal=1, total=1, currency="USD",
+            shipping_address={}, billing_address={}, shipping_method={}).id)
+        assert drain(sub) == []
