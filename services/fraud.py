@@ -84,7 +84,7 @@ def ensure_signals(order_ids: list[str] | None = None, batch: int = 500) -> int:
     for start in range(0, len(rows), batch):
         chunk = rows[start:start + batch]
         with atomic():
-            created += FraudSignal.insert_many(chunk).on_conflict_ignore().execute() or 0
+            created += FraudSignal.insert_many(chunk).on_conflict_ignore().as_rowcount().execute() or 0
     return created
 
 

@@ -11,6 +11,7 @@ from models.ml import ModelVersion
 from models.orders import Order
 from services import fraud, model_registry
 from tests.factories import make_user, token_for
+from tests.integration.test_fraud_scoring import place
 
 
 @pytest.fixture()
@@ -64,6 +65,13 @@ def test_trained_model_beats_baseline_and_rules_and_a_worse_model_is_not_activat
     assert version.schema_hash == model_registry.schema_hash(version.features)
     assert version.training_window["from"] < version.training_window["to"]
     assert model_registry.active("fraud").id == version.id
+
+    _, _, scored = place(api)  # a new order is scored by the active model
+    assert scored["state"] == "succeeded", scored
+    assessment = scored["result"]
+    assert assessment["modelVersionId"] == version.id and 0 <= assessment["riskScore"] <= 99
+    assert assessment["riskLevel"] in ("normal", "elevated", "highest") and 0 <= assessment["probability"] <= 1
+    assert all(f["contribution"] > 0 for f in assessment["topFeatures"])
 
     worse = _train(api, token, {"learningRate": 0.001, "maxIter": 10})
     assert worse["status"] == "rejected", worse
