@@ -17,6 +17,13 @@ HR@10 and NDCG@10 (Järvelin & Kekäläinen 2002) for EASE (Steck 2019), the
 item-kNN cosine model and popularity, all from `ml.recommend`, the same code
 the shop's `recommendations_train` job runs.
 
+Also reported (`shop_time_split`): the shop's own training pipeline
+(`ml.recommend.pipeline.train`, what the `recommendations_train` job runs) on
+the generated SYNTHETIC history with planted structure
+(`ml.recommend.synthetic`, 300 customers, 120 products), time split 80/20:
+precision@10, recall@10, NDCG@10 and catalog coverage per model, and the
+training time.
+
 `run()` returns the figures as a dict; `python -m bench.ml_recommendations`
 prints them as one JSON line.
 """
@@ -116,11 +123,34 @@ def _tune(make, grid, X_val, queries: dict, valid: dict) -> tuple:
     return best, scores
 
 
+def shop_time_split() -> dict:
+    """The training pipeline on the default synthetic history: {"models": {name: metrics}, "served_model",
+    "beats_popularity", "events", "seconds"}."""
+    import datetime as dt
+
+    from ml.recommend.interactions import Events
+    from ml.recommend.pipeline import train
+    from ml.recommend.synthetic import generate_history
+
+    history = generate_history()
+    events = Events.from_records(
+        (f"u{e.user}", f"i{e.item}", e.kind, e.at.replace(tzinfo=dt.timezone.utc).timestamp())
+        for e in history.events if e.kind != "review" or e.rating >= 4)
+    started = time.monotonic()
+    result = train(events, float(events.times.max()))
+    seconds = time.monotonic() - started
+    keep = ("precision_at_10", "recall_at_10", "ndcg_at_10", "catalog_coverage", "users")
+    return {"models": {name: {k: round(v, 4) if isinstance(v, float) else v for k, v in m.items() if k in keep}
+                       for name, m in result.metrics["models"].items()},
+            "served_model": result.served_model, "beats_popularity": result.personalized,
+            "events": len(events), "seconds": round(seconds, 2)}
+
+
 def run() -> dict:
     """Run the benchmark; returns {"dataset", "protocol", "users", "items", "interactions",
     "ease": {"hr_at_10", "ndcg_at_10", "l2", "profile_half_life_days"}, "ease_without_profile_weighting",
     "itemknn": {...}, "popularity": {...},
-    "validation": {...}, "targets": {...}, "meets_targets": bool, "seconds": float}."""
+    "validation": {...}, "targets": {...}, "meets_targets": bool, "shop_time_split": {...}, "seconds": float}."""
     started = time.monotonic()
     users, items, times = load_interactions(dataset_path())
     shape = (int(users.max()) + 1, int(items.max()) + 1)
@@ -153,6 +183,7 @@ def run() -> dict:
                        {f"{v}/{h}": round(s, 4) for (v, h), s in knn_val.items()}},
         "targets": targets,
         "meets_targets": bool(ease["ndcg_at_10"] >= targets["ndcg_at_10"] and ease["hr_at_10"] >= targets["hr_at_10"]),
+        "shop_time_split": shop_time_split(),
         "seconds": round(time.monotonic() - started, 1),
     }
 

@@ -19,6 +19,7 @@ shape: `{"operationId", "action", "successful": [productId...], "failed":
 from __future__ import annotations
 
 import secrets
+import time
 from dataclasses import dataclass
 
 import peewee
@@ -37,6 +38,7 @@ from services.jobcontext import JobContext
 BULK_ACTIONS = ("add", "remove", "move-to-cart")
 MAX_BULK_ITEMS = 500
 SHARE_TOKEN_BYTES = 24  # 192 random bits, URL-safe base64
+PROGRESS_INTERVAL_SECONDS = 0.2  # progress (a committed UPDATE of the job) at most this often, and at the end
 
 
 @dataclass
@@ -244,7 +246,8 @@ def bulk_result(job_id: str, action: str, total: int) -> dict:
 
 
 def run_bulk_job(job: Job, ctx: JobContext) -> dict:
-    """Run a `wishlist_bulk` job (see the module docstring); progress is reported per product.
+    """Run a `wishlist_bulk` job (see the module docstring); progress (products done of the total)
+    is reported at most every PROGRESS_INTERVAL_SECONDS and after the last product.
 
     Products already recorded by an earlier attempt are skipped. Raises
     NotFound when the owner no longer exists; per-product problems are outcomes, not errors.
@@ -272,12 +275,15 @@ def run_bulk_job(job: Job, ctx: JobContext) -> dict:
             return bulk_result(job.id, action, total)
     quantity = int(options.get("quantity") or 1)
     completed = len(done)
+    reported = time.monotonic()
     for position, pid in enumerate(ids):
         if pid in done:
             continue
         status, reason = _bulk_one(job.id, position, user, action, pid, cart, quantity)
         completed += 1
-        ctx.progress(completed, total, f"{pid}: {status}" + (f" ({reason})" if reason else ""))
+        if completed == total or time.monotonic() - reported >= PROGRESS_INTERVAL_SECONDS:
+            ctx.progress(completed, total, f"{pid}: {status}" + (f" ({reason})" if reason else ""))
+            reported = time.monotonic()
     return bulk_result(job.id, action, total)
 
 
