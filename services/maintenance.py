@@ -197,9 +197,25 @@ def loyalty_points_reminders(job: Job, ctx, now: dt.datetime) -> dict:
             "period": {"index": index, "start": isoformat(start), "end": isoformat(end)}}
 
 
+def _training_job(parent_id: str) -> Job:
+    """A `recommendations_train` job with default options, made by
+    `services.recommendations.start_training` when that service is installed (else written
+    directly with payload `{"options": {}}`), as a child of the maintenance job."""
+    try:
+        from services import recommendations
+
+        start = recommendations.start_training
+    except (ImportError, AttributeError):
+        start = None
+    train = start() if start is not None else jobs.create_job("recommendations_train", {"options": {}})
+    Job.update(parent_id=parent_id).where(Job.id == train.id).execute()
+    train.parent_id = parent_id
+    return train
+
+
 def recommendations_nightly(job: Job, ctx, now: dt.datetime) -> dict:
-    """Create a `recommendations_train` job (payload `{"trigger": "nightly"}`), at most once per
-    UTC day (marker `recommendations_train:{date}`) and not while another is unfinished.
+    """Create a `recommendations_train` job with default options, at most once per UTC day
+    (marker `recommendations_train:{date}`) and not while another is unfinished.
     Result: `{"created": bool, "jobId"?, "reason"?}`."""
     if config.get().recommendations_nightly_hour < 0:
         return {"created": False, "reason": "disabled"}
@@ -208,8 +224,7 @@ def recommendations_nightly(job: Job, ctx, now: dt.datetime) -> dict:
     if Job.select().where(Job.type == "recommendations_train", Job.state.in_(UNFINISHED_STATES)).exists():
         return {"created": False, "reason": "training_in_progress"}
     key = f"recommendations_train:{now.date().isoformat()}"
-    ran, train = once(key, now + dt.timedelta(days=2), lambda: jobs.create_job(
-        "recommendations_train", {"trigger": "nightly"}, parent_id=job.id))
+    ran, train = once(key, now + dt.timedelta(days=2), lambda: _training_job(job.id))
     if not ran:
         return {"created": False, "reason": "already_trained_today"}
     return {"created": True, "jobId": train.id}
