@@ -249,13 +249,15 @@ def run_training_job(job: Job, ctx: JobContext) -> dict:
         metrics["validation"]["cutoff"] = _iso_posix(metrics["validation"].get("cutoff"))
     window = {"from": _iso_posix(float(events.times.min())), "to": isoformat(now_dt)}
     features = [{"signal": kind, "weight": options.weights.get(kind, EVENT_WEIGHTS[kind])} for kind in EVENT_WEIGHTS]
-    version = model_registry.register(KIND, result.artifact, metrics=_registry_metrics(metrics), features=features,
-                                      training_window=window, params=_plain(result.params), trusted=TRUSTED_TYPES)
-    with atomic():
-        run = RecommendationRun.create(job_id=job.id, model_version_id=version.id, status="building",
+    with atomic():  # the run row first, so a retry after a crash finds (and cleans up) everything below
+        run = RecommendationRun.create(job_id=job.id, status="building",
                                        served_model=result.served_model, personalized=result.personalized,
                                        metrics=metrics, params=_plain(result.params), counts=_plain(result.counts),
                                        trained_at=now_dt)
+    version = model_registry.register(KIND, result.artifact, metrics=_registry_metrics(metrics), features=features,
+                                      training_window=window, params=_plain(result.params), trusted=TRUSTED_TYPES)
+    with atomic():
+        RecommendationRun.update(model_version_id=version.id).where(RecommendationRun.id == run.id).execute()
     _write_rows(run, result)
     ctx.progress(7, 7, "activating")
     with atomic():

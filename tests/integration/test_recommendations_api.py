@@ -182,3 +182,26 @@ def test_a_registry_rollback_rolls_personal_lists_back_while_lists_stay_fresh(ap
     assert body["data"]["personalRunId"] == first["runId"]
     assert body["data"]["activeModelVersionId"] == first["modelVersionId"]
     assert api.get("/api/v1/recommendations/model", token=token_for(make_user()))[0] == 403
+
+
+class _Ctx:
+    def progress(self, *args):
+        pass
+
+
+def test_a_retried_training_job_cleans_up_the_half_written_run_of_its_earlier_attempt(db, shop):
+    from models.jobs import Job
+    from services import jobs, model_registry
+
+    job = jobs.create_job("recommendations_train", {"options": {}})
+    stale = RecommendationRun.create(job_id=job.id, status="building")
+    orphan = model_registry.register("recommendations", {"format": "partial"}, metrics={}, features=[])
+    RecommendationRun.update(model_version_id=orphan.id).where(RecommendationRun.id == stale.id).execute()
+    PopularProduct.create(run=stale.id, kind="popular", rank=1, product_id="prod_stale", score=1.0)
+    result = recommendations.run_training_job(Job.get_by_id(job.id), _Ctx())
+    assert RecommendationRun.get_or_none(RecommendationRun.id == stale.id) is None
+    assert PopularProduct.select().where(PopularProduct.product_id == "prod_stale").count() == 0
+    assert ModelVersion.get_by_id(orphan.id).status == "rejected"
+    run = RecommendationRun.get_by_id(result["runId"])
+    assert run.status == "active" and run.job_id == job.id
+    assert ModelVersion.get_by_id(run.model_version_id).status == "active"
