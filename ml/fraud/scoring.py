@@ -26,6 +26,8 @@ TRUSTED_TYPES = [
     "sklearn.calibration._CalibratedClassifier",
     "sklearn.calibration._SigmoidCalibration",
     "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
+    "ml.fraud.train.LogitBlend",
+    "numpy.dtype",
 ]
 """Types a fraud bundle may contain beyond skops' default trusted set."""
 

@@ -88,7 +88,8 @@ def _address(rng: random.Random, country: str, city: str | None = None) -> dict:
 
 
 def generate(customers: int = 400, days: int = 120, seed: int = 0, end: dt.datetime | None = None) -> dict:
-    """A synthetic history ending at `end` (default now, naive UTC) over `days` days.
+    """A synthetic history ending at `end` (default: today 00:00 UTC, so a seed gives the same history
+    up to a shift of whole days) over `days` days.
 
     Returns {"users": [{"key", "email", "created_at"}], "orders": [{"key",
     "user_key" | None, "email", "created_at", "amount" (minor units),
@@ -97,7 +98,7 @@ def generate(customers: int = 400, days: int = 120, seed: int = 0, end: dt.datet
     "label_source" | None, "pattern"}]}. Keys are local references, not ids.
     """
     rng = random.Random(seed)
-    end = end or dt.datetime.now(dt.timezone.utc).replace(tzinfo=None, microsecond=0)
+    end = end or dt.datetime.now(dt.timezone.utc).replace(tzinfo=None, hour=0, minute=0, second=0, microsecond=0)
     start = end - dt.timedelta(days=days)
     pools = ip_pools()
     home_countries = [c for c in COUNTRIES if c in pools] or list(COUNTRIES)
