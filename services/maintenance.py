@@ -5,13 +5,21 @@ period)` for each task on its timetable; that writes one `maintenance` job
 `{"task": name, "period": key}` which a worker runs through
 `run_maintenance(job, ctx)`. Tasks (all times UTC):
 
-| task | does |
-|---|---|
-| `expire_carts` | active carts past `expires_at` -> `expired` (converted and already expired carts are never touched) |
-| `abandoned_cart_reminders` | a customer's active, non-empty, unexpired cart untouched for `ABANDONED_CART_HOURS` -> one `cart.abandoned` event, once per cart |
-| `loyalty_points_reminders` | `services.loyalty.accounts_with_unused_points(LOYALTY_REMINDER_DAYS)` -> one `loyalty.points_reminder` event per user and period of `LOYALTY_REMINDER_DAYS` days (skipped when the loyalty service is absent) |
-| `recommendations_nightly` | a `recommendations_train` job, once per UTC day (`RECOMMENDATIONS_NIGHTLY_HOUR` = -1 disables; skipped while one is queued or running) |
-| `purge_expired_records` | expired idempotency keys; `succeeded` and `cancelled` jobs finished more than `FINISHED_JOB_RETENTION_DAYS` ago. `failed` jobs are kept: they are the dead-letter list admins review and retry (`/api/v1/admin/jobs/failed`); queued and running jobs are never touched, nor a job an unexpired idempotency key still replays |
+- `expire_carts`: active carts past `expires_at` -> `expired` (converted and
+  already expired carts are never touched).
+- `abandoned_cart_reminders`: a customer's active, non-empty, unexpired cart
+  untouched for `ABANDONED_CART_HOURS` -> one `cart.abandoned` event, once per cart.
+- `loyalty_points_reminders`: each user named by
+  `services.loyalty.accounts_with_unused_points(LOYALTY_REMINDER_DAYS)` -> one
+  `loyalty.points_reminder` event per user and period of `LOYALTY_REMINDER_DAYS`
+  days (skipped when the loyalty service is absent).
+- `recommendations_nightly`: a `recommendations_train` job, once per UTC day
+  (`RECOMMENDATIONS_NIGHTLY_HOUR` = -1 disables it; skipped while one is unfinished).
+- `purge_expired_records`: expired idempotency keys, then `succeeded` and
+  `cancelled` jobs finished more than `FINISHED_JOB_RETENTION_DAYS` ago. `failed`
+  jobs are kept: they are the dead-letter list admins review and retry
+  (`/api/v1/admin/jobs/failed`). Queued and running jobs are never touched, nor
+  a job an unexpired idempotency key still replays.
 
 Running a task twice changes nothing more, and so does running it from two
 workers at once, because every write is conditional:
