@@ -113,6 +113,10 @@ class Settings:
     finished_job_retention_days: int
     abandoned_cart_hours: int
     loyalty_reminder_days: int
+    sse_max_streams: int
+    sse_max_seconds: int
+    sse_keepalive_seconds: int
+    sse_poll_seconds: int
     extra: dict = field(default_factory=dict)
 
     @property
@@ -207,6 +211,10 @@ def load(env: dict | None = None) -> Settings:
         finished_job_retention_days=_int(env, "FINISHED_JOB_RETENTION_DAYS", 30, 1, 3650),
         abandoned_cart_hours=_int(env, "ABANDONED_CART_HOURS", 24, 1, 24 * 30),
         loyalty_reminder_days=_int(env, "LOYALTY_REMINDER_DAYS", 30, 1, 3650),
+        sse_max_streams=_int(env, "SSE_MAX_STREAMS", 4, 1, 10_000),
+        sse_max_seconds=_int(env, "SSE_MAX_SECONDS", 300, 5, 86_400),
+        sse_keepalive_seconds=_int(env, "SSE_KEEPALIVE_SECONDS", 15, 1, 300),
+        sse_poll_seconds=_int(env, "SSE_POLL_SECONDS", 5, 1, 300),
     )
 
 

@@ -65,7 +65,8 @@ def get_cart(cart_id: str, user: User | None) -> Cart:
     return cart
 
 
-def _writable(cart: Cart) -> None:
+def ensure_writable(cart: Cart) -> None:
+    """Raise Conflict (409) unless `cart` is active and unexpired."""
     if cart.status != "active":
         raise Conflict(f"Cart is {cart.status}", reason="cart_not_active")
     if cart.expires_at < utcnow():
@@ -77,7 +78,8 @@ def _touch(cart: Cart) -> None:
     Cart.update(updated_at=cart.updated_at).where(Cart.id == cart.id).execute()
 
 
-def _check_quantity(quantity: int) -> None:
+def check_quantity(quantity: int) -> None:
+    """Raise ValidationFailed (422) unless 1 <= quantity <= MAX_ITEM_QUANTITY."""
     limit = config.get().max_item_quantity
     if quantity < 1:
         raise ValidationFailed("Quantity must be > 0", reason="invalid_quantity",
@@ -100,8 +102,8 @@ def add_item(cart: Cart, product_id: str, variant_id: str | None, quantity: int)
     Raises ValidationFailed (400 `invalid_product` for an unknown or inactive product/variant,
     422 for a bad quantity), InsufficientStock (409), Conflict (409, cart not active).
     """
-    _writable(cart)
-    _check_quantity(quantity)
+    ensure_writable(cart)
+    check_quantity(quantity)
     query = (Variant.select(Variant, Product).join(Product)
              .where(Product.id == product_id, Product.status == "active"))
     variant = (query.where(Variant.id == variant_id) if variant_id else query.order_by(Variant.position)).first()
@@ -117,7 +119,7 @@ def add_item(cart: Cart, product_id: str, variant_id: str | None, quantity: int)
             with atomic():
                 existing = CartItem.get_or_none(CartItem.cart == cart, CartItem.variant == variant)
                 total_qty = quantity + (existing.quantity if existing else 0)
-                _check_quantity(total_qty)
+                check_quantity(total_qty)
                 _check_stock(variant.id, total_qty)
                 if existing:
                     CartItem.update(quantity=total_qty, unit_price=variant.price, updated_at=utcnow()).where(
@@ -141,9 +143,9 @@ def _item(cart: Cart, item_id: str) -> CartItem:
 
 def update_item(cart: Cart, item_id: str, quantity: int) -> Cart:
     """Set a line's quantity. Raises NotFound, ValidationFailed (422), InsufficientStock (409)."""
-    _writable(cart)
+    ensure_writable(cart)
     item = _item(cart, item_id)
-    _check_quantity(quantity)
+    check_quantity(quantity)
     _check_stock(item.variant_id, quantity)
     with atomic():
         variant = Variant.get_by_id(item.variant_id)
@@ -155,7 +157,7 @@ def update_item(cart: Cart, item_id: str, quantity: int) -> Cart:
 
 def remove_item(cart: Cart, item_id: str) -> Cart:
     """Delete a line. Raises NotFound."""
-    _writable(cart)
+    ensure_writable(cart)
     item = _item(cart, item_id)
     with atomic():
         CartItem.delete().where(CartItem.id == item.id).execute()
@@ -165,7 +167,7 @@ def remove_item(cart: Cart, item_id: str) -> Cart:
 
 def clear_cart(cart: Cart) -> None:
     """Remove every line (the cart itself stays usable)."""
-    _writable(cart)
+    ensure_writable(cart)
     with atomic():
         CartItem.delete().where(CartItem.cart == cart).execute()
         cart.discount_code, cart.updated_at = None, utcnow()

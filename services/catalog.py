@@ -106,7 +106,7 @@ def _category_slug(product: Product) -> str | None:
     return slug if slug is not None else product.category.slug
 
 
-def _with_category(query):
+def with_category(query):
     """`query` (on Product) also reading each product's category slug as `category_slug`."""
     return (query.select_extend(Category.slug.alias("category_slug"))
             .join(Category, JOIN.LEFT_OUTER, on=(Product.category == Category.id)).objects())
@@ -193,7 +193,7 @@ def list_products(category: str | None = None, min_price: int | None = None, max
               "createdAt": Product.created_at}[sort_key]
     order = sort_order or ("desc" if sort_key == "createdAt" else "asc")
     ordering = column.desc() if order == "desc" else column.asc()
-    rows = list(_with_category(query).order_by(ordering, Product.id).paginate(page, limit))
+    rows = list(with_category(query).order_by(ordering, Product.id).paginate(page, limit))
     if page == 1 and len(rows) < limit:
         total = len(rows)
     else:
@@ -208,7 +208,7 @@ def get_product(product_id: str, include_inactive: bool = False) -> Product:
     Raises NotFound (404, `product_not_found`).
     """
     key = Product.id if product_id.startswith("prod_") else Product.handle
-    product = _with_category(Product.select()).where(key == product_id).first()
+    product = with_category(Product.select()).where(key == product_id).first()
     if product is None or (product.status != "active" and not include_inactive):
         raise NotFound("Product not found", reason="product_not_found")
     return product

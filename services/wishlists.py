@@ -50,7 +50,7 @@ class WishlistEntry:
 
 
 def _load_entries(rows: list[WishlistItem]) -> list[WishlistEntry]:
-    products = {p.id: p for p in catalog._with_category(Product.select()).where(
+    products = {p.id: p for p in catalog.with_category(Product.select()).where(
         Product.id.in_([r.product_id for r in rows]))} if rows else {}
     views = {v.product.id: v for v in catalog.load_views(list(products.values()))}
     return [WishlistEntry(row, views[row.product_id]) for row in rows if row.product_id in views]
@@ -124,7 +124,7 @@ def _target_cart(user: User, cart_id: str | None) -> Cart:
         cart = carts.get_cart(cart_id, user)
         if cart.customer_id != user.id:
             raise NotFound("Cart not found", reason="cart_not_found")
-        carts._writable(cart)
+        carts.ensure_writable(cart)
         return cart
     cart = (Cart.select().where(Cart.customer == user.id, Cart.status == "active", Cart.expires_at > utcnow())
             .order_by(Cart.updated_at.desc(), Cart.id).first())
@@ -196,7 +196,7 @@ def start_bulk(user: User, action: str, product_ids: list[str], options: dict | 
         raise ValidationFailed(f"Give 1 to {MAX_BULK_ITEMS} product ids", reason="invalid_product_ids",
                                details=[{"field": "productIds", "message": f"1 to {MAX_BULK_ITEMS} ids"}])
     if action == "move-to-cart":
-        carts._check_quantity(int(options.get("quantity") or 1))
+        carts.check_quantity(int(options.get("quantity") or 1))
         check_cart(user, options.get("cartId"))
     payload = {"action": action, "productIds": ids,
                "options": {k: v for k, v in options.items() if k in ("quantity", "cartId") and v is not None}}

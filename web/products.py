@@ -17,7 +17,7 @@ from marshmallow import validate
 
 from models.catalog import PRODUCT_STATUSES
 from models.db import isoformat
-from services import catalog
+from services import catalog, reviews
 from services.catalog import MAX_PRICE, ProductView
 from services.errors import NotAllowed, NotFound, ValidationFailed
 from web.schemas import (CamelSchema, MessageSchema, PaginationArgsSchema, PaginationSchema, StrictInteger,
@@ -75,7 +75,7 @@ def product_to_dict(view: ProductView, detail: bool = False) -> dict:
         attributes = p.attributes or {}
         body["attributes"] = attributes
         body.update({key: attributes[key] for key in SEED_ATTRIBUTES.values() if key in attributes})
-        body["reviews"] = {"averageRating": None, "totalReviews": 0}
+        body["reviews"] = reviews.rating_summaries([p.id])[p.id]
     return body
 
 
@@ -152,8 +152,11 @@ class ProductSchema(CamelSchema):
 
 
 class ReviewSummarySchema(CamelSchema):
+    """Average rating (1 decimal), review count and count per star ("1".."5")."""
+
     average_rating = ma.fields.Float(allow_none=True)
     total_reviews = ma.fields.Integer()
+    distribution = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Integer())
 
 
 class ProductDetailSchema(ProductSchema):

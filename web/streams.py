@@ -37,7 +37,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
 import threading
 import time
@@ -62,13 +61,6 @@ from web.security import BEARER_SECURITY, current_user, require_user
 blp = Blueprint("streams", __name__, url_prefix="/api/v1",
                 description="Live updates (Server-Sent Events): order status and stock changes")
 
-# Settings: environment variable -> (default, minimum, maximum). Read when the app is created.
-STREAM_SETTINGS = {
-    "SSE_MAX_STREAMS": (4, 1, 10_000),  # concurrent streams per process (keep below the server's threads)
-    "SSE_MAX_SECONDS": (300, 5, 86_400),  # a stream ends after this long; the client reconnects
-    "SSE_KEEPALIVE_SECONDS": (15, 1, 300),  # comment line after this much silence
-    "SSE_POLL_SECONDS": (5, 1, 300),  # state re-read even without a message (lost-message fallback)
-}
 RETRY_MILLISECONDS = 3000  # `retry:` sent to clients: reconnect delay
 MAX_PRODUCT_IDS = 50
 RECENT_ORDERS = 20  # orders in the first events of /orders/events
@@ -91,24 +83,13 @@ LAST_EVENT_ID_DOC = {"in": "header", "name": "Last-Event-ID", "required": False,
                      "maxLength": 64}, "description": "Sent by EventSource on reconnect (see the tag description)"}
 
 
-def stream_settings(env: dict | None = None) -> dict:
-    """The SSE_* settings from `env` (default `os.environ`) with defaults; raises
-    config.ConfigError (one line naming the variable) for a malformed value."""
-    env = os.environ if env is None else env
-    values = {}
-    for name, (default, low, high) in STREAM_SETTINGS.items():
-        raw = env.get(name)
-        if raw in (None, ""):
-            values[name] = default
-            continue
-        try:
-            value = int(raw)
-        except ValueError:
-            raise config.ConfigError(f"{name} must be an integer, got {raw!r}") from None
-        if not low <= value <= high:
-            raise config.ConfigError(f"{name} must be between {low} and {high}, got {value}")
-        values[name] = value
-    return values
+def stream_settings() -> dict:
+    """The SSE_* settings (see config.py): concurrent streams per process (keep below the
+    server's threads), maximum stream length, keep-alive interval and the lost-message
+    re-read interval, in seconds. Copied into app.config so tests can tune one app."""
+    s = config.get()
+    return {"SSE_MAX_STREAMS": s.sse_max_streams, "SSE_MAX_SECONDS": s.sse_max_seconds,
+            "SSE_KEEPALIVE_SECONDS": s.sse_keepalive_seconds, "SSE_POLL_SECONDS": s.sse_poll_seconds}
 
 
 @blp.record_once
@@ -169,7 +150,7 @@ def acquire_stream_slot() -> Callable[[], None] | None:
     """Take one of this process's `SSE_MAX_STREAMS` stream slots: its release function, or
     None when all are taken (answer `too_many_streams()`). Release it with the response's
     `call_on_close`, which runs even when the client leaves before the first byte."""
-    return stream_slots().try_acquire(current_app.config.get("SSE_MAX_STREAMS", STREAM_SETTINGS["SSE_MAX_STREAMS"][0]))
+    return stream_slots().try_acquire(current_app.config.get("SSE_MAX_STREAMS", config.get().sse_max_streams))
 
 
 def event_stream(generate: Callable[[Callable[[], None]], Iterator[str]]) -> Response:

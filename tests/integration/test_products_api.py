@@ -64,7 +64,7 @@ def test_admin_creates_a_product_in_seed_004_shape(api, admin_token):
                                                       "available": True, "weightGrams": 90}
     assert (second["inventoryCount"], second["available"]) == (0, False)
     assert product["ingredients"] == ["Vitamin C", "Hyaluronic Acid"] and product["howToUse"]
-    assert product["reviews"] == {"averageRating": None, "totalReviews": 0}
+    assert product["reviews"] == {"averageRating": None, "totalReviews": 0, "distribution": {str(n): 0 for n in range(1, 6)}}
     assert ProductDetailSchema().validate(product) == {}  # the documented schema matches the JSON
 
 
@@ -122,7 +122,7 @@ def test_fields_selects_top_level_fields(api, db):
     status, body, _ = api.get("/api/v1/products?fields=name,price")
     assert status == 200 and body["data"] == [{"id": p.id, "name": "Serum", "price": 1000}]
     status, body, _ = api.get(f"/api/v1/products/{p.id}?fields=reviews")
-    assert body["data"] == {"id": p.id, "reviews": {"averageRating": None, "totalReviews": 0}}
+    assert body["data"] == {"id": p.id, "reviews": {"averageRating": None, "totalReviews": 0, "distribution": {str(n): 0 for n in range(1, 6)}}}
     status, body, _ = api.get("/api/v1/products?fields=name,secret")
     assert_error(status, body, 422, "VALIDATION_ERROR")
 
@@ -281,3 +281,16 @@ def test_product_routes_are_documented(api, db):
         for method in methods:
             assert paths[path][method]["summary"], (path, method)
     assert paths["/api/v1/products"]["post"]["security"] == [{"bearerAuth": []}]
+
+
+def test_product_detail_summarises_its_reviews(api):
+    from tests.factories import make_product, make_user, token_for
+
+    product = make_product(stock=5)
+    for rating in (5, 4):
+        status, body, _ = api.post(f"/api/v1/products/{product.id}/reviews",
+                                   {"rating": rating, "title": "Good", "body": "Nice"}, token=token_for(make_user()))
+        assert status == 201, body
+    reviews = api.get(f"/api/v1/products/{product.id}")[1]["data"]["reviews"]
+    assert reviews["averageRating"] == 4.5 and reviews["totalReviews"] == 2
+    assert reviews["distribution"]["5"] == 1 and reviews["distribution"]["4"] == 1
