@@ -24,6 +24,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import ipaddress
 import logging
 
 import numpy as np
@@ -50,7 +51,6 @@ DEFAULT_RULES = [
     ("review", "risk_level = 'elevated'", "Radar default: review elevated risk"),
     ("block", "failed_payments_card_1h >= 3 or failed_payments_ip_1h >= 4", "Card testing"),
     ("review", "is_disposable_email and amount > 20000", "Large order from a disposable email"),
-    ("review", "orders_address_24h >= 3 and is_new_customer", "Several new customers shipping to one address"),
 ]
 """Rules used while the rule table is empty: (action, condition, description)."""
 
@@ -62,10 +62,20 @@ def _country(address: dict | None) -> str | None:
     return value.upper()[:2] if isinstance(value, str) and len(value) == 2 else None
 
 
+def _public_ip(ip: str | None) -> str | None:
+    """`ip` when it is a global address; private, loopback and malformed ones identify nobody
+    (every request through a misconfigured proxy would share them), so they are not velocity keys."""
+    try:
+        return ip if ip and ipaddress.ip_address(ip).is_global else None
+    except ValueError:
+        return None
+
+
 def _signal_row(order: Order, card_fingerprint: str | None) -> dict:
     email, domain = normalise_email(order.customer_email)
+    client_ip = _public_ip(order.client_ip)
     return {"order": order.id, "created_at": order.created_at, "customer_id": order.customer_id, "email": email,
-            "email_domain": domain, "client_ip": order.client_ip, "ip_country": geo.ip_country(order.client_ip),
+            "email_domain": domain, "client_ip": client_ip, "ip_country": geo.ip_country(client_ip),
             "card_fingerprint": card_fingerprint, "shipping_key": address_key(order.shipping_address),
             "shipping_country": _country(order.shipping_address), "billing_country": _country(order.billing_address)}
 
