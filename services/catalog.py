@@ -99,7 +99,7 @@ def slugify(text: str, max_length: int = 200) -> str:
 # --------------------------------------------------------------------------- reads
 
 def _category_slug(product: Product) -> str | None:
-    """The slug `_with_category` loaded with the product (else one query); None without a category."""
+    """The slug `with_category` loaded with the product (else one query); None without a category."""
     if product.category_id is None:
         return None
     slug = getattr(product, "category_slug", None)
@@ -119,7 +119,7 @@ VARIANT_ROW_COLUMNS = (Variant.id, Variant.product, Variant.name, Variant.sku, V
 def load_views(products: list[Product]) -> list[ProductView]:
     """Variants (with stock) and images for `products`, in two queries; returns views in the same order.
 
-    Products should have been selected with `_with_category`; otherwise reading
+    Products should have been selected with `with_category`; otherwise reading
     the category slug costs a query per product that has one.
     """
     views = {p.id: ProductView(p, _category_slug(p)) for p in products}

@@ -377,7 +377,7 @@ def _views(ranked: list[tuple[str, float]], limit: int, exclude: set | None = No
     wanted = [(pid, score) for pid, score in ranked if pid not in exclude]
     if not wanted:
         return []
-    products = {p.id: p for p in catalog._with_category(Product.select()).where(
+    products = {p.id: p for p in catalog.with_category(Product.select()).where(
         Product.id.in_([pid for pid, _ in wanted]), Product.status == "active")}
     picked = [(products[pid], score) for pid, score in wanted if pid in products][:limit]
     views = catalog.load_views([p for p, _ in picked])

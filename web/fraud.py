@@ -20,8 +20,8 @@ from marshmallow import validate
 
 from models.ml import MODEL_STATUSES
 from services import fraud, model_registry, orders
-from web.jobview import submit
-from web.schemas import CamelSchema, JobEnvelopeSchema, PaginationArgsSchema, PaginationSchema, StrictInteger, ok, pagination
+from web.jobview import documents_job, submit
+from web.schemas import CamelSchema, PaginationArgsSchema, PaginationSchema, StrictInteger, ok, pagination
 from web.security import BEARER_SECURITY, checked, require_admin
 
 blp = Blueprint("fraud", __name__, url_prefix="/api/v1/admin/fraud",
@@ -302,11 +302,7 @@ class FraudAssessmentByOrder(MethodView):
 class FraudTrain(MethodView):
     @checked(require_admin)
     @admin_blp.arguments(FraudTrainSchema)
-    @admin_blp.response(202, JobEnvelopeSchema, description="fraud_train job accepted; poll Location")
-    @admin_blp.alt_response(200, schema=JobEnvelopeSchema, description="With Prefer: wait=N, the finished job")
-    @admin_blp.doc(security=BEARER_SECURITY, parameters=[
-        {"in": "header", "name": "Idempotency-Key", "schema": {"type": "string", "maxLength": 255},
-         "required": False, "description": "Same key + same body replays the original job"}])
+    @documents_job(admin_blp, "fraud_train job accepted; poll Location")
     def post(self, body):
         """Train a fraud model on the labelled history (202 + `fraud_train` job on the `ml` queue)."""
         admin = require_admin()

@@ -16,11 +16,33 @@ from flask import jsonify, request
 from models.db import isoformat
 from models.jobs import TERMINAL_STATES, Job
 from services import idempotency
-from web.security import caller_scope
+from web.schemas import JobEnvelopeSchema
+from web.security import BEARER_SECURITY, caller_scope
 from workers.dispatch import dispatch
 
 API = "/api/v1"
 MAX_WAIT_SECONDS = 10
+
+
+IDEMPOTENCY_DOC = {"parameters": [
+    {"in": "header", "name": "Idempotency-Key", "schema": {"type": "string", "maxLength": 255}, "required": False,
+     "description": "Same key + same body replays the original job; a different body is 422"},
+    {"in": "header", "name": "Prefer", "schema": {"type": "string"}, "required": False,
+     "description": "wait=N (N <= 10): answer 200 with the finished job if it ends within N seconds"}]}
+
+
+def documents_job(blp, description: str, secured: bool = True):
+    """Decorator documenting a job-creating endpoint on `blp`: 202 with the job
+    (`description`), 200 with the finished job after `Prefer: wait`, the
+    `Idempotency-Key` and `Prefer` headers and, when `secured`, bearer auth."""
+    doc = dict(IDEMPOTENCY_DOC, **({"security": BEARER_SECURITY} if secured else {}))
+
+    def decorate(view):
+        view = blp.doc(**doc)(view)
+        view = blp.alt_response(200, schema=JobEnvelopeSchema, description="With Prefer: wait=N, the finished job")(view)
+        return blp.response(202, JobEnvelopeSchema, description=description)(view)
+
+    return decorate
 
 
 def job_to_dict(job: Job) -> dict:

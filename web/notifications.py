@@ -10,10 +10,8 @@ from marshmallow import validate
 
 from models.notifications import CHANNELS, STATUSES
 from services import notifications
-from web.jobview import submit
-from web.orders import IDEMPOTENCY_DOC
-from web.schemas import (CamelSchema, JobEnvelopeSchema, PaginationArgsSchema, PaginationSchema, ok,
-                         pagination)
+from web.jobview import documents_job, submit
+from web.schemas import CamelSchema, PaginationArgsSchema, PaginationSchema, ok, pagination
 from web.security import BEARER_SECURITY, checked, require_admin, require_staff, require_user
 
 blp = Blueprint("notifications", __name__, url_prefix="/api/v1/notifications",
@@ -206,9 +204,7 @@ class NotificationTemplates(MethodView):
 class NotificationEmails(MethodView):
     @checked(require_admin)
     @blp.arguments(NotificationEmailCreateSchema)
-    @blp.response(202, JobEnvelopeSchema, description="Send job accepted; poll Location")
-    @blp.alt_response(200, schema=JobEnvelopeSchema, description="With Prefer: wait=N, the finished job")
-    @blp.doc(security=BEARER_SECURITY, **IDEMPOTENCY_DOC)
+    @documents_job(blp, "Send job accepted; poll Location")
     def post(self, body):
         """Send a custom email to a user or an address (admin): answers 202 with the send job."""
         admin = require_admin()
@@ -220,9 +216,7 @@ class NotificationEmails(MethodView):
 class NotificationSms(MethodView):
     @checked(require_admin)
     @blp.arguments(NotificationSmsCreateSchema)
-    @blp.response(202, JobEnvelopeSchema, description="Send job accepted; poll Location")
-    @blp.alt_response(200, schema=JobEnvelopeSchema, description="With Prefer: wait=N, the finished job")
-    @blp.doc(security=BEARER_SECURITY, **IDEMPOTENCY_DOC)
+    @documents_job(blp, "Send job accepted; poll Location")
     def post(self, body):
         """Send an SMS to a user or an E.164 number (admin): answers 202 with the send job."""
         admin = require_admin()
@@ -234,9 +228,7 @@ class NotificationSms(MethodView):
 class NotificationBulk(MethodView):
     @checked(require_admin)
     @blp.arguments(NotificationBulkCreateSchema)
-    @blp.response(202, JobEnvelopeSchema, description="Bulk job accepted; poll Location for progress")
-    @blp.alt_response(200, schema=JobEnvelopeSchema, description="With Prefer: wait=N, the finished job")
-    @blp.doc(security=BEARER_SECURITY, **IDEMPOTENCY_DOC)
+    @documents_job(blp, "Bulk job accepted; poll Location for progress")
     def post(self, body):
         """Send a message to a set of users (admin): answers 202 with a `notification_bulk` job."""
         admin = require_admin()

@@ -10,18 +10,13 @@ from marshmallow import validate
 from models.orders import ORDER_STATUSES
 from services import checkout, orders, payments
 from web.fraud import client_ip
-from web.jobview import submit
-from web.schemas import (CamelSchema, JobEnvelopeSchema, PaginationArgsSchema, PaginationSchema, SameOrAddress,
-                         ShippingAddressSchema, TotalsSchema, ok, pagination)
+from web.jobview import documents_job, submit
+from web.schemas import (CamelSchema, PaginationArgsSchema, PaginationSchema, SameOrAddress, ShippingAddressSchema,
+                         TotalsSchema, ok, pagination)
 from web.security import BEARER_SECURITY, checked, current_user, require_staff, require_user
 
 blp = Blueprint("orders", __name__, url_prefix="/api/v1/orders", description="Checkout and orders")
 
-IDEMPOTENCY_DOC = {"parameters": [
-    {"in": "header", "name": "Idempotency-Key", "schema": {"type": "string", "maxLength": 255}, "required": False,
-     "description": "Same key + same body replays the original job; a different body is 422"},
-    {"in": "header", "name": "Prefer", "schema": {"type": "string"}, "required": False,
-     "description": "wait=N (N <= 10): answer 200 with the finished job if it ends within N seconds"}]}
 
 
 class OrderCreateSchema(CamelSchema):
@@ -97,9 +92,7 @@ class OrderListSchema(ma.Schema):
 @blp.route("")
 class Orders(MethodView):
     @blp.arguments(OrderCreateSchema)
-    @blp.response(202, JobEnvelopeSchema, description="Checkout job accepted; poll Location")
-    @blp.alt_response(200, schema=JobEnvelopeSchema, description="With Prefer: wait=N, the finished job")
-    @blp.doc(**IDEMPOTENCY_DOC)
+    @documents_job(blp, "Checkout job accepted; poll Location", secured=False)
     def post(self, body):
         """Check out a cart: answers 202 with a checkout job that places the order."""
         user = current_user()
@@ -139,9 +132,7 @@ class OrderStatus(MethodView):
 @blp.route("/<string:order_id>/payment")
 class OrderPayment(MethodView):
     @blp.arguments(PaymentCreateSchema)
-    @blp.response(202, JobEnvelopeSchema, description="Payment job accepted; poll Location")
-    @blp.alt_response(200, schema=JobEnvelopeSchema, description="With Prefer: wait=N, the finished job")
-    @blp.doc(**IDEMPOTENCY_DOC)
+    @documents_job(blp, "Payment job accepted; poll Location", secured=False)
     def post(self, body, order_id):
         """Pay an order (Stripe PaymentMethod or cash on delivery): answers 202 with a payment job."""
         user = current_user()

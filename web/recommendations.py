@@ -18,10 +18,9 @@ from marshmallow import validate
 
 from services import recommendations
 from services.recommendations import MAX_LIMIT, OPTION_FIELDS, Scored
-from web.jobview import submit
-from web.orders import IDEMPOTENCY_DOC
+from web.jobview import documents_job, submit
 from web.products import ProductSchema, product_to_dict
-from web.schemas import CamelSchema, JobEnvelopeSchema, StrictInteger, camelcase, ok
+from web.schemas import CamelSchema, StrictInteger, camelcase, ok
 from web.security import BEARER_SECURITY, checked, current_user, require_admin
 
 blp = Blueprint("recommendations", __name__, url_prefix="/api/v1",
@@ -121,10 +120,8 @@ def _camel_options(options: dict) -> dict:
 
 @blp.route("/recommendations/train")
 class RecommendationTraining(MethodView):
-    @blp.response(202, JobEnvelopeSchema, description="Training job accepted; poll Location. Its result has "
+    @documents_job(blp, "Training job accepted; poll Location. Its result has "
                                                       "runId, modelVersionId, servedModel, personalized, metrics")
-    @blp.alt_response(200, schema=JobEnvelopeSchema, description="With Prefer: wait=N, the finished job")
-    @blp.doc(security=BEARER_SECURITY, **IDEMPOTENCY_DOC)
     @checked(require_admin)
     @blp.arguments(TrainSchema)
     def post(self, body):

@@ -11,11 +11,10 @@ from marshmallow import validate
 
 from services import carts, wishlists
 from services.wishlists import MAX_BULK_ITEMS, WishlistEntry
-from web.jobview import submit
-from web.orders import IDEMPOTENCY_DOC
+from web.jobview import documents_job, submit
 from web.products import ProductSchema, product_to_dict
-from web.schemas import (CamelSchema, JobEnvelopeSchema, MessageSchema, PaginationArgsSchema, PaginationSchema,
-                         StrictInteger, camelcase, ok, pagination)
+from web.schemas import (CamelSchema, MessageSchema, PaginationArgsSchema, PaginationSchema, StrictInteger,
+                        camelcase, ok, pagination)
 from web.carts import CartEnvelopeSchema
 from web.security import BEARER_SECURITY, checked, require_user
 
@@ -163,15 +162,13 @@ def _bulk(action: str, body: dict):
     return submit(lambda: wishlists.start_bulk(user, action, body["product_ids"], options))
 
 
-BULK_RESPONSES = dict(description="Bulk job accepted; poll Location. Its result: {operationId, action, "
+BULK_DESCRIPTION = ("Bulk job accepted; poll Location. Its result: {operationId, action, "
                                   "successful: [productId], failed: [{id, reason}], progress}")
 
 
 @blp.route("/bulk/add")
 class WishlistBulkAdd(MethodView):
-    @blp.response(202, JobEnvelopeSchema, **BULK_RESPONSES)
-    @blp.alt_response(200, schema=JobEnvelopeSchema, description="With Prefer: wait=N, the finished job")
-    @blp.doc(security=BEARER_SECURITY, **IDEMPOTENCY_DOC)
+    @documents_job(blp, BULK_DESCRIPTION)
     @checked(require_user)
     @blp.arguments(WishlistBulkSchema)
     def post(self, body):
@@ -181,9 +178,7 @@ class WishlistBulkAdd(MethodView):
 
 @blp.route("/bulk/remove")
 class WishlistBulkRemove(MethodView):
-    @blp.response(202, JobEnvelopeSchema, **BULK_RESPONSES)
-    @blp.alt_response(200, schema=JobEnvelopeSchema, description="With Prefer: wait=N, the finished job")
-    @blp.doc(security=BEARER_SECURITY, **IDEMPOTENCY_DOC)
+    @documents_job(blp, BULK_DESCRIPTION)
     @checked(require_user)
     @blp.arguments(WishlistBulkSchema)
     def delete(self, body):
@@ -193,9 +188,7 @@ class WishlistBulkRemove(MethodView):
 
 @blp.route("/bulk/move-to-cart")
 class WishlistBulkMove(MethodView):
-    @blp.response(202, JobEnvelopeSchema, **BULK_RESPONSES)
-    @blp.alt_response(200, schema=JobEnvelopeSchema, description="With Prefer: wait=N, the finished job")
-    @blp.doc(security=BEARER_SECURITY, **IDEMPOTENCY_DOC)
+    @documents_job(blp, BULK_DESCRIPTION)
     @checked(require_user)
     @blp.arguments(WishlistBulkSchema)
     def post(self, body):
@@ -205,9 +198,7 @@ class WishlistBulkMove(MethodView):
 
 @blp.route("/bulk/operations")
 class WishlistBulkOperations(MethodView):
-    @blp.response(202, JobEnvelopeSchema, **BULK_RESPONSES)
-    @blp.alt_response(200, schema=JobEnvelopeSchema, description="With Prefer: wait=N, the finished job")
-    @blp.doc(security=BEARER_SECURITY, **IDEMPOTENCY_DOC)
+    @documents_job(blp, BULK_DESCRIPTION)
     @checked(require_user)
     @blp.arguments(WishlistBulkOperationSchema)
     def post(self, body):
