@@ -1,0 +1,51 @@
+"""Fraud scoring (DESIGN.md section 5; issue 3 deliverable 1).
+
+One idea per module; this package re-exports their public names, so callers use
+`from services import fraud` and `fraud.<name>` as before.
+
+- signals: `ensure_signals` stores each order's normalised keys (FraudSignal).
+- history: `order_facts` + `scoring_history` / `training_history` feed
+  ml.fraud.features.compute_features, the one feature function of training and scoring.
+- active_model: the registry kind (KIND) and the cached bundle of the active model.
+- scoring: `run_fraud_score_job` (the `fraud_score` child job of checkout) scores with the
+  active registry model (or rules only: `not_assessed`), stores a FraudAssessment and applies
+  the decision of the ordered rules.
+- decisions: review -> order on hold; block -> order cancelled, stock released, PaymentIntent
+  voided or refunded (fixed Stripe idempotency keys). Re-running a job, or rescoring an order,
+  never refunds twice.
+- assessments: an order's latest assessment and its API dict.
+- rules: admin CRUD and reordering; an empty rule table means DEFAULT_RULES.
+- review: `approve` releases the hold (a non-fraud label), `reject` cancels and refunds
+  (a fraud label).
+- labels: chargebacks (`charge.dispute.created`), refunds (`charge.refunded`) and admin
+  rejections are fraud; see `record_stripe_label`.
+- training: `run_fraud_train_job` builds the labelled set, trains with ml.fraud.train,
+  registers the model and activates it unless it is worse (average precision) than the
+  active one on the same test slice.
+- demo: `generate_demo_history` writes ml.fraud.synthetic's SYNTHETIC history.
+"""
+
+from services.fraud.active_model import KIND, active_bundle
+from services.fraud.assessments import assessment_to_dict, latest_assessment
+from services.fraud.decisions import apply_decision
+from services.fraud.demo import generate_demo_history
+from services.fraud.history import (features_for_scoring, features_for_training, order_facts, scoring_history,
+                                    training_history)
+from services.fraud.labels import label_order, record_stripe_label
+from services.fraud.review import approve, reject, review_queue
+from services.fraud.rules import (DEFAULT_RULES, create_rule, delete_rule, effective_rules, get_rule, list_rules,
+                                  parse_rule_text, reorder_rules, rule_to_dict, update_rule)
+from services.fraud.scoring import assess, rule_attributes, run_fraud_score_job, score_order
+from services.fraud.signals import ensure_signals, set_card_fingerprint
+from services.fraud.training import (HGB_PARAMS, rules_only_scores, run_fraud_train_job, start_training,
+                                     training_set)
+
+__all__ = [
+    "DEFAULT_RULES", "HGB_PARAMS", "KIND", "active_bundle", "apply_decision", "approve", "assess",
+    "assessment_to_dict", "create_rule", "delete_rule", "effective_rules", "ensure_signals",
+    "features_for_scoring", "features_for_training", "generate_demo_history", "get_rule", "label_order",
+    "latest_assessment", "list_rules", "order_facts", "parse_rule_text", "record_stripe_label", "reject",
+    "reorder_rules", "review_queue", "rule_attributes", "rule_to_dict", "rules_only_scores",
+    "run_fraud_score_job", "run_fraud_train_job", "score_order", "scoring_history", "set_card_fingerprint",
+    "start_training", "training_history", "training_set", "update_rule",
+]

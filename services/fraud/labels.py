@@ -1,0 +1,42 @@
+"""Fraud training labels: chargebacks (`charge.dispute.created`), refunds (`charge.refunded`)
+and admin review decisions; see `record_stripe_label` and `label_order`.
+"""
+
+from __future__ import annotations
+
+import peewee
+
+from models.db import atomic
+from models.fraud import FraudAssessment, FraudLabel
+from models.orders import Payment
+
+
+def label_order(order_id: str, is_fraud: bool, source: str, reference: str | None = None) -> bool:
+    """Store a training label once per (order, source). Returns True when it was new."""
+    try:
+        with atomic():
+            FraudLabel.create(order=order_id, is_fraud=is_fraud, source=source, reference=reference)
+        return True
+    except peewee.IntegrityError:
+        return False
+
+
+def record_stripe_label(event_type: str, obj: dict, event_id: str) -> str | None:
+    """Fraud label from a Stripe event: `charge.dispute.created` -> chargeback,
+    `charge.refunded` -> refund (unless our own fraud block refunded it: no ground truth).
+    `obj` is the event's data.object (Dispute or Charge). Returns the label source stored, or None."""
+    intent_id = obj.get("payment_intent")
+    if isinstance(intent_id, dict):
+        intent_id = intent_id.get("id")
+    payment = Payment.get_or_none(Payment.provider_ref == intent_id) if intent_id else None
+    if payment is None:
+        return None
+    if event_type == "charge.dispute.created":
+        return "chargeback" if label_order(payment.order_id, True, "chargeback", obj.get("id") or event_id) else None
+    if event_type == "charge.refunded":
+        blocked = FraudAssessment.select().where(FraudAssessment.order == payment.order_id,
+                                                 FraudAssessment.decision == "block").exists()
+        if blocked:
+            return None
+        return "refund" if label_order(payment.order_id, True, "refund", obj.get("id") or event_id) else None
+    return None

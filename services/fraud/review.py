@@ -1,0 +1,75 @@
+"""The admin fraud review queue: `approve` releases the hold (a non-fraud label), `reject`
+cancels and refunds (a fraud label).
+"""
+
+from __future__ import annotations
+
+import logging
+
+from models.db import atomic, utcnow
+from models.fraud import FraudAssessment
+from models.orders import Order
+from models.users import User
+from services import jobs, orders as order_service
+from services.errors import Conflict
+from services.fraud.assessments import latest_assessment
+from services.fraud.decisions import _void_or_refund
+from services.fraud.labels import label_order
+
+log = logging.getLogger(__name__)
+
+
+def review_queue(page: int, limit: int) -> tuple[list[tuple[Order, FraudAssessment]], int]:
+    """Orders on hold awaiting a fraud review, oldest first: [(order, assessment)], total."""
+    query = (FraudAssessment.select(FraudAssessment, Order).join(Order)
+             .where(FraudAssessment.review_status == "pending", Order.status == "on_hold"))
+    total = query.count()
+    rows = query.order_by(FraudAssessment.created_at, FraudAssessment.id).paginate(page, limit)
+    return [(row.order, row) for row in rows], total
+
+
+def _pending_review(order_id: str) -> FraudAssessment:
+    assessment = latest_assessment(order_id)
+    if assessment.review_status != "pending":
+        raise Conflict("This order is not awaiting a fraud review", reason="not_in_review")
+    return assessment
+
+
+def approve(order_id: str, admin: User) -> FraudAssessment:
+    """Release a held order (on_hold -> confirmed/pending) and label it legitimate.
+    Raises NotFound, Conflict (not awaiting review)."""
+    with atomic():
+        assessment = _pending_review(order_id)
+        done = FraudAssessment.update(review_status="approved", reviewed_by=admin.id, reviewed_at=utcnow(),
+                                      updated_at=utcnow()).where(FraudAssessment.id == assessment.id,
+                                                                 FraudAssessment.review_status == "pending").execute()
+        if not done:
+            raise Conflict("This order is not awaiting a fraud review", reason="not_in_review")
+        order_service.release_hold(order_id)
+        label_order(order_id, False, "admin_approval", admin.id)
+    return FraudAssessment.get_by_id(assessment.id)
+
+
+def reject(order_id: str, admin: User) -> FraudAssessment:
+    """Cancel a held order as fraud (stock released, payment voided or refunded) and label it fraud.
+    Raises NotFound, Conflict (not awaiting review)."""
+    with atomic():
+        assessment = _pending_review(order_id)
+        done = FraudAssessment.update(review_status="rejected", reviewed_by=admin.id, reviewed_at=utcnow(),
+                                      updated_at=utcnow()).where(FraudAssessment.id == assessment.id,
+                                                                 FraudAssessment.review_status == "pending").execute()
+        if not done:
+            raise Conflict("This order is not awaiting a fraud review", reason="not_in_review")
+        order_service.cancel_for_fraud(order_id, "rejected in fraud review")
+        label_order(order_id, True, "admin_rejection", admin.id)
+    order = Order.get_by_id(order_id)
+    try:
+        payment = _void_or_refund(order)
+    except Exception as exc:  # noqa: BLE001 - Stripe down or refusing: a retried job finishes it
+        log.warning("refund of rejected order %s deferred to a job: %s", order_id, exc)
+        with atomic():
+            job = jobs.create_job("fraud_score", {"orderId": order_id, "refundOnly": True})
+        payment = f"pending (job {job.id})"
+    outcome = {**(assessment.outcome or {}), "review": "rejected", "order": "cancelled", "payment": payment}
+    FraudAssessment.update(outcome=outcome).where(FraudAssessment.id == assessment.id).execute()
+    return FraudAssessment.get_by_id(assessment.id)
