@@ -1,0 +1,69 @@
+"""Notifications (DESIGN.md section 5): event fan-out, rendering, sending, preferences,
+in-app reads, history, admin direct and bulk messages.
+
+The package is split by idea; each module's docstring has the details:
+- `events`: the notified events (`EVENTS`, `EventSpec`) and shared names;
+- `preferences`: users' channel and category switches and `channels_for` (Channels);
+- `rendering`: the Jinja2 templates under templates/notifications (`render`);
+- `fanout`: the `event_fanout` job handler, recipients and batches (Flow, Recipients);
+- `sending`: the `notification_send` job handler and its at-most-once guarantees
+  (Sending: never twice, the outcome-unknown window, retries);
+- `admin`: admin direct messages and bulk messages (`notification_bulk` handler);
+- `inbox`: the in-app list, mark read, and the notification history.
+Lower modules never import higher ones (events, preferences -> rendering, fanout ->
+sending, admin; inbox stands alone). Everything callers use is re-exported here, so
+`services.notifications.<name>` keeps working.
+"""
+
+from __future__ import annotations
+
+import sys
+import types
+
+from services.notifications.admin import BULK_AUDIENCES, run_bulk_job, start_bulk, start_direct
+from services.notifications.events import (
+    BULK_TEMPLATE, DIRECT_TEMPLATE, EVENTS, ORDER_EVENTS, SHOP_NAME, EventSpec,
+)
+from services.notifications.fanout import FANOUT_BATCH, Recipient, fan_out_event, resolve_event
+from services.notifications.inbox import (
+    in_app_view, list_history, list_in_app, mark_all_read, mark_read, notification_view,
+)
+from services.notifications.preferences import (
+    CATEGORIES, DEFAULT_CATEGORIES, DEFAULT_CHANNELS, E164, channels_for, preferences_of, preferences_view,
+    update_preferences,
+)
+from services.notifications.rendering import (
+    SMS_MAX_CHARS, TEMPLATE_DIR, Rendered, list_templates, render, template_env,
+)
+from services.notifications.sending import send_notification_job
+
+__all__ = [
+    "BULK_AUDIENCES", "BULK_TEMPLATE", "CATEGORIES", "DEFAULT_CATEGORIES", "DEFAULT_CHANNELS", "DIRECT_TEMPLATE",
+    "E164", "EVENTS", "FANOUT_BATCH", "ORDER_EVENTS", "SHOP_NAME", "SMS_MAX_CHARS", "TEMPLATE_DIR",
+    "EventSpec", "Recipient", "Rendered",
+    "channels_for", "fan_out_event", "in_app_view", "list_history", "list_in_app", "list_templates",
+    "mark_all_read", "mark_read", "notification_view", "preferences_of", "preferences_view", "render",
+    "resolve_event", "run_bulk_job", "send_notification_job", "start_bulk", "start_direct", "template_env",
+    "update_preferences",
+]
+
+_MISSING = object()
+
+
+class _Package(types.ModuleType):
+    """Setting a re-exported name on the package also sets it in the submodules that hold
+    the same object, as when this was one module: e.g. a test's
+    `monkeypatch.setattr(notifications, "FANOUT_BATCH", 3)` still changes the batch size
+    used by `fan_out_event` and `run_bulk_job` (and is undone the same way)."""
+
+    def __setattr__(self, name: str, value) -> None:
+        old = self.__dict__.get(name, _MISSING)
+        super().__setattr__(name, value)
+        if old is _MISSING or name not in __all__:
+            return
+        for module_name, module in list(sys.modules.items()):
+            if module_name.startswith(__name__ + ".") and getattr(module, name, _MISSING) is old:
+                setattr(module, name, value)
+
+
+sys.modules[__name__].__class__ = _Package

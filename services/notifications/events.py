@@ -1,0 +1,52 @@
+"""The notified events (`EVENTS`: one `EventSpec` per event type) and the names shared
+by the notification modules: the shop name put in every template context and the
+template directories of admin direct and bulk messages."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+SHOP_NAME = "Cartwheel"
+
+
+@dataclass(frozen=True)
+class EventSpec:
+    """How an event is notified: preference `category`, the `channels` it may use, the
+    in-app `level` (seed 002 type info|success|warning|error) and its `template` directory."""
+
+    category: str
+    channels: tuple
+    level: str
+    template: str
+    description: str
+
+
+EVENTS = {
+    "order.placed": EventSpec("orders", ("email", "sms", "in_app"), "success", "order_placed",
+                              "Order confirmation to the customer (guests: email)"),
+    "order.paid": EventSpec("orders", ("email", "in_app"), "success", "order_paid",
+                            "Payment received, with the loyalty points earned"),
+    "order.shipped": EventSpec("orders", ("email", "sms", "in_app"), "info", "order_shipped",
+                               "Order shipped, with the tracking number"),
+    "order.delivered": EventSpec("orders", ("email", "sms", "in_app"), "success", "order_delivered",
+                                 "Order delivered"),
+    "order.cancelled": EventSpec("orders", ("email", "sms", "in_app"), "warning", "order_cancelled",
+                                 "Order cancelled"),
+    "payment.failed": EventSpec("orders", ("email", "sms", "in_app"), "error", "payment_failed",
+                                "Payment failed; the order was cancelled"),
+    "stock.low": EventSpec("stock", ("email", "in_app"), "warning", "stock_low",
+                           "Low stock alert to staff and admins"),
+    "wishlist.price_drop": EventSpec("wishlist", ("email", "in_app"), "info", "wishlist_price_drop",
+                                     "A wishlisted product got cheaper"),
+    "wishlist.back_in_stock": EventSpec("wishlist", ("email", "sms", "in_app"), "info", "wishlist_back_in_stock",
+                                        "A wishlisted product is back in stock"),
+    "loyalty.points_reminder": EventSpec("loyalty", ("email", "in_app"), "info", "loyalty_points_reminder",
+                                         "Reminder of unused loyalty points"),
+    "cart.abandoned": EventSpec("cart", ("email", "in_app"), "info", "cart_abandoned",
+                                "Reminder of a cart left with items"),
+}
+DIRECT_TEMPLATE = "custom"
+BULK_TEMPLATE = "announcement"
+ORDER_EVENTS = ("order.placed", "order.paid", "order.shipped", "order.delivered", "order.cancelled",
+                "payment.failed")
+

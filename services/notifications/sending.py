@@ -1,0 +1,135 @@
+"""Sending: the `notification_send` job handler, which renders one notification and
+hands it to its channel's provider, at most once.
+
+Sending. `send_notification_job(job, ctx)` renders the template (Jinja2 files
+under templates/notifications/<template>/: subject.txt, body.txt, body.html
+with autoescape, short.txt for SMS and the in-app message) and calls the
+channel's provider. Never twice:
+- before the call it returns at once when the notification is already `sent`;
+  success is recorded with a conditional UPDATE (still pending and still ours);
+- the provider call is bracketed by an in-flight marker (`send_started_at`),
+  set by a conditional UPDATE before the call and cleared when the outcome is
+  recorded. A marker left by a worker that died mid-call means "outcome
+  unknown": the notification is marked `failed` (`delivery_outcome_unknown`)
+  and not sent again. That is the at-most-once window: a worker killed during
+  the provider call may lose that one message, never duplicate it;
+- provider 5xx, 429, timeouts and refused connections raise TransientError,
+  so the runner retries with exponential backoff (1 s, 2 s, 4 s ...); on the
+  job's last attempt the notification ends `failed` with the error and its
+  retry count. A timeout can hide an accepted request, so a retry after a
+  timeout may, rarely, deliver twice (SendGrid messages carry
+  `custom_args.notification_id` for that case; Twilio has no idempotency key);
+- other 4xx answers fail at once (ProviderRejected, not retried).
+"""
+
+from __future__ import annotations
+
+import config
+from models.db import utcnow
+from models.jobs import Job
+from models.notifications import Notification
+from services.errors import DomainError, NotFound, TransientError
+from services.jobcontext import JobContext
+from services.notification_providers import OutgoingMessage, ProviderRejected, provider_for
+from services.notifications.rendering import render
+
+
+def _record_failure(notification_id: str, marker, error: str, final: bool) -> None:
+    """Clear our in-flight marker and record `error`; status failed when `final`, else pending."""
+    Notification.update(status="failed" if final else "pending", error=error[:2000], send_started_at=None,
+                        updated_at=utcnow()).where(
+        Notification.id == notification_id, Notification.status == "pending",
+        Notification.send_started_at == marker).execute()
+
+
+def send_notification_job(job: Job, ctx: JobContext) -> dict:
+    """`notification_send` handler: payload `{"notificationId"}`. Renders and sends the
+    notification once (see the module docstring for the guarantees).
+
+    Returns `{"notificationId", "channel", "status", "provider", "providerMessageId"}`
+    (plus `"skipped": "already_sent"` for a notification sent before). Raises
+    TransientError (retried), ProviderRejected / DomainError (not retried) and
+    NotFound for a missing notification.
+    """
+    notification_id = (job.payload or {}).get("notificationId")
+    notification = Notification.get_or_none(Notification.id == notification_id)
+    if notification is None:
+        raise NotFound("Notification not found", reason="notification_not_found")
+
+    def result(n: Notification, **extra) -> dict:
+        return {"notificationId": n.id, "channel": n.channel, "status": n.status, "provider": n.provider,
+                "providerMessageId": n.provider_message_id, "retryCount": n.retry_count, **extra}
+
+    if notification.status == "sent":
+        return result(notification, skipped="already_sent")
+    final_attempt = job.attempts >= job.max_attempts
+    if notification.send_started_at is not None:
+        _settle_abandoned_attempt(notification)
+    try:
+        rendered = render(notification.template, notification.context or {})
+    except DomainError as exc:
+        Notification.update(status="failed", error=exc.message[:2000], updated_at=utcnow()).where(
+            Notification.id == notification.id, Notification.status != "sent").execute()
+        raise
+    provider = provider_for(notification.channel)
+    is_email = notification.channel == "email"
+    subject = rendered.subject
+    body = rendered.text if is_email else rendered.short
+    marker = utcnow()
+    claimed = Notification.update(
+        status="pending", send_started_at=marker, attempts=Notification.attempts + 1,
+        retry_count=Notification.attempts, provider=provider.name, subject=subject, body=body,
+        html=rendered.html if is_email else None, updated_at=marker,
+    ).where(Notification.id == notification.id, Notification.status.in_(("pending", "failed")),
+            Notification.send_started_at.is_null()).execute()
+    if not claimed:
+        fresh = Notification.get_by_id(notification.id)
+        if fresh.status == "sent":
+            return result(fresh, skipped="already_sent")
+        raise TransientError("Another worker is sending this notification")
+    message = OutgoingMessage(notification_id=notification.id, channel=notification.channel,
+                              to=notification.recipient, subject=subject, text=body,
+                              html=rendered.html if is_email else None)
+    try:
+        message_id = provider.send(message)
+    except TransientError as exc:
+        _record_failure(notification.id, marker, str(exc), final=final_attempt)
+        raise
+    except ProviderRejected as exc:
+        _record_failure(notification.id, marker, exc.message, final=True)
+        raise
+    except BaseException as exc:  # noqa: BLE001 - a bug or a time limit mid-call: outcome unknown
+        _record_failure(notification.id, marker, f"Delivery outcome unknown ({type(exc).__name__}: {exc}); "
+                                                 "not retried to avoid a duplicate", final=True)
+        raise DomainError("Delivery outcome unknown; not retried to avoid a duplicate",
+                          reason="delivery_outcome_unknown") from exc
+    now = utcnow()
+    recorded = Notification.update(status="sent", sent_at=now, provider_message_id=message_id, error=None,
+                                   send_started_at=None, updated_at=now).where(
+        Notification.id == notification.id, Notification.status == "pending",
+        Notification.send_started_at == marker).execute()
+    if not recorded:  # cannot happen while the marker is ours; report what the row says
+        return result(Notification.get_by_id(notification.id))
+    attempts = notification.attempts + 1
+    return {"notificationId": notification.id, "channel": notification.channel, "status": "sent",
+            "provider": provider.name, "providerMessageId": message_id, "retryCount": attempts - 1}
+
+
+def _settle_abandoned_attempt(notification: Notification) -> None:
+    """A previous attempt set the in-flight marker and never recorded an outcome.
+
+    Younger than the job lease: another worker may still be in the call, so retry later
+    (TransientError). Older: that worker died mid-call and the message may or may not
+    have gone out, so the notification fails (`delivery_outcome_unknown`) rather than
+    risk a duplicate.
+    """
+    age = (utcnow() - notification.send_started_at).total_seconds()
+    if age < config.get().job_lease_seconds:
+        raise TransientError("A previous attempt may still be sending this notification")
+    Notification.update(status="failed", send_started_at=None, updated_at=utcnow(),
+                        error="Delivery outcome unknown: a worker stopped during the provider call; "
+                              "not retried to avoid a duplicate").where(
+        Notification.id == notification.id, Notification.status == "pending",
+        Notification.send_started_at == notification.send_started_at).execute()
+    raise DomainError("Delivery outcome unknown; not retried to avoid a duplicate",
+                      reason="delivery_outcome_unknown")
