@@ -17,8 +17,6 @@ sending, admin; inbox stands alone). Everything callers use is re-exported here,
 
 from __future__ import annotations
 
-import sys
-import types
 
 from services.notifications.admin import BULK_AUDIENCES, run_bulk_job, start_bulk, start_direct
 from services.notifications.events import (
@@ -46,24 +44,3 @@ __all__ = [
     "resolve_event", "run_bulk_job", "send_notification_job", "start_bulk", "start_direct", "template_env",
     "update_preferences",
 ]
-
-_MISSING = object()
-
-
-class _Package(types.ModuleType):
-    """Setting a re-exported name on the package also sets it in the submodules that hold
-    the same object, as when this was one module: e.g. a test's
-    `monkeypatch.setattr(notifications, "FANOUT_BATCH", 3)` still changes the batch size
-    used by `fan_out_event` and `run_bulk_job` (and is undone the same way)."""
-
-    def __setattr__(self, name: str, value) -> None:
-        old = self.__dict__.get(name, _MISSING)
-        super().__setattr__(name, value)
-        if old is _MISSING or name not in __all__:
-            return
-        for module_name, module in list(sys.modules.items()):
-            if module_name.startswith(__name__ + ".") and getattr(module, name, _MISSING) is old:
-                setattr(module, name, value)
-
-
-sys.modules[__name__].__class__ = _Package

@@ -12,7 +12,8 @@ from services import jobs
 from services.errors import ValidationFailed
 from services.jobcontext import JobContext
 from services.notifications.events import BULK_TEMPLATE, DIRECT_TEMPLATE, SHOP_NAME
-from services.notifications.fanout import FANOUT_BATCH, _user_recipient, _write_batch
+from services.notifications import fanout
+from services.notifications.fanout import _user_recipient, _write_batch
 from services.notifications.preferences import E164, channels_for, preferences_of
 
 
@@ -108,7 +109,7 @@ def run_bulk_job(job: Job, ctx: JobContext) -> dict:
     by_channel: dict[str, int] = {}
     last_id = ""
     while True:
-        users = list(_audience_query(audience).where(User.id > last_id).order_by(User.id).limit(FANOUT_BATCH))
+        users = list(_audience_query(audience).where(User.id > last_id).order_by(User.id).limit(fanout.FANOUT_BATCH))
         if not users:
             break
         last_id = users[-1].id

@@ -259,7 +259,7 @@ def test_wishlist_events_without_the_wishlist_service_have_no_recipients(app, mo
 
 
 def test_fan_out_reports_progress_in_batches(app, fake_wishlists, monkeypatch):
-    monkeypatch.setattr(notifications, "FANOUT_BATCH", 3)
+    monkeypatch.setattr(notifications.fanout, "FANOUT_BATCH", 3)
     users = [quick_user() for _ in range(7)]
     product = make_product(stock=5)
     fake_wishlists[product.id] = [u.id for u in users]
