@@ -23,6 +23,7 @@ WEB_THREADS ?= 8
 GUNICORN_ARGS ?=
 WORKER_PROCESSES ?= 2
 WORKER_THREADS ?= 8
+WORKER_QUEUES ?=
 # Longest sleep (ms) of an idle dramatiq consumer between Redis polls (dramatiq's default: 1000).
 WORKER_TIMEOUT_MS ?= 100
 
@@ -35,7 +36,7 @@ BENCH_ARGS ?=
 RUNTIME_STAMP := $(VENV)/.installed-runtime
 DEV_STAMP := $(VENV)/.installed-dev
 
-.PHONY: run test test-pg e2e serve worker scheduler migrate bench bench-ml install install-dev clean-venv
+.PHONY: run test test-pg e2e serve worker worker-ml scheduler migrate bench bench-ml install install-dev clean-venv
 
 # The virtualenv itself.
 $(BIN)/python:
@@ -71,7 +72,13 @@ serve: $(RUNTIME_STAMP)
 		$(GUNICORN_ARGS) 'web:create_app()'
 
 worker: $(RUNTIME_STAMP)
-	dramatiq_worker_timeout=$(WORKER_TIMEOUT_MS) $(BIN)/dramatiq workers.app --processes $(WORKER_PROCESSES) --threads $(WORKER_THREADS)
+	dramatiq_worker_timeout=$(WORKER_TIMEOUT_MS) $(BIN)/dramatiq workers.app --processes $(WORKER_PROCESSES) --threads $(WORKER_THREADS) $(if $(WORKER_QUEUES),--queues $(WORKER_QUEUES))
+
+# Model scoring and training (fraud, ml queues) in their own process: only it loads numpy,
+# scikit-learn and the geodata. Pair with `make worker WORKER_QUEUES="$(CORE_QUEUES)"`.
+CORE_QUEUES = checkout payments notifications bulk maintenance
+worker-ml: $(RUNTIME_STAMP)
+	dramatiq_worker_timeout=$(WORKER_TIMEOUT_MS) $(BIN)/dramatiq workers.app --processes 1 --threads 2 --queues fraud ml
 
 scheduler: $(RUNTIME_STAMP)
 	$(BIN)/python -m workers.scheduler

@@ -67,8 +67,9 @@ class RssSampler(threading.Thread):
             for pid in self.stack.api.pids():
                 roles[pid] = "api gunicorn master" if pid == self.stack.api.pid else "api gunicorn worker"
         for proc in self.stack.workers:
+            group = "ml" if "fraud" in proc.argv else "core"
             for pid in proc.pids():
-                roles[pid] = "dramatiq main" if pid == proc.pid else "dramatiq worker"
+                roles[pid] = f"dramatiq {group} main" if pid == proc.pid else f"dramatiq {group} worker"
         if self.stack.scheduler is not None:
             roles[self.stack.scheduler.pid] = "scheduler"
         return roles
@@ -176,7 +177,7 @@ def main(argv=None) -> int:
     out.mkdir(parents=True, exist_ok=True)
     stack = ProductionStack(out, "cartwheel_bench", 13, stripe=False, web_workers=args.web_workers,
                             web_threads=args.web_threads, worker_processes=args.worker_processes,
-                            worker_threads=args.worker_threads,
+                            worker_threads=args.worker_threads, split_ml_worker=True,
                             extra_env={"DB_POOL_SIZE": str(max(args.web_threads, args.worker_threads) + 4)})
     sampler = RssSampler(stack)
     try:

@@ -18,7 +18,6 @@ import platform
 import tempfile
 from pathlib import Path
 
-import skops.io as sio
 
 
 class ArtifactError(Exception):
@@ -60,6 +59,8 @@ def save_artifact(obj, directory: str | os.PathLike) -> tuple[str, str]:
     the hex sha256 of its bytes. The file is written to a temporary name and
     renamed, so a reader never sees a partial file.
     """
+    import skops.io as sio  # loaded only by processes that save or load models
+
     data = sio.dumps(obj)
     digest = sha256_bytes(data)
     directory = Path(directory)
@@ -106,6 +107,8 @@ def load_artifact(path: str | os.PathLike, expected_sha256: str, trusted: list[s
     if not hmac.compare_digest(actual, expected_sha256.lower()):
         raise ArtifactIntegrityError(
             f"model artifact {path} has sha256 {actual}, expected {expected_sha256}: refusing to load")
+    import skops.io as sio  # loaded only by processes that save or load models
+
     try:
         untrusted = sio.get_untrusted_types(data=data)
     except Exception as exc:  # not a skops file

@@ -38,12 +38,10 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import numpy as np
 import peewee
 
-from ml.recommend import pipeline
-from ml.recommend.interactions import EVENT_WEIGHTS, Events
 from models.carts import Cart, CartItem
 from models.catalog import Product
 from models.db import atomic, isoformat, utcnow
@@ -57,6 +55,10 @@ from services import catalog, jobs, model_registry
 from services.catalog import ProductView
 from services.errors import ValidationFailed
 from services.jobcontext import JobContext
+
+if TYPE_CHECKING:  # numpy/scipy/scikit-learn load only in processes that train
+    from ml.recommend import pipeline
+    from ml.recommend.interactions import Events
 
 log = logging.getLogger(__name__)
 
@@ -100,6 +102,8 @@ def _posix(value: dt.datetime) -> float:
 
 def load_events() -> Events:
     """Every customer's interaction events (see the module docstring), as `ml.recommend` Events."""
+    from ml.recommend.interactions import Events
+
     records = []
     orders = (OrderItem.select(Order.customer, OrderItem.product_id, Order.created_at).join(Order)
               .where(Order.customer.is_null(False), Order.status != "cancelled").tuples())
@@ -118,6 +122,8 @@ def load_events() -> Events:
 def training_options(raw: dict | None) -> pipeline.TrainingOptions:
     """TrainingOptions from a request's `options` (camelCase keys of OPTION_FIELDS).
     Raises ValidationFailed for an unknown key or a value out of range."""
+    from ml.recommend import pipeline
+
     options = pipeline.TrainingOptions()
     for key, value in (raw or {}).items():
         if key not in OPTION_FIELDS:
@@ -141,6 +147,8 @@ def start_training(owner_id: str | None = None, options: dict | None = None) -> 
 
 def _plain(value):
     """Numpy scalars and arrays to plain Python (for JSON columns)."""
+    import numpy as np
+
     if isinstance(value, dict):
         return {str(k): _plain(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
@@ -221,6 +229,9 @@ def run_training_job(job: Job, ctx: JobContext) -> dict:
     ValidationFailed (`insufficient_data`, no retry) with fewer than 2
     customers or 2 products with interactions.
     """
+    from ml.recommend import pipeline
+    from ml.recommend.interactions import EVENT_WEIGHTS
+
     existing = RecommendationRun.get_or_none(RecommendationRun.job_id == job.id)
     if existing is not None and existing.status != "building":
         return _run_result(existing)

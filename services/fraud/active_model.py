@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from ml.fraud import scoring
 from services import model_registry
 
 KIND = "fraud"
@@ -17,6 +16,8 @@ def active_bundle():
         return None, None
     bundle = _bundle_cache.get(version.id)
     if bundle is None:
+        from ml.fraud import scoring  # numpy/scikit-learn load only in processes that score
+
         bundle = model_registry.load(version, scoring.TRUSTED_TYPES)
         _bundle_cache.clear()
         _bundle_cache[version.id] = bundle

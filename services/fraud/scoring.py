@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import peewee
 
-from ml.fraud import scoring
 from models.db import atomic
 from models.fraud import FraudAssessment, FraudSignal
 from models.jobs import Job
@@ -36,6 +35,8 @@ def rule_attributes(order: Order, features: dict, probability: float | None, sco
 def assess(order_id: str) -> dict:
     """Score an order without storing anything: {"features", "probability", "riskScore",
     "riskLevel", "topFeatures", "decision", "ruleId", "rule", "modelVersionId"}."""
+    from ml.fraud import scoring  # numpy/scikit-learn load only in processes that score
+
     order = Order.get_or_none(Order.id == order_id)
     if order is None:
         raise NotFound("Order not found", reason="order_not_found")

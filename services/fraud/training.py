@@ -7,11 +7,9 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from typing import TYPE_CHECKING
 
-import numpy as np
-
-from ml.fraud import rules as rule_lang, scoring
-from ml.fraud import train as fraud_train
+from ml.fraud import rules as rule_lang
 from ml.fraud.features import FEATURES, feature_matrix
 from models.db import isoformat, utcnow
 from models.fraud import FraudAssessment, FraudLabel
@@ -23,6 +21,9 @@ from services.errors import ValidationFailed
 from services.fraud.active_model import KIND, active_bundle
 from services.fraud.history import features_for_training, order_facts
 from services.fraud.rules import effective_rules
+
+if TYPE_CHECKING:
+    import numpy as np
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +42,7 @@ def training_set(min_age_days: int = 0, now: dt.datetime | None = None) -> dict:
     Orders younger than `min_age_days` (their chargebacks may not have arrived), orders still in
     review and orders blocked automatically without a label (no ground truth) are left out.
     """
+    import numpy as np  # heavy: loaded only where a model is used
     now = now or utcnow()
     cutoff = now - dt.timedelta(days=min_age_days)
     fraud_ids = {r.order_id for r in FraudLabel.select(FraudLabel.order).where(FraudLabel.is_fraud == True)}  # noqa: E712
@@ -64,6 +66,7 @@ def training_set(min_age_days: int = 0, now: dt.datetime | None = None) -> dict:
 
 def rules_only_scores(attributes: list[dict]) -> np.ndarray:
     """The rules-only scorer (no model): 1.0 block, 0.5 review, 0.0 allow under the effective rules."""
+    import numpy as np  # heavy: loaded only where a model is used
     severity = {"allow": 0.0, "review": 0.5, "block": 1.0}
     parsed = [rule for _, rule in effective_rules()]
     return np.array([severity[rule_lang.decide(parsed, a)[0]] for a in attributes])
@@ -78,6 +81,8 @@ def run_fraud_train_job(job: Job, ctx) -> dict:
     (then the new one is `rejected`; both numbers are recorded). Result: {"modelVersionId",
     "version", "status", "metrics", "activeAveragePrecision"}. Raises ValidationFailed when the
     data cannot train a model (no retry)."""
+    from ml.fraud import scoring  # heavy: loaded only where a model is used
+    from ml.fraud import train as fraud_train
     params = dict(job.payload.get("params") or {})
     ctx.progress(0, 4, "building the labelled training set")
     data = training_set(int(params.get("min_age_days", 0)))

@@ -71,6 +71,11 @@ def wait_http(url: str, timeout: float = 60.0, proc: "Proc | None" = None) -> No
     raise RuntimeError(f"{url} not ready after {timeout}s ({last})\n{tail}")
 
 
+# The production shape can give the model-scoring queues their own worker (`make worker-ml`),
+# so the core workers never load numpy/scikit-learn and the geodata.
+ML_QUEUES = ("fraud", "ml")
+CORE_QUEUES = ("checkout", "payments", "notifications", "bulk", "maintenance")
+
 class Proc:
     """A child process in its own process group, logging to `log_path`."""
 
@@ -276,6 +281,7 @@ class ProductionStack:
 
     def __init__(self, workdir: Path, database: str, redis_db: int, *, stripe: bool = True,
                  web_workers: int = 2, web_threads: int = 8, worker_processes: int = 1, worker_threads: int = 8,
+                 split_ml_worker: bool = False,
                  extra_env: dict | None = None):
         self.workdir = Path(workdir)
         self.workdir.mkdir(parents=True, exist_ok=True)
@@ -284,6 +290,7 @@ class ProductionStack:
         self.stripe = stripe
         self.web_workers, self.web_threads = web_workers, web_threads
         self.worker_processes, self.worker_threads = worker_processes, worker_threads
+        self.split_ml_worker = split_ml_worker
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.extra_env = extra_env or {}
@@ -311,7 +318,11 @@ class ProductionStack:
                              "STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET})
         run_flask(self.env, "db", "migrate")  # `make migrate`
         self.scheduler = Proc("scheduler", [sys.executable, "-m", "workers.scheduler"], self.env, self.workdir)
-        self.start_worker()
+        if self.split_ml_worker:  # as `make worker WORKER_QUEUES="$(CORE_QUEUES)"` + `make worker-ml`
+            self.start_worker(queues=CORE_QUEUES)
+            self.start_worker(queues=ML_QUEUES, processes=1, threads=2)
+        else:
+            self.start_worker()
         self.api = Proc("gunicorn", [str(BIN / "gunicorn"), "-k", "gthread", "--workers", str(self.web_workers),
                                      "--threads", str(self.web_threads), "--bind", f"127.0.0.1:{self.port}",
                                      "web:create_app()"], self.env, self.workdir)
@@ -320,15 +331,19 @@ class ProductionStack:
             register_localstripe_webhook(self.stripe_base, f"{self.base}/api/v1/webhooks/stripe")
         return self
 
-    def start_worker(self) -> Proc:
-        """Start one more `dramatiq workers.app` (as `make worker`) and wait for it to boot."""
+    def start_worker(self, queues: tuple = (), processes: int | None = None, threads: int | None = None) -> Proc:
+        """Start one more `dramatiq workers.app` (as `make worker`; `queues` limits it, as
+        `--queues`) and wait for it to boot."""
         self._worker_count += 1
-        proc = Proc(f"worker-{self._worker_count}",
-                    [str(BIN / "dramatiq"), "workers.app", "--processes", str(self.worker_processes),
-                     "--threads", str(self.worker_threads)], self.env, self.workdir)
+        processes = processes or self.worker_processes
+        argv = [str(BIN / "dramatiq"), "workers.app", "--processes", str(processes),
+                "--threads", str(threads or self.worker_threads)]
+        if queues:
+            argv += ["--queues", *queues]
+        proc = Proc(f"worker-{self._worker_count}", argv, self.env, self.workdir)
         self.workers.append(proc)
         deadline = time.monotonic() + 60
-        while proc.log_path.read_text(errors="replace").count("Worker process is ready") < self.worker_processes:
+        while proc.log_path.read_text(errors="replace").count("Worker process is ready") < processes:
             if not proc.alive():
                 raise RuntimeError(f"dramatiq exited with {proc.popen.returncode}:\n{proc.tail()}")
             if time.monotonic() > deadline:
