@@ -28,9 +28,15 @@ def review_queue(page: int, limit: int) -> tuple[list[tuple[Order, FraudAssessme
     return [(row.order, row) for row in rows], total
 
 
-def _pending_review(order_id: str) -> FraudAssessment:
+def _close_review(order_id: str, admin: User, decision: str) -> FraudAssessment:
+    """Mark the order's pending review `decision` ("approved" | "rejected") by `admin`, with a
+    conditional update (call inside a transaction). Raises NotFound, Conflict (not awaiting review)."""
     assessment = latest_assessment(order_id)
-    if assessment.review_status != "pending":
+    now = utcnow()
+    done = FraudAssessment.update(review_status=decision, reviewed_by=admin.id, reviewed_at=now,
+                                  updated_at=now).where(FraudAssessment.id == assessment.id,
+                                                        FraudAssessment.review_status == "pending").execute()
+    if not done:
         raise Conflict("This order is not awaiting a fraud review", reason="not_in_review")
     return assessment
 
@@ -39,12 +45,7 @@ def approve(order_id: str, admin: User) -> FraudAssessment:
     """Release a held order (on_hold -> confirmed/pending) and label it legitimate.
     Raises NotFound, Conflict (not awaiting review)."""
     with atomic():
-        assessment = _pending_review(order_id)
-        done = FraudAssessment.update(review_status="approved", reviewed_by=admin.id, reviewed_at=utcnow(),
-                                      updated_at=utcnow()).where(FraudAssessment.id == assessment.id,
-                                                                 FraudAssessment.review_status == "pending").execute()
-        if not done:
-            raise Conflict("This order is not awaiting a fraud review", reason="not_in_review")
+        assessment = _close_review(order_id, admin, "approved")
         order_service.release_hold(order_id)
         label_order(order_id, False, "admin_approval", admin.id)
     return FraudAssessment.get_by_id(assessment.id)
@@ -54,12 +55,7 @@ def reject(order_id: str, admin: User) -> FraudAssessment:
     """Cancel a held order as fraud (stock released, payment voided or refunded) and label it fraud.
     Raises NotFound, Conflict (not awaiting review)."""
     with atomic():
-        assessment = _pending_review(order_id)
-        done = FraudAssessment.update(review_status="rejected", reviewed_by=admin.id, reviewed_at=utcnow(),
-                                      updated_at=utcnow()).where(FraudAssessment.id == assessment.id,
-                                                                 FraudAssessment.review_status == "pending").execute()
-        if not done:
-            raise Conflict("This order is not awaiting a fraud review", reason="not_in_review")
+        assessment = _close_review(order_id, admin, "rejected")
         order_service.cancel_for_fraud(order_id, "rejected in fraud review")
         label_order(order_id, True, "admin_rejection", admin.id)
     order = Order.get_by_id(order_id)
