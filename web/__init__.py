@@ -15,7 +15,9 @@ from web import errors
 from web.api import Api
 
 # One blueprint module per resource; each exposes `blp` (and optionally `admin_blp`).
-RESOURCE_MODULES = ["health", "auth", "products", "imports", "carts", "checkout", "orders", "webhooks", "jobs", "streams", "notifications", "preferences", "loyalty", "wishlist", "reviews", "recommendations", "fraud"]
+RESOURCE_MODULES = ["health", "auth", "products", "imports", "carts", "checkout", "orders", "webhooks", "jobs",
+                    "streams", "notifications", "preferences", "loyalty", "wishlist", "reviews", "recommendations",
+                    "fraud"]
 
 JSON_BODY_METHODS = ("POST", "PUT", "PATCH")
 MAX_BODY_BYTES = 10 * 1024 * 1024
