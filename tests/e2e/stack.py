@@ -182,23 +182,17 @@ def redis_available(url: str = REDIS_BASE_URL) -> bool:
 
 def recreate_database(name: str, admin_url: str = PG_ADMIN_URL) -> str:
     """Drop and create database `name` (ending its sessions first); returns its URL."""
-    import psycopg2
-
-    conn = psycopg2.connect(admin_url, connect_timeout=5)
-    conn.autocommit = True
-    try:
-        with conn.cursor() as cur:
-            cur.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                        "WHERE datname = %s AND pid <> pg_backend_pid()", (name,))
-            cur.execute(f'DROP DATABASE IF EXISTS "{name}"')
-            cur.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        conn.close()
+    _admin_sql(admin_url, name, create=True)
     parsed = urlparse(admin_url)
     return parsed._replace(path=f"/{name}").geturl()
 
 
 def drop_database(name: str, admin_url: str = PG_ADMIN_URL) -> None:
+    """Drop database `name` (ending its sessions first)."""
+    _admin_sql(admin_url, name, create=False)
+
+
+def _admin_sql(admin_url: str, name: str, create: bool) -> None:
     import psycopg2
 
     conn = psycopg2.connect(admin_url, connect_timeout=5)
@@ -208,6 +202,8 @@ def drop_database(name: str, admin_url: str = PG_ADMIN_URL) -> None:
             cur.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
                         "WHERE datname = %s AND pid <> pg_backend_pid()", (name,))
             cur.execute(f'DROP DATABASE IF EXISTS "{name}"')
+            if create:
+                cur.execute(f'CREATE DATABASE "{name}"')
     finally:
         conn.close()
 
