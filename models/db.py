@@ -14,7 +14,7 @@ import secrets
 from urllib.parse import urlparse, parse_qs, unquote
 
 import peewee
-from playhouse.pool import PooledPostgresqlDatabase
+from playhouse.pool import PooledPostgresqlDatabase, PooledSqliteDatabase
 
 database = peewee.DatabaseProxy()
 
@@ -77,15 +77,18 @@ class BaseModel(peewee.Model):
 def init_database(url: str, pool_size: int = 20) -> peewee.Database:
     """Bind `database` to `url` (`sqlite:///path` or `postgresql://...`) and return it.
 
-    SQLite runs in WAL mode with a 30 s busy timeout and foreign keys on.
+    SQLite runs in WAL mode with a 30 s busy timeout and foreign keys on; its connections
+    are pooled too (opening one and setting its pragmas costs more than a cached request).
     PostgreSQL uses `playhouse.pool` with `pool_size` connections, recycled after 300 s.
     Raises ValueError for any other scheme.
     """
     if url.startswith("sqlite:///"):
         path = url[len("sqlite:///"):]
         os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-        db = peewee.SqliteDatabase(
+        db = PooledSqliteDatabase(
             path,
+            max_connections=64,
+            stale_timeout=300,
             pragmas={
                 "journal_mode": "wal",
                 "foreign_keys": 1,
@@ -119,6 +122,14 @@ def init_database(url: str, pool_size: int = 20) -> peewee.Database:
 def is_postgres() -> bool:
     """True when `database` is bound to PostgreSQL."""
     return isinstance(database.obj, peewee.PostgresqlDatabase)
+
+
+def close_pool() -> None:
+    """Close the idle pooled connections of the bound database (tests rebinding, shutdown).
+    Connections other threads still use are left to them: closing those under a running
+    query would crash SQLite."""
+    if database.obj is not None and hasattr(database.obj, "close_idle"):
+        database.obj.close_idle()
 
 
 def atomic():

@@ -154,7 +154,7 @@ def _truncate_all():
 @pytest.fixture()
 def db(settings, backend):
     """A migrated, empty database bound for this test."""
-    from models.db import database, init_database
+    from models.db import close_pool, database, init_database
     from models.migrate import apply_migrations
 
     init_database(settings.database_url, settings.db_pool_size)
@@ -166,8 +166,7 @@ def db(settings, backend):
     yield database
     if not database.is_closed():
         database.close()
-    if backend["postgres"]:
-        database.close_all() if hasattr(database.obj, "close_all") else None
+    close_pool()
 
 
 @pytest.fixture(scope="session")

@@ -89,7 +89,8 @@ def create_app(settings: config.Settings | None = None) -> Flask:
                 and not request.path.startswith("/api/v1/webhooks"):
             return errors.error_response(415, "VALIDATION_ERROR", "Content-Type must be application/json",
                                          [{"field": "Content-Type", "message": "Use application/json"}])
-        database.connect(reuse_if_open=True)
+        # No explicit connect: peewee opens (or takes from the pool) a connection on the
+        # first query, so requests that never touch the database (cached reads) skip it.
         g.created_jobs_token = job_records.collect_created()
         return None
 
