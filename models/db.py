@@ -14,7 +14,7 @@ import secrets
 from urllib.parse import urlparse, parse_qs, unquote
 
 import peewee
-from playhouse.pool import PooledPostgresqlDatabase, PooledSqliteDatabase
+from playhouse.pool import PooledPostgresqlDatabase
 
 database = peewee.DatabaseProxy()
 
@@ -77,18 +77,16 @@ class BaseModel(peewee.Model):
 def init_database(url: str, pool_size: int = 20) -> peewee.Database:
     """Bind `database` to `url` (`sqlite:///path` or `postgresql://...`) and return it.
 
-    SQLite runs in WAL mode with a 30 s busy timeout and foreign keys on; its connections
-    are pooled too (opening one and setting its pragmas costs more than a cached request).
+    SQLite runs in WAL mode with a 30 s busy timeout and foreign keys on (one connection
+    per use: a pooled SQLite connection can come back with a transaction still open).
     PostgreSQL uses `playhouse.pool` with `pool_size` connections, recycled after 300 s.
     Raises ValueError for any other scheme.
     """
     if url.startswith("sqlite:///"):
         path = url[len("sqlite:///"):]
         os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-        db = PooledSqliteDatabase(
+        db = peewee.SqliteDatabase(
             path,
-            max_connections=64,
-            stale_timeout=300,
             pragmas={
                 "journal_mode": "wal",
                 "foreign_keys": 1,
@@ -125,11 +123,9 @@ def is_postgres() -> bool:
 
 
 def close_pool() -> None:
-    """Close the idle pooled connections of the bound database (tests rebinding, shutdown).
-    Connections other threads still use are left to them: closing those under a running
-    query would crash SQLite."""
-    if database.obj is not None and hasattr(database.obj, "close_idle"):
-        database.obj.close_idle()
+    """Close every pooled PostgreSQL connection of the bound database (tests rebinding, shutdown)."""
+    if database.obj is not None and hasattr(database.obj, "close_all"):
+        database.obj.close_all()
 
 
 def atomic():

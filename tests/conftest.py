@@ -166,7 +166,8 @@ def db(settings, backend):
     yield database
     if not database.is_closed():
         database.close()
-    close_pool()
+    if backend["postgres"]:
+        close_pool()
 
 
 @pytest.fixture(scope="session")
