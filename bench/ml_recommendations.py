@@ -31,16 +31,14 @@ prints them as one JSON line.
 from __future__ import annotations
 
 import csv
-import importlib.metadata
 import json
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
 import scipy.sparse as sp
 
+from bench.datasets import packaged_file
 from ml.recommend.evaluate import leave_last_out, ranking_metrics
 from ml.recommend.interactions import profile_weights
 from ml.recommend.models import EASE, ItemKNN, Popularity, top_k
@@ -55,20 +53,7 @@ K = 10
 
 def dataset_path() -> Path:
     """Path of `ml-100k.inter` in the installed recbole distribution, installing it (--no-deps) if missing."""
-    for attempt in range(2):
-        try:
-            dist = importlib.metadata.distribution("recbole")
-            if dist.version == RECBOLE.split("==")[1]:
-                path = Path(dist.locate_file(INTER_FILE))
-                if path.is_file():
-                    return path
-        except importlib.metadata.PackageNotFoundError:
-            pass
-        if attempt == 0:
-            subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", RECBOLE], check=True,
-                           stdout=subprocess.DEVNULL)
-            importlib.invalidate_caches()
-    raise RuntimeError(f"{INTER_FILE} not found in {RECBOLE}")
+    return packaged_file(RECBOLE, INTER_FILE)
 
 
 def load_interactions(path: Path):
