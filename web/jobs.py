@@ -15,9 +15,9 @@ from models.jobs import JOB_STATES, TERMINAL_STATES, Job
 from services import jobs
 from services.errors import NotFound
 from web.jobview import accepted, etag, job_to_dict
-from web.schemas import ErrorEnvelopeSchema, JobEnvelopeSchema, JobListSchema, PaginationArgsSchema, pagination
+from web.schemas import JobEnvelopeSchema, JobListSchema, PaginationArgsSchema, pagination
 from web.security import BEARER_SECURITY, checked, current_user, require_admin
-from web.streams import acquire_stream_slot, too_many_streams
+from web.streams import acquire_stream_slot, documents_stream, too_many_streams
 
 blp = Blueprint("jobs", __name__, url_prefix="/api/v1/jobs", description="Asynchronous jobs (poll, stream, cancel)")
 
@@ -91,9 +91,7 @@ def _event(job: Job) -> str:
 
 @blp.route("/<string:job_id>/events")
 class JobEvents(MethodView):
-    @blp.response(200, description="text/event-stream of `job` events until the job ends",
-                  content_type="text/event-stream")
-    @blp.alt_response(503, schema=ErrorEnvelopeSchema, description="Too many live streams on this server")
+    @documents_stream(blp, "text/event-stream of `job` events until the job ends")
     def get(self, job_id):
         """Stream state and progress changes as Server-Sent Events until the job ends."""
         job = visible_job(job_id)

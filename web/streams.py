@@ -79,6 +79,19 @@ def sse_responses(description: str) -> dict:
     return {"200": {"description": description, "content": EVENT_STREAM_CONTENT}}
 
 
+def documents_stream(blp, description: str, **doc):
+    """Decorator documenting a Server-Sent Events endpoint on `blp`: 200 `text/event-stream`
+    (`description`), 503 when this process already serves `SSE_MAX_STREAMS` streams, and any
+    further OpenAPI `doc` (parameters, security)."""
+    def decorate(view):
+        view = blp.doc(responses=sse_responses(description), **doc)(view)
+        view = blp.alt_response(503, schema=ErrorEnvelopeSchema,
+                                description="Too many live streams on this server")(view)
+        return blp.response(200, description=description, content_type="text/event-stream")(view)
+
+    return decorate
+
+
 LAST_EVENT_ID_DOC = {"in": "header", "name": "Last-Event-ID", "required": False, "schema": {"type": "string",
                      "maxLength": 64}, "description": "Sent by EventSource on reconnect (see the tag description)"}
 
@@ -306,9 +319,7 @@ ORDERS_EVENTS_DOC = ORDER_EVENTS_DOC + f" (of the {RECENT_ORDERS} most recent or
 
 @blp.route("/orders/<string:order_id>/events")
 class OrderStatusStream(MethodView):
-    @blp.response(200, description=ORDER_EVENTS_DOC, content_type="text/event-stream")
-    @blp.alt_response(503, schema=ErrorEnvelopeSchema, description="Too many live streams on this server")
-    @blp.doc(parameters=[LAST_EVENT_ID_DOC], responses=sse_responses(ORDER_EVENTS_DOC))
+    @documents_stream(blp, ORDER_EVENTS_DOC, parameters=[LAST_EVENT_ID_DOC])
     def get(self, order_id):
         """Stream an order's status and payment status as Server-Sent Events."""
         return order_status_stream(order_id)
@@ -316,9 +327,7 @@ class OrderStatusStream(MethodView):
 
 @blp.route("/realtime/order-status/<string:order_id>")
 class RealtimeOrderStatus(MethodView):
-    @blp.response(200, description=ORDER_EVENTS_DOC, content_type="text/event-stream")
-    @blp.alt_response(503, schema=ErrorEnvelopeSchema, description="Too many live streams on this server")
-    @blp.doc(parameters=[LAST_EVENT_ID_DOC], responses=sse_responses(ORDER_EVENTS_DOC))
+    @documents_stream(blp, ORDER_EVENTS_DOC, parameters=[LAST_EVENT_ID_DOC])
     def get(self, order_id):
         """Stream an order's status (seed 001 path; same as /orders/{orderId}/events)."""
         return order_status_stream(order_id)
@@ -326,9 +335,7 @@ class RealtimeOrderStatus(MethodView):
 
 @blp.route("/orders/events")
 class OrdersStatusStream(MethodView):
-    @blp.response(200, description=ORDERS_EVENTS_DOC, content_type="text/event-stream")
-    @blp.alt_response(503, schema=ErrorEnvelopeSchema, description="Too many live streams on this server")
-    @blp.doc(security=BEARER_SECURITY, responses=sse_responses(ORDERS_EVENTS_DOC))
+    @documents_stream(blp, ORDERS_EVENTS_DOC, security=BEARER_SECURITY)
     def get(self):
         """Stream status changes of all my orders (staff: all orders) as Server-Sent Events."""
         return orders_status_stream()
@@ -383,9 +390,7 @@ STOCK_EVENTS_DOC = ("text/event-stream: `stock-update` events (productId, invent
 @blp.route("/products/stock-updates")
 class StockUpdatesStream(MethodView):
     @blp.arguments(StockUpdatesQueryArgsSchema, location="query")
-    @blp.response(200, description=STOCK_EVENTS_DOC, content_type="text/event-stream")
-    @blp.alt_response(503, schema=ErrorEnvelopeSchema, description="Too many live streams on this server")
-    @blp.doc(responses=sse_responses(STOCK_EVENTS_DOC))
+    @documents_stream(blp, STOCK_EVENTS_DOC)
     def get(self, args):
         """Stream stock changes of products as Server-Sent Events."""
         return stock_updates_stream(args["product_ids"])
@@ -394,9 +399,7 @@ class StockUpdatesStream(MethodView):
 @blp.route("/realtime/stock-updates")
 class RealtimeStockUpdates(MethodView):
     @blp.arguments(StockUpdatesQueryArgsSchema, location="query")
-    @blp.response(200, description=STOCK_EVENTS_DOC, content_type="text/event-stream")
-    @blp.alt_response(503, schema=ErrorEnvelopeSchema, description="Too many live streams on this server")
-    @blp.doc(responses=sse_responses(STOCK_EVENTS_DOC))
+    @documents_stream(blp, STOCK_EVENTS_DOC)
     def get(self, args):
         """Stream stock changes of products (seed 001 path; same as /products/stock-updates)."""
         return stock_updates_stream(args["product_ids"])
