@@ -11,19 +11,18 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import validate
 
+import config
 from models.jobs import JOB_STATES, TERMINAL_STATES, Job
 from services import jobs
 from services.errors import NotFound
 from web.jobview import accepted, etag, job_to_dict
 from web.schemas import JobEnvelopeSchema, JobListSchema, PaginationArgsSchema, pagination
 from web.security import BEARER_SECURITY, checked, current_user, require_admin
-from web.streams import acquire_stream_slot, documents_stream, too_many_streams
+from web.streams import SSE_HEADERS, acquire_stream_slot, documents_stream, too_many_streams
 
 blp = Blueprint("jobs", __name__, url_prefix="/api/v1/jobs", description="Asynchronous jobs (poll, stream, cancel)")
 
-SSE_POLL_SECONDS = 0.25
-SSE_KEEPALIVE_SECONDS = 15
-SSE_MAX_SECONDS = 300
+JOB_POLL_SECONDS = 0.25  # job rows are re-read this often (keep-alive and length: SSE_* settings)
 
 
 class JobQueryArgsSchema(PaginationArgsSchema):
@@ -99,6 +98,8 @@ class JobEvents(MethodView):
         if release is None:
             return too_many_streams()
 
+        settings = config.get()
+
         def generate():
             last_version = None
             started = last_sent = time.monotonic()
@@ -108,16 +109,15 @@ class JobEvents(MethodView):
                     last_version = current.version
                     last_sent = time.monotonic()
                     yield _event(current)
-                if current.state in TERMINAL_STATES or time.monotonic() - started > SSE_MAX_SECONDS:
+                if current.state in TERMINAL_STATES or time.monotonic() - started > settings.sse_max_seconds:
                     return
-                if time.monotonic() - last_sent > SSE_KEEPALIVE_SECONDS:
+                if time.monotonic() - last_sent > settings.sse_keepalive_seconds:
                     last_sent = time.monotonic()
                     yield ": keep-alive\n\n"
-                time.sleep(SSE_POLL_SECONDS)
+                time.sleep(JOB_POLL_SECONDS)
                 current = Job.get_by_id(job_id)
 
-        headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
-        response = Response(stream_with_context(generate()), mimetype="text/event-stream", headers=headers)
+        response = Response(stream_with_context(generate()), mimetype="text/event-stream", headers=SSE_HEADERS)
         response.call_on_close(release)
         return response
 
