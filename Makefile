@@ -58,11 +58,11 @@ run: $(RUNTIME_STAMP)
 	$(BIN)/python -m web.serve
 
 test: $(DEV_STAMP)
-	$(BIN)/python -m pytest tests/unit tests/integration -q --timeout=$(TEST_TIMEOUT) $(PYTEST_ARGS)
+	$(BIN)/python -m pytest tests --ignore=tests/e2e -q --timeout=$(TEST_TIMEOUT) $(PYTEST_ARGS)
 
 test-pg: $(DEV_STAMP)
 	TEST_DATABASE_URL=$(TEST_PG_DATABASE_URL) TEST_BROKER_URL=$(TEST_PG_BROKER_URL) \
-		$(BIN)/python -m pytest tests/unit tests/integration -q --timeout=$(TEST_TIMEOUT) $(PYTEST_ARGS)
+		$(BIN)/python -m pytest tests --ignore=tests/e2e -q --timeout=$(TEST_TIMEOUT) $(PYTEST_ARGS)
 
 e2e: $(DEV_STAMP)
 	$(BIN)/python -m pytest tests/e2e -q --timeout=$(TEST_TIMEOUT) $(PYTEST_ARGS)

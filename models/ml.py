@@ -24,7 +24,7 @@ class ModelVersion(BaseModel):
     - `metrics`: JSON dict of evaluation metrics (names in the field's standard
       terms, e.g. `average_precision`, `ndcg_at_10`).
     - `features`: JSON list of the input feature names, in column order;
-      `schema_hash` is sha256 of that list (see services.model_registry.schema_hash).
+      `schema_hash` is sha256 of that list (see services.platform.model_registry.schema_hash).
     - `artifact_path`: path of the skops file, relative to MODEL_DIR (absolute if
       it was saved outside it); `artifact_sha256` its hex digest, checked before loading.
     - `library_versions`: {"python", "sklearn", "numpy", "scipy", "skops"}.

@@ -2,7 +2,25 @@
 
 A view turns one into the `{"error": {...}}` envelope; an actor fails the job
 with it and does not retry (only `TransientError` is retried).
+
+Reasons are stable API: each domain package lists the reasons it owns in its
+`reasons.py` (`REASONS`, reason -> meaning, re-exported by the package); the
+generic ones of the classes below are in `REASONS` here. `web.reasons` gathers
+them for the OpenAPI enum, and a test checks that every reason raised anywhere
+is registered exactly once.
 """
+
+REASONS = {
+    "authentication_failed": "Authentication failed",
+    "conflict": "The request conflicts with the current state",
+    "invalid_request": "The request breaks a business rule",
+    "invalid_status": "Unknown status filter or value",
+    "not_allowed": "The caller may not do this",
+    "not_found": "No such resource",
+    "out_of_stock": "Not enough units on hand",
+    "payment_failed": "The payment was declined or failed",
+    "validation_failed": "The request is invalid",
+}
 
 
 class DomainError(Exception):

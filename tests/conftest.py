@@ -135,10 +135,10 @@ def settings(backend, tmp_path):
 
 
 def _truncate_all():
+    import peewee
+
     from models import ALL_MODELS
     from models.db import database
-
-    import peewee
 
     tables = ", ".join(f'"{m._meta.table_name}"' for m in ALL_MODELS)
     for attempt in range(10):  # the worker process may still hold locks from the last test's jobs
@@ -200,6 +200,17 @@ def app(settings, db, _stub_worker):
     broker = dramatiq.get_broker()
     if hasattr(broker, "flush_all") and backend_is_stub(settings):
         broker.flush_all()
+        _drain(_stub_worker)
+
+
+def _drain(worker, timeout: float = 15.0) -> None:
+    """Wait until the in-process worker holds no message of this test (queued, prefetched or
+    running), so none of them runs against the next test's database."""
+    deadline = time.monotonic() + timeout
+    while worker is not None and time.monotonic() < deadline:
+        if not worker.work_queue.unfinished_tasks:
+            return
+        time.sleep(0.02)
 
 
 def backend_is_stub(settings) -> bool:
@@ -217,3 +228,11 @@ def api(client):
     from tests.factories import ApiClient
 
     return ApiClient(client)
+
+
+@pytest.fixture()
+def admin_token(db):
+    """An access token of a new admin."""
+    from tests.factories import make_user, token_for
+
+    return token_for(make_user(role="admin"))

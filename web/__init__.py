@@ -10,7 +10,7 @@ from flask import Flask, g, request, send_from_directory
 
 import config
 from models.db import database
-from services import jobs as job_records  # (not `jobs`: importing web.jobs would shadow it)
+from services.platform import jobs as job_records  # (not `jobs`: importing web.jobs would shadow it)
 from web import errors
 from web.api import Api
 

@@ -9,7 +9,7 @@ from marshmallow import validate
 
 from models.db import isoformat
 from models.users import User
-from services import auth
+from services import customers
 from web.schemas import CamelSchema, MessageSchema, ok
 from web.security import BEARER_SECURITY, require_user
 
@@ -74,9 +74,9 @@ class Register(MethodView):
     @blp.response(201, TokensEnvelopeSchema)
     def post(self, body):
         """Create a customer account and log in."""
-        user = auth.register_user(body["email"], body["password"], body["first_name"], body["last_name"],
+        user = customers.register_user(body["email"], body["password"], body["first_name"], body["last_name"],
                                   body["phone"])
-        return _tokens(user, auth.issue_tokens(user), 201)
+        return _tokens(user, customers.issue_tokens(user), 201)
 
 
 @blp.route("/login")
@@ -85,8 +85,8 @@ class Login(MethodView):
     @blp.response(200, TokensEnvelopeSchema)
     def post(self, body):
         """Log in with email and password."""
-        user = auth.authenticate(body["email"], body["password"])
-        return _tokens(user, auth.issue_tokens(user))
+        user = customers.authenticate(body["email"], body["password"])
+        return _tokens(user, customers.issue_tokens(user))
 
 
 @blp.route("/refresh")
@@ -95,8 +95,8 @@ class Refresh(MethodView):
     @blp.response(200, TokensEnvelopeSchema)
     def post(self, body):
         """Exchange a refresh token for a new pair (the old one is spent)."""
-        tokens = auth.rotate_refresh_token(body["refresh_token"])
-        user = auth.user_from_token(tokens["accessToken"])
+        tokens = customers.rotate_refresh_token(body["refresh_token"])
+        user = customers.user_from_token(tokens["accessToken"])
         return _tokens(user, tokens)
 
 
@@ -106,7 +106,7 @@ class Logout(MethodView):
     @blp.response(200, MessageSchema)
     def post(self, body):
         """Revoke the refresh token's login (all tokens rotated from it)."""
-        auth.logout(body["refresh_token"])
+        customers.logout(body["refresh_token"])
         return {"message": "Logged out"}
 
 

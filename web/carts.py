@@ -7,8 +7,8 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import validate
 
-from services import carts
-from web.schemas import TotalsSchema, CamelSchema, MessageSchema, StrictInteger, ok
+from services import orders
+from web.schemas import CamelSchema, MessageSchema, StrictInteger, TotalsSchema, ok
 from web.security import current_user
 
 blp = Blueprint("carts", __name__, url_prefix="/api/v1/cart", description="Carts (guest or customer)")
@@ -80,8 +80,8 @@ class Carts(MethodView):
     @blp.response(201, CartEnvelopeSchema)
     def post(self, body):
         """Create a cart (guest, or the authenticated customer's)."""
-        cart = carts.create_cart(current_user(), body["currency"], body["customer_id"])
-        return ok(carts.cart_view(cart), 201)
+        cart = orders.create_cart(current_user(), body["currency"], body["customer_id"])
+        return ok(orders.cart_view(cart), 201)
 
 
 @blp.route("/<string:cart_id>")
@@ -89,12 +89,12 @@ class CartById(MethodView):
     @blp.response(200, CartEnvelopeSchema)
     def get(self, cart_id):
         """Get a cart with current prices, stock and totals."""
-        return ok(carts.cart_view(carts.get_cart(cart_id, current_user())))
+        return ok(orders.cart_view(orders.get_cart(cart_id, current_user())))
 
     @blp.response(200, MessageSchema)
     def delete(self, cart_id):
         """Clear a cart (remove every item)."""
-        carts.clear_cart(carts.get_cart(cart_id, current_user()))
+        orders.clear_cart(orders.get_cart(cart_id, current_user()))
         return {"message": "Cart cleared successfully"}
 
 
@@ -104,9 +104,9 @@ class CartItems(MethodView):
     @blp.response(200, CartEnvelopeSchema)
     def post(self, body, cart_id):
         """Add an item (merges with an existing line of the same variant)."""
-        cart = carts.get_cart(cart_id, current_user())
-        carts.add_item(cart, body["product_id"], body["variant_id"], body["quantity"])
-        return ok(carts.cart_view(cart), message="Item added to cart successfully")
+        cart = orders.get_cart(cart_id, current_user())
+        orders.add_to_cart(cart, body["product_id"], body["variant_id"], body["quantity"])
+        return ok(orders.cart_view(cart), message="Item added to cart successfully")
 
 
 @blp.route("/<string:cart_id>/items/<string:item_id>")
@@ -115,13 +115,13 @@ class CartItemById(MethodView):
     @blp.response(200, CartEnvelopeSchema)
     def put(self, body, cart_id, item_id):
         """Set an item's quantity."""
-        cart = carts.get_cart(cart_id, current_user())
-        carts.update_item(cart, item_id, body["quantity"])
-        return ok(carts.cart_view(cart), message="Cart item updated successfully")
+        cart = orders.get_cart(cart_id, current_user())
+        orders.update_cart_item(cart, item_id, body["quantity"])
+        return ok(orders.cart_view(cart), message="Cart item updated successfully")
 
     @blp.response(200, CartEnvelopeSchema)
     def delete(self, cart_id, item_id):
         """Remove an item."""
-        cart = carts.get_cart(cart_id, current_user())
-        carts.remove_item(cart, item_id)
-        return ok(carts.cart_view(cart), message="Item removed from cart successfully")
+        cart = orders.get_cart(cart_id, current_user())
+        orders.remove_cart_item(cart, item_id)
+        return ok(orders.cart_view(cart), message="Item removed from cart successfully")

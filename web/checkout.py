@@ -7,7 +7,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import validate
 
-from services import carts, shipping
+from services import orders
 from web.schemas import AddressSchema, CamelSchema, ok
 from web.security import current_user
 
@@ -43,5 +43,5 @@ class ShippingQuote(MethodView):
     @blp.response(200, ShippingMethodsEnvelopeSchema)
     def post(self, body):
         """List shipping methods and prices for a cart and address."""
-        carts.get_cart(body["cart_id"], current_user())
-        return ok({"methods": shipping.shipping_methods(body["shipping_address"])})
+        orders.get_cart(body["cart_id"], current_user())
+        return ok({"methods": orders.shipping_methods(body["shipping_address"])})

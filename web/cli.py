@@ -18,13 +18,13 @@ def register_cli(app: Flask) -> None:
     def create_admin(email, password):
         """Create an admin account (or promote an existing one)."""
         from models.migrate import apply_migrations
-        from services import auth
+        from services import customers
         from services.errors import DomainError
 
         with database.connection_context():
             apply_migrations()
             try:
-                user = auth.ensure_admin(email, password)
+                user = customers.ensure_admin(email, password)
             except DomainError as exc:
                 raise click.ClickException(exc.message) from None
         click.echo(f"admin {user.email} ({user.id}) ready")

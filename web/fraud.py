@@ -19,7 +19,8 @@ from flask_smorest import Blueprint
 from marshmallow import validate
 
 from models.ml import MODEL_STATUSES
-from services import fraud, model_registry, orders
+from services import fraud, orders
+from services.platform import model_registry
 from web.jobview import documents_job, submit
 from web.schemas import CamelSchema, PaginationArgsSchema, PaginationSchema, StrictInteger, ok, pagination
 from web.security import BEARER_SECURITY, checked, require_admin

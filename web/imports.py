@@ -11,8 +11,9 @@ from flask_smorest import Blueprint
 from flask_smorest.fields import Upload
 from marshmallow import validate
 
-from services import imports, jobs, shopify
+from services import catalog
 from services.errors import ValidationFailed
+from services.platform import jobs
 from web.jobview import submit
 from web.schemas import CamelSchema, JobEnvelopeSchema
 from web.security import BEARER_SECURITY, require_admin
@@ -39,7 +40,7 @@ def _uploaded_csv() -> tuple[bytes, str]:
     if upload is None:
         raise ValidationFailed("Send the CSV as multipart/form-data field 'file'", reason="missing_file",
                                details=[{"field": "file", "message": "Missing file"}])
-    return upload.stream.read(shopify.MAX_UPLOAD_BYTES + 1), (upload.filename or "products.csv")[:255]
+    return upload.stream.read(catalog.MAX_UPLOAD_BYTES + 1), (upload.filename or "products.csv")[:255]
 
 
 @blp.route("/products")
@@ -52,11 +53,11 @@ class ProductImports(MethodView):
         """Import a Shopify product CSV as a background job (admin)."""
         admin = require_admin()
         raw, filename = _uploaded_csv()
-        text = shopify.decode_upload(raw)
+        text = catalog.decode_upload(raw)
         store_id = request.form.get("storeId") or None
-        imports.check_store(store_id)
-        payload = imports.import_payload(text, filename, store_id)
-        total = shopify.count_handles(text)
+        catalog.check_store(store_id)
+        payload = catalog.import_payload(text, filename, store_id)
+        total = catalog.count_handles(text)
         # A multipart upload is fingerprinted by its content, so one Idempotency-Key
         # cannot import two different files.
         return submit(lambda: jobs.create_job("product_import", payload, owner_id=admin.id, total=total),

@@ -13,8 +13,8 @@ from marshmallow import validate
 
 import config
 from models.jobs import JOB_STATES, TERMINAL_STATES, Job
-from services import jobs
 from services.errors import NotFound
+from services.platform import jobs
 from web.jobview import accepted, etag, job_to_dict
 from web.schemas import JobEnvelopeSchema, JobListSchema, PaginationArgsSchema, pagination
 from web.security import BEARER_SECURITY, checked, current_user, require_admin

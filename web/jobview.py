@@ -15,7 +15,7 @@ from flask import jsonify, request
 
 from models.db import isoformat
 from models.jobs import TERMINAL_STATES, Job
-from services import idempotency
+from services.platform import idempotency
 from web.schemas import JobEnvelopeSchema
 from web.security import BEARER_SECURITY, caller_scope
 from workers.dispatch import dispatch
@@ -85,18 +85,23 @@ def wait_for(job_id: str, seconds: float) -> Job:
     return job
 
 
-def submit(create, scope: str | None = None, body: object = None):
+def submit(create, scope: str | None = None, body: object = None, guest_resource: str | None = None):
     """Run `create()` (returns a Job, inside one transaction) under the request's
     `Idempotency-Key`, then answer with `accepted`.
 
     The key's fingerprint covers the method, path and `body` (default: the JSON
-    body; uploads pass a digest of the file).
+    body; uploads pass a digest of the file). The key is scoped to the caller
+    (`web.security.caller_scope`): a guest's to `guest_resource` (the cart or
+    order the request acts on) or, without one, to the request itself.
     """
     if body is None:
         body = request.get_json(silent=True)
     fingerprint = idempotency.request_fingerprint(request.method, request.path, body)
     key = request.headers.get("Idempotency-Key")
-    job, replayed = idempotency.submit(scope or caller_scope(), key, fingerprint, create)
+    scope = scope or caller_scope(guest_resource)
+    if scope == "guest:?":
+        scope = f"guest:{fingerprint[:40]}"
+    job, replayed = idempotency.submit(scope, key, fingerprint, create)
     return accepted(job, replayed)
 
 

@@ -8,11 +8,19 @@ from flask_smorest import Blueprint
 from marshmallow import validate
 
 from models.orders import ORDER_STATUSES
-from services import checkout, orders, payments
+from services import orders
 from web.fraud import client_ip
 from web.jobview import documents_job, submit
-from web.schemas import (CamelSchema, PaginationArgsSchema, PaginationSchema, SameOrAddress, ShippingAddressSchema,
-                         TotalsSchema, ok, pagination)
+from web.schemas import (
+    CamelSchema,
+    PaginationArgsSchema,
+    PaginationSchema,
+    SameOrAddress,
+    ShippingAddressSchema,
+    TotalsSchema,
+    ok,
+    pagination,
+)
 from web.security import BEARER_SECURITY, checked, current_user, require_staff, require_user
 
 blp = Blueprint("orders", __name__, url_prefix="/api/v1/orders", description="Checkout and orders")
@@ -26,7 +34,7 @@ class OrderCreateSchema(CamelSchema):
     billing_address = SameOrAddress(load_default="same")
     shipping_method = ma.fields.String(load_default="standard",
                                        validate=validate.OneOf(("standard", "express", "same_day")))
-    payment_method = ma.fields.String(required=True, validate=validate.OneOf(checkout.PAYMENT_METHODS))
+    payment_method = ma.fields.String(required=True, validate=validate.OneOf(orders.PAYMENT_METHODS))
     notes = ma.fields.String(load_default="", validate=validate.Length(max=1000))
 
 
@@ -40,7 +48,7 @@ class OrderStatusUpdateSchema(CamelSchema):
 
 
 class PaymentCreateSchema(CamelSchema):
-    payment_method = ma.fields.String(required=True, validate=validate.OneOf(checkout.PAYMENT_METHODS))
+    payment_method = ma.fields.String(required=True, validate=validate.OneOf(orders.PAYMENT_METHODS))
     payment_method_id = ma.fields.String(load_default=None, allow_none=True,
                                          validate=validate.Regexp(r"^(pm|card|src)_[A-Za-z0-9_]{1,100}$"))
     save_payment_method = ma.fields.Boolean(load_default=False)
@@ -96,7 +104,8 @@ class Orders(MethodView):
     def post(self, body):
         """Check out a cart: answers 202 with a checkout job that places the order."""
         user = current_user()
-        return submit(lambda: checkout.start_checkout(user, {**body, "client_ip": client_ip()}))
+        return submit(lambda: orders.start_checkout(user, {**body, "client_ip": client_ip()}),
+                      guest_resource=body["cart_id"])
 
     @blp.arguments(OrderQueryArgsSchema, location="query")
     @blp.response(200, OrderListSchema)
@@ -137,5 +146,5 @@ class OrderPayment(MethodView):
         """Pay an order (Stripe PaymentMethod or cash on delivery): answers 202 with a payment job."""
         user = current_user()
         order = orders.get_order(order_id, user)
-        return submit(lambda: payments.start_payment(order, user, body["payment_method"],
-                                                     body["payment_method_id"]))
+        return submit(lambda: orders.start_payment(order, user, body["payment_method"], body["payment_method_id"]),
+                      guest_resource=order.id)

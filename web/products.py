@@ -8,7 +8,6 @@ them for OpenAPI, and a test keeps the two in step.
 
 from __future__ import annotations
 
-
 import marshmallow as ma
 from flask import jsonify, request
 from flask.views import MethodView
@@ -17,13 +16,12 @@ from marshmallow import validate
 
 from models.catalog import PRODUCT_STATUSES
 from models.db import isoformat
-from services import catalog, reviews
+from services import catalog
 from services.catalog import MAX_PRICE, ProductView
 from services.errors import NotAllowed, NotFound, ValidationFailed
-from web.schemas import (CamelSchema, MessageSchema, PaginationArgsSchema, PaginationSchema, StrictInteger,
-                         pagination)
 from web.cache import cached_get
 from web.cache import clear as clear_catalog_cache
+from web.schemas import CamelSchema, MessageSchema, PaginationArgsSchema, PaginationSchema, StrictInteger, pagination
 from web.security import BEARER_SECURITY, checked, current_user, require_admin, require_staff
 
 blp = Blueprint("products", __name__, url_prefix="/api/v1/products", description="Catalog: products and stock")
@@ -75,7 +73,7 @@ def product_to_dict(view: ProductView, detail: bool = False) -> dict:
         attributes = p.attributes or {}
         body["attributes"] = attributes
         body.update({key: attributes[key] for key in SEED_ATTRIBUTES.values() if key in attributes})
-        body["reviews"] = reviews.rating_summaries([p.id])[p.id]
+        body["reviews"] = catalog.rating_summaries([p.id])[p.id]
     return body
 
 

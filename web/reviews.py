@@ -7,8 +7,16 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import validate
 
-from services import reviews
-from web.schemas import CamelSchema, MessageSchema, PaginationArgsSchema, PaginationSchema, StrictInteger, ok, pagination
+from services import catalog
+from web.schemas import (
+    CamelSchema,
+    MessageSchema,
+    PaginationArgsSchema,
+    PaginationSchema,
+    StrictInteger,
+    ok,
+    pagination,
+)
 from web.security import BEARER_SECURITY, checked, require_user
 
 blp = Blueprint("reviews", __name__, url_prefix="/api/v1", description="Product reviews and ratings")
@@ -18,14 +26,14 @@ RATING = dict(validate=validate.Range(min=1, max=5), metadata={"description": "w
 
 class ReviewCreateSchema(CamelSchema):
     rating = StrictInteger(required=True, **RATING)
-    title = ma.fields.String(load_default="", validate=validate.Length(max=reviews.MAX_TITLE))
-    body = ma.fields.String(load_default="", validate=validate.Length(max=reviews.MAX_BODY))
+    title = ma.fields.String(load_default="", validate=validate.Length(max=catalog.MAX_TITLE))
+    body = ma.fields.String(load_default="", validate=validate.Length(max=catalog.MAX_BODY))
 
 
 class ReviewUpdateSchema(CamelSchema):
     rating = StrictInteger(**RATING)
-    title = ma.fields.String(validate=validate.Length(max=reviews.MAX_TITLE))
-    body = ma.fields.String(validate=validate.Length(max=reviews.MAX_BODY))
+    title = ma.fields.String(validate=validate.Length(max=catalog.MAX_TITLE))
+    body = ma.fields.String(validate=validate.Length(max=catalog.MAX_BODY))
 
 
 class ReviewSchema(ma.Schema):
@@ -65,9 +73,9 @@ class ProductReviews(MethodView):
     @blp.response(200, ReviewListSchema)
     def get(self, args, product_id):
         """List a product's reviews, newest first, with its rating summary."""
-        rows, total = reviews.list_reviews(product_id, args["page"], args["limit"])
-        summary = reviews.rating_summaries([product_id])[product_id]
-        return ok([reviews.review_view(r) for r in rows], pagination=pagination(args["page"], args["limit"], total),
+        rows, total = catalog.list_reviews(product_id, args["page"], args["limit"])
+        summary = catalog.rating_summaries([product_id])[product_id]
+        return ok([catalog.review_view(r) for r in rows], pagination=pagination(args["page"], args["limit"], total),
                   summary=summary)
 
     @blp.response(201, ReviewEnvelopeSchema)
@@ -76,8 +84,8 @@ class ProductReviews(MethodView):
     @blp.arguments(ReviewCreateSchema)
     def post(self, body, product_id):
         """Review a product (one review per customer and product: a second is 409)."""
-        review = reviews.create_review(require_user(), product_id, body["rating"], body["title"], body["body"])
-        return ok(reviews.review_view(review), 201, message="Review added")
+        review = catalog.create_review(require_user(), product_id, body["rating"], body["title"], body["body"])
+        return ok(catalog.review_view(review), 201, message="Review added")
 
 
 @blp.route("/reviews/<string:review_id>")
@@ -88,13 +96,13 @@ class ReviewById(MethodView):
     @blp.arguments(ReviewUpdateSchema)
     def put(self, body, review_id):
         """Change a review's rating, title or body (its author or an admin)."""
-        review = reviews.update_review(require_user(), review_id, body)
-        return ok(reviews.review_view(review), message="Review updated")
+        review = catalog.update_review(require_user(), review_id, body)
+        return ok(catalog.review_view(review), message="Review updated")
 
     @blp.response(200, MessageSchema)
     @blp.doc(security=BEARER_SECURITY)
     @checked(require_user)
     def delete(self, review_id):
         """Delete a review (its author or an admin)."""
-        reviews.delete_review(require_user(), review_id)
+        catalog.delete_review(require_user(), review_id)
         return {"message": "Review deleted"}

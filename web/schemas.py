@@ -6,6 +6,8 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import validate
 
+from web.reasons import all_reasons
+
 MAX_PAGE_SIZE = 100
 
 
@@ -90,7 +92,8 @@ class ErrorBodySchema(ma.Schema):
     message = ma.fields.String()
     details = ma.fields.List(ma.fields.Nested(ErrorDetailSchema))
     request_id = ma.fields.String(data_key="requestId")
-    reason = ma.fields.String(metadata={"description": "stable snake_case reason"})
+    reason = ma.fields.String(validate=validate.OneOf(list(all_reasons())),
+                              metadata={"description": "Stable snake_case reason (see each domain's reasons.py)"})
 
 
 class ErrorEnvelopeSchema(ma.Schema):

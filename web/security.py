@@ -12,7 +12,7 @@ import functools
 from flask import g, request
 
 from models.users import User
-from services import auth
+from services import customers
 from services.errors import AuthenticationFailed, NotAllowed
 
 _UNSET = object()
@@ -34,7 +34,7 @@ def current_user() -> User | None:
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise AuthenticationFailed("Authorization header must be 'Bearer <token>'", reason="bad_authorization")
-        user = auth.user_from_token(token.strip())
+        user = customers.user_from_token(token.strip())
     g._current_user = user
     return user
 
@@ -61,10 +61,16 @@ def require_admin() -> User:
     return require_role("admin")
 
 
-def caller_scope() -> str:
-    """Idempotency scope of the caller: the user id, or `guest`."""
+def caller_scope(guest_resource: str | None = None) -> str:
+    """Idempotency scope of the caller: the user id; for a guest, `guest:{guest_resource}`, the id of
+    the guest-owned resource the request acts on (a cart, an order: holding that id is what
+    identifies the guest), so two guests who pick the same key never share it. A guest request
+    with no such resource gets the scope of its own request fingerprint (`guest:?`, see
+    `web.jobview.submit`)."""
     user = current_user()
-    return user.id if user else "guest"
+    if user is not None:
+        return user.id
+    return f"guest:{guest_resource}" if guest_resource else "guest:?"
 
 
 def checked(check):

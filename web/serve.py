@@ -75,9 +75,9 @@ def _seed_demo() -> tuple[list[str], bool]:
         else:
             job_ids = []
             if not User.select().exists():
-                from services import auth
+                from services import customers
 
-                auth.ensure_admin(DEMO_ADMIN_EMAIL, DEMO_ADMIN_PASSWORD)
+                customers.ensure_admin(DEMO_ADMIN_EMAIL, DEMO_ADMIN_PASSWORD)
         admin = User.get_or_none(User.email == DEMO_ADMIN_EMAIL)
     return job_ids, admin is not None
 

@@ -24,7 +24,7 @@ single-order stream, a reconnect whose `Last-Event-ID` equals the current
 state's id skips the (unchanged) first event; otherwise, and on the other
 streams, the current state is always sent first.
 
-Changes arrive through `services.live` (Redis pub/sub, or in-process in
+Changes arrive through `services.platform.live` (Redis pub/sub, or in-process in
 embedded mode) and wake the stream at once; the stream also re-reads the
 state every `SSE_POLL_SECONDS`, so a lost message (pub/sub is at most once,
 Redis may be down) only delays an update. A stream holds a server thread
@@ -52,8 +52,9 @@ from marshmallow import validate
 import config
 from models.db import database
 from models.orders import Order
-from services import live, orders
+from services import catalog, orders
 from services.errors import NotFound, ValidationFailed
+from services.platform import live
 from web.errors import error_response
 from web.schemas import CamelSchema, ErrorEnvelopeSchema
 from web.security import BEARER_SECURITY, current_user, require_user
@@ -284,9 +285,9 @@ def order_status_stream(order_id: str) -> Response:
 
     def read(keys):
         found = Order.get_or_none(Order.id == order.id)
-        return {found.id: live.order_status_view(found)} if found is not None else {}
+        return {found.id: orders.order_status_view(found)} if found is not None else {}
 
-    stream = StateStream("order-status", [live.order_channel(order.id)], read, _order_key,
+    stream = StateStream("order-status", [orders.order_channel(order.id)], read, _order_key,
                          last_event_id=_last_event_id(), single=True, **_stream_options())
     return event_stream(stream.generate)
 
@@ -295,7 +296,7 @@ def orders_status_stream() -> Response:
     """The stream of every order of the caller (staff: of everyone)."""
     user = require_user()
     staff = user.is_staff
-    channel = live.ALL_ORDERS_CHANNEL if staff else live.customer_orders_channel(user.id)
+    channel = orders.ALL_ORDERS_CHANNEL if staff else orders.customer_orders_channel(user.id)
 
     def read(keys):
         query = Order.select()
@@ -306,7 +307,7 @@ def orders_status_stream() -> Response:
             rows.reverse()  # oldest first, so the newest event is the last one
         else:
             rows = list(query.where(Order.id.in_(list(keys))).order_by(Order.created_at, Order.id))
-        return {row.id: live.order_status_view(row) for row in rows}
+        return {row.id: orders.order_status_view(row) for row in rows}
 
     stream = StateStream("order-status", [channel], read, _order_key, **_stream_options())
     return event_stream(stream.generate)
@@ -365,20 +366,20 @@ def parse_product_ids(raw: str) -> list[str]:
 def stock_updates_stream(raw_ids: str) -> Response:
     """The stock stream of active products `raw_ids` (NotFound naming any unknown one)."""
     ids = parse_product_ids(raw_ids)
-    missing = [pid for pid in ids if pid not in live.active_products(ids)]
+    missing = [pid for pid in ids if pid not in catalog.active_products(ids)]
     if missing:
         raise NotFound(f"Product not found: {', '.join(missing[:5])}", reason="product_not_found",
                        details=[{"field": "productIds", "message": f"Unknown or inactive: {pid}"}
                                 for pid in missing[:MAX_PRODUCT_IDS]])
 
     def read(keys):
-        return live.product_stock_views(ids if keys is None else [k for k in ids if k in keys])
+        return catalog.product_stock_views(ids if keys is None else [k for k in ids if k in keys])
 
     def key_of(data):
         value = data.get("productId")
         return value if isinstance(value, str) and value in ids else None
 
-    stream = StateStream("stock-update", [live.stock_channel(pid) for pid in ids], read, key_of,
+    stream = StateStream("stock-update", [catalog.stock_channel(pid) for pid in ids], read, key_of,
                          **_stream_options())
     return event_stream(stream.generate)
 

@@ -7,7 +7,7 @@ from flask import jsonify, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from services import payments, stripe_gateway
+from services import payments
 from web.jobview import dispatch
 
 blp = Blueprint("webhooks", __name__, url_prefix="/api/v1/webhooks", description="Provider webhooks")
@@ -28,7 +28,7 @@ class StripeWebhook(MethodView):
              requestBody={"required": True, "content": {"application/json": {"schema": {"type": "object"}}}})
     def post(self):
         """Receive a Stripe event (signed); duplicates and unhandled types are acknowledged and ignored."""
-        event = stripe_gateway.verify_webhook(request.get_data(cache=False),
+        event = payments.verify_webhook(request.get_data(cache=False),
                                               request.headers.get("Stripe-Signature"))
         job = payments.record_stripe_event(event)
         if job is None:

@@ -9,13 +9,21 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import validate
 
-from services import carts, wishlists
-from services.wishlists import MAX_BULK_ITEMS, WishlistEntry
+from services import customers, orders
+from services.customers import MAX_BULK_ITEMS, WishlistEntry
+from web.carts import CartEnvelopeSchema
 from web.jobview import documents_job, submit
 from web.products import ProductSchema, product_to_dict
-from web.schemas import (CamelSchema, MessageSchema, PaginationArgsSchema, PaginationSchema, StrictInteger,
-                        camelcase, ok, pagination)
-from web.carts import CartEnvelopeSchema
+from web.schemas import (
+    CamelSchema,
+    MessageSchema,
+    PaginationArgsSchema,
+    PaginationSchema,
+    StrictInteger,
+    camelcase,
+    ok,
+    pagination,
+)
 from web.security import BEARER_SECURITY, checked, require_user
 
 blp = Blueprint("wishlist", __name__, url_prefix="/api/v1/wishlist",
@@ -28,7 +36,7 @@ PRODUCT_IDS = dict(required=True, validate=validate.Length(min=1, max=MAX_BULK_I
 
 def entry_to_dict(entry: WishlistEntry) -> dict:
     """A wishlist item with its product (seed 004 product list shape)."""
-    return dict(wishlists.entry_view(entry), product=product_to_dict(entry.view))
+    return dict(customers.wishlist_entry_view(entry), product=product_to_dict(entry.view))
 
 
 # --------------------------------------------------------------------------- schemas
@@ -60,7 +68,7 @@ class WishlistBulkSchema(CamelSchema):
 
 
 class WishlistBulkOperationSchema(WishlistBulkSchema):
-    action = ma.fields.String(required=True, validate=validate.OneOf(wishlists.BULK_ACTIONS))
+    action = ma.fields.String(required=True, validate=validate.OneOf(customers.BULK_ACTIONS))
 
 
 class WishlistItemSchema(ma.Schema):
@@ -117,7 +125,7 @@ class Wishlist(MethodView):
     @blp.arguments(PaginationArgsSchema, location="query")
     def get(self, args):
         """List my wishlist, newest first, with product data."""
-        entries, total = wishlists.list_items(require_user(), args["page"], args["limit"])
+        entries, total = customers.list_wishlist(require_user(), args["page"], args["limit"])
         return ok([entry_to_dict(e) for e in entries], pagination=pagination(args["page"], args["limit"], total))
 
     @blp.response(201, WishlistItemEnvelopeSchema)
@@ -128,8 +136,8 @@ class Wishlist(MethodView):
     def post(self, body):
         """Add a product to my wishlist (adding it again returns the existing item)."""
         user = require_user()
-        item, created = wishlists.add_item(user, body["product_id"])
-        return ok(entry_to_dict(wishlists.get_entry(user, item.id)), 201 if created else 200,
+        item, created = customers.add_to_wishlist(user, body["product_id"])
+        return ok(entry_to_dict(customers.get_wishlist_entry(user, item.id)), 201 if created else 200,
                   message="Added to wishlist" if created else "Already on the wishlist")
 
 
@@ -140,7 +148,7 @@ class WishlistItemById(MethodView):
     @checked(require_user)
     def delete(self, item_id):
         """Remove an item from my wishlist."""
-        wishlists.remove_item(require_user(), item_id)
+        customers.remove_from_wishlist(require_user(), item_id)
         return {"message": "Removed from wishlist"}
 
 
@@ -152,14 +160,14 @@ class WishlistItemMove(MethodView):
     @blp.arguments(MoveToCartSchema)
     def post(self, body, item_id):
         """Move an item to my cart atomically (removed from the wishlist only if it is added, stock checked)."""
-        cart = wishlists.move_to_cart(require_user(), item_id, body["cart_id"], body["variant_id"], body["quantity"])
-        return ok(carts.cart_view(cart), message="Moved to cart")
+        cart = customers.move_to_cart(require_user(), item_id, body["cart_id"], body["variant_id"], body["quantity"])
+        return ok(orders.cart_view(cart), message="Moved to cart")
 
 
 def _bulk(action: str, body: dict):
     user = require_user()
     options = {camelcase(k): v for k, v in (body.get("options") or {}).items()}
-    return submit(lambda: wishlists.start_bulk(user, action, body["product_ids"], options))
+    return submit(lambda: customers.start_wishlist_bulk(user, action, body["product_ids"], options))
 
 
 BULK_DESCRIPTION = ("Bulk job accepted; poll Location. Its result: {operationId, action, "
@@ -213,7 +221,7 @@ class WishlistShare(MethodView):
     @checked(require_user)
     def get(self):
         """Get my active share link (404 when there is none)."""
-        return ok(wishlists.share_view(wishlists.get_share(require_user())))
+        return ok(customers.share_view(customers.get_share(require_user())))
 
     @blp.response(201, ShareEnvelopeSchema)
     @blp.alt_response(200, schema=ShareEnvelopeSchema, description="The existing active link")
@@ -221,15 +229,15 @@ class WishlistShare(MethodView):
     @checked(require_user)
     def post(self):
         """Create a share link for my wishlist (returns the active one if it exists)."""
-        share, created = wishlists.create_share(require_user())
-        return ok(wishlists.share_view(share), 201 if created else 200)
+        share, created = customers.create_share(require_user())
+        return ok(customers.share_view(share), 201 if created else 200)
 
     @blp.response(200, MessageSchema)
     @blp.doc(security=BEARER_SECURITY)
     @checked(require_user)
     def delete(self):
         """Revoke my share link: its token stops working at once."""
-        wishlists.revoke_share(require_user())
+        customers.revoke_share(require_user())
         return {"message": "Share link revoked"}
 
 
@@ -239,7 +247,7 @@ class SharedWishlist(MethodView):
     @blp.response(200, SharedWishlistEnvelopeSchema)
     def get(self, args, token):
         """View a shared wishlist by its token (no sign-in; revoked or unknown tokens are 404)."""
-        owner, entries, total = wishlists.shared_wishlist(token, args["page"], args["limit"])
+        owner, entries, total = customers.shared_wishlist(token, args["page"], args["limit"])
         items = [{k: v for k, v in entry_to_dict(e).items() if k != "priceAtAdd"} for e in entries]
         return ok({"owner": {"firstName": owner.first_name or "A customer"}, "items": items},
                   pagination=pagination(args["page"], args["limit"], total))

@@ -11,7 +11,7 @@ import logging
 
 from models.db import utcnow
 from models.jobs import Job
-from services import jobs
+from services.platform import jobs
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +44,6 @@ def dispatch(job: Job, delay_ms: int | None = None) -> bool:
 
 
 def dispatch_created(created: list[Job]) -> int:
-    """Send the jobs a request or a job created (see services.jobs.collect_created) that were
+    """Send the jobs a request or a job created (see services.platform.jobs.collect_created) that were
     not sent yet. A job whose transaction rolled back has no row: its message is a no-op."""
     return sum(dispatch(job) for job in created if job.dispatched_at is None)

@@ -11,6 +11,8 @@ result dict, and records the outcome:
   until `maxAttempts`, then failed.
 
 Jobs the handler created (children, events) are dispatched after it returns.
+While the handler runs, the process's keep-alive thread renews the job's lease
+(`services.platform.heartbeat`), so a long handler is never re-queued under it.
 """
 
 from __future__ import annotations
@@ -20,9 +22,8 @@ import math
 from typing import Callable
 
 from models.jobs import Job
-from services import jobs
 from services.errors import DomainError
-from services.jobcontext import JobCancelled, JobContext
+from services.platform import JobCancelled, JobContext, heartbeat, jobs
 from workers.dispatch import dispatch, dispatch_created
 
 log = logging.getLogger(__name__)
@@ -41,7 +42,8 @@ def run_job(job_id: str, handler: Callable[[Job, JobContext], dict]) -> None:
         return
     token = jobs.collect_created()
     try:
-        result = handler(job, JobContext(job))
+        with heartbeat.keep_alive.hold(job.id, job.type):
+            result = handler(job, JobContext(job))
     except DomainError as exc:
         jobs.fail(job_id, exc.to_dict(), result=getattr(exc, "result", None))
     except JobCancelled:

@@ -1,7 +1,8 @@
-"""Fraud scoring (DESIGN.md section 5; issue 3 deliverable 1).
+"""Fraud scoring (DESIGN.md section 5).
 
-One idea per module; this package re-exports their public names, so callers use
-`from services import fraud` and `fraud.<name>` as before.
+One idea per module; this package re-exports their public names (`from services import
+fraud`, then `fraud.<name>`). Importing it registers the handler that turns Stripe
+disputes and refunds into training labels (`labels.handle_stripe_label_event`).
 
 - signals: `ensure_signals` stores each order's normalised keys (FraudSignal).
 - history: `order_facts` + `scoring_history` / `training_history` feed
@@ -29,23 +30,38 @@ from services.fraud.active_model import KIND, active_bundle
 from services.fraud.assessments import assessment_to_dict, latest_assessment
 from services.fraud.decisions import apply_decision
 from services.fraud.demo import generate_demo_history
-from services.fraud.history import (features_for_scoring, features_for_training, order_facts, scoring_history,
-                                    training_history)
-from services.fraud.labels import label_order, record_stripe_label
+from services.fraud.history import (
+                                    features_for_scoring,
+                                    features_for_training,
+                                    order_facts,
+                                    scoring_history,
+                                    training_history,
+)
+from services.fraud.labels import handle_stripe_label_event, label_order, record_stripe_label
+from services.fraud.reasons import REASONS
 from services.fraud.review import approve, reject, review_queue
-from services.fraud.rules import (DEFAULT_RULES, create_rule, delete_rule, effective_rules, get_rule, list_rules,
-                                  parse_rule_text, reorder_rules, rule_to_dict, update_rule)
+from services.fraud.rules import (
+                                    DEFAULT_RULES,
+                                    create_rule,
+                                    delete_rule,
+                                    effective_rules,
+                                    get_rule,
+                                    list_rules,
+                                    parse_rule_text,
+                                    reorder_rules,
+                                    rule_to_dict,
+                                    update_rule,
+)
 from services.fraud.scoring import assess, rule_attributes, run_fraud_score_job, score_order
 from services.fraud.signals import ensure_signals, set_card_fingerprint
-from services.fraud.training import (HGB_PARAMS, rules_only_scores, run_fraud_train_job, start_training,
-                                     training_set)
+from services.fraud.training import HGB_PARAMS, rules_only_scores, run_fraud_train_job, start_training, training_set
 
 __all__ = [
-    "DEFAULT_RULES", "HGB_PARAMS", "KIND", "active_bundle", "apply_decision", "approve", "assess",
+    "DEFAULT_RULES", "HGB_PARAMS", "KIND", "REASONS", "active_bundle", "apply_decision", "approve", "assess",
     "assessment_to_dict", "create_rule", "delete_rule", "effective_rules", "ensure_signals",
-    "features_for_scoring", "features_for_training", "generate_demo_history", "get_rule", "label_order",
-    "latest_assessment", "list_rules", "order_facts", "parse_rule_text", "record_stripe_label", "reject",
-    "reorder_rules", "review_queue", "rule_attributes", "rule_to_dict", "rules_only_scores",
-    "run_fraud_score_job", "run_fraud_train_job", "score_order", "scoring_history", "set_card_fingerprint",
-    "start_training", "training_history", "training_set", "update_rule",
+    "features_for_scoring", "features_for_training", "generate_demo_history", "get_rule",
+    "handle_stripe_label_event", "label_order", "latest_assessment", "list_rules", "order_facts",
+    "parse_rule_text", "record_stripe_label", "reject", "reorder_rules", "review_queue", "rule_attributes",
+    "rule_to_dict", "rules_only_scores", "run_fraud_score_job", "run_fraud_train_job", "score_order",
+    "scoring_history", "set_card_fingerprint", "start_training", "training_history", "training_set", "update_rule",
 ]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from services import model_registry
+from services.platform import model_registry
 
 KIND = "fraud"
 

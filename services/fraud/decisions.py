@@ -9,6 +9,7 @@ from models.db import utcnow
 from models.fraud import FraudAssessment
 from models.orders import Order, Payment
 from services import orders as order_service
+from services import payments
 
 
 def _void_or_refund(order: Order) -> str:
@@ -18,9 +19,7 @@ def _void_or_refund(order: Order) -> str:
         return "none"
     if payment.status in ("refunded", "canceled"):  # done by an earlier run
         return "refunded" if payment.status == "refunded" else "voided"
-    from services import stripe_gateway
-
-    outcome = stripe_gateway.void_or_refund(order.id, payment.provider_ref)
+    outcome = payments.void_or_refund(order.id, payment.provider_ref)
     if outcome["action"] == "refunded":
         order_service.mark_refunded(order.id)
     elif outcome["action"] == "voided" or outcome["status"] == "canceled":

@@ -9,6 +9,7 @@ import peewee
 from models.db import atomic
 from models.fraud import FraudAssessment, FraudLabel
 from models.orders import Payment
+from services import payments
 
 
 def label_order(order_id: str, is_fraud: bool, source: str, reference: str | None = None) -> bool:
@@ -40,3 +41,12 @@ def record_stripe_label(event_type: str, obj: dict, event_id: str) -> str | None
             return None
         return "refund" if label_order(payment.order_id, True, "refund", obj.get("id") or event_id) else None
     return None
+
+
+def handle_stripe_label_event(event_type: str, obj: dict, event_id: str) -> dict:
+    """`stripe_event` handler for disputes and refunds: store the fraud label (if any).
+    Returns `{"outcome": "recorded", "fraudLabel": source | None}`."""
+    return {"outcome": "recorded", "fraudLabel": record_stripe_label(event_type, obj, event_id)}
+
+
+payments.on_stripe_event(("charge.dispute.created", "charge.refunded"), handle_stripe_label_event)

@@ -10,11 +10,12 @@ from models.db import atomic, utcnow
 from models.fraud import FraudAssessment
 from models.orders import Order
 from models.users import User
-from services import jobs, orders as order_service
+from services import orders as order_service
 from services.errors import Conflict
 from services.fraud.assessments import latest_assessment
 from services.fraud.decisions import _void_or_refund
 from services.fraud.labels import label_order
+from services.platform import jobs
 
 log = logging.getLogger(__name__)
 

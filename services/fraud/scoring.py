@@ -13,6 +13,7 @@ from models.db import atomic
 from models.fraud import FraudAssessment, FraudSignal
 from models.jobs import Job
 from models.orders import Order, Payment
+from services import payments
 from services.errors import Conflict, NotFound
 from services.fraud.active_model import active_bundle
 from services.fraud.assessments import assessment_to_dict
@@ -67,9 +68,7 @@ def _refresh_card(order: Order) -> None:
     payment = Payment.get_or_none(Payment.order == order.id)
     if payment is None or not payment.provider_ref or payment.card_fingerprint:
         return
-    from services import stripe_gateway
-
-    card = stripe_gateway.card_fingerprint(payment.provider_ref)
+    card = payments.card_fingerprint(payment.provider_ref)
     if card:
         set_card_fingerprint(order.id, card["fingerprint"])
 

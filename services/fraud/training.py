@@ -16,11 +16,11 @@ from models.fraud import FraudAssessment, FraudLabel
 from models.jobs import Job
 from models.orders import Order
 from models.users import User
-from services import jobs, model_registry
 from services.errors import ValidationFailed
 from services.fraud.active_model import KIND, active_bundle
 from services.fraud.history import features_for_training, order_facts
 from services.fraud.rules import effective_rules
+from services.platform import jobs, model_registry
 
 if TYPE_CHECKING:
     import numpy as np

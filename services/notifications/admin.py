@@ -8,13 +8,12 @@ from models.db import new_id
 from models.jobs import Job
 from models.notifications import CHANNELS, Notification, NotificationPreference
 from models.users import User
-from services import jobs
 from services.errors import ValidationFailed
-from services.jobcontext import JobContext
-from services.notifications.events import BULK_TEMPLATE, DIRECT_TEMPLATE, SHOP_NAME
 from services.notifications import fanout
+from services.notifications.events import BULK_TEMPLATE, DIRECT_TEMPLATE, SHOP_NAME
 from services.notifications.fanout import _user_recipient, _write_batch
 from services.notifications.preferences import E164, channels_for, preferences_of
+from services.platform import JobContext, jobs
 
 
 def _target(channel: str, user_id: str | None, to: str | None) -> tuple[User | None, str]:

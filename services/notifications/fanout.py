@@ -1,7 +1,7 @@
 """Event fan-out: an `event_fanout` job becomes one `Notification` per recipient and
 channel, each with its own `notification_send` child job.
 
-Flow. A domain event (services.events.emit) is an `event_fanout` job;
+Flow. A domain event (services.platform.events.emit) is an `event_fanout` job;
 `fan_out_event(job, ctx)` resolves the recipients, picks their channels and
 writes one `Notification` per recipient and channel, each with its own
 `notification_send` child job, in batches of `FANOUT_BATCH` recipients (one
@@ -15,7 +15,7 @@ payment.failed; subject = order id) go to the order's customer, or for a guest
 order to its `customer_email` by email only. `stock.low` (subject = variant id)
 goes to active staff and admins. `wishlist.price_drop` / `wishlist.back_in_stock`
 (subject = product or variant id) go to the users who wishlisted the product
-(`services.wishlists.users_wishlisting`, looked up when the fan-out runs).
+(`services.customers.users_wishlisting`, looked up when the fan-out runs).
 `loyalty.points_reminder` (subject = user id) goes to that user;
 `cart.abandoned` (subject = cart id) to the cart's customer (guest carts have
 no address and are skipped).
@@ -34,11 +34,11 @@ from models.jobs import Job
 from models.notifications import Notification, NotificationPreference
 from models.orders import Order, OrderItem
 from models.users import User
-from services import jobs, loyalty
+from services import customers, loyalty
 from services.errors import DomainError
-from services.jobcontext import JobContext
 from services.notifications.events import EVENTS, ORDER_EVENTS, SHOP_NAME
 from services.notifications.preferences import channels_for, preferences_of
+from services.platform import JobContext, jobs
 
 log = logging.getLogger("services.notifications")  # the logger name from before the package split
 
@@ -85,15 +85,9 @@ def _product_for_subject(subject_id: str) -> Product | None:
     return Product.get_or_none(Product.id == subject_id)
 
 
-def _wishlisting_user_ids(product_id: str) -> list[str] | None:
-    """`services.wishlists.users_wishlisting(product_id)`, or None when that service is not available."""
-    try:
-        from services import wishlists  # noqa: PLC0415 - optional: provided by the wishlist change
-        users_wishlisting = wishlists.users_wishlisting
-    except (ImportError, AttributeError):
-        log.warning("services.wishlists.users_wishlisting is not available; wishlist event has no recipients")
-        return None
-    return list(users_wishlisting(product_id))
+def _wishlisting_user_ids(product_id: str) -> list[str]:
+    """Ids of the users who have `product_id` on their wishlist."""
+    return list(customers.users_wishlisting(product_id))
 
 
 def _active_users(user_ids) -> list[User]:
@@ -114,10 +108,8 @@ def resolve_event(event: str, subject_id: str, data: dict) -> tuple[list[Recipie
         context.update(_order_context(order))
         if event == "order.paid":
             line = loyalty.earn_for_order(order.id)
-            account = loyalty.LoyaltyAccount.get_or_none(loyalty.LoyaltyAccount.user == order.customer_id) \
-                if order.customer_id else None
             context["pointsEarned"] = line.points if line else 0
-            context["pointsBalance"] = account.points_balance if account else 0
+            context["pointsBalance"] = loyalty.points_balance(order.customer_id) if order.customer_id else 0
         if order.customer_id:
             users = _active_users([order.customer_id])
             return [_user_recipient(u) for u in users], context, None if users else "recipient_inactive"
@@ -141,17 +133,13 @@ def resolve_event(event: str, subject_id: str, data: dict) -> tuple[list[Recipie
         context["product"] = {"id": product.id, "name": product.name, "handle": product.handle,
                               "price": product.price, "compareAtPrice": product.compare_at_price,
                               "currency": product.currency}
-        ids = _wishlisting_user_ids(product.id)
-        if ids is None:
-            return [], context, "wishlists_unavailable"
-        users = _active_users(ids)
+        users = _active_users(_wishlisting_user_ids(product.id))
         return [_user_recipient(u) for u in users], context, None if users else "no_recipients"
     if event == "loyalty.points_reminder":
         users = _active_users([subject_id])
         if not users:
             return [], context, "subject_not_found"
-        account = loyalty.LoyaltyAccount.get_or_none(loyalty.LoyaltyAccount.user == subject_id)
-        context["points"] = account.points_balance if account else 0
+        context["points"] = loyalty.points_balance(subject_id)
         if not context["points"]:
             return [], context, "no_points"
         return [_user_recipient(users[0])], context, None

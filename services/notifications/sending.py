@@ -24,14 +24,13 @@ channel's provider. Never twice:
 
 from __future__ import annotations
 
-import config
 from models.db import utcnow
 from models.jobs import Job
 from models.notifications import Notification
 from services.errors import DomainError, NotFound, TransientError
-from services.jobcontext import JobContext
-from services.notification_providers import OutgoingMessage, ProviderRejected, provider_for
+from services.notifications.providers import OutgoingMessage, ProviderRejected, provider_for
 from services.notifications.rendering import render
+from services.platform import JobContext, job_types
 
 
 def _record_failure(notification_id: str, marker, error: str, final: bool) -> None:
@@ -124,7 +123,7 @@ def _settle_abandoned_attempt(notification: Notification) -> None:
     risk a duplicate.
     """
     age = (utcnow() - notification.send_started_at).total_seconds()
-    if age < config.get().job_lease_seconds:
+    if age < job_types.lease_seconds("notification_send"):
         raise TransientError("A previous attempt may still be sending this notification")
     Notification.update(status="failed", send_started_at=None, updated_at=utcnow(),
                         error="Delivery outcome unknown: a worker stopped during the provider call; "

@@ -1,0 +1,68 @@
+"""The catalog: products, variants and images, stock in warehouses, live stock updates,
+Shopify CSV imports and product reviews.
+
+Modules: `products` (reads), `product_writes` (create/update/upsert/archive, stock),
+`variant_sets` (a list as a product's complete variant or image set), `slugs`,
+`inventory` (levels and the conditional stock updates), `warehouses`, `stock_live`
+(stock payloads and channels), `shopify` (CSV parsing), `imports` (the
+`product_import` job), `reviews`. Other packages import only the names below.
+"""
+
+from services.catalog.imports import check_store, import_payload, run_import_job
+from services.catalog.inventory import adjust_stock, release_stock, set_stock, stock_levels, take_stock
+from services.catalog.product_writes import (
+                                             archive_product,
+                                             create_product,
+                                             set_product_stock,
+                                             update_product,
+                                             upsert_product,
+)
+from services.catalog.products import (
+                                             MAX_PRICE,
+                                             SORT_FIELDS,
+                                             ImageRow,
+                                             ProductView,
+                                             VariantRow,
+                                             get_product,
+                                             list_products,
+                                             load_views,
+                                             product_view,
+                                             with_category,
+)
+from services.catalog.reasons import REASONS
+from services.catalog.reviews import (
+                                             MAX_BODY,
+                                             MAX_TITLE,
+                                             create_review,
+                                             delete_review,
+                                             has_purchased,
+                                             list_reviews,
+                                             rating_summaries,
+                                             review_view,
+                                             update_review,
+)
+from services.catalog.shopify import (
+                                             MAX_UPLOAD_BYTES,
+                                             CsvRejected,
+                                             CsvTooLarge,
+                                             ParsedProduct,
+                                             RowIssue,
+                                             count_handles,
+                                             decode_upload,
+                                             parse_products,
+)
+from services.catalog.shopify import money as parse_money
+from services.catalog.slugs import slugify
+from services.catalog.stock_live import active_products, product_stock_views, publish_stock_changed, stock_channel
+from services.catalog.warehouses import DEFAULT_WAREHOUSE_ID, default_warehouse, default_warehouse_id
+
+__all__ = [
+    "DEFAULT_WAREHOUSE_ID", "MAX_BODY", "MAX_PRICE", "MAX_TITLE", "MAX_UPLOAD_BYTES", "REASONS", "SORT_FIELDS",
+    "CsvRejected", "CsvTooLarge", "ImageRow", "ParsedProduct", "ProductView", "RowIssue", "VariantRow",
+    "active_products", "adjust_stock", "archive_product", "check_store", "count_handles", "create_product",
+    "create_review", "decode_upload", "default_warehouse", "default_warehouse_id", "delete_review", "get_product",
+    "has_purchased", "import_payload", "list_products", "list_reviews", "load_views", "parse_money",
+    "parse_products", "product_stock_views", "product_view", "publish_stock_changed", "rating_summaries",
+    "release_stock", "review_view", "run_import_job", "set_product_stock", "set_stock", "slugify", "stock_channel",
+    "stock_levels", "take_stock", "update_product", "update_review", "upsert_product", "with_category",
+]

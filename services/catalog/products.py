@@ -1,0 +1,185 @@
+"""The catalog's reads: list, filter, sort and read products with their variants, stock and images.
+
+Money is always integer minor units of the shop currency (`config.get().currency`).
+`Product.price` / `Product.compare_at_price` mirror the cheapest variant and are
+refreshed on every write, so lists can filter and sort on one indexed column.
+
+Reads batch-load: `load_views(products)` costs two queries whatever the page size
+(variants joined with their stock, then images).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import NamedTuple
+
+import peewee
+from peewee import JOIN
+
+from models.catalog import Category, InventoryLevel, Product, ProductImage, Variant
+from services.catalog import inventory
+from services.errors import NotFound
+
+MAX_PRICE = 10**9  # minor units; keeps sums far from 64-bit limits
+SORT_FIELDS = ("price", "name", "createdAt")
+
+
+class VariantRow(NamedTuple):
+    """A variant as lists read it (a plain row: cheaper than a model instance). Prices in minor units."""
+
+    id: str
+    product_id: str
+    name: str
+    sku: str | None
+    price: int
+    compare_at_price: int | None
+    weight_grams: int | None
+    option_values: list
+    position: int
+
+
+class ImageRow(NamedTuple):
+    """An image as lists read it."""
+
+    id: str
+    product_id: str
+    url: str
+    alt_text: str
+    sort_order: int
+
+
+@dataclass
+class ProductView:
+    """A product with everything its JSON needs.
+
+    `category` is the category slug (or None); `variants` (VariantRow) are in
+    position order, `images` (ImageRow) in sort order; `stock` maps variant id
+    to units on hand in the default warehouse.
+    """
+
+    product: Product
+    category: str | None
+    variants: list = field(default_factory=list)
+    images: list = field(default_factory=list)
+    stock: dict = field(default_factory=dict)
+
+
+def _category_slug(product: Product) -> str | None:
+    """The slug `with_category` loaded with the product (else one query); None without a category."""
+    if product.category_id is None:
+        return None
+    slug = getattr(product, "category_slug", None)
+    return slug if slug is not None else product.category.slug
+
+
+def with_category(query):
+    """`query` (on Product) also reading each product's category slug as `category_slug`."""
+    return (query.select_extend(Category.slug.alias("category_slug"))
+            .join(Category, JOIN.LEFT_OUTER, on=(Product.category == Category.id)).objects())
+
+
+VARIANT_ROW_COLUMNS = (Variant.id, Variant.product, Variant.name, Variant.sku, Variant.price, Variant.compare_at_price,
+                   Variant.weight_grams, Variant.option_values, Variant.position)
+
+
+def load_views(products: list[Product]) -> list[ProductView]:
+    """Variants (with stock) and images for `products`, in two queries; returns views in the same order.
+
+    Products should have been selected with `with_category`; otherwise reading
+    the category slug costs a query per product that has one.
+    """
+    views = {p.id: ProductView(p, _category_slug(p)) for p in products}
+    if not views:
+        return []
+    ids = list(views)
+    warehouse = inventory.default_warehouse_id()
+    variants = (Variant.select(*VARIANT_ROW_COLUMNS, InventoryLevel.quantity)
+                .join(InventoryLevel, JOIN.LEFT_OUTER,
+                      on=((InventoryLevel.variant == Variant.id) & (InventoryLevel.warehouse == warehouse)))
+                .where(Variant.product.in_(ids))
+                .order_by(Variant.position, Variant.id)
+                .tuples())
+    for *columns, quantity in variants:
+        row = VariantRow(*columns)
+        view = views[row.product_id]
+        view.variants.append(row)
+        view.stock[row.id] = quantity or 0
+    images = (ProductImage.select(ProductImage.id, ProductImage.product, ProductImage.url, ProductImage.alt_text,
+                                  ProductImage.sort_order)
+              .where(ProductImage.product.in_(ids)).order_by(ProductImage.sort_order, ProductImage.id).tuples())
+    for columns in images:
+        row = ImageRow(*columns)
+        views[row.product_id].images.append(row)
+    return [views[p.id] for p in products]
+
+
+def list_products(category: str | None = None, min_price: int | None = None, max_price: int | None = None,
+                  search: str | None = None, sort_by: str = "createdAt", sort_order: str | None = None,
+                  in_stock: bool | None = None, page: int = 1, limit: int = 20, include_inactive: bool = False,
+                  status: str | None = None, store_id: str | None = None) -> tuple[list[ProductView], int]:
+    """A page of products and the total matching. Returns `(views, total)`.
+
+    Filters: `category` slug; `min_price`/`max_price` in minor units, on the
+    cheapest variant; `search` (case-insensitive substring of name, vendor,
+    type, tags or a SKU); `in_stock` (some variant has units on hand);
+    `store_id`. Only active products unless `include_inactive` (staff), who
+    may then pick a `status` (default: everything but archived).
+    `sort_by` is price | name | createdAt (also created_at); `sort_order`
+    asc | desc, by default asc for price and name, desc for createdAt. Ties
+    break on id so pages never overlap. Costs at most four queries.
+    """
+    query = Product.select()
+    if not include_inactive:
+        query = query.where(Product.status == "active")
+    elif status:
+        query = query.where(Product.status == status)
+    else:
+        query = query.where(Product.status != "archived")
+    if category:
+        query = query.where(Product.category.in_(Category.select(Category.id).where(Category.slug == category)))
+    if store_id:
+        query = query.where(Product.store == store_id)
+    if min_price is not None:
+        query = query.where(Product.price >= min_price)
+    if max_price is not None:
+        query = query.where(Product.price <= max_price)
+    if search and search.strip():
+        term = search.strip()
+        query = query.where(
+            Product.name.contains(term) | Product.vendor.contains(term) | Product.product_type.contains(term)
+            | Product.tags.cast("text").contains(term)
+            | Product.id.in_(Variant.select(Variant.product).where(Variant.sku.contains(term))))
+    if in_stock is not None:
+        stocked = (Variant.select(Variant.product).join(InventoryLevel)
+                   .where(InventoryLevel.quantity > 0, InventoryLevel.warehouse == inventory.default_warehouse_id()))
+        query = query.where(Product.id.in_(stocked) if in_stock else Product.id.not_in(stocked))
+
+    sort_key = "createdAt" if sort_by == "created_at" else sort_by
+    column = {"price": Product.price, "name": peewee.fn.LOWER(Product.name),
+              "createdAt": Product.created_at}[sort_key]
+    order = sort_order or ("desc" if sort_key == "createdAt" else "asc")
+    ordering = column.desc() if order == "desc" else column.asc()
+    rows = list(with_category(query).order_by(ordering, Product.id).paginate(page, limit))
+    if page == 1 and len(rows) < limit:
+        total = len(rows)
+    else:
+        total = query.count()
+    return load_views(rows), total
+
+
+def get_product(product_id: str, include_inactive: bool = False) -> Product:
+    """The product with this id (`prod_...`) or handle, its category slug loaded.
+
+    Draft and archived products are found only with `include_inactive` (staff).
+    Raises NotFound (404, `product_not_found`).
+    """
+    key = Product.id if product_id.startswith("prod_") else Product.handle
+    product = with_category(Product.select()).where(key == product_id).first()
+    if product is None or (product.status != "active" and not include_inactive):
+        raise NotFound("Product not found", reason="product_not_found")
+    return product
+
+
+def product_view(product: Product) -> ProductView:
+    """One product's view (variants, images, stock), in two queries."""
+    return load_views([product])[0]

@@ -1,0 +1,65 @@
+"""Stock changes on the live-update channels (seed 001 "Real-time Features"): the
+`stock-update` payload of a product and its `stock:{product id}` channel.
+
+Publishing happens after commit (`live.publish_after_commit`), so a change that
+rolls back never announces itself.
+"""
+
+from __future__ import annotations
+
+from typing import Iterable
+
+from peewee import JOIN
+
+from models.catalog import InventoryLevel, Product, Variant
+from services.catalog.warehouses import DEFAULT_WAREHOUSE_ID
+from services.platform import live
+
+
+def stock_channel(product_id: str) -> str:
+    """`cartwheel:stock:{product_id}`: stock changes of any variant of this product."""
+    return live.channel(f"stock:{product_id}")
+
+
+def product_stock_views(product_ids: Iterable[str]) -> dict[str, dict]:
+    """`stock-update` payloads per product id (products without variants are left out):
+    `{"productId", "inventoryCount" (units on hand, all variants), "available",
+    "variants": [{"variantId", "inventoryCount", "available"}]}` - default warehouse."""
+    ids = list(dict.fromkeys(product_ids))
+    if not ids:
+        return {}
+    rows = (Variant.select(Variant.id, Variant.product, InventoryLevel.quantity)
+            .join(InventoryLevel, join_type=JOIN.LEFT_OUTER,
+                  on=((InventoryLevel.variant == Variant.id)
+                      & (InventoryLevel.warehouse == DEFAULT_WAREHOUSE_ID)))
+            .where(Variant.product.in_(ids)).order_by(Variant.product, Variant.position, Variant.id)
+            .tuples())
+    views: dict[str, dict] = {}
+    for variant_id, product_id, quantity in rows:
+        view = views.setdefault(product_id, {"productId": product_id, "inventoryCount": 0, "available": False,
+                                             "variants": []})
+        units = quantity or 0
+        view["variants"].append({"variantId": variant_id, "inventoryCount": units, "available": units > 0})
+        view["inventoryCount"] += units
+        view["available"] = view["available"] or units > 0
+    return views
+
+
+def publish_stock_changed(variant_ids: Iterable[str]) -> None:
+    """After commit, announce the stock of the products owning `variant_ids` on their
+    `stock:{product id}` channels. Reads the levels inside the caller's transaction."""
+    ids = list(dict.fromkeys(variant_ids))
+    if not ids:
+        return
+    product_ids = [pid for (pid,) in Variant.select(Variant.product).where(Variant.id.in_(ids)).distinct().tuples()]
+    for product_id, view in product_stock_views(product_ids).items():
+        live.publish_after_commit(stock_channel(product_id), dict(view, type="stock"))
+
+
+def active_products(product_ids: Iterable[str]) -> set[str]:
+    """The ids among `product_ids` of products that exist and are active (publicly visible)."""
+    ids = list(dict.fromkeys(product_ids))
+    if not ids:
+        return set()
+    return {pid for (pid,) in Product.select(Product.id).where(Product.id.in_(ids), Product.status == "active")
+            .tuples()}

@@ -1,0 +1,80 @@
+"""Accounts: Argon2id passwords, registration, the demo/CLI admin, sign-in and lookup."""
+
+from __future__ import annotations
+
+import peewee
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from models.db import atomic, utcnow
+from models.users import ROLES, User
+from services.errors import AuthenticationFailed, Conflict, NotFound, ValidationFailed
+
+_hasher = PasswordHasher()  # Argon2id with the library's RFC 9106 low-memory defaults
+_DUMMY_HASH = _hasher.hash("cartwheel-timing-equaliser")
+MIN_PASSWORD_LENGTH = 8
+
+
+def hash_password(password: str) -> str:
+    """An Argon2id PHC string for `password`."""
+    return _hasher.hash(password)
+
+
+def _normalise_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def _check_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise ValidationFailed("Password must be at least 8 characters", reason="weak_password",
+                               details=[{"field": "password", "message": "At least 8 characters"}])
+
+
+def register_user(email: str, password: str, first_name: str = "", last_name: str = "", phone: str | None = None,
+                  role: str = "customer") -> User:
+    """Create an account. Raises Conflict (409, `email_taken`) or ValidationFailed (weak password, bad role)."""
+    _check_password(password)
+    if role not in ROLES:
+        raise ValidationFailed(f"Unknown role {role!r}", reason="bad_role")
+    email = _normalise_email(email)
+    try:
+        with atomic():
+            return User.create(email=email, password_hash=hash_password(password), first_name=first_name,
+                               last_name=last_name, phone=phone, role=role)
+    except peewee.IntegrityError:
+        raise Conflict("An account with this email already exists", reason="email_taken",
+                       details=[{"field": "email", "message": "Already registered"}]) from None
+
+
+def ensure_admin(email: str, password: str) -> User:
+    """Create an admin, or make an existing account admin with this password (CLI and demo)."""
+    _check_password(password)
+    email = _normalise_email(email)
+    user = User.get_or_none(User.email == email)
+    if user is None:
+        return register_user(email, password, role="admin")
+    User.update(role="admin", password_hash=hash_password(password), updated_at=utcnow()).where(
+        User.id == user.id).execute()
+    return User.get_by_id(user.id)
+
+
+def authenticate(email: str, password: str) -> User:
+    """The active user with these credentials. Raises AuthenticationFailed (same message for
+    unknown email and wrong password; the hash is checked either way to keep timing flat)."""
+    user = User.get_or_none(User.email == _normalise_email(email))
+    try:
+        _hasher.verify(user.password_hash if user else _DUMMY_HASH, password)
+    except (VerificationError, InvalidHashError):
+        user = None
+    if user is None or not user.is_active:
+        raise AuthenticationFailed("Invalid email or password", reason="invalid_credentials")
+    if _hasher.check_needs_rehash(user.password_hash):
+        User.update(password_hash=hash_password(password)).where(User.id == user.id).execute()
+    return user
+
+
+def get_user(user_id: str) -> User:
+    user = User.get_or_none(User.id == user_id)
+    if user is None:
+        raise NotFound("User not found", reason="user_not_found")
+    return user

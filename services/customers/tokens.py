@@ -1,0 +1,117 @@
+"""Tokens: short-lived access JWTs and rotating refresh tokens.
+
+Access tokens: HS256 (pinned), claims `sub`, `email`, `role`, `iss`, `aud`,
+`iat`, `exp` (TTL `JWT_ACCESS_TTL_SECONDS`, default 900 s). Refresh tokens:
+opaque 256-bit strings stored as SHA-256, one family per login; each use
+rotates the token, and presenting a used or revoked token revokes the whole
+family (OAuth 2.0 Security BCP, RFC 9700 section 4.14.2). The revocation is
+committed on its own before the error is raised, so it never rolls back.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+
+import jwt
+
+import config
+from models.db import atomic, new_id, utcnow
+from models.users import RefreshToken, User
+from services.errors import AuthenticationFailed
+
+ALGORITHM = "HS256"
+
+
+def issue_access_token(user: User) -> str:
+    """A signed access JWT for `user` (see module docstring for claims)."""
+    settings = config.get()
+    now = dt.datetime.now(dt.timezone.utc)
+    claims = {"sub": user.id, "email": user.email, "role": user.role, "iss": settings.jwt_issuer,
+              "aud": settings.jwt_audience, "iat": now, "exp": now + dt.timedelta(seconds=settings.jwt_access_ttl),
+              "jti": secrets.token_hex(8)}
+    return jwt.encode(claims, settings.secret_key, algorithm=ALGORITHM)
+
+
+def decode_access_token(token: str) -> dict:
+    """The verified claims of `token` (algorithm, signature, exp, iss, aud checked).
+
+    Raises AuthenticationFailed.
+    """
+    settings = config.get()
+    try:
+        return jwt.decode(token, settings.secret_key, algorithms=[ALGORITHM], audience=settings.jwt_audience,
+                          issuer=settings.jwt_issuer, options={"require": ["exp", "iss", "aud", "sub"]})
+    except jwt.ExpiredSignatureError:
+        raise AuthenticationFailed("Access token expired", reason="token_expired") from None
+    except jwt.PyJWTError:
+        raise AuthenticationFailed("Invalid access token", reason="invalid_token") from None
+
+
+def user_from_token(token: str) -> User:
+    """The active user an access token names. Raises AuthenticationFailed."""
+    claims = decode_access_token(token)
+    user = User.get_or_none(User.id == claims["sub"])
+    if user is None or not user.is_active:
+        raise AuthenticationFailed("Account not found or disabled", reason="invalid_token")
+    return user
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _new_refresh(user: User, family: str) -> str:
+    token = secrets.token_urlsafe(32)
+    RefreshToken.create(user=user, token_hash=_digest(token), family=family,
+                        expires_at=utcnow() + dt.timedelta(seconds=config.get().jwt_refresh_ttl))
+    return token
+
+
+def issue_tokens(user: User, family: str | None = None) -> dict:
+    """`{"accessToken", "refreshToken", "tokenType", "expiresIn"}` for a new login (or family)."""
+    with atomic():
+        refresh = _new_refresh(user, family or new_id("fam"))
+    return {"accessToken": issue_access_token(user), "refreshToken": refresh, "tokenType": "Bearer",
+            "expiresIn": config.get().jwt_access_ttl}
+
+
+def revoke_family(family: str) -> int:
+    """Revoke every unrevoked refresh token of a login family; returns how many."""
+    return RefreshToken.update(revoked_at=utcnow()).where(RefreshToken.family == family,
+                                                          RefreshToken.revoked_at.is_null()).execute()
+
+
+def rotate_refresh_token(token: str) -> dict:
+    """Exchange a refresh token for a new pair. Raises AuthenticationFailed for an
+    unknown, expired or revoked token; a reused token also revokes its family."""
+    row = RefreshToken.get_or_none(RefreshToken.token_hash == _digest(token))
+    if row is None:
+        raise AuthenticationFailed("Invalid refresh token", reason="invalid_refresh_token")
+    now = utcnow()
+    if row.revoked_at is not None or row.used_at is not None:
+        with atomic():
+            revoke_family(row.family)
+        raise AuthenticationFailed("Refresh token already used; all sessions of this login were revoked",
+                                   reason="refresh_token_reused")
+    if row.expires_at < now:
+        raise AuthenticationFailed("Refresh token expired", reason="refresh_token_expired")
+    with atomic():
+        claimed = RefreshToken.update(used_at=now).where(RefreshToken.id == row.id, RefreshToken.used_at.is_null(),
+                                                         RefreshToken.revoked_at.is_null()).execute()
+    if not claimed:  # a concurrent refresh won: revoke in its own transaction, so the revocation sticks
+        with atomic():
+            revoke_family(row.family)
+        raise AuthenticationFailed("Refresh token already used", reason="refresh_token_reused")
+    user = User.get_by_id(row.user_id)
+    if not user.is_active:
+        raise AuthenticationFailed("Account disabled", reason="account_disabled")
+    return issue_tokens(user, family=row.family)
+
+
+def logout(token: str) -> None:
+    """Revoke the family of a refresh token (unknown tokens are ignored: logout is idempotent)."""
+    row = RefreshToken.get_or_none(RefreshToken.token_hash == _digest(token))
+    if row is not None:
+        revoke_family(row.family)

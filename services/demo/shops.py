@@ -1,0 +1,83 @@
+"""The demo catalog for a fresh install: an admin, three shops from the seeds, and a
+fourth store fed the sample Shopify CSVs through the real import job.
+
+`data/demo/shops.json` holds Amour Florals (seed 001), Fromagerie Alioui (003)
+and Skinior (004) with prices as decimal strings in major units (converted to
+minor units of the configured currency); `data/shopify/*.csv` are Shopify's
+public sample exports.
+"""
+
+from __future__ import annotations
+
+import json
+
+import peewee
+
+import config
+from models.catalog import Product, Store
+from models.db import atomic
+from services import catalog, customers
+from services.platform import jobs
+
+DATA_DIR = config.ROOT / "data"
+DEMO_FILE = DATA_DIR / "demo" / "shops.json"
+SHOPIFY_DIR = DATA_DIR / "shopify"
+IMPORT_STORE = {"name": "Cartwheel Demo", "slug": "cartwheel-demo",
+                "description": "Shopify's sample catalogs (apparel, home and garden, jewellery), imported from CSV."}
+
+
+def seed_demo_if_empty(admin_email: str = "admin@cartwheel.test", admin_password: str = "cartwheel-admin") -> list[str]:
+    """Seed the demo catalog when there are no products; returns the import job ids created.
+
+    The jobs are committed `queued` and undispatched: the caller dispatches them
+    (or the outbox relay sends them). A second call, or a call racing another
+    process, does nothing and returns [].
+    """
+    if Product.select().exists():
+        return []
+    try:
+        with atomic():
+            if Product.select().exists() or Store.select().where(Store.slug == IMPORT_STORE["slug"]).exists():
+                return []
+            admin = customers.ensure_admin(admin_email, admin_password)
+            exponent = config.get().currency_exponent
+            for shop in json.loads(DEMO_FILE.read_text(encoding="utf-8"))["stores"]:
+                store = _store(shop)
+                for product in shop["products"]:
+                    catalog.create_product(_product_data(product, store.id, exponent))
+            return _queue_imports(_store(IMPORT_STORE).id, admin.id)
+    except peewee.IntegrityError:  # another process seeded first (unique store slug)
+        return []
+
+
+def _store(spec: dict) -> Store:
+    return Store.create(name=spec["name"], slug=spec["slug"], description=spec.get("description", ""))
+
+
+def _product_data(spec: dict, store_id: str, exponent: int) -> dict:
+    """A demo product (camelCase JSON, major-unit prices) in the catalog's write shape."""
+    return {
+        "name": spec["name"], "handle": spec["handle"], "category": spec.get("category"),
+        "tags": spec.get("tags", []), "description": spec.get("description", ""),
+        "vendor": spec.get("vendor", ""), "seo_title": spec.get("seoTitle", ""),
+        "seo_description": spec.get("seoDescription", ""), "attributes": spec.get("attributes", {}),
+        "store_id": store_id, "status": "active",
+        "images": [{"url": i["url"], "alt_text": i.get("altText", ""), "sort_order": n}
+                   for n, i in enumerate(spec.get("images", []), start=1)],
+        "variants": [{"name": v["name"], "sku": v["sku"], "price": catalog.parse_money(v["price"], exponent),
+                      "compare_at_price": catalog.parse_money(v.get("compareAtPrice", ""), exponent),
+                      "inventory_count": v["stock"], "weight_grams": v.get("weightGrams"),
+                      "options": v.get("options", [])}
+                     for v in spec["variants"]],
+    }
+
+
+def _queue_imports(store_id: str, owner_id: str) -> list[str]:
+    """One `product_import` job per sample CSV, exactly as the admin upload endpoint makes them."""
+    job_ids = []
+    for path in sorted(SHOPIFY_DIR.glob("*.csv")):
+        text = catalog.decode_upload(path.read_bytes())
+        job = jobs.create_job("product_import", catalog.import_payload(text, path.name, store_id),
+                              owner_id=owner_id, total=catalog.count_handles(text))
+        job_ids.append(job.id)
+    return job_ids

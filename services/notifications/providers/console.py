@@ -1,0 +1,38 @@
+"""Providers that need no outside service: the console provider (embedded mode, no
+keys set) and the in-app provider."""
+
+from __future__ import annotations
+
+import logging
+
+from models.notifications import OutboxMessage
+from services.notifications.providers.base import OutgoingMessage, Provider
+
+log = logging.getLogger("cartwheel.outbox")
+
+
+class ConsoleProvider(Provider):
+    """Stores the rendered message in the `outbox_message` table and logs it.
+
+    Returns the outbox row id as the message id. One row per call, so a
+    duplicate send would be visible as a second row.
+    """
+
+    name = "console"
+
+    def send(self, message: OutgoingMessage) -> str:
+        row = OutboxMessage.create(notification=message.notification_id, channel=message.channel,
+                                   recipient=message.to, subject=message.subject[:500], body=message.text,
+                                   html=message.html)
+        log.info("outbox %s %s to %s: %s", row.id, message.channel, message.to,
+                 message.subject or message.text[:80])
+        return row.id
+
+
+class InAppProvider(Provider):
+    """In-app notifications are the Notification rows themselves: sending marks them delivered."""
+
+    name = "in_app"
+
+    def send(self, message: OutgoingMessage) -> None:
+        return None

@@ -1,0 +1,65 @@
+"""Orders: carts and their totals, shipping methods, checkout (the `checkout` job), order
+numbering, reads, the order state machine, paying for an order (the `payment` job and
+Stripe's view applied to the order), live order updates and cart upkeep.
+
+Modules: `carts`, `pricing`, `shipping`, `checkout`, `numbering`, `reads`, `transitions`,
+`payment_flow`, `live`, `cart_upkeep`. Importing this package registers the handler of
+Stripe's `payment_intent.*` events (`payment_flow`).
+"""
+
+from services.orders.cart_upkeep import abandoned_cart_reminders, expire_carts
+from services.orders.carts import (
+                                   CartLine,
+                                   add_to_cart,
+                                   cart_totals,
+                                   cart_view,
+                                   check_quantity,
+                                   clear_cart,
+                                   create_cart,
+                                   discount_for,
+                                   ensure_writable,
+                                   get_cart,
+                                   load_lines,
+                                   remove_cart_item,
+                                   update_cart_item,
+)
+from services.orders.checkout import PAYMENT_METHODS, place_order, run_checkout_job, start_checkout
+from services.orders.live import (
+                                   ALL_ORDERS_CHANNEL,
+                                   customer_orders_channel,
+                                   order_channel,
+                                   order_status_view,
+                                   publish_order_changed,
+)
+from services.orders.numbering import next_order_number
+from services.orders.payment_flow import run_payment_job, start_payment, sync_payment_intent
+from services.orders.pricing import Totals, compute_totals, discount_amount, round_half_up
+from services.orders.reads import get_order, list_orders, order_view
+from services.orders.reasons import REASONS
+from services.orders.shipping import METHODS as SHIPPING_METHODS
+from services.orders.shipping import add_business_days, choose_method, estimated_delivery, shipping_methods
+from services.orders.transitions import (
+                                   STATUS_TRANSITIONS,
+                                   cancel_for_fraud,
+                                   confirm_order,
+                                   hold_for_review,
+                                   mark_paid,
+                                   mark_payment_failed,
+                                   mark_payment_processing,
+                                   mark_payment_voided,
+                                   mark_refunded,
+                                   release_hold,
+                                   update_status,
+)
+
+__all__ = [
+    "ALL_ORDERS_CHANNEL", "PAYMENT_METHODS", "REASONS", "SHIPPING_METHODS", "STATUS_TRANSITIONS", "CartLine",
+    "Totals", "abandoned_cart_reminders", "add_business_days", "add_to_cart", "cancel_for_fraud", "cart_totals",
+    "cart_view", "check_quantity", "choose_method", "clear_cart", "compute_totals", "confirm_order", "create_cart",
+    "customer_orders_channel", "discount_amount", "discount_for", "ensure_writable", "estimated_delivery",
+    "expire_carts", "get_cart", "get_order", "hold_for_review", "list_orders", "load_lines", "mark_paid",
+    "mark_payment_failed", "mark_payment_processing", "mark_payment_voided", "mark_refunded", "next_order_number",
+    "order_channel", "order_status_view", "order_view", "place_order", "publish_order_changed", "release_hold",
+    "remove_cart_item", "round_half_up", "run_checkout_job", "run_payment_job", "shipping_methods",
+    "start_checkout", "start_payment", "sync_payment_intent", "update_cart_item", "update_status",
+]

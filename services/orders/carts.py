@@ -1,0 +1,229 @@
+"""Carts (seed 004 section 2): create, read, add/update/remove items, clear.
+
+A guest cart (no customer) is reachable by anyone holding its id; a
+customer's cart only by that customer and staff (others get 404). Writes to
+a converted or expired cart are refused (409). Adding checks stock (409
+`out_of_stock`) and the per-line maximum `MAX_ITEM_QUANTITY` (422).
+Item prices are re-read from the variant on every read and write.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import peewee
+
+import config
+from models.carts import Cart, CartItem, DiscountCode
+from models.catalog import InventoryLevel, Product, ProductImage, Variant
+from models.db import atomic, isoformat, utcnow
+from models.users import User
+from services import catalog
+from services.errors import Conflict, InsufficientStock, NotAllowed, NotFound, ValidationFailed
+from services.orders import pricing
+
+
+@dataclass
+class CartLine:
+    """One cart line joined with its variant, product, first image and stock on hand."""
+
+    item: CartItem
+    variant: Variant
+    product: Product
+    image: str | None
+    stock: int
+
+
+def create_cart(user: User | None, currency: str | None = None, customer_id: str | None = None) -> Cart:
+    """A new empty cart for `user` (None: guest) in the shop currency.
+
+    `customer_id` may only name the caller (or anyone, for staff): else NotAllowed.
+    Raises ValidationFailed for a currency other than the shop's.
+    """
+    settings = config.get()
+    currency = (currency or settings.currency).upper()
+    if currency != settings.currency:
+        raise ValidationFailed(f"This shop sells in {settings.currency}", reason="unsupported_currency",
+                               details=[{"field": "currency", "message": f"Must be {settings.currency}"}])
+    owner = user
+    if customer_id is not None:
+        if user is None or (customer_id != user.id and not user.is_staff):
+            raise NotAllowed("You cannot create a cart for another customer", reason="not_your_customer")
+        owner = User.get_or_none(User.id == customer_id)
+        if owner is None:
+            raise NotFound("Customer not found", reason="customer_not_found")
+    now = utcnow()
+    return Cart.create(customer=owner, currency=currency, created_at=now, updated_at=now,
+                       expires_at=now + dt.timedelta(days=settings.cart_ttl_days))
+
+
+def get_cart(cart_id: str, user: User | None) -> Cart:
+    """The cart if `user` may see it. Raises NotFound (also for someone else's cart)."""
+    cart = Cart.get_or_none(Cart.id == cart_id)
+    if cart is None or (cart.customer_id and not (user and (user.id == cart.customer_id or user.is_staff))):
+        raise NotFound("Cart not found", reason="cart_not_found")
+    return cart
+
+
+def ensure_writable(cart: Cart) -> None:
+    """Raise Conflict (409) unless `cart` is active and unexpired."""
+    if cart.status != "active":
+        raise Conflict(f"Cart is {cart.status}", reason="cart_not_active")
+    if cart.expires_at < utcnow():
+        raise Conflict("Cart has expired", reason="cart_expired")
+
+
+def _touch(cart: Cart) -> None:
+    cart.updated_at = utcnow()
+    Cart.update(updated_at=cart.updated_at).where(Cart.id == cart.id).execute()
+
+
+def check_quantity(quantity: int) -> None:
+    """Raise ValidationFailed (422) unless 1 <= quantity <= MAX_ITEM_QUANTITY."""
+    limit = config.get().max_item_quantity
+    if quantity < 1:
+        raise ValidationFailed("Quantity must be > 0", reason="invalid_quantity",
+                               details=[{"field": "quantity", "message": "Must be at least 1"}])
+    if quantity > limit:
+        raise ValidationFailed(f"Quantity exceeds maximum allowed ({limit})", reason="quantity_too_large",
+                               details=[{"field": "quantity", "message": f"At most {limit}"}])
+
+
+def _check_stock(variant_id: str, quantity: int) -> None:
+    available = catalog.stock_levels([variant_id])[variant_id]
+    if quantity > available:
+        raise InsufficientStock("Insufficient inventory", reason="out_of_stock",
+                                details=[{"field": "quantity", "message": f"Only {available} available"}])
+
+
+def add_to_cart(cart: Cart, product_id: str, variant_id: str | None, quantity: int) -> Cart:
+    """Add `quantity` of a variant (default: the product's only/first variant), merging with an existing line.
+
+    Raises ValidationFailed (400 `invalid_product` for an unknown or inactive product/variant,
+    422 for a bad quantity), InsufficientStock (409), Conflict (409, cart not active).
+    """
+    ensure_writable(cart)
+    check_quantity(quantity)
+    query = (Variant.select(Variant, Product).join(Product)
+             .where(Product.id == product_id, Product.status == "active"))
+    variant = (query.where(Variant.id == variant_id) if variant_id else query.order_by(Variant.position)).first()
+    if variant is None:
+        if not Product.select().where(Product.id == product_id, Product.status == "active").exists():
+            raise ValidationFailed("Invalid product ID", reason="invalid_product", status=400,
+                                   details=[{"field": "productId", "message": "No such active product"}])
+        raise ValidationFailed("Invalid variant ID", reason="invalid_variant", status=400,
+                               details=[{"field": "variantId", "message": "No such variant of this product"}])
+    product = variant.product
+    for _ in range(2):
+        try:
+            with atomic():
+                existing = CartItem.get_or_none(CartItem.cart == cart, CartItem.variant == variant)
+                total_qty = quantity + (existing.quantity if existing else 0)
+                check_quantity(total_qty)
+                _check_stock(variant.id, total_qty)
+                if existing:
+                    CartItem.update(quantity=total_qty, unit_price=variant.price, updated_at=utcnow()).where(
+                        CartItem.id == existing.id).execute()
+                else:
+                    CartItem.create(cart=cart, product=product, variant=variant, quantity=quantity,
+                                    unit_price=variant.price)
+                _touch(cart)
+            return cart
+        except peewee.IntegrityError:  # a concurrent add created the line first: merge into it
+            continue
+    raise Conflict("Cart changed concurrently; retry", reason="cart_busy")
+
+
+def _item(cart: Cart, item_id: str) -> CartItem:
+    item = CartItem.get_or_none(CartItem.id == item_id, CartItem.cart == cart)
+    if item is None:
+        raise NotFound("Cart item not found", reason="cart_item_not_found")
+    return item
+
+
+def update_cart_item(cart: Cart, item_id: str, quantity: int) -> Cart:
+    """Set a line's quantity. Raises NotFound, ValidationFailed (422), InsufficientStock (409)."""
+    ensure_writable(cart)
+    item = _item(cart, item_id)
+    check_quantity(quantity)
+    _check_stock(item.variant_id, quantity)
+    with atomic():
+        variant = Variant.get_by_id(item.variant_id)
+        CartItem.update(quantity=quantity, unit_price=variant.price, updated_at=utcnow()).where(
+            CartItem.id == item.id).execute()
+        _touch(cart)
+    return cart
+
+
+def remove_cart_item(cart: Cart, item_id: str) -> Cart:
+    """Delete a line. Raises NotFound."""
+    ensure_writable(cart)
+    item = _item(cart, item_id)
+    with atomic():
+        CartItem.delete().where(CartItem.id == item.id).execute()
+        _touch(cart)
+    return cart
+
+
+def clear_cart(cart: Cart) -> None:
+    """Remove every line (the cart itself stays usable)."""
+    ensure_writable(cart)
+    with atomic():
+        CartItem.delete().where(CartItem.cart == cart).execute()
+        cart.discount_code, cart.updated_at = None, utcnow()
+        Cart.update(discount_code=None, updated_at=cart.updated_at).where(Cart.id == cart.id).execute()
+
+
+def load_lines(cart_id: str) -> list[CartLine]:
+    """The cart's lines with current variant data and stock on hand, oldest line first (2 queries)."""
+    on_hand = (InventoryLevel.select(InventoryLevel.quantity)
+               .where((InventoryLevel.variant == CartItem.variant)
+                      & (InventoryLevel.warehouse == catalog.default_warehouse_id())))
+    rows = list(CartItem.select(CartItem.id, CartItem.quantity, CartItem.unit_price, CartItem.created_at,
+                                CartItem.product, CartItem.variant,
+                                Variant.id, Variant.name, Variant.sku, Variant.price, Variant.option_values,
+                                Variant.weight_grams,
+                                Product.id, Product.name, Product.handle, Product.status, Product.vendor,
+                                on_hand.alias("on_hand"))
+                .join(Variant).switch(CartItem).join(Product)
+                .where(CartItem.cart == cart_id).order_by(CartItem.created_at, CartItem.id))
+    images = {}
+    if rows:
+        for image in ProductImage.select(ProductImage.product, ProductImage.url).where(
+                ProductImage.product.in_({row.product_id for row in rows})).order_by(ProductImage.sort_order):
+            images.setdefault(image.product_id, image.url)
+    return [CartLine(row, row.variant, row.product, images.get(row.product_id), getattr(row, "on_hand", None) or 0)
+            for row in rows]
+
+
+def discount_for(cart: Cart) -> DiscountCode | None:
+    if not cart.discount_code:
+        return None
+    return DiscountCode.get_or_none(DiscountCode.code == cart.discount_code)
+
+
+def cart_totals(cart: Cart, lines: list[CartLine], shipping_price: int | None = None) -> pricing.Totals:
+    """Totals at current variant prices (see services.orders.pricing)."""
+    return pricing.compute_totals([(line.variant.price, line.item.quantity) for line in lines], shipping_price,
+                                  discount_for(cart))
+
+
+def cart_view(cart: Cart) -> dict:
+    """The seed-004 cart object: id, customerId, items[...], subtotal, tax, shipping, discount, total,
+    currency, discountCode, itemCount, status, createdAt, updatedAt, expiresAt (money in minor units)."""
+    lines = load_lines(cart.id)
+    totals = cart_totals(cart, lines)
+    items = [{
+        "id": line.item.id, "productId": line.product.id, "variantId": line.variant.id,
+        "quantity": line.item.quantity, "unitPrice": line.variant.price,
+        "totalPrice": line.variant.price * line.item.quantity,
+        "product": {"name": line.product.name, "image": line.image, "slug": line.product.handle},
+        "variant": {"name": line.variant.name, "sku": line.variant.sku,
+                    "available": line.product.status == "active" and line.stock >= line.item.quantity,
+                    "inventoryCount": line.stock},
+    } for line in lines]
+    return {"id": cart.id, "customerId": cart.customer_id, "items": items, **totals.as_dict(),
+            "currency": cart.currency, "discountCode": cart.discount_code, "status": cart.status,
+            "createdAt": isoformat(cart.created_at), "updatedAt": isoformat(cart.updated_at),
+            "expiresAt": isoformat(cart.expires_at)}

@@ -1,0 +1,175 @@
+"""Checkout (DESIGN.md section 5): synchronous checks, then the `checkout` job.
+
+`start_checkout` validates the request against the cart (visible, active,
+not empty, stock available now, shipping method allowed, payment method
+enabled) and writes the job. `run_checkout_job` places the order in one
+transaction: lock the cart, re-price it from current variant prices, take
+stock with conditional updates in variant-id order, apply the discount code
+under its usage limit, number the order, snapshot the items, create the
+payment row and mark the cart converted. For Stripe it then creates the
+PaymentIntent (fixed idempotency key) and returns its client secret.
+
+A re-run of the job (retry, duplicate delivery) finds the order it already
+placed (`Order.job_id`) and only finishes the remaining steps.
+"""
+
+from __future__ import annotations
+
+import config
+from models.carts import Cart, DiscountCode
+from models.db import atomic, is_postgres, utcnow
+from models.jobs import Job
+from models.orders import Order, OrderItem, Payment
+from models.users import User
+from services import catalog, payments
+from services.errors import Conflict, InsufficientStock, PaymentFailed, ValidationFailed
+from services.orders import carts, pricing, shipping
+from services.orders import transitions as orders
+from services.orders.live import publish_order_changed
+from services.orders.numbering import next_order_number
+from services.platform import events, jobs
+
+PAYMENT_METHODS = ("cash_on_delivery", "stripe")
+
+
+def _email(user: User | None, address: dict) -> str:
+    email = address.get("email") or (user.email if user else None)
+    if not email:
+        raise ValidationFailed("An email is required for guest checkout", reason="email_required",
+                               details=[{"field": "shippingAddress.email", "message": "Required for guests"}])
+    return email
+
+
+def start_checkout(user: User | None, request: dict) -> Job:
+    """Check a Create Order request and write its `checkout` job (call inside a transaction).
+
+    `request` keys: cart_id, shipping_address (dict), billing_address (dict or
+    "same"), shipping_method, payment_method, notes, customer_id, client_ip
+    (the caller's IP for fraud scoring, see web.fraud.client_ip; optional).
+    Raises NotFound (cart), Conflict (cart not active), ValidationFailed
+    (empty cart 400, shipping/payment method 422), InsufficientStock (409).
+    """
+    cart = carts.get_cart(request["cart_id"], user)
+    if cart.status != "active":
+        raise Conflict(f"Cart is already {cart.status}", reason="cart_not_active")
+    if request.get("customer_id") and (user is None or (request["customer_id"] != user.id and not user.is_staff)):
+        raise ValidationFailed("customerId must be the authenticated customer", reason="customer_mismatch",
+                               status=400, details=[{"field": "customerId", "message": "Not the caller"}])
+    lines = carts.load_lines(cart.id)
+    if not lines:
+        raise ValidationFailed("Cart is empty", reason="cart_empty", status=400,
+                               details=[{"field": "cartId", "message": "Add items before checking out"}])
+    short = [line for line in lines if line.stock < line.item.quantity or line.product.status != "active"]
+    if short:
+        raise InsufficientStock("Inventory insufficient for one or more items", reason="out_of_stock",
+                                details=[{"field": f"items.{line.item.id}",
+                                          "message": f"Requested {line.item.quantity}, available {line.stock}"}
+                                         for line in short])
+    method = shipping.choose_method(request["shipping_method"], request["shipping_address"])
+    if request["payment_method"] == "stripe" and not config.get().stripe_enabled:
+        raise ValidationFailed("Card payments are not enabled on this shop", reason="payment_method_unavailable",
+                               details=[{"field": "paymentMethod", "message": "Use cash_on_delivery"}])
+    email = _email(user, request["shipping_address"])
+    billing = request["billing_address"]
+    payload = {
+        "cartId": cart.id, "customerId": cart.customer_id or (user.id if user else None), "email": email,
+        "shippingAddress": request["shipping_address"],
+        "billingAddress": request["shipping_address"] if billing in (None, "same") else billing,
+        "shippingMethod": method, "paymentMethod": request["payment_method"], "notes": request.get("notes") or "",
+        "clientIp": request.get("client_ip"),
+    }
+    return jobs.create_job("checkout", payload, owner_id=user.id if user else None, total=2)
+
+
+def _lock_cart(cart_id: str) -> Cart:
+    query = Cart.select().where(Cart.id == cart_id)
+    if is_postgres():
+        query = query.for_update()
+    return query.get()
+
+
+def place_order(job: Job) -> Order:
+    """Place the order for a checkout job in one transaction (see module docstring).
+
+    Raises Conflict (cart already converted), ValidationFailed (cart empty,
+    product no longer sold), InsufficientStock (409) - each rolls back everything.
+    """
+    p = job.payload
+    with atomic():
+        existing = Order.get_or_none(Order.job_id == job.id)
+        if existing is not None:
+            return existing
+        cart = _lock_cart(p["cartId"])
+        if cart.status != "active":
+            raise Conflict(f"Cart is already {cart.status}", reason="cart_not_active")
+        lines = carts.load_lines(cart.id)
+        if not lines:
+            raise ValidationFailed("Cart is empty", reason="cart_empty", status=400)
+        gone = [line.product.name for line in lines if line.product.status != "active"]
+        if gone:
+            raise ValidationFailed(f"No longer sold: {', '.join(gone)}", reason="product_unavailable")
+        quantities: dict[str, int] = {}
+        for line in lines:
+            quantities[line.variant.id] = quantities.get(line.variant.id, 0) + line.item.quantity
+        catalog.take_stock(quantities)
+
+        code = carts.discount_for(cart)
+        totals = pricing.compute_totals([(line.variant.price, line.item.quantity) for line in lines],
+                                        p["shippingMethod"]["price"], code)
+        if code is not None and totals.discount:
+            used = DiscountCode.update(usage_count=DiscountCode.usage_count + 1).where(
+                DiscountCode.id == code.id,
+                (DiscountCode.usage_limit.is_null()) | (DiscountCode.usage_count < DiscountCode.usage_limit)).execute()
+            if not used:
+                raise Conflict("Discount code usage limit reached", reason="discount_exhausted", status=410)
+
+        now = utcnow()
+        cod = p["paymentMethod"] == "cash_on_delivery"
+        order = Order.create(
+            order_number=next_order_number(now.year), cart=cart.id, customer=p["customerId"],
+            customer_email=p["email"], status="confirmed" if cod else "pending", payment_status="pending",
+            payment_method=p["paymentMethod"], subtotal=totals.subtotal, tax=totals.tax, shipping=totals.shipping,
+            discount=totals.discount, total=totals.total, currency=cart.currency,
+            discount_code=code.code if (code and totals.discount) else None,
+            shipping_address=p["shippingAddress"], billing_address=p["billingAddress"],
+            shipping_method=p["shippingMethod"], estimated_delivery=shipping.estimated_delivery(
+                p["shippingMethod"], now.date()),
+            notes=p["notes"], job_id=job.id, client_ip=p.get("clientIp"), created_at=now, updated_at=now)
+        OrderItem.insert_many([{
+            "order": order.id, "product_id": line.product.id, "variant_id": line.variant.id,
+            "quantity": line.item.quantity, "unit_price": line.variant.price,
+            "total_price": line.variant.price * line.item.quantity,
+            "product_snapshot": {"name": line.product.name, "slug": line.product.handle, "image": line.image,
+                                 "vendor": line.product.vendor,
+                                 "variant": {"name": line.variant.name, "sku": line.variant.sku,
+                                             "options": line.variant.option_values,
+                                             "weightGrams": line.variant.weight_grams}},
+        } for line in lines]).execute()
+        Payment.create(order=order.id, provider=p["paymentMethod"], amount=totals.total, currency=cart.currency)
+        converted = Cart.update(status="converted", converted_at=now, updated_at=now).where(
+            Cart.id == cart.id, Cart.status == "active").execute()
+        if not converted:
+            raise Conflict("Cart was converted by another checkout", reason="cart_not_active")
+        # Child jobs, committed with the order: fraud scoring and the order-placed fan-out.
+        jobs.create_job("fraud_score", {"orderId": order.id}, owner_id=None, parent_id=job.id)
+        events.emit("order.placed", order.id, {"orderNumber": order.order_number}, parent_id=job.id)
+        publish_order_changed(order.id)  # sent after commit, to the customer's and staff streams
+    return order
+
+
+def run_checkout_job(job: Job, ctx) -> dict:
+    """`checkout` job handler. Result: `{"orderId", "orderNumber", "status", "paymentStatus",
+    "total", "currency"}` plus `{"paymentIntentId", "clientSecret"}` for Stripe."""
+    order = place_order(job)
+    ctx.progress(1, 2, f"order {order.order_number} placed")
+    result = {"orderId": order.id, "orderNumber": order.order_number, "status": order.status,
+              "paymentStatus": order.payment_status, "total": order.total, "currency": order.currency}
+    if order.payment_method == "stripe":
+        try:
+            payment = payments.ensure_payment_intent(order)
+        except PaymentFailed as exc:  # Stripe refused: the order cannot be paid, give the stock back
+            orders.mark_payment_failed(order.id, exc.message)
+            exc.result = dict(result, status="cancelled", paymentStatus="failed")
+            raise
+        result.update(paymentIntentId=payment.provider_ref, clientSecret=payment.client_secret)
+    return result

@@ -1,0 +1,44 @@
+"""Order changes on the live-update channels: the `order-status` payload and its channels
+`order:{order id}`, `customer:{user id}:orders` and `orders` (every order, for staff).
+
+Publishing happens after commit (`live.publish_after_commit`), so a change that rolls
+back never announces itself.
+"""
+
+from __future__ import annotations
+
+from models.db import isoformat
+from models.orders import Order
+from services.platform import live
+
+ALL_ORDERS_CHANNEL = live.channel("orders")
+
+
+def order_channel(order_id: str) -> str:
+    """`cartwheel:order:{order_id}`: changes of one order."""
+    return live.channel(f"order:{order_id}")
+
+
+def customer_orders_channel(user_id: str) -> str:
+    """`cartwheel:customer:{user_id}:orders`: changes of any order of this customer (new ones too)."""
+    return live.channel(f"customer:{user_id}:orders")
+
+
+def order_status_view(order: Order) -> dict:
+    """The `order-status` payload: orderId, orderNumber, status, paymentStatus, trackingNumber, updatedAt."""
+    return {"orderId": order.id, "orderNumber": order.order_number, "status": order.status,
+            "paymentStatus": order.payment_status, "trackingNumber": order.tracking_number,
+            "updatedAt": isoformat(order.updated_at)}
+
+
+def publish_order_changed(order_id: str) -> None:
+    """After commit, announce the order's current status on its channel, its customer's
+    channel and the all-orders channel. Reads the order inside the caller's transaction."""
+    order = Order.get_or_none(Order.id == order_id)
+    if order is None:
+        return
+    message = dict(order_status_view(order), type="order")
+    live.publish_after_commit(order_channel(order.id), message)
+    if order.customer_id:
+        live.publish_after_commit(customer_orders_channel(order.customer_id), message)
+    live.publish_after_commit(ALL_ORDERS_CHANNEL, message)

@@ -1,0 +1,107 @@
+"""Paying for an order: the "Process Payment" job and Stripe's view of a PaymentIntent
+applied to its order.
+
+- `start_payment(...)` validates a "Process Payment" request and writes a `payment` job.
+- `run_payment_job`: cash on delivery confirms the order; Stripe attaches the
+  PaymentMethod and confirms the PaymentIntent.
+- `sync_payment_intent(intent)`: re-read from Stripe (by the payment job, and by the
+  `stripe_event` job for `payment_intent.*` webhooks, registered below), checked
+  against the order's amount and currency, moves the order forward only (see
+  `transitions`).
+"""
+
+from __future__ import annotations
+
+from models.jobs import Job
+from models.orders import Order, Payment
+from models.users import User
+from services import payments
+from services.errors import Conflict, NotFound, PaymentFailed, ValidationFailed
+from services.orders import transitions as orders
+from services.platform import jobs
+
+
+def start_payment(order: Order, user: User | None, method: str, payment_method_id: str | None) -> Job:
+    """Validate a Process Payment request and write its `payment` job (call in a transaction).
+
+    Raises Conflict (409 `order_already_paid` / `order_cancelled`) and
+    ValidationFailed (400 `payment_method_mismatch`, `payment_method_id_required`).
+    """
+    if order.payment_status == "paid":
+        raise Conflict("Order already paid", reason="order_already_paid")
+    if order.status == "cancelled":
+        raise Conflict("Order is cancelled", reason="order_cancelled")
+    if method != order.payment_method:
+        raise ValidationFailed(f"This order is paid by {order.payment_method}", reason="payment_method_mismatch",
+                               status=400, details=[{"field": "paymentMethod",
+                                                     "message": f"Must be {order.payment_method}"}])
+    if method == "stripe" and not payment_method_id:
+        raise ValidationFailed("paymentMethodId is required for Stripe", reason="payment_method_id_required",
+                               status=400, details=[{"field": "paymentMethodId", "message": "Required"}])
+    return jobs.create_job("payment", {"orderId": order.id, "paymentMethod": method,
+                                       "paymentMethodId": payment_method_id},
+                           owner_id=user.id if user else order.customer_id, total=2)
+
+
+def sync_payment_intent(intent, failure_hint: bool = False) -> str:
+    """Apply Stripe's current view of a PaymentIntent to its order; returns the outcome.
+
+    Outcomes: "paid", "failed", "processing", "unchanged". Raises NotFound for
+    an intent we did not create and PaymentFailed (`amount_mismatch`) when the
+    amount or currency differs from the order's.
+    """
+    payment = Payment.get_or_none(Payment.provider_ref == intent.id)
+    metadata = payments.plain(getattr(intent, "metadata", None))
+    order_id = payment.order_id if payment else metadata.get("orderId")
+    order = Order.get_or_none(Order.id == order_id) if order_id else None
+    if order is None:
+        raise NotFound(f"No order for PaymentIntent {intent.id}", reason="unknown_payment_intent")
+    if intent.amount != order.total or str(intent.currency).upper() != order.currency:
+        raise PaymentFailed(f"PaymentIntent {intent.id} is {intent.amount} {intent.currency}, order is "
+                            f"{order.total} {order.currency}", reason="amount_mismatch")
+    if intent.status == "succeeded":
+        return "paid" if orders.mark_paid(order.id) else "unchanged"
+    if intent.status == "processing":
+        return "processing" if orders.mark_payment_processing(order.id) else "unchanged"
+    if intent.status == "canceled" or (failure_hint and intent.status == "requires_payment_method"):
+        message = payments.plain(getattr(intent, "last_payment_error", None)).get("message")
+        return "failed" if orders.mark_payment_failed(order.id, message or intent.status) else "unchanged"
+    return "unchanged"
+
+
+def run_payment_job(job: Job, ctx) -> dict:
+    """`payment` job: COD confirms the order; Stripe attaches the PaymentMethod and confirms
+    the PaymentIntent, then syncs the order. Result: `{"orderId", "paymentStatus", "status",
+    "paymentIntent": {"id", "clientSecret", "status"}}`."""
+    order = Order.get_by_id(job.payload["orderId"])
+    result = {"orderId": order.id}
+    if job.payload["paymentMethod"] == "cash_on_delivery":
+        orders.confirm_order(order.id)
+    else:
+        payment = payments.ensure_payment_intent(order)
+        ctx.progress(1, 2, "confirming the PaymentIntent")
+        try:
+            intent = payments.confirm_payment_intent(order.id, payment.provider_ref,
+                                                           job.payload["paymentMethodId"])
+        except PaymentFailed as exc:
+            intent = payments.retrieve_payment_intent(payment.provider_ref)
+            sync_payment_intent(intent, failure_hint=True)
+            exc.result = {"orderId": order.id, "paymentIntent": {"id": intent.id, "status": intent.status}}
+            raise
+        outcome = sync_payment_intent(intent)
+        result["paymentIntent"] = {"id": intent.id, "clientSecret": payment.client_secret, "status": intent.status}
+        result["outcome"] = outcome
+    order = Order.get_by_id(order.id)
+    result.update(status=order.status, paymentStatus=order.payment_status)
+    return result
+
+
+def handle_payment_intent_event(event_type: str, obj: dict, event_id: str) -> dict:
+    """`stripe_event` handler for `payment_intent.*`: re-read the PaymentIntent and sync its order.
+    Returns `{"paymentIntentId", "outcome"}`."""
+    intent = payments.retrieve_payment_intent(obj["id"])
+    outcome = sync_payment_intent(intent, failure_hint=event_type == "payment_intent.payment_failed")
+    return {"paymentIntentId": intent.id, "outcome": outcome}
+
+
+payments.on_stripe_event(payments.PAYMENT_INTENT_EVENTS, handle_payment_intent_event)

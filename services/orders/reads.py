@@ -1,0 +1,55 @@
+"""Reading orders: one order (visibility rules), a customer's or everyone's list, and the
+seed-004 order object."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from models.db import isoformat
+from models.orders import Order, OrderItem
+from models.users import User
+from services.errors import NotFound
+
+
+def get_order(order_id: str, user: User | None) -> Order:
+    """The order if visible: a guest order by id; a customer's by them and staff. Else NotFound."""
+    order = Order.get_or_none(Order.id == order_id)
+    if order is None or (order.customer_id and not (user and (user.id == order.customer_id or user.is_staff))):
+        raise NotFound("Order not found", reason="order_not_found")
+    return order
+
+
+def list_orders(user: User, status: str | None, page: int, limit: int) -> tuple[list[Order], int]:
+    """The caller's orders (staff: everyone's), newest first, optionally by status. Returns (orders, total)."""
+    query = Order.select()
+    if not user.is_staff:
+        query = query.where(Order.customer == user.id)
+    if status:
+        query = query.where(Order.status == status)
+    total = query.count()
+    return list(query.order_by(Order.created_at.desc(), Order.id).paginate(page, limit)), total
+
+
+def order_view(order: Order, items: list[OrderItem] | None = None) -> dict:
+    """The seed-004 order object (money in minor units of `currency`)."""
+    if items is None:
+        items = list(OrderItem.select().where(OrderItem.order == order.id).order_by(OrderItem.id))
+    return {
+        "id": order.id, "orderNumber": order.order_number, "status": order.status,
+        "paymentStatus": order.payment_status, "customerId": order.customer_id,
+        "customerEmail": order.customer_email, "cartId": order.cart_id,
+        "items": [{
+            "id": item.id, "productId": item.product_id, "variantId": item.variant_id,
+            "quantity": item.quantity, "unitPrice": item.unit_price, "totalPrice": item.total_price,
+            "product": {k: item.product_snapshot.get(k) for k in ("name", "image", "slug")},
+            "variant": {k: item.product_snapshot.get("variant", {}).get(k) for k in ("name", "sku")},
+        } for item in items],
+        "subtotal": order.subtotal, "tax": order.tax, "shipping": order.shipping, "discount": order.discount,
+        "total": order.total, "currency": order.currency, "discountCode": order.discount_code,
+        "shippingAddress": order.shipping_address, "billingAddress": order.billing_address,
+        "shippingMethod": order.shipping_method, "paymentMethod": order.payment_method,
+        "estimatedDelivery": order.estimated_delivery.isoformat() if isinstance(order.estimated_delivery, dt.date)
+        else order.estimated_delivery,
+        "trackingNumber": order.tracking_number, "notes": order.notes,
+        "createdAt": isoformat(order.created_at), "updatedAt": isoformat(order.updated_at),
+    }

@@ -1,0 +1,197 @@
+"""The order state machine: staff status changes, fraud holds and the forward-only
+payment transitions shared by the payment job and the Stripe webhook.
+
+Status flow: pending -> confirmed -> processing -> shipped -> delivered, and
+pending | confirmed | processing -> cancelled (stock released once).
+Fraud review: pending | confirmed -> on_hold (hold_for_review) -> back to
+confirmed (paid or cash on delivery) or pending (release_hold), or cancelled
+(cancel_for_fraud; also by staff).
+Payment status moves forward only: pending -> processing -> paid | failed,
+paid -> refunded; paid never goes back to pending or failed.
+"""
+
+from __future__ import annotations
+
+from models.db import atomic, utcnow
+from models.orders import ORDER_STATUSES, Order, OrderItem, Payment
+from services import catalog
+from services.errors import Conflict, ValidationFailed
+from services.orders.live import publish_order_changed
+from services.platform import events
+
+STATUS_TRANSITIONS = {
+    "pending": ("confirmed", "processing", "cancelled"),
+    "confirmed": ("processing", "shipped", "cancelled"),
+    "processing": ("shipped", "cancelled"),
+    "shipped": ("delivered",),
+    "delivered": (),
+    "cancelled": (),
+    "on_hold": ("cancelled",),  # leaving a fraud hold otherwise goes through release_hold
+}
+
+
+def _release_once(order_id: str) -> bool:
+    """Give the order's units back if not already done (flag flipped conditionally)."""
+    flipped = Order.update(stock_released=True).where(Order.id == order_id, Order.stock_released == False).execute()  # noqa: E712
+    if not flipped:
+        return False
+    quantities: dict[str, int] = {}
+    for item in OrderItem.select().where(OrderItem.order == order_id):
+        quantities[item.variant_id] = quantities.get(item.variant_id, 0) + item.quantity
+    catalog.release_stock(quantities)
+    return True
+
+
+def update_status(order: Order, status: str, tracking_number: str | None = None) -> Order:
+    """Staff status change along `STATUS_TRANSITIONS`; cancelling releases stock.
+
+    Raises ValidationFailed for an unknown status, Conflict (409
+    `invalid_transition`) for a move the flow does not allow.
+    """
+    if status not in ORDER_STATUSES:
+        raise ValidationFailed(f"Unknown status {status!r}", reason="unknown_status")
+    allowed = STATUS_TRANSITIONS[order.status]
+    if status == order.status and tracking_number is None:
+        return order
+    if status != order.status and status not in allowed:
+        raise Conflict(f"Cannot move an order from {order.status} to {status}", reason="invalid_transition")
+    changes = {"status": status, "updated_at": utcnow()}
+    if tracking_number is not None:
+        changes["tracking_number"] = tracking_number
+    with atomic():
+        changed = Order.update(**changes).where(Order.id == order.id, Order.status == order.status).execute()
+        if not changed:
+            raise Conflict("The order changed meanwhile; reload and retry", reason="concurrent_update")
+        if status == "cancelled":
+            _release_once(order.id)
+        publish_order_changed(order.id)
+        if status in ("shipped", "delivered", "cancelled"):
+            events.emit(f"order.{status}", order.id, {"orderNumber": order.order_number,
+                                                      "trackingNumber": changes.get("tracking_number")})
+    return Order.get_by_id(order.id)
+
+
+def confirm_order(order_id: str) -> bool:
+    """pending -> confirmed: a cash-on-delivery order accepted for delivery (payment is collected at
+    the door, so payment status stays pending). Returns True when it changed the order."""
+    with atomic():
+        changed = bool(Order.update(status="confirmed", updated_at=utcnow()).where(
+            Order.id == order_id, Order.status == "pending").execute())
+        if changed:
+            publish_order_changed(order_id)
+    return changed
+
+
+def mark_paid(order_id: str) -> bool:
+    """pending|processing payment -> paid, and a pending order -> confirmed. Never moves
+    a paid, refunded or cancelled order. Returns True when it changed the order."""
+    now = utcnow()
+    with atomic():
+        order = Order.get_by_id(order_id)
+        if order.status == "cancelled" or order.payment_status not in ("pending", "processing"):
+            return False
+        new_status = "confirmed" if order.status == "pending" else order.status
+        changed = Order.update(payment_status="paid", status=new_status, updated_at=now).where(
+            Order.id == order_id, Order.payment_status.in_(("pending", "processing")),
+            Order.status != "cancelled").execute()
+        if changed:
+            Payment.update(status="succeeded", updated_at=now).where(Payment.order == order_id).execute()
+            events.emit("order.paid", order_id, {"orderNumber": order.order_number})
+            publish_order_changed(order_id)
+        return bool(changed)
+
+
+def mark_payment_processing(order_id: str) -> bool:
+    changed = bool(Order.update(payment_status="processing", updated_at=utcnow()).where(
+        Order.id == order_id, Order.payment_status == "pending").execute())
+    if changed:
+        publish_order_changed(order_id)
+    return changed
+
+
+def mark_payment_failed(order_id: str, reason: str) -> bool:
+    """A failed payment: payment failed, order cancelled, stock released (once).
+
+    Only from pending|processing payment on a not-yet-shipped order; returns
+    True when it changed the order.
+    """
+    now = utcnow()
+    with atomic():
+        changed = Order.update(payment_status="failed", status="cancelled", updated_at=now).where(
+            Order.id == order_id, Order.payment_status.in_(("pending", "processing")),
+            Order.status.in_(("pending", "confirmed", "on_hold"))).execute()
+        if changed:
+            Payment.update(status="failed", last_error=reason[:1000], updated_at=now).where(
+                Payment.order == order_id).execute()
+            _release_once(order_id)
+            events.emit("payment.failed", order_id, {"reason": reason[:200]})
+            publish_order_changed(order_id)
+        return bool(changed)
+
+
+def hold_for_review(order_id: str) -> bool:
+    """Fraud review: a pending or confirmed order -> on_hold. Returns True when it changed
+    the order (False if already held, or too late: processing, shipped, cancelled...)."""
+    changed = bool(Order.update(status="on_hold", updated_at=utcnow()).where(
+        Order.id == order_id, Order.status.in_(("pending", "confirmed"))).execute())
+    if changed:
+        publish_order_changed(order_id)
+    return changed
+
+
+def release_hold(order_id: str) -> bool:
+    """An admin approved a held order: on_hold -> confirmed when it is paid or cash on
+    delivery, else pending (awaiting payment). Returns True when it changed the order."""
+    with atomic():
+        order = Order.get_by_id(order_id)
+        if order.status != "on_hold":
+            return False
+        ready = order.payment_method == "cash_on_delivery" or order.payment_status == "paid"
+        changed = bool(Order.update(status="confirmed" if ready else "pending", updated_at=utcnow()).where(
+            Order.id == order_id, Order.status == "on_hold").execute())
+        if changed:
+            publish_order_changed(order_id)
+        return changed
+
+
+def cancel_for_fraud(order_id: str, reason: str) -> bool:
+    """Cancel an order blocked or rejected as fraud: pending | on_hold | confirmed |
+    processing -> cancelled, stock released once, `order.cancelled` emitted. Voiding or
+    refunding the payment is the caller's next step (services.fraud). Returns True when
+    it changed the order (False if it was already cancelled, shipped or delivered)."""
+    with atomic():
+        order = Order.get_by_id(order_id)
+        changed = Order.update(status="cancelled", updated_at=utcnow()).where(
+            Order.id == order_id, Order.status.in_(("pending", "on_hold", "confirmed", "processing"))).execute()
+        if changed:
+            _release_once(order_id)
+            events.emit("order.cancelled", order_id, {"orderNumber": order.order_number, "reason": reason[:200],
+                                                      "trackingNumber": None})
+            publish_order_changed(order_id)
+        return bool(changed)
+
+
+def mark_refunded(order_id: str) -> bool:
+    """A paid order's payment was refunded: payment status paid -> refunded. Returns True when changed."""
+    now = utcnow()
+    with atomic():
+        changed = Order.update(payment_status="refunded", updated_at=now).where(
+            Order.id == order_id, Order.payment_status == "paid").execute()
+        if changed:
+            Payment.update(status="refunded", updated_at=now).where(Payment.order == order_id).execute()
+            publish_order_changed(order_id)
+        return bool(changed)
+
+
+def mark_payment_voided(order_id: str, reason: str) -> bool:
+    """An unpaid order's payment was voided (PaymentIntent cancelled): payment status
+    pending | processing -> failed with `reason`. Returns True when changed."""
+    now = utcnow()
+    with atomic():
+        changed = Order.update(payment_status="failed", updated_at=now).where(
+            Order.id == order_id, Order.payment_status.in_(("pending", "processing"))).execute()
+        if changed:
+            Payment.update(status="canceled", last_error=reason[:1000], updated_at=now).where(
+                Payment.order == order_id).execute()
+            publish_order_changed(order_id)
+        return bool(changed)

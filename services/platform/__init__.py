@@ -1,0 +1,33 @@
+"""The job platform and the shared machinery every domain package builds on.
+
+Public surface (import these modules from here, e.g. `from services.platform import jobs`):
+
+- `jobs`: the job state machine (create, claim, heartbeat, finish, cancel, retry, list);
+- `job_types`: every job type declared once (queue, attempts, time limit, lease);
+- `JobContext`, `JobCancelled`: what a running job's handler gets;
+- `heartbeat`: the keep-alive thread that renews the leases of long-running jobs;
+- `recovery`: the outbox relay's reads (unsent jobs, expired leases, restart);
+- `idempotency`: `Idempotency-Key` handling of job-creating requests;
+- `events`: domain events, with handlers registered by the packages that react;
+- `periodic`: "at most once" markers and the scheduler's per-period maintenance job;
+- `retention`: purging expired keys and finished jobs;
+- `model_registry`: trained models (register, activate, roll back, load);
+- `live`: publish/subscribe for live updates (Redis, or in-process when embedded).
+
+This package imports no domain package (a test checks it), and neither Flask nor Dramatiq.
+"""
+
+from services.platform import (  # noqa: F401
+                               events,
+                               heartbeat,
+                               idempotency,
+                               job_types,
+                               jobs,
+                               live,
+                               model_registry,
+                               periodic,
+                               recovery,
+                               retention,
+)
+from services.platform.jobcontext import JobCancelled, JobContext  # noqa: F401
+from services.platform.reasons import REASONS  # noqa: F401

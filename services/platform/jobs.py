@@ -1,0 +1,181 @@
+"""The job platform's state machine (DESIGN.md section 4).
+
+Every transition is one conditional UPDATE (`... WHERE state IN (...)`), so a
+duplicate message or a race loses cleanly: the function returns False and
+changes nothing. Terminal states are never left.
+
+Job types, their queues, attempt limits, time limits and leases are declared in
+`services.platform.job_types`; finding abandoned and unsent jobs is `recovery.py`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from contextvars import ContextVar
+
+from peewee import Case
+
+from models.db import atomic, utcnow
+from models.jobs import TERMINAL_STATES, Job
+from services.errors import Conflict, NotFound
+from services.platform.job_types import JOB_TYPES
+
+RETRY_BASE_SECONDS = 1.0
+RETRY_MAX_SECONDS = 300.0
+
+
+_created: ContextVar[list | None] = ContextVar("cartwheel_created_jobs", default=None)
+
+
+def create_job(job_type: str, payload: dict, owner_id: str | None = None, parent_id: str | None = None,
+               total: int = 0) -> Job:
+    """Insert a `queued`, undispatched job; call inside the domain transaction that needs it.
+
+    Inside a request or a running job (see `collect_created`) the job is also
+    remembered, so the caller dispatches it right after commit; the outbox relay
+    sends it otherwise. Raises KeyError for an unknown `job_type`.
+    """
+    spec = JOB_TYPES[job_type]
+    job = Job.create(
+        type=job_type, queue=spec.queue, payload=payload, owner_id=owner_id,
+        parent_id=parent_id, max_attempts=spec.max_attempts, progress_total=total,
+    )
+    collected = _created.get()
+    if collected is not None:
+        collected.append(job)
+    return job
+
+
+def collect_created():
+    """Start remembering jobs created in this context; returns a token for `drain_created`."""
+    return _created.set([])
+
+
+def drain_created(token) -> list[Job]:
+    """The jobs created since `collect_created()` (committed or not), and stop remembering."""
+    jobs_created = _created.get() or []
+    _created.reset(token)
+    return jobs_created
+
+
+def get_job(job_id: str) -> Job:
+    """The job with `job_id`. Raises NotFound."""
+    job = Job.get_or_none(Job.id == job_id)
+    if job is None:
+        raise NotFound("Job not found", reason="job_not_found")
+    return job
+
+
+def _transition(job_id: str, from_states: tuple, **changes) -> bool:
+    now = utcnow()
+    changes.setdefault("updated_at", now)
+    changes["version"] = Job.version + 1
+    query = Job.update(**changes).where(Job.id == job_id, Job.state.in_(from_states))
+    return query.execute() == 1
+
+
+def mark_dispatched(job_id: str) -> bool:
+    """Record that the broker message was sent (first time only)."""
+    return Job.update(dispatched_at=utcnow()).where(Job.id == job_id, Job.dispatched_at.is_null()).execute() == 1
+
+
+def claim(job_id: str) -> Job | None:
+    """queued -> running, counting the attempt. Returns the claimed job, or None if
+    it is not queued (a duplicate delivery, a cancelled or finished job)."""
+    now = utcnow()
+    rows = list(Job.update(state="running", attempts=Job.attempts + 1, started_at=now, error=None, updated_at=now,
+                           version=Job.version + 1)
+                .where(Job.id == job_id, Job.state == "queued").returning(Job).execute())
+    if not rows:
+        cancel_if_requested(job_id)
+        return None
+    return rows[0]
+
+
+def cancel_if_requested(job_id: str) -> bool:
+    """cancel_requested -> cancelled (the job's next checkpoint or a queued pick-up)."""
+    return _transition(job_id, ("cancel_requested",), state="cancelled", finished_at=utcnow())
+
+
+def heartbeat(job_id: str, completed: int | None = None, total: int | None = None, message: str | None = None) -> bool:
+    """Renew a running job's lease and optionally report progress.
+
+    Returns False when the job is no longer `running` (e.g. a cancel was requested).
+    """
+    changes = {}
+    if completed is not None:
+        changes["progress_completed"] = completed
+    if total is not None:
+        changes["progress_total"] = total
+    if message is not None:
+        changes["progress_message"] = message[:500]
+    return _transition(job_id, ("running",), **changes)
+
+
+def succeed(job_id: str, result: dict | None) -> bool:
+    """running -> succeeded with `result`; progress is set to complete (total, or 1 of 1)."""
+    total = Case(None, [(Job.progress_total > 0, Job.progress_total)], 1)
+    return _transition(job_id, ("running",), state="succeeded", result=result, finished_at=utcnow(),
+                       progress_completed=total, progress_total=total)
+
+
+def fail(job_id: str, error: dict, result: dict | None = None) -> bool:
+    """running -> failed with `error` (`{"code", "reason", "message", "details"}`)."""
+    changes = {"state": "failed", "error": error, "finished_at": utcnow()}
+    if result is not None:
+        changes["result"] = result
+    return _transition(job_id, ("running",), **changes)
+
+
+def retry_delay_seconds(attempts: int) -> float:
+    """Exponential backoff before attempt `attempts + 1`: 1 s, 2 s, 4 s ... capped at 300 s."""
+    return min(RETRY_MAX_SECONDS, RETRY_BASE_SECONDS * (2 ** max(0, attempts - 1)))
+
+
+def requeue_after_transient(job_id: str, error: dict) -> str:
+    """After a transient failure: running -> queued if attempts remain, else -> failed.
+
+    Returns the new state ("queued", "failed") or "" if the job was not running.
+    """
+    job = Job.get_by_id(job_id)
+    if job.attempts >= job.max_attempts:
+        error = dict(error, reason=error.get("reason", "transient_error"), attemptsExhausted=True)
+        return "failed" if fail(job_id, error) else ""
+    run_after = utcnow() + dt.timedelta(seconds=retry_delay_seconds(job.attempts))
+    ok = _transition(job_id, ("running",), state="queued", error=error, run_after=run_after)
+    return "queued" if ok else ""
+
+
+def request_cancel(job: Job) -> Job:
+    """queued|running -> cancel_requested (a queued job is cancelled when picked up).
+
+    Raises Conflict when the job already ended.
+    """
+    if job.state in TERMINAL_STATES:
+        raise Conflict(f"Job already {job.state}", reason="job_finished")
+    _transition(job.id, ("queued", "running"), state="cancel_requested")
+    return Job.get_by_id(job.id)
+
+
+def retry_failed(job: Job) -> Job:
+    """Admin retry: failed -> queued with a fresh attempt budget. Raises Conflict unless failed."""
+    with atomic():
+        ok = _transition(job.id, ("failed",), state="queued", error=None, finished_at=None,
+                         dispatched_at=None, attempts=0, run_after=None)
+    if not ok:
+        raise Conflict("Only failed jobs can be retried", reason="job_not_failed")
+    return Job.get_by_id(job.id)
+
+
+def list_jobs(owner_id: str | None, job_type: str | None, state: str | None, page: int, limit: int):
+    """A page of jobs, newest first; `owner_id=None` lists everyone's. Returns (jobs, total)."""
+    query = Job.select()
+    if owner_id is not None:
+        query = query.where(Job.owner_id == owner_id)
+    if job_type:
+        query = query.where(Job.type == job_type)
+    if state:
+        query = query.where(Job.state == state)
+    total = query.count()
+    jobs = list(query.order_by(Job.created_at.desc(), Job.id).paginate(page, limit))
+    return jobs, total

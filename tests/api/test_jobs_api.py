@@ -1,0 +1,133 @@
+"""The job platform over HTTP: polling with ETag, Prefer: wait, cancel, SSE, admin retry,
+the outbox relay and lease expiry."""
+
+import datetime as dt
+import json
+
+from models.db import atomic, utcnow
+from models.jobs import Job
+from models.orders import Order
+from services.orders import checkout
+from services.platform import jobs
+from tests.factories import checkout_body, fill_cart, make_product, make_user, token_for
+from web.orders import OrderCreateSchema
+from workers import relay
+from workers.dispatch import dispatch
+
+
+def undispatched_checkout(api):
+    cart_id = fill_cart(api, make_product(stock=5))
+    with atomic():
+        return checkout.start_checkout(None, OrderCreateSchema().load(checkout_body(cart_id)))
+
+
+def test_job_get_supports_etag_and_if_none_match(api):
+    job = undispatched_checkout(api)
+    status, body, headers = api.get(f"/api/v1/jobs/{job.id}")
+    assert status == 200 and body["data"]["state"] == "queued"
+    assert body["data"]["links"]["events"] == f"/api/v1/jobs/{job.id}/events"
+    status, _, again = api.get(f"/api/v1/jobs/{job.id}", headers={"If-None-Match": headers["ETag"]})
+    assert status == 304 and again["ETag"] == headers["ETag"]
+    dispatch(job)
+    api.wait_job(job.id)
+    status, _, _ = api.get(f"/api/v1/jobs/{job.id}", headers={"If-None-Match": headers["ETag"]})
+    assert status == 200
+
+
+def test_prefer_wait_answers_200_with_the_finished_job(api):
+    cart_id = fill_cart(api, make_product(stock=5))
+    status, body, headers = api.post("/api/v1/orders", checkout_body(cart_id), headers={"Prefer": "wait=10"})
+    assert status == 200 and body["data"]["state"] == "succeeded"
+    assert headers["Preference-Applied"] == "wait=10"
+    assert body["data"]["progress"]["percentage"] == 100
+
+
+def test_a_cancelled_queued_job_never_runs(api):
+    job = undispatched_checkout(api)
+    status, body, _ = api.post(f"/api/v1/jobs/{job.id}/cancel")
+    assert status == 202 and body["data"]["state"] == "cancel_requested"
+    dispatch(job)
+    relay.relay_once(grace_seconds=0)
+    assert api.wait_job(job.id)["state"] == "cancelled"
+    assert Order.select().count() == 0
+    status, body, _ = api.post(f"/api/v1/jobs/{job.id}/cancel")
+    assert status == 409 and body["error"]["code"] == "CONFLICT"
+
+
+def test_event_stream_reports_changes_until_the_job_ends(api, client):
+    job = undispatched_checkout(api)
+    dispatch(job)
+    response = client.get(f"/api/v1/jobs/{job.id}/events")
+    assert response.status_code == 200 and response.mimetype == "text/event-stream"
+    events = [json.loads(line[len("data: "):]) for line in response.get_data(as_text=True).splitlines()
+              if line.startswith("data: ")]
+    assert events and events[-1]["state"] == "succeeded"
+    assert all(e["id"] == job.id for e in events)
+
+
+def test_the_relay_sends_jobs_whose_message_was_never_sent(api):
+    job = undispatched_checkout(api)  # committed, but (as after a crash) never dispatched
+    Job.update(updated_at=utcnow() - dt.timedelta(seconds=30)).where(Job.id == job.id).execute()
+    assert relay.relay_once()["sent"] == 1
+    assert api.wait_job(job.id)["state"] == "succeeded"
+    assert relay.relay_once()["sent"] == 0
+
+
+def test_an_expired_lease_requeues_the_job_and_counts_the_attempt(api):
+    job = undispatched_checkout(api)
+    claimed = jobs.claim(job.id)  # a worker claimed it, then died without a heartbeat
+    assert claimed.attempts == 1
+    Job.update(updated_at=utcnow() - dt.timedelta(minutes=5)).where(Job.id == job.id).execute()
+    result = relay.relay_once(grace_seconds=0)
+    assert result == {"requeued": 1, "sent": 1}
+    finished = api.wait_job(job.id)
+    assert finished["state"] == "succeeded" and finished["attempts"] == 2
+    assert Order.select().count() == 1
+
+
+def test_a_duplicate_message_for_a_finished_job_is_a_no_op(api):
+    job = undispatched_checkout(api)
+    dispatch(job)
+    first = api.wait_job(job.id)
+    dispatch(Job.get_by_id(job.id))
+    relay.relay_once(grace_seconds=0)
+    again = api.wait_job(job.id)
+    assert again["attempts"] == first["attempts"] == 1
+    assert again["updatedAt"] == first["updatedAt"]
+    assert Order.select().count() == 1
+
+
+def test_admins_list_failed_jobs_and_retry_them(api):
+    admin, customer = make_user(role="admin"), make_user()
+    product = make_product(stock=1)
+    cart_id = fill_cart(api, product)
+    with atomic():
+        job = checkout.start_checkout(None, OrderCreateSchema().load(checkout_body(cart_id)))
+    from services.catalog import inventory
+    from tests.factories import first_variant
+
+    inventory.set_stock(first_variant(product).id, 0)
+    dispatch(job)
+    assert api.wait_job(job.id)["state"] == "failed"
+    assert api.get("/api/v1/admin/jobs/failed", token=token_for(customer))[0] == 403
+    assert api.get("/api/v1/admin/jobs/failed")[0] == 401
+    status, body, _ = api.get("/api/v1/admin/jobs/failed", token=token_for(admin))
+    assert status == 200 and [j["id"] for j in body["data"]] == [job.id]
+    inventory.set_stock(first_variant(product).id, 1)
+    status, body, _ = api.post(f"/api/v1/admin/jobs/{job.id}/retry", token=token_for(admin))
+    assert status == 202
+    assert api.wait_job(job.id)["state"] == "succeeded"
+    status, body, _ = api.post(f"/api/v1/admin/jobs/{job.id}/retry", token=token_for(admin))
+    assert status == 409
+
+
+def test_job_lists_show_only_the_callers_jobs(api):
+    alice, bob, admin = make_user(), make_user(), make_user(role="admin")
+    cart_id = fill_cart(api, make_product(stock=5), token=token_for(alice))
+    status, body, _ = api.post("/api/v1/orders", checkout_body(cart_id), token=token_for(alice))
+    job_id = body["data"]["id"]
+    assert [j["id"] for j in api.get("/api/v1/jobs", token=token_for(alice))[1]["data"]] == [job_id]
+    assert api.get("/api/v1/jobs", token=token_for(bob))[1]["data"] == []
+    assert api.get("/api/v1/jobs?type=checkout", token=token_for(admin))[1]["pagination"]["total"] == 1
+    status, body, _ = api.get("/api/v1/jobs?state=bogus", token=token_for(admin))
+    assert status == 422 and body["error"]["code"] == "VALIDATION_ERROR"

@@ -1,0 +1,353 @@
+"""Contract tests at the HTTP boundary of the official SendGrid and Twilio SDKs, and the
+send job's retry / failure / never-twice behaviour against them.
+
+A tiny HTTP server on a loopback port plays SendGrid (202) or Twilio (201 with a
+message SID); it records every request and can be told to answer 5xx or 4xx.
+"""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+import datetime as dt
+import json
+import threading
+import time
+import urllib.parse
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+import config
+from models.db import atomic, utcnow
+from models.jobs import Job
+from models.notifications import Notification, OutboxMessage
+from services import notifications
+from services.errors import TransientError
+from services.notifications.providers import OutgoingMessage, ProviderRejected, provider_for, sendgrid_email, twilio_sms
+from services.platform import jobs
+from tests.factories import make_user
+from workers import dispatch as dispatch_module
+from workers.runner import run_job
+
+TWILIO_SID = "AC" + "0" * 32
+TWILIO_TOKEN = "twilio-test-token"
+
+
+class FakeProviderServer:
+    """Records requests; answers from `responses` (a queue of (status, json, headers)), then `default`."""
+
+    def __init__(self, default):
+        self.requests: list[dict] = []
+        self.responses: list[tuple] = []
+        self.default = default
+        self.delay = 0.0
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):  # noqa: N802 (http.server naming)
+                length = int(self.headers.get("Content-Length") or 0)
+                raw = self.rfile.read(length)
+                server.requests.append({"method": "POST", "path": self.path, "headers": dict(self.headers),
+                                        "body": raw})
+                if server.delay:
+                    time.sleep(server.delay)
+                status, body, headers = server.responses.pop(0) if server.responses else server.default
+                payload = json.dumps(body).encode() if body is not None else b""
+                self.send_response(status)
+                for name, value in (headers or {}).items():
+                    self.send_header(name, value)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+
+            def log_message(self, *args):
+                pass
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        self.thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+        self.thread.start()
+
+    def close(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+SENDGRID_OK = (202, None, {"X-Message-Id": "sg-message-1"})
+
+
+def twilio_created(sid="SM" + "1" * 32):
+    return (201, {"sid": sid, "status": "queued", "account_sid": TWILIO_SID, "body": "x",
+                  "date_created": "Mon, 01 Jan 2025 00:00:00 +0000", "num_segments": "1"}, None)
+
+
+@pytest.fixture()
+def sendgrid_server():
+    server = FakeProviderServer(SENDGRID_OK)
+    yield server
+    server.close()
+
+
+@pytest.fixture()
+def twilio_server():
+    server = FakeProviderServer(twilio_created())
+    yield server
+    server.close()
+
+
+def with_providers(settings, monkeypatch, sendgrid=None, twilio=None):
+    """Point this process's settings at the fake servers (in-process code and the stub worker)."""
+    changes = {}
+    if sendgrid is not None:
+        changes.update(sendgrid_api_key="SG.test-key", sendgrid_api_host=sendgrid.url,
+                       email_from="shop@cartwheel.test")
+    if twilio is not None:
+        changes.update(twilio_account_sid=TWILIO_SID, twilio_auth_token=TWILIO_TOKEN, twilio_from="+15550001111",
+                       twilio_api_base=twilio.url)
+    patched = dataclasses.replace(settings, **changes)
+    monkeypatch.setattr(config, "_settings", patched)
+    return patched
+
+
+class RecordingActor:
+    """Stands in for an actor so a re-queued job is not sent to a worker (the test runs it)."""
+
+    def __init__(self):
+        self.sent = []
+
+    def send(self, job_id):
+        self.sent.append((job_id, None))
+
+    def send_with_options(self, args, delay=None):
+        self.sent.append((args[0], delay))
+
+
+@pytest.fixture()
+def no_send_dispatch(monkeypatch):
+    actor = RecordingActor()
+    monkeypatch.setitem(dispatch_module.ACTORS, "notification_send", actor)
+    return actor
+
+
+def direct_email(to="ana@example.com", subject="Your order", message="Hello <b>Ana</b>\n\nSecond paragraph"):
+    admin = make_user(role="admin")
+    with atomic():
+        job = notifications.start_direct(admin, "email", None, to, subject, message)
+    return job, Notification.get(Notification.send_job_id == job.id)
+
+
+def direct_sms(to="+15557654321", message="Your parcel is on its way"):
+    admin = make_user(role="admin")
+    with atomic():
+        job = notifications.start_direct(admin, "sms", None, to, "", message)
+    return job, Notification.get(Notification.send_job_id == job.id)
+
+
+def run_to_end(job_id, limit=10):
+    """Deliver the job's message until it ends (each call is one redelivery after the backoff)."""
+    for _ in range(limit):
+        run_job(job_id, notifications.send_notification_job)
+        job = Job.get_by_id(job_id)
+        if job.state in ("succeeded", "failed", "cancelled"):
+            return job
+    raise AssertionError(f"job {job_id} did not end: {job.state}")
+
+
+def wait_job_row(job_id, timeout=30.0):
+    """Poll the job row until it ends."""
+    deadline = time.monotonic() + timeout
+    while True:
+        job = Job.get_by_id(job_id)
+        if job.state in ("succeeded", "failed", "cancelled"):
+            return job
+        if time.monotonic() > deadline:
+            raise AssertionError(f"job {job_id} still {job.state} after {timeout}s")
+        time.sleep(0.05)
+
+
+# --- SDK contract --------------------------------------------------------------------------------------------
+
+
+def test_sendgrid_sdk_posts_the_mail_send_request_sendgrid_expects(settings, sendgrid_server, monkeypatch):
+    patched = with_providers(settings, monkeypatch, sendgrid=sendgrid_server)
+    provider = provider_for("email", patched)
+    assert provider.name == "sendgrid"
+    message_id = provider.send(OutgoingMessage("ntf_1", "email", "ana@example.com", "Hi Ana", "Plain text",
+                                               "<p>HTML</p>"))
+    assert message_id == "sg-message-1"
+    [request] = sendgrid_server.requests
+    assert request["method"] == "POST" and request["path"] == "/v3/mail/send"
+    assert request["headers"]["Authorization"] == "Bearer SG.test-key"
+    body = json.loads(request["body"])
+    assert body["personalizations"][0]["to"] == [{"email": "ana@example.com"}]
+    assert body["from"] == {"email": "shop@cartwheel.test"}
+    assert body["subject"] == "Hi Ana"
+    assert body["content"] == [{"type": "text/plain", "value": "Plain text"},
+                               {"type": "text/html", "value": "<p>HTML</p>"}]
+    assert body["custom_args"] == {"notification_id": "ntf_1"}
+
+
+def test_sendgrid_5xx_and_unreachable_are_transient_and_4xx_is_a_rejection(settings, sendgrid_server, monkeypatch):
+    patched = with_providers(settings, monkeypatch, sendgrid=sendgrid_server)
+    message = OutgoingMessage("ntf_1", "email", "ana@example.com", "Hi", "text")
+    sendgrid_server.responses = [(500, {"errors": [{"message": "boom"}]}, None),
+                                 (429, {"errors": [{"message": "slow down"}]}, None),
+                                 (400, {"errors": [{"message": "bad to"}]}, None)]
+    with pytest.raises(TransientError, match="SendGrid HTTP 500"):
+        provider_for("email", patched).send(message)
+    with pytest.raises(TransientError, match="SendGrid HTTP 429"):
+        provider_for("email", patched).send(message)
+    with pytest.raises(ProviderRejected, match="bad to"):
+        provider_for("email", patched).send(message)
+    unreachable = dataclasses.replace(patched, sendgrid_api_host="http://127.0.0.1:9")
+    with pytest.raises(TransientError, match="unreachable"):
+        provider_for("email", unreachable).send(message)
+
+
+def test_sendgrid_timeout_is_transient(settings, sendgrid_server, monkeypatch):
+    patched = with_providers(settings, monkeypatch, sendgrid=sendgrid_server)
+    monkeypatch.setattr(sendgrid_email, "PROVIDER_TIMEOUT_SECONDS", 0.2)
+    sendgrid_server.delay = 1.0
+    with pytest.raises(TransientError):
+        provider_for("email", patched).send(OutgoingMessage("ntf_1", "email", "a@example.com", "Hi", "text"))
+
+
+def test_twilio_sdk_posts_the_messages_request_twilio_expects(settings, twilio_server, monkeypatch):
+    patched = with_providers(settings, monkeypatch, twilio=twilio_server)
+    provider = provider_for("sms", patched)
+    assert provider.name == "twilio"
+    sid = provider.send(OutgoingMessage("ntf_1", "sms", "+15557654321", "", "Your parcel shipped"))
+    assert sid == "SM" + "1" * 32
+    [request] = twilio_server.requests
+    assert request["path"] == f"/2010-04-01/Accounts/{TWILIO_SID}/Messages.json"
+    expected = "Basic " + base64.b64encode(f"{TWILIO_SID}:{TWILIO_TOKEN}".encode()).decode()
+    assert request["headers"]["Authorization"] == expected
+    form = urllib.parse.parse_qs(request["body"].decode())
+    assert form == {"To": ["+15557654321"], "From": ["+15550001111"], "Body": ["Your parcel shipped"]}
+
+
+def test_twilio_5xx_is_transient_and_4xx_is_a_rejection(settings, twilio_server, monkeypatch):
+    patched = with_providers(settings, monkeypatch, twilio=twilio_server)
+    message = OutgoingMessage("ntf_1", "sms", "+15557654321", "", "hi")
+    twilio_server.responses = [(503, {"code": 20503, "message": "Service unavailable", "status": 503}, None),
+                               (400, {"code": 21211, "message": "Invalid 'To' Phone Number", "status": 400}, None)]
+    with pytest.raises(TransientError, match="503"):
+        provider_for("sms", patched).send(message)
+    with pytest.raises(ProviderRejected, match="21211"):
+        provider_for("sms", patched).send(message)
+    monkeypatch.setattr(twilio_sms, "PROVIDER_TIMEOUT_SECONDS", 0.2)
+    twilio_server.delay = 1.0
+    with pytest.raises(TransientError, match="unreachable"):
+        provider_for("sms", patched).send(message)
+
+
+def test_without_keys_email_and_sms_use_the_console_provider(settings):
+    assert provider_for("email", settings).name == "console"
+    assert provider_for("sms", settings).name == "console"
+    assert provider_for("in_app", settings).name == "in_app"
+
+
+# --- the send job against the providers ------------------------------------------------------------------------
+
+
+def test_send_job_renders_and_sends_through_sendgrid_once(app, sendgrid_server, settings, monkeypatch,
+                                                          no_send_dispatch):
+    with_providers(settings, monkeypatch, sendgrid=sendgrid_server)
+    job, notification = direct_email()
+    assert run_to_end(job.id).state == "succeeded"
+    n = Notification.get_by_id(notification.id)
+    assert (n.status, n.provider, n.provider_message_id, n.attempts, n.retry_count) == \
+        ("sent", "sendgrid", "sg-message-1", 1, 0)
+    body = json.loads(sendgrid_server.requests[0]["body"])
+    html = body["content"][1]["value"]
+    assert "Hello &lt;b&gt;Ana&lt;/b&gt;" in html and "<p>Second paragraph</p>" in html  # autoescaped
+    assert body["content"][0]["value"].startswith("Hello <b>Ana</b>")  # the text part is not escaped
+    # The same job delivered again, and a second job for the same notification: no second request.
+    run_job(job.id, notifications.send_notification_job)
+    with atomic():
+        again = jobs.create_job("notification_send", {"notificationId": n.id})
+    result = run_to_end(again.id)
+    assert result.result["skipped"] == "already_sent"
+    assert len(sendgrid_server.requests) == 1
+
+
+def test_provider_5xx_is_retried_then_the_notification_fails_with_the_error(app, sendgrid_server, settings,
+                                                                            monkeypatch, no_send_dispatch):
+    with_providers(settings, monkeypatch, sendgrid=sendgrid_server)
+    sendgrid_server.default = (500, {"errors": [{"message": "internal"}]}, None)
+    job, notification = direct_email()
+    finished = run_to_end(job.id)
+    assert finished.state == "failed" and finished.attempts == finished.max_attempts == 5
+    assert finished.error["attemptsExhausted"] is True
+    assert len(sendgrid_server.requests) == 5
+    delays = [delay for _, delay in no_send_dispatch.sent]
+    assert delays == [1000, 2000, 4000, 8000]  # re-queued with exponential backoff between attempts
+    n = Notification.get_by_id(notification.id)
+    assert (n.status, n.attempts, n.retry_count) == ("failed", 5, 4)
+    assert "SendGrid HTTP 500" in n.error and n.send_started_at is None
+
+
+def test_provider_recovering_after_a_5xx_sends_once_with_one_retry(app, twilio_server, settings, monkeypatch,
+                                                                   no_send_dispatch):
+    with_providers(settings, monkeypatch, twilio=twilio_server)
+    twilio_server.responses = [(500, {"code": 20500, "message": "Internal", "status": 500}, None)]
+    job, notification = direct_sms()
+    assert run_to_end(job.id).state == "succeeded"
+    n = Notification.get_by_id(notification.id)
+    assert (n.status, n.provider, n.attempts, n.retry_count, n.error) == ("sent", "twilio", 2, 1, None)
+    assert n.provider_message_id.startswith("SM")
+    assert len(twilio_server.requests) == 2
+
+
+def test_provider_4xx_fails_at_once_without_retry(app, twilio_server, settings, monkeypatch, no_send_dispatch):
+    with_providers(settings, monkeypatch, twilio=twilio_server)
+    twilio_server.default = (400, {"code": 21211, "message": "Invalid 'To' Phone Number", "status": 400}, None)
+    job, notification = direct_sms()
+    finished = run_to_end(job.id)
+    assert finished.state == "failed" and finished.attempts == 1
+    assert finished.error["code"] == "PROVIDER_ERROR" and finished.error["reason"] == "provider_rejected"
+    n = Notification.get_by_id(notification.id)
+    assert n.status == "failed" and "21211" in n.error and n.retry_count == 0
+    assert len(twilio_server.requests) == 1 and no_send_dispatch.sent == []
+
+
+def test_a_send_interrupted_mid_call_is_never_repeated(app, settings, no_send_dispatch):
+    job, notification = direct_email()
+    # A worker set the in-flight marker and died during the provider call, longer than a lease ago.
+    stale = utcnow() - dt.timedelta(seconds=settings.job_lease_seconds + 1)
+    Notification.update(send_started_at=stale, attempts=1).where(Notification.id == notification.id).execute()
+    finished = run_to_end(job.id)
+    assert finished.state == "failed" and finished.error["reason"] == "delivery_outcome_unknown"
+    n = Notification.get_by_id(notification.id)
+    assert n.status == "failed" and "outcome unknown" in n.error
+    assert OutboxMessage.select().where(OutboxMessage.notification == n.id).count() == 0
+
+
+def test_a_send_still_in_flight_elsewhere_is_retried_later_not_duplicated(app, settings, no_send_dispatch):
+    job, notification = direct_email()
+    Notification.update(send_started_at=utcnow(), attempts=1).where(Notification.id == notification.id).execute()
+    run_job(job.id, notifications.send_notification_job)
+    assert Job.get_by_id(job.id).state == "queued"  # transient: will retry after the backoff
+    assert OutboxMessage.select().where(OutboxMessage.notification == notification.id).count() == 0
+
+
+def test_provider_failure_through_the_real_worker_ends_failed(app, sendgrid_server, settings, monkeypatch,
+                                                              backend):
+    """Through the worker: in-process Worker on the stub broker. A `dramatiq` subprocess
+    (Redis) was started with the session's environment and cannot see this test's fake
+    server, so there the same path runs with the console provider in the tests above."""
+    if backend["broker_url"] != "stub://":
+        pytest.skip("the worker subprocess has no SendGrid settings pointing at this test's server")
+    with_providers(settings, monkeypatch, sendgrid=sendgrid_server)
+    sendgrid_server.default = (502, {"errors": [{"message": "bad gateway"}]}, None)
+    job, notification = direct_email()
+    Job.update(max_attempts=2).where(Job.id == job.id).execute()  # keep the backoff short (1 s)
+    dispatch_module.dispatch(Job.get_by_id(job.id))
+    finished = wait_job_row(job.id)
+    assert finished.state == "failed" and finished.attempts == 2
+    n = Notification.get_by_id(notification.id)
+    assert (n.status, n.attempts, n.retry_count) == ("failed", 2, 1) and "SendGrid HTTP 502" in n.error
+    assert len(sendgrid_server.requests) == 2

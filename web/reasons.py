@@ -1,0 +1,44 @@
+"""Every stable error `reason` the API can answer with: the registry of each domain package
+(`services.<package>.REASONS`), the generic ones of `services.errors`, and the HTTP layer's
+own (`HTTP_REASONS`). Published in OpenAPI as the enum of the error envelope's `reason`.
+"""
+
+from __future__ import annotations
+
+from services import (
+    catalog,
+    customers,
+    errors,
+    fraud,
+    maintenance,
+    notifications,
+    orders,
+    payments,
+    platform,
+    recommendations,
+)
+
+HTTP_REASONS = {
+    "authentication_required": "The endpoint needs a Bearer access token",
+    "bad_authorization": "The Authorization header is not 'Bearer <token>'",
+    "insufficient_role": "The caller's role may not do this",
+    "invalid_product_ids": "The list of product ids is empty, too long or malformed",
+    "missing_file": "The upload has no 'file' part",
+    "too_many_streams": "This API process serves its maximum number of live streams",
+    "unknown_fields": "The form has fields the endpoint does not take",
+}
+
+REGISTRIES: dict[str, dict[str, str]] = {
+    "errors": errors.REASONS, "http": HTTP_REASONS, "platform": platform.REASONS, "catalog": catalog.REASONS,
+    "customers": customers.REASONS, "orders": orders.REASONS, "payments": payments.REASONS,
+    "fraud": fraud.REASONS, "notifications": notifications.REASONS, "recommendations": recommendations.REASONS,
+    "maintenance": maintenance.REASONS,
+}
+
+
+def all_reasons() -> dict[str, str]:
+    """reason -> meaning, over every registry (a reason is registered in exactly one)."""
+    merged: dict[str, str] = {}
+    for registry in REGISTRIES.values():
+        merged.update(registry)
+    return dict(sorted(merged.items()))

@@ -1,0 +1,36 @@
+"""Declaring a job's Dramatiq actor from its job type (`services.platform.job_types`).
+
+`job_actor(job_type, actor_name, handler)` builds the actor with the type's
+queue and time limit and `max_retries=0` (the job platform counts and retries
+attempts in the database), routes the type's jobs to it (`workers.dispatch`),
+and returns it. The actor takes only the job id and runs
+`workers.runner.run_job(job_id, handler)`.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import dramatiq
+
+from services.platform import JobContext, job_types
+from workers.dispatch import register
+from workers.runner import run_job
+
+Handler = Callable[[object, JobContext], dict]
+
+
+def job_actor(job_type: str, actor_name: str, handler: Handler) -> dramatiq.Actor:
+    """The Dramatiq actor `actor_name` (verb_noun) running `job_type` jobs with `handler(job, ctx) -> result`.
+    Raises KeyError for an undeclared job type."""
+    spec = job_types.job_type(job_type)
+
+    def perform(job_id: str) -> None:
+        run_job(job_id, handler)
+
+    perform.__name__ = perform.__qualname__ = actor_name
+    perform.__doc__ = f"Run `{job_type}` job `job_id` with {handler.__module__}.{handler.__name__}."
+    actor = dramatiq.actor(perform, actor_name=actor_name, queue_name=spec.queue, max_retries=0,
+                           time_limit=spec.time_limit_ms)
+    register(job_type, actor)
+    return actor
