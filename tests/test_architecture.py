@@ -211,3 +211,27 @@ def test_the_rules_catch_what_they_forbid():
     assert surface_rule("services.fraud.decisions", "services.orders.transitions")
     assert not surface_rule("services.orders.checkout", "services.orders.carts")
     assert not surface_rule("web.orders", "services.orders")
+
+
+STATE_MACHINES = {  # model -> the modules that may UPDATE or DELETE its rows
+    "Job": ("services.platform.jobs", "services.platform.recovery", "services.platform.heartbeat",
+            "services.platform.retention"),
+    "Order": ("services.orders.transitions",),
+}
+
+
+def state_machine_writes() -> list[str]:
+    """`Model.update(...)` / `Model.delete(...)` calls on a state-machine model outside its modules."""
+    bad = []
+    for name, path in sorted(FILES.items()):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            func = node.func if isinstance(node, ast.Call) else None
+            if isinstance(func, ast.Attribute) and func.attr in ("update", "delete") \
+                    and isinstance(func.value, ast.Name) and func.value.id in STATE_MACHINES \
+                    and name not in STATE_MACHINES[func.value.id]:
+                bad.append(f"{path.relative_to(ROOT)}:{node.lineno}: {func.value.id}.{func.attr}")
+    return bad
+
+
+def test_orders_and_jobs_change_only_through_their_state_machines():
+    assert state_machine_writes() == []

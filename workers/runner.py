@@ -54,7 +54,6 @@ def run_job(job_id: str, handler: Callable[[Job, JobContext], dict]) -> None:
         if state == "queued":
             fresh = Job.get_by_id(job_id)
             delay = math.ceil(jobs.retry_delay_seconds(fresh.attempts) * 1000)
-            Job.update(dispatched_at=None).where(Job.id == job_id).execute()
             dispatch(fresh, delay_ms=delay)
         dispatch_created(jobs.drain_created(token))
         if not isinstance(exc, Exception):

@@ -133,16 +133,19 @@ def retry_delay_seconds(attempts: int) -> float:
 
 
 def requeue_after_transient(job_id: str, error: dict) -> str:
-    """After a transient failure: running -> queued if attempts remain, else -> failed.
+    """After a transient failure: running -> queued (undispatched, to run after the backoff) if
+    attempts remain, else -> failed.
 
-    Returns the new state ("queued", "failed") or "" if the job was not running.
+    Returns the new state ("queued", "failed") or "" if the job was not running (or is gone).
     """
-    job = Job.get_by_id(job_id)
+    job = Job.get_or_none(Job.id == job_id)
+    if job is None:
+        return ""
     if job.attempts >= job.max_attempts:
         error = dict(error, reason=error.get("reason", "transient_error"), attemptsExhausted=True)
         return "failed" if fail(job_id, error) else ""
     run_after = utcnow() + dt.timedelta(seconds=retry_delay_seconds(job.attempts))
-    ok = _transition(job_id, ("running",), state="queued", error=error, run_after=run_after)
+    ok = _transition(job_id, ("running",), state="queued", error=error, run_after=run_after, dispatched_at=None)
     return "queued" if ok else ""
 
 

@@ -13,10 +13,7 @@ from services.recommendations.training import start_training
 
 def _training_job(parent_id: str) -> Job:
     """A `recommendations_train` job with default options, as a child of the maintenance job."""
-    train = start_training()
-    Job.update(parent_id=parent_id).where(Job.id == train.id).execute()
-    train.parent_id = parent_id
-    return train
+    return start_training(parent_id=parent_id)
 
 
 def recommendations_nightly(job: Job, ctx, now: dt.datetime) -> dict:

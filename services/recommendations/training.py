@@ -65,11 +65,13 @@ def training_options(raw: dict | None) -> pipeline.TrainingOptions:
     return options
 
 
-def start_training(owner_id: str | None = None, options: dict | None = None) -> Job:
+def start_training(owner_id: str | None = None, options: dict | None = None, parent_id: str | None = None) -> Job:
     """Create a `recommendations_train` job (call inside a transaction; the admin endpoint and the
-    nightly schedule use it). `options`: see OPTION_FIELDS. Raises ValidationFailed for bad options."""
+    nightly schedule, as a child of its maintenance job, use it). `options`: see OPTION_FIELDS.
+    Raises ValidationFailed for bad options."""
     training_options(options)
-    return jobs.create_job("recommendations_train", {"options": dict(options or {})}, owner_id=owner_id, total=7)
+    return jobs.create_job("recommendations_train", {"options": dict(options or {})}, owner_id=owner_id,
+                           parent_id=parent_id, total=7)
 
 
 def _plain(value):
