@@ -1,7 +1,8 @@
 """Every Cartwheel setting, read from the environment, with embedded defaults.
 
 `load()` returns a frozen `Settings`. The embedded defaults (SQLite under
-`var/`, the stub broker, console providers) need no service. When
+`var/`, the stub broker, console providers, a signing key generated once into
+`var/secret_key`) need no service, and no secret has a constant default. When
 `CARTWHEEL_ENV=production`, settings that have no safe default must be set;
 a missing or malformed one raises `ConfigError` whose message is one line
 naming the variable, and the entry points print it and exit.
@@ -10,11 +11,15 @@ naming the variable, and the entry points print it and exit.
 from __future__ import annotations
 
 import os
+import secrets
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
+SECRET_KEY_FILE = ROOT / "var" / "secret_key"  # the generated signing key when SECRET_KEY is not set
+EMAIL_PROVIDERS = ("sendgrid", "console")
+SMS_PROVIDERS = ("twilio", "console")
 
 
 class ConfigError(Exception):
@@ -88,6 +93,8 @@ class Settings:
     twilio_account_sid: str
     twilio_auth_token: str
     twilio_from: str
+    email_provider: str  # sendgrid | console
+    sms_provider: str  # twilio | console
     email_from: str
     currency: str
     tax_rate: Decimal
@@ -137,6 +144,46 @@ class Settings:
         return CURRENCY_EXPONENTS[self.currency]
 
 
+def embedded_secret_key(path: Path | None = None) -> str:
+    """The signing key of a shop run without `SECRET_KEY`: 64 random URL-safe characters generated
+    on first use into `path` (default `var/secret_key`, mode 0600) and read back afterwards, so
+    tokens survive a restart and no key is a constant anyone can read in the code. Two processes
+    starting at once agree (the file is created exclusively). Raises ConfigError when the file
+    cannot be read or written."""
+    path = Path(path or SECRET_KEY_FILE)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            key = path.read_text(encoding="utf-8").strip()
+            if len(key) >= 32:
+                return key
+            raise ConfigError(f"SECRET_KEY is not set and {path} holds no usable key; delete it or set SECRET_KEY")
+        key = secrets.token_urlsafe(48)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(key + "\n")
+        return key
+    except OSError as exc:
+        raise ConfigError(f"SECRET_KEY is not set and {path} cannot be used: {exc.strerror}") from None
+
+
+def _provider(env: dict, production: bool, name: str, choices: tuple, settings: tuple) -> str:
+    """The chosen provider for a channel: `env[name]` when given, else the real one when all of
+    its `settings` are set, else `console` - which production refuses unless chosen explicitly."""
+    chosen = (env.get(name) or "").strip().lower()
+    if chosen and chosen not in choices:
+        raise ConfigError(f"{name} must be one of {', '.join(choices)}, got {chosen!r}")
+    configured = all(env.get(setting) for setting in settings)
+    if chosen == choices[0] or (not chosen and production):
+        missing = next((setting for setting in settings if not env.get(setting)), None)
+        if missing:
+            hint = "" if chosen else f" (or set {name}=console to only log messages)"
+            why = f"with {name}={choices[0]}" if chosen else "when CARTWHEEL_ENV=production"
+            raise ConfigError(f"{missing} is required {why}{hint}")
+    return chosen or (choices[0] if configured else "console")
+
+
 def load(env: dict | None = None) -> Settings:
     """Build `Settings` from `env` (default `os.environ`).
 
@@ -174,7 +221,7 @@ def load(env: dict | None = None) -> Settings:
         database_url=database_url,
         broker_url=broker_url,
         redis_url=env.get("REDIS_URL", ""),
-        secret_key=env.get("SECRET_KEY") or "embedded-insecure-secret-key-change-me-0123456789",
+        secret_key=env.get("SECRET_KEY") or embedded_secret_key(),
         jwt_issuer=env.get("JWT_ISSUER", "cartwheel"),
         jwt_audience=env.get("JWT_AUDIENCE", "cartwheel-api"),
         jwt_access_ttl=_int(env, "JWT_ACCESS_TTL_SECONDS", 900, 60, 86400),
@@ -186,6 +233,9 @@ def load(env: dict | None = None) -> Settings:
         twilio_account_sid=env.get("TWILIO_ACCOUNT_SID", ""),
         twilio_auth_token=env.get("TWILIO_AUTH_TOKEN", ""),
         twilio_from=env.get("TWILIO_FROM", ""),
+        email_provider=_provider(env, production, "EMAIL_PROVIDER", EMAIL_PROVIDERS, ("SENDGRID_API_KEY",)),
+        sms_provider=_provider(env, production, "SMS_PROVIDER", SMS_PROVIDERS,
+                               ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_FROM")),
         email_from=env.get("EMAIL_FROM", "shop@cartwheel.test"),
         currency=currency,
         tax_rate=_decimal(env, "TAX_RATE", "0.08"),

@@ -12,7 +12,7 @@ from models.db import BaseModel, JSONField, PrefixedIdField, utcnow
 from models.users import User
 
 CHANNELS = ("email", "sms", "in_app")
-STATUSES = ("pending", "sent", "failed")
+STATUSES = ("pending", "sent", "logged", "failed")
 
 
 class Notification(BaseModel):
@@ -23,7 +23,8 @@ class Notification(BaseModel):
     `templates/notifications/`; `context` is the JSON snapshot it is rendered
     with (taken at fan-out), `subject`/`body`/`html` the rendered result
     (`subject` is the in-app title, `body` its message). `status` moves
-    pending -> sent | failed; `attempts` counts provider calls, `retry_count`
+    pending -> sent | logged | failed (`logged`: the console provider only stored and
+    logged it; nothing was delivered); `attempts` counts provider calls, `retry_count`
     the retries among them. `send_started_at` is the in-flight marker set just
     before the provider call and cleared when its outcome is recorded: a marker
     left behind by a dead worker means "outcome unknown", and the notification

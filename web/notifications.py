@@ -110,7 +110,7 @@ class NotificationSchema(ma.Schema):
     recipient = ma.fields.String()
     subject = ma.fields.String()
     body = ma.fields.String()
-    status = ma.fields.String(metadata={"description": "pending, sent or failed"})
+    status = ma.fields.String(metadata={"description": "pending, sent, logged (console provider: not delivered) or failed"})
     retryCount = ma.fields.Integer()
     attempts = ma.fields.Integer()
     provider = ma.fields.String(allow_none=True)

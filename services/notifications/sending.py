@@ -5,7 +5,8 @@ Sending. `send_notification_job(job, ctx)` renders the template (Jinja2 files
 under templates/notifications/<template>/: subject.txt, body.txt, body.html
 with autoescape, short.txt for SMS and the in-app message) and calls the
 channel's provider. Never twice:
-- before the call it returns at once when the notification is already `sent`;
+- before the call it returns at once when the notification is already `sent` (or
+  `logged`: the console provider only logs, so nothing is claimed delivered);
   success is recorded with a conditional UPDATE (still pending and still ours);
 - the provider call is bracketed by an in-flight marker (`send_started_at`),
   set by a conditional UPDATE before the call and cleared when the outcome is
@@ -31,6 +32,8 @@ from services.errors import DomainError, NotFound, TransientError
 from services.notifications.providers import OutgoingMessage, ProviderRejected, provider_for
 from services.notifications.rendering import render
 from services.platform import JobContext, job_types
+
+DONE_STATUSES = ("sent", "logged")  # logged: the console provider stored and logged it, nothing was delivered
 
 
 def _record_failure(notification_id: str, marker, error: str, final: bool) -> None:
@@ -59,7 +62,7 @@ def send_notification_job(job: Job, ctx: JobContext) -> dict:
         return {"notificationId": n.id, "channel": n.channel, "status": n.status, "provider": n.provider,
                 "providerMessageId": n.provider_message_id, "retryCount": n.retry_count, **extra}
 
-    if notification.status == "sent":
+    if notification.status in DONE_STATUSES:
         return result(notification, skipped="already_sent")
     final_attempt = job.attempts >= job.max_attempts
     if notification.send_started_at is not None:
@@ -68,7 +71,7 @@ def send_notification_job(job: Job, ctx: JobContext) -> dict:
         rendered = render(notification.template, notification.context or {})
     except DomainError as exc:
         Notification.update(status="failed", error=exc.message[:2000], updated_at=utcnow()).where(
-            Notification.id == notification.id, Notification.status != "sent").execute()
+            Notification.id == notification.id, Notification.status.not_in(DONE_STATUSES)).execute()
         raise
     provider = provider_for(notification.channel)
     is_email = notification.channel == "email"
@@ -83,7 +86,7 @@ def send_notification_job(job: Job, ctx: JobContext) -> dict:
             Notification.send_started_at.is_null()).execute()
     if not claimed:
         fresh = Notification.get_by_id(notification.id)
-        if fresh.status == "sent":
+        if fresh.status in DONE_STATUSES:
             return result(fresh, skipped="already_sent")
         raise TransientError("Another worker is sending this notification")
     message = OutgoingMessage(notification_id=notification.id, channel=notification.channel,
@@ -103,14 +106,15 @@ def send_notification_job(job: Job, ctx: JobContext) -> dict:
         raise DomainError("Delivery outcome unknown; not retried to avoid a duplicate",
                           reason="delivery_outcome_unknown") from exc
     now = utcnow()
-    recorded = Notification.update(status="sent", sent_at=now, provider_message_id=message_id, error=None,
+    status = "sent" if provider.delivers else "logged"
+    recorded = Notification.update(status=status, sent_at=now, provider_message_id=message_id, error=None,
                                    send_started_at=None, updated_at=now).where(
         Notification.id == notification.id, Notification.status == "pending",
         Notification.send_started_at == marker).execute()
     if not recorded:  # cannot happen while the marker is ours; report what the row says
         return result(Notification.get_by_id(notification.id))
     attempts = notification.attempts + 1
-    return {"notificationId": notification.id, "channel": notification.channel, "status": "sent",
+    return {"notificationId": notification.id, "channel": notification.channel, "status": status,
             "provider": provider.name, "providerMessageId": message_id, "retryCount": attempts - 1}
 
 

@@ -305,6 +305,7 @@ class ProductionStack:
                     "BROKER_URL": self.redis_url, "REDIS_URL": self.redis_url, "SECRET_KEY": SECRET_KEY,
                     "MODEL_DIR": str(self.workdir / "models"), "MEDIA_DIR": str(self.workdir / "media"),
                     "PORT": str(self.port), "dramatiq_worker_timeout": "100",  # as `make worker`
+                    "EMAIL_PROVIDER": "console", "SMS_PROVIDER": "console",  # no SendGrid/Twilio here
                     **self.extra_env}
         for name in ("TEST_DATABASE_URL", "TEST_BROKER_URL", "STRIPE_SECRET_KEY", "STRIPE_API_BASE"):
             self.env.pop(name, None)

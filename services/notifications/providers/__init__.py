@@ -1,10 +1,13 @@
-"""Notification providers: one per channel, chosen by configuration.
+"""Notification providers: one per channel, chosen by configuration (`config.Settings.email_provider`,
+`sms_provider`; see `EMAIL_PROVIDER` / `SMS_PROVIDER` in the README).
 
-- email: SendGrid (official `sendgrid` SDK) when `SENDGRID_API_KEY` is set,
-  else the console provider;
-- sms: Twilio (official `twilio` SDK) when `TWILIO_ACCOUNT_SID`,
-  `TWILIO_AUTH_TOKEN` and `TWILIO_FROM` are set, else the console provider;
+- email: SendGrid (official `sendgrid` SDK), or the console provider;
+- sms: Twilio (official `twilio` SDK), or the console provider;
 - in_app: the in-app provider (the Notification row is the message).
+
+The console provider only stores and logs the message (`delivers = False`): its
+notifications end `logged`, never `sent`. Production refuses to start with a real
+provider's settings missing unless the console provider is chosen explicitly.
 
 `provider.send(message)` returns the provider's message id (or None). It raises
 `TransientError` for failures worth retrying (HTTP 5xx, 429, timeouts, refused
@@ -25,7 +28,7 @@ def provider_for(channel: str, settings: config.Settings | None = None) -> Provi
     Raises ValueError for an unknown channel."""
     settings = settings or config.get()
     if channel == "email":
-        if settings.sendgrid_api_key:
+        if settings.email_provider == "sendgrid":
             from services.notifications.providers.sendgrid_email import SendGridEmailProvider
 
             return SendGridEmailProvider(settings)
@@ -33,7 +36,7 @@ def provider_for(channel: str, settings: config.Settings | None = None) -> Provi
 
         return ConsoleProvider()
     if channel == "sms":
-        if settings.twilio_account_sid and settings.twilio_auth_token and settings.twilio_from:
+        if settings.sms_provider == "twilio":
             from services.notifications.providers.twilio_sms import TwilioSmsProvider
 
             return TwilioSmsProvider(settings)

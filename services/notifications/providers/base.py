@@ -35,6 +35,7 @@ class Provider:
     """Interface: `name` and `send(message) -> provider message id | None`."""
 
     name = "base"
+    delivers = True  # False: the message only goes to a log (its notification ends `logged`)
 
     def send(self, message: OutgoingMessage) -> str | None:  # pragma: no cover - interface
         raise NotImplementedError

@@ -12,13 +12,15 @@ log = logging.getLogger("cartwheel.outbox")
 
 
 class ConsoleProvider(Provider):
-    """Stores the rendered message in the `outbox_message` table and logs it.
+    """Stores the rendered message in the `outbox_message` table and logs it; nothing leaves
+    the shop, so its notifications are recorded `logged`, not `sent`.
 
     Returns the outbox row id as the message id. One row per call, so a
     duplicate send would be visible as a second row.
     """
 
     name = "console"
+    delivers = False
 
     def send(self, message: OutgoingMessage) -> str:
         row = OutboxMessage.create(notification=message.notification_id, channel=message.channel,

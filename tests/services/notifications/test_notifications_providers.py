@@ -103,10 +103,10 @@ def with_providers(settings, monkeypatch, sendgrid=None, twilio=None):
     changes = {}
     if sendgrid is not None:
         changes.update(sendgrid_api_key="SG.test-key", sendgrid_api_host=sendgrid.url,
-                       email_from="shop@cartwheel.test")
+                       email_from="shop@cartwheel.test", email_provider="sendgrid")
     if twilio is not None:
         changes.update(twilio_account_sid=TWILIO_SID, twilio_auth_token=TWILIO_TOKEN, twilio_from="+15550001111",
-                       twilio_api_base=twilio.url)
+                       twilio_api_base=twilio.url, sms_provider="twilio")
     patched = dataclasses.replace(settings, **changes)
     monkeypatch.setattr(config, "_settings", patched)
     return patched
