@@ -1,0 +1,32 @@
+"""Each job type is declared once (services.platform.job_types) and its actor takes its options from
+that declaration, in the module of its queue."""
+
+import dramatiq
+
+from services.platform import job_types
+from workers import actors
+from workers.dispatch import ACTORS
+
+
+def test_every_job_type_has_one_actor_built_from_its_declaration(app):
+    assert set(ACTORS) == set(job_types.JOB_TYPES)
+    names = [actor.actor_name for actor in ACTORS.values()]
+    assert len(names) == len(set(names))
+    for name, spec in job_types.JOB_TYPES.items():
+        actor = ACTORS[name]
+        assert isinstance(actor, dramatiq.Actor)
+        assert actor.queue_name == spec.queue
+        assert actor.options["time_limit"] == spec.time_limit * 1000
+        assert actor.options["max_retries"] == 0  # attempts are the job platform's, counted in the database
+
+
+def test_every_actor_lives_in_the_module_of_its_queue(app):
+    for name, spec in job_types.JOB_TYPES.items():
+        module = actors.QUEUE_MODULES[spec.queue]
+        assert getattr(module, ACTORS[name].actor_name) is ACTORS[name], name
+
+
+def test_declared_leases_fit_their_time_limits_and_long_jobs_get_longer_ones():
+    for spec in job_types.JOB_TYPES.values():
+        assert 0 < spec.lease <= spec.time_limit and spec.queue in job_types.QUEUES
+    assert job_types.JOB_TYPES["fraud_train"].lease > job_types.JOB_TYPES["checkout"].lease
