@@ -64,7 +64,12 @@ class ProductImage(BaseModel):
 
 
 class Variant(BaseModel):
-    """A purchasable variant with its SKU, price in minor units and weight in grams."""
+    """A purchasable variant with its SKU, price in minor units and weight in grams.
+
+    `archived_at` is set when a product update drops a variant that order lines refer to:
+    the row (and its stock) stays for those orders, but the variant is no longer sold or
+    shown; the same SKU or options coming back restore it (migration 0006).
+    """
 
     id = PrefixedIdField("var")
     product = peewee.ForeignKeyField(Product, backref="variants", on_delete="CASCADE")
@@ -77,6 +82,7 @@ class Variant(BaseModel):
     low_stock_threshold = peewee.IntegerField(default=10)
     position = peewee.IntegerField(default=1)
     requires_shipping = peewee.BooleanField(default=True)
+    archived_at = peewee.DateTimeField(null=True)
     created_at = peewee.DateTimeField(default=utcnow)
     updated_at = peewee.DateTimeField(default=utcnow)
 

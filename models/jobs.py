@@ -14,6 +14,9 @@ class Job(BaseModel):
     `dispatched_at` is null until the broker message is sent (transactional
     outbox); `updated_at` is the lease heartbeat of a running job; `attempts`
     counts claims, including ones a killed worker never finished.
+    `cancellable` is cleared when the job passes its commit point (e.g. a checkout's
+    order committed, `jobs.mark_committed`): from then on a cancel is refused and the
+    job is finished, never cancelled (migration 0006).
     """
 
     id = PrefixedIdField("job")
@@ -37,6 +40,7 @@ class Job(BaseModel):
     finished_at = peewee.DateTimeField(null=True)
     dispatched_at = peewee.DateTimeField(null=True, index=True)
     run_after = peewee.DateTimeField(null=True)
+    cancellable = peewee.BooleanField(default=True)
 
 
 class IdempotencyKey(BaseModel):

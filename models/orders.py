@@ -1,4 +1,4 @@
-"""Orders, order items (with a product snapshot), payments and Stripe events."""
+"""Orders, order items (with a product snapshot), payments, refunds and Stripe events."""
 
 import peewee
 
@@ -80,6 +80,30 @@ class Payment(BaseModel):
     client_secret = peewee.CharField(max_length=255, null=True)
     last_error = peewee.TextField(null=True)
     card_fingerprint = peewee.CharField(max_length=128, null=True)  # Stripe card fingerprint (migration 0003)
+    created_at = peewee.DateTimeField(default=utcnow)
+    updated_at = peewee.DateTimeField(default=utcnow)
+
+
+REFUND_STATUSES = ("pending", "requires_action", "succeeded", "failed", "canceled")  # Stripe's
+
+
+class Refund(BaseModel):
+    """Money given back on an order's payment (migration 0006).
+
+    `provider_ref` is the provider's refund id (Stripe `re_...`, unique); `amount` is in
+    minor units of `currency`; `status` is the provider's (REFUND_STATUSES); `reason` is
+    why we refunded (`order_cancelled`, `payment_failed`, `fraud_blocked`,
+    `fraud_rejected`, `paid_after_cancel`).
+    """
+
+    id = PrefixedIdField("rfd")
+    order = peewee.ForeignKeyField(Order, backref="refunds", on_delete="CASCADE")
+    payment = peewee.ForeignKeyField(Payment, backref="refunds", on_delete="CASCADE")
+    provider_ref = peewee.CharField(max_length=100, null=True, unique=True)
+    amount = peewee.IntegerField()
+    currency = peewee.CharField(max_length=3)
+    status = peewee.CharField(max_length=32)
+    reason = peewee.CharField(max_length=200, default="")
     created_at = peewee.DateTimeField(default=utcnow)
     updated_at = peewee.DateTimeField(default=utcnow)
 
