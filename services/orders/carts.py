@@ -2,8 +2,13 @@
 
 A guest cart (no customer) is reachable by anyone holding its id; a
 customer's cart only by that customer and staff (others get 404). Writes to
-a converted or expired cart are refused (409). Adding checks stock (409
-`out_of_stock`) and the per-line maximum `MAX_ITEM_QUANTITY` (422).
+a converted or expired cart are refused (409): every write re-reads the cart
+row inside its own transaction (`lock_cart`: `SELECT ... FOR UPDATE` on
+PostgreSQL, SQLite's write lock otherwise) and checks it there, so a write
+racing a checkout (which locks the same row) either lands before the order
+is placed or is refused. Adding checks stock (409 `out_of_stock`) and the
+per-line maximum `MAX_ITEM_QUANTITY` (422). Archived variants (see
+`services.catalog`) cannot be added and their lines are not shown.
 Item prices are re-read from the variant on every read and write.
 """
 
@@ -17,7 +22,7 @@ import peewee
 import config
 from models.carts import Cart, CartItem, DiscountCode
 from models.catalog import InventoryLevel, Product, ProductImage, Variant
-from models.db import atomic, isoformat, utcnow
+from models.db import atomic, is_postgres, isoformat, utcnow
 from models.users import User
 from services import catalog
 from services.errors import Conflict, InsufficientStock, NotAllowed, NotFound, ValidationFailed
@@ -74,6 +79,25 @@ def ensure_writable(cart: Cart) -> None:
         raise Conflict("Cart has expired", reason="cart_expired")
 
 
+def lock_cart(cart_id: str) -> Cart:
+    """The cart row read fresh inside the caller's transaction, locked `FOR UPDATE` on
+    PostgreSQL (SQLite's write lock, taken by `atomic()`, already serialises writers).
+    Raises Cart.DoesNotExist."""
+    query = Cart.select().where(Cart.id == cart_id)
+    if is_postgres():
+        query = query.for_update()
+    return query.get()
+
+
+def _writable(cart: Cart) -> Cart:
+    """Inside a write's transaction: lock and re-read `cart`, check it is writable, and copy
+    the fresh state onto the caller's object. Raises Conflict (409) like `ensure_writable`."""
+    fresh = lock_cart(cart.id)
+    cart.status, cart.expires_at, cart.discount_code = fresh.status, fresh.expires_at, fresh.discount_code
+    ensure_writable(fresh)
+    return fresh
+
+
 def _touch(cart: Cart) -> None:
     cart.updated_at = utcnow()
     Cart.update(updated_at=cart.updated_at).where(Cart.id == cart.id).execute()
@@ -97,16 +121,11 @@ def _check_stock(variant_id: str, quantity: int) -> None:
                                 details=[{"field": "quantity", "message": f"Only {available} available"}])
 
 
-def add_to_cart(cart: Cart, product_id: str, variant_id: str | None, quantity: int) -> Cart:
-    """Add `quantity` of a variant (default: the product's only/first variant), merging with an existing line.
-
-    Raises ValidationFailed (400 `invalid_product` for an unknown or inactive product/variant,
-    422 for a bad quantity), InsufficientStock (409), Conflict (409, cart not active).
-    """
-    ensure_writable(cart)
-    check_quantity(quantity)
+def _sold_variant(product_id: str, variant_id: str | None) -> Variant:
+    """The variant to add: `variant_id` of the active product, or its first variant (archived
+    variants are never sold). Raises ValidationFailed (400 `invalid_product` / `invalid_variant`)."""
     query = (Variant.select(Variant, Product).join(Product)
-             .where(Product.id == product_id, Product.status == "active"))
+             .where(Product.id == product_id, Product.status == "active", Variant.archived_at.is_null()))
     variant = (query.where(Variant.id == variant_id) if variant_id else query.order_by(Variant.position)).first()
     if variant is None:
         if not Product.select().where(Product.id == product_id, Product.status == "active").exists():
@@ -114,10 +133,23 @@ def add_to_cart(cart: Cart, product_id: str, variant_id: str | None, quantity: i
                                    details=[{"field": "productId", "message": "No such active product"}])
         raise ValidationFailed("Invalid variant ID", reason="invalid_variant", status=400,
                                details=[{"field": "variantId", "message": "No such variant of this product"}])
-    product = variant.product
+    return variant
+
+
+def add_to_cart(cart: Cart, product_id: str, variant_id: str | None, quantity: int) -> Cart:
+    """Add `quantity` of a variant (default: the product's only/first variant), merging with an existing line.
+
+    One transaction, which first re-reads and locks the cart row. Raises Conflict
+    (409 `cart_not_active` / `cart_expired`), ValidationFailed (400 `invalid_product` for an
+    unknown or inactive product, `invalid_variant` for an unknown or archived variant, 422 for
+    a bad quantity), InsufficientStock (409). Returns `cart` (its state refreshed).
+    """
     for _ in range(2):
         try:
             with atomic():
+                _writable(cart)
+                check_quantity(quantity)
+                variant = _sold_variant(product_id, variant_id)
                 existing = CartItem.get_or_none(CartItem.cart == cart, CartItem.variant == variant)
                 total_qty = quantity + (existing.quantity if existing else 0)
                 check_quantity(total_qty)
@@ -126,7 +158,7 @@ def add_to_cart(cart: Cart, product_id: str, variant_id: str | None, quantity: i
                     CartItem.update(quantity=total_qty, unit_price=variant.price, updated_at=utcnow()).where(
                         CartItem.id == existing.id).execute()
                 else:
-                    CartItem.create(cart=cart, product=product, variant=variant, quantity=quantity,
+                    CartItem.create(cart=cart, product=variant.product, variant=variant, quantity=quantity,
                                     unit_price=variant.price)
                 _touch(cart)
             return cart
@@ -143,12 +175,16 @@ def _item(cart: Cart, item_id: str) -> CartItem:
 
 
 def update_cart_item(cart: Cart, item_id: str, quantity: int) -> Cart:
-    """Set a line's quantity. Raises NotFound, ValidationFailed (422), InsufficientStock (409)."""
-    ensure_writable(cart)
-    item = _item(cart, item_id)
-    check_quantity(quantity)
-    _check_stock(item.variant_id, quantity)
+    """Set a line's quantity, in one transaction that first re-reads and locks the cart row.
+
+    Raises Conflict (409, cart not active or expired), NotFound, ValidationFailed (422),
+    InsufficientStock (409). Returns `cart`.
+    """
     with atomic():
+        _writable(cart)
+        item = _item(cart, item_id)
+        check_quantity(quantity)
+        _check_stock(item.variant_id, quantity)
         variant = Variant.get_by_id(item.variant_id)
         CartItem.update(quantity=quantity, unit_price=variant.price, updated_at=utcnow()).where(
             CartItem.id == item.id).execute()
@@ -157,26 +193,29 @@ def update_cart_item(cart: Cart, item_id: str, quantity: int) -> Cart:
 
 
 def remove_cart_item(cart: Cart, item_id: str) -> Cart:
-    """Delete a line. Raises NotFound."""
-    ensure_writable(cart)
-    item = _item(cart, item_id)
+    """Delete a line, in one transaction that first re-reads and locks the cart row.
+    Raises Conflict (409, cart not active or expired), NotFound. Returns `cart`."""
     with atomic():
+        _writable(cart)
+        item = _item(cart, item_id)
         CartItem.delete().where(CartItem.id == item.id).execute()
         _touch(cart)
     return cart
 
 
 def clear_cart(cart: Cart) -> None:
-    """Remove every line (the cart itself stays usable)."""
-    ensure_writable(cart)
+    """Remove every line and the discount code (the cart itself stays usable), in one
+    transaction that first re-reads and locks the cart row. Raises Conflict (409)."""
     with atomic():
+        _writable(cart)
         CartItem.delete().where(CartItem.cart == cart).execute()
         cart.discount_code, cart.updated_at = None, utcnow()
         Cart.update(discount_code=None, updated_at=cart.updated_at).where(Cart.id == cart.id).execute()
 
 
 def load_lines(cart_id: str) -> list[CartLine]:
-    """The cart's lines with current variant data and stock on hand, oldest line first (2 queries)."""
+    """The cart's lines with current variant data and stock on hand, oldest line first (2 queries).
+    Lines of archived variants are left out."""
     on_hand = (InventoryLevel.select(InventoryLevel.quantity)
                .where((InventoryLevel.variant == CartItem.variant)
                       & (InventoryLevel.warehouse == catalog.default_warehouse_id())))
@@ -187,7 +226,8 @@ def load_lines(cart_id: str) -> list[CartLine]:
                                 Product.id, Product.name, Product.handle, Product.status, Product.vendor,
                                 on_hand.alias("on_hand"))
                 .join(Variant).switch(CartItem).join(Product)
-                .where(CartItem.cart == cart_id).order_by(CartItem.created_at, CartItem.id))
+                .where(CartItem.cart == cart_id, Variant.archived_at.is_null())
+                .order_by(CartItem.created_at, CartItem.id))
     images = {}
     if rows:
         for image in ProductImage.select(ProductImage.product, ProductImage.url).where(

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import config
 from models.carts import Cart, DiscountCode
-from models.db import atomic, is_postgres, utcnow
+from models.db import atomic, utcnow
 from models.jobs import Job
 from models.orders import Order, OrderItem, Payment
 from models.users import User
@@ -81,13 +81,6 @@ def start_checkout(user: User | None, request: dict) -> Job:
     return jobs.create_job("checkout", payload, owner_id=user.id if user else None, total=2)
 
 
-def _lock_cart(cart_id: str) -> Cart:
-    query = Cart.select().where(Cart.id == cart_id)
-    if is_postgres():
-        query = query.for_update()
-    return query.get()
-
-
 def place_order(job: Job) -> Order:
     """Place the order for a checkout job in one transaction (see module docstring).
 
@@ -99,7 +92,7 @@ def place_order(job: Job) -> Order:
         existing = Order.get_or_none(Order.job_id == job.id)
         if existing is not None:
             return existing
-        cart = _lock_cart(p["cartId"])
+        cart = carts.lock_cart(p["cartId"])
         if cart.status != "active":
             raise Conflict(f"Cart is already {cart.status}", reason="cart_not_active")
         lines = carts.load_lines(cart.id)
