@@ -236,3 +236,15 @@ def admin_token(db):
     from tests.factories import make_user, token_for
 
     return token_for(make_user(role="admin"))
+
+
+@pytest.fixture()
+def stripe_ready(settings):
+    """Settings with Stripe pointed at the session's localstripe (skips without it)."""
+    import stripe
+
+    if not settings.stripe_enabled:
+        pytest.skip("localstripe not available")
+    stripe.api_key = settings.stripe_secret_key
+    stripe.api_base = settings.stripe_api_base
+    return settings

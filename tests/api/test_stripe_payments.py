@@ -6,22 +6,12 @@ import hmac
 import json
 import time
 
-import pytest
 import stripe
 
 from models.catalog import InventoryLevel
 from models.orders import Order, StripeEvent
 from tests.conftest import WEBHOOK_SECRET
 from tests.factories import card, checkout_body, fill_cart, first_variant, make_product
-
-
-@pytest.fixture()
-def stripe_ready(settings):
-    if not settings.stripe_enabled:
-        pytest.skip("localstripe not available")
-    stripe.api_key = settings.stripe_secret_key
-    stripe.api_base = settings.stripe_api_base
-    return settings
 
 
 def stripe_checkout(api, stock=5, price=2950):

@@ -1,7 +1,6 @@
 """fraud_score jobs through the real worker: allow, review (hold, approve, reject + refund) and
 block (cancel, stock released, PaymentIntent voided or refunded once), client IP capture."""
 
-import pytest
 import stripe
 
 from models.catalog import InventoryLevel
@@ -11,15 +10,6 @@ from services import fraud
 from services.platform import jobs
 from tests.factories import card, first_variant, place
 from workers.dispatch import dispatch
-
-
-@pytest.fixture()
-def stripe_ready(settings):
-    if not settings.stripe_enabled:
-        pytest.skip("localstripe not available")
-    stripe.api_key = settings.stripe_secret_key
-    stripe.api_base = settings.stripe_api_base
-    return settings
 
 
 def set_rule(api, token, text):

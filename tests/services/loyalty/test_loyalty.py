@@ -11,18 +11,8 @@ from models.loyalty import LoyaltyAccount, LoyaltyTransaction
 from models.notifications import Notification
 from models.orders import Order
 from services import loyalty, orders
-from tests.factories import (
-    dispatching,
-    emit,
-    fanout_job,
-    make_product,
-    make_user,
-    notifications_of,
-    place_order,
-    quick_user,
-    token_for,
-    wait_tree,
-)
+from tests.factories import (dispatching, emit, fanout_job, make_product, make_user, notifications_of, place_order,
+                             quick_user, token_for, wait_tree)
 from workers.dispatch import dispatch
 
 

@@ -14,20 +14,8 @@ from models.users import User
 from models.wishlists import WishlistItem
 from services import notifications
 from services.platform import events
-from tests.factories import (
-    TERMINAL,
-    emit,
-    fanout_job,
-    first_variant,
-    make_product,
-    make_user,
-    notifications_of,
-    place_order,
-    quick_user,
-    token_for,
-    wait_tree,
-    wait_until,
-)
+from tests.factories import (TERMINAL, emit, fanout_job, first_variant, make_product, make_user, notifications_of,
+                             place_order, quick_user, token_for, wait_tree, wait_until)
 from workers import dispatch as dispatch_module
 from workers.dispatch import dispatch
 from workers.runner import run_job
