@@ -29,7 +29,9 @@ blp = Blueprint("orders", __name__, url_prefix="/api/v1/orders", description="Ch
 
 class OrderCreateSchema(CamelSchema):
     cart_id = ma.fields.String(required=True, validate=validate.Length(min=1, max=40))
-    customer_id = ma.fields.String(load_default=None, allow_none=True, validate=validate.Length(max=40))
+    customer_id = ma.fields.String(load_default=None, allow_none=True, validate=validate.Length(max=40),
+                                   metadata={"description": "whose order it is: the caller, or (staff) any "
+                                                            "customer; default the cart's customer, else the caller"})
     shipping_address = ma.fields.Nested(ShippingAddressSchema, required=True)
     billing_address = SameOrAddress(load_default="same")
     shipping_method = ma.fields.String(load_default="standard",
@@ -51,8 +53,6 @@ class PaymentCreateSchema(CamelSchema):
     payment_method = ma.fields.String(required=True, validate=validate.OneOf(orders.PAYMENT_METHODS))
     payment_method_id = ma.fields.String(load_default=None, allow_none=True,
                                          validate=validate.Regexp(r"^(pm|card|src)_[A-Za-z0-9_]{1,100}$"))
-    save_payment_method = ma.fields.Boolean(load_default=False)
-    confirmation_required = ma.fields.Boolean(load_default=True)
 
 
 class OrderItemSchema(ma.Schema):

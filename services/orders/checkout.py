@@ -32,12 +32,34 @@ from services.platform import events, jobs
 PAYMENT_METHODS = ("cash_on_delivery", "stripe")
 
 
-def _email(user: User | None, address: dict) -> str:
-    email = address.get("email") or (user.email if user else None)
+def _email(customer: User | None, address: dict) -> str:
+    email = address.get("email") or (customer.email if customer else None)
     if not email:
         raise ValidationFailed("An email is required for guest checkout", reason="email_required",
                                details=[{"field": "shippingAddress.email", "message": "Required for guests"}])
     return email
+
+
+def _order_customer(user: User | None, cart, requested: str | None) -> User | None:
+    """Who the order belongs to: the cart's customer, else the caller; `customerId` may name the
+    caller, or (staff only) any existing customer, and must agree with a customer's cart.
+    Raises ValidationFailed (400 `customer_mismatch`, `customer_not_found`)."""
+    owner_id = cart.customer_id or (user.id if user else None)
+    if not requested:
+        return User.get_or_none(User.id == owner_id) if owner_id else None
+    mismatch = None
+    if user is None or (requested != user.id and not user.is_staff):
+        mismatch = "customerId must be the authenticated customer"
+    elif cart.customer_id and cart.customer_id != requested:
+        mismatch = "The cart belongs to another customer"
+    if mismatch:
+        raise ValidationFailed(mismatch, reason="customer_mismatch", status=400,
+                               details=[{"field": "customerId", "message": mismatch}])
+    customer = User.get_or_none(User.id == requested)
+    if customer is None:
+        raise ValidationFailed("Customer not found", reason="customer_not_found", status=400,
+                               details=[{"field": "customerId", "message": "No such customer"}])
+    return customer
 
 
 def start_checkout(user: User | None, request: dict) -> Job:
@@ -46,15 +68,17 @@ def start_checkout(user: User | None, request: dict) -> Job:
     `request` keys: cart_id, shipping_address (dict), billing_address (dict or
     "same"), shipping_method, payment_method, notes, customer_id, client_ip
     (the caller's IP for fraud scoring, see web.fraud.client_ip; optional).
+    The order belongs to the cart's customer, else the caller; `customer_id` may
+    name the caller or, for staff placing an order for someone, any existing
+    customer (a customer's cart only for that customer). The order's email is the
+    shipping address's, else its customer's.
     Raises NotFound (cart), Conflict (cart not active), ValidationFailed
-    (empty cart 400, shipping/payment method 422), InsufficientStock (409).
+    (empty cart or bad customer_id 400, shipping/payment method 422), InsufficientStock (409).
     """
     cart = carts.get_cart(request["cart_id"], user)
     if cart.status != "active":
         raise Conflict(f"Cart is already {cart.status}", reason="cart_not_active")
-    if request.get("customer_id") and (user is None or (request["customer_id"] != user.id and not user.is_staff)):
-        raise ValidationFailed("customerId must be the authenticated customer", reason="customer_mismatch",
-                               status=400, details=[{"field": "customerId", "message": "Not the caller"}])
+    customer = _order_customer(user, cart, request.get("customer_id"))
     lines = carts.load_lines(cart.id)
     if not lines:
         raise ValidationFailed("Cart is empty", reason="cart_empty", status=400,
@@ -69,10 +93,10 @@ def start_checkout(user: User | None, request: dict) -> Job:
     if request["payment_method"] == "stripe" and not config.get().stripe_enabled:
         raise ValidationFailed("Card payments are not enabled on this shop", reason="payment_method_unavailable",
                                details=[{"field": "paymentMethod", "message": "Use cash_on_delivery"}])
-    email = _email(user, request["shipping_address"])
+    email = _email(customer or user, request["shipping_address"])
     billing = request["billing_address"]
     payload = {
-        "cartId": cart.id, "customerId": cart.customer_id or (user.id if user else None), "email": email,
+        "cartId": cart.id, "customerId": customer.id if customer else None, "email": email,
         "shippingAddress": request["shipping_address"],
         "billingAddress": request["shipping_address"] if billing in (None, "same") else billing,
         "shippingMethod": method, "paymentMethod": request["payment_method"], "notes": request.get("notes") or "",

@@ -8,7 +8,16 @@ from models.catalog import InventoryLevel
 from models.db import atomic
 from models.orders import Order
 from services.orders import checkout
-from tests.factories import checkout_body, fill_cart, first_variant, make_product, make_user, token_for
+from tests.factories import (
+    ADDRESS,
+    checkout_body,
+    fill_cart,
+    first_variant,
+    make_product,
+    make_user,
+    place_order,
+    token_for,
+)
 from web.orders import OrderCreateSchema
 from workers.dispatch import dispatch
 
@@ -141,3 +150,46 @@ def test_shipping_method_price_is_charged(api, method):
     job = body["data"]
     order = api.get(f"/api/v1/orders/{job['result']['orderId']}")[1]["data"]
     assert order["shipping"] == {"express": 1000, "same_day": 1500}[method]
+
+
+def test_staff_place_an_order_for_a_customer_named_by_customer_id(api):
+    staff, customer = make_user(role="staff"), make_user()
+    cart_id = fill_cart(api, make_product(stock=5))  # a guest cart, filled at the counter
+    address = {k: v for k, v in ADDRESS.items() if k != "email"}
+    status, body, _ = api.post("/api/v1/orders", dict(checkout_body(cart_id, customerId=customer.id),
+                                                      shippingAddress=address),
+                               token=token_for(staff), headers={"Prefer": "wait=10"})
+    assert status == 200 and body["data"]["state"] == "succeeded", body
+    order = Order.get_by_id(body["data"]["result"]["orderId"])
+    assert order.customer_id == customer.id
+    assert order.customer_email == customer.email  # not the staff member's
+    status, body, _ = api.get(f"/api/v1/orders/{order.id}", token=token_for(customer))
+    assert status == 200 and body["data"]["customerId"] == customer.id
+
+
+def test_customer_id_must_name_the_caller_unless_staff_name_an_existing_customer(api):
+    alice, bob, staff = make_user(), make_user(), make_user(role="staff")
+    alices_cart = fill_cart(api, make_product(stock=5), token=token_for(alice))
+    guest_cart = fill_cart(api, make_product(stock=5))
+    refused = [
+        (alices_cart, bob.id, token_for(alice), "customer_mismatch"),  # a customer ordering for another
+        (guest_cart, bob.id, None, "customer_mismatch"),  # a guest naming a customer
+        (alices_cart, bob.id, token_for(staff), "customer_mismatch"),  # the cart is Alice's
+        (guest_cart, "usr_unknown", token_for(staff), "customer_not_found"),
+    ]
+    for cart_id, customer_id, token, reason in refused:
+        status, body, _ = api.post("/api/v1/orders", checkout_body(cart_id, customerId=customer_id), token=token)
+        assert status == 400 and body["error"]["reason"] == reason, (customer_id, body)
+    status, body, _ = api.post("/api/v1/orders", checkout_body(alices_cart, customerId=alice.id),
+                               token=token_for(alice), headers={"Prefer": "wait=10"})
+    assert status == 200 and body["data"]["state"] == "succeeded", body
+    assert Order.select().count() == 1
+
+
+@pytest.mark.parametrize("field, value", [("savePaymentMethod", False), ("confirmationRequired", True)])
+def test_process_payment_refuses_fields_it_would_ignore(api, field, value):
+    order_id = place_order(api, make_product(stock=5))
+    status, body, _ = api.post(f"/api/v1/orders/{order_id}/payment",
+                               {"paymentMethod": "cash_on_delivery", field: value})
+    assert status == 422 and body["error"]["code"] == "VALIDATION_ERROR", body
+    assert field in {d["field"] for d in body["error"]["details"]}
