@@ -10,7 +10,10 @@ payment row and mark the cart converted. For Stripe it then creates the
 PaymentIntent (fixed idempotency key) and returns its client secret.
 
 A re-run of the job (retry, duplicate delivery) finds the order it already
-placed (`Order.job_id`) and only finishes the remaining steps.
+placed (`Order.job_id`) and only finishes the remaining steps. The order
+transaction is the job's commit point: once it commits the job cannot be
+cancelled any more (`jobs.mark_committed`), so a job never ends `cancelled`
+while its order exists; a cancel requested before it rolls the order back.
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ from services.orders import carts, pricing, shipping
 from services.orders import transitions as orders
 from services.orders.live import publish_order_changed
 from services.orders.numbering import next_order_number
-from services.platform import events, jobs
+from services.platform import JobCancelled, events, jobs
 
 PAYMENT_METHODS = ("cash_on_delivery", "stripe")
 
@@ -108,8 +111,11 @@ def start_checkout(user: User | None, request: dict) -> Job:
 def place_order(job: Job) -> Order:
     """Place the order for a checkout job in one transaction (see module docstring).
 
-    Raises Conflict (cart already converted), ValidationFailed (cart empty,
-    product no longer sold), InsufficientStock (409) - each rolls back everything.
+    The job must be running: the transaction ends by marking it committed
+    (`jobs.mark_committed`), after which a cancel is refused (409) and the job
+    finishes with its order. Raises JobCancelled when a cancel was requested
+    before that point, Conflict (cart already converted), ValidationFailed (cart
+    empty, product no longer sold), InsufficientStock (409) - each rolls back everything.
     """
     p = job.payload
     with atomic():
@@ -171,6 +177,10 @@ def place_order(job: Job) -> Order:
         jobs.create_job("fraud_score", {"orderId": order.id}, owner_id=None, parent_id=job.id)
         events.emit("order.placed", order.id, {"orderNumber": order.order_number}, parent_id=job.id)
         publish_order_changed(order.id)  # sent after commit, to the customer's and staff streams
+        # The commit point: from here the job can no longer be cancelled (it will finish with
+        # the order). A cancel requested earlier wins instead, and everything rolls back.
+        if not jobs.mark_committed(job.id):
+            raise JobCancelled(job.id)
     return order
 
 

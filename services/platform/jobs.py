@@ -152,12 +152,33 @@ def requeue_after_transient(job_id: str, error: dict) -> str:
 def request_cancel(job: Job) -> Job:
     """queued|running -> cancel_requested (a queued job is cancelled when picked up).
 
-    Raises Conflict when the job already ended.
+    Only while the job is `cancellable`: the conditional UPDATE also requires it, so a
+    cancel racing `mark_committed` either lands first (the job's commit then fails and
+    rolls back) or is refused. Raises Conflict (409 `job_finished` when the job already
+    ended, `job_not_cancellable` once it passed its commit point).
     """
-    if job.state in TERMINAL_STATES:
-        raise Conflict(f"Job already {job.state}", reason="job_finished")
-    _transition(job.id, ("queued", "running"), state="cancel_requested")
-    return Job.get_by_id(job.id)
+    changed = Job.update(state="cancel_requested", updated_at=utcnow(), version=Job.version + 1).where(
+        Job.id == job.id, Job.state.in_(("queued", "running")), Job.cancellable == True).execute()  # noqa: E712
+    fresh = Job.get_by_id(job.id)
+    if not changed:
+        if fresh.state in TERMINAL_STATES:
+            raise Conflict(f"Job already {fresh.state}", reason="job_finished")
+        if not fresh.cancellable:
+            raise Conflict("The job already committed its work and will finish; it cannot be cancelled",
+                           reason="job_not_cancellable")
+    return fresh
+
+
+def mark_committed(job_id: str) -> bool:
+    """The running job reached its commit point (call inside the transaction that commits its
+    work, e.g. the checkout's order): clear `cancellable` so no cancel is accepted from now on.
+
+    One conditional UPDATE that succeeds only while the job is `running`; False means a
+    cancel was requested first (or the job is not running): the caller should raise
+    JobCancelled so its transaction rolls back. On PostgreSQL the row stays locked until
+    the caller commits, so a concurrent `request_cancel` waits and is then refused.
+    """
+    return _transition(job_id, ("running",), cancellable=False)
 
 
 def retry_failed(job: Job) -> Job:

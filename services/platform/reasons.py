@@ -6,6 +6,7 @@ REASONS = {
     "idempotency_key_reused": "The Idempotency-Key was used with a different request",
     "invalid_model_kind": "Unknown model kind",
     "job_finished": "The job already ended",
+    "job_not_cancellable": "The job passed its commit point (e.g. its order is placed) and will finish",
     "job_not_failed": "Only failed jobs can be retried",
     "job_not_found": "No (visible) job with this id",
     "lease_expired": "The job's worker stopped responding and no attempt is left",

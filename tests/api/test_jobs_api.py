@@ -4,15 +4,21 @@ the outbox relay and lease expiry."""
 import datetime as dt
 import json
 
+import time
+
+from models.carts import Cart
+from models.catalog import InventoryLevel
 from models.db import atomic, utcnow
 from models.jobs import Job
 from models.orders import Order
+from services import orders
 from services.orders import checkout
 from services.platform import jobs
-from tests.factories import checkout_body, fill_cart, make_product, make_user, token_for
+from tests.factories import checkout_body, fill_cart, first_variant, make_product, make_user, token_for
 from web.orders import OrderCreateSchema
 from workers import relay
 from workers.dispatch import dispatch
+from workers.runner import run_job
 
 
 def undispatched_checkout(api):
@@ -131,3 +137,62 @@ def test_job_lists_show_only_the_callers_jobs(api):
     assert api.get("/api/v1/jobs?type=checkout", token=token_for(admin))[1]["pagination"]["total"] == 1
     status, body, _ = api.get("/api/v1/jobs?state=bogus", token=token_for(admin))
     assert status == 422 and body["error"]["code"] == "VALIDATION_ERROR"
+
+
+def test_a_checkout_job_cannot_be_cancelled_once_its_order_committed(api):
+    job = undispatched_checkout(api)
+    answers = []
+
+    def checkout_then_cancel(job, ctx):
+        result = orders.run_checkout_job(job, ctx)  # the order is committed here
+        answers.append(api.post(f"/api/v1/jobs/{job.id}/cancel"))
+        return result
+
+    run_job(job.id, checkout_then_cancel)
+    status, body, _ = answers[0]
+    assert status == 409 and body["error"]["code"] == "CONFLICT", body
+    assert body["error"]["reason"] == "job_not_cancellable"
+    finished = api.wait_job(job.id)
+    assert finished["state"] == "succeeded", finished
+    assert Order.get(Order.job_id == job.id).id == finished["result"]["orderId"]
+
+
+def test_a_cancel_requested_before_the_order_commits_rolls_the_order_back(api):
+    product = make_product(stock=5)
+    cart_id = fill_cart(api, product)
+    with atomic():
+        job = checkout.start_checkout(None, OrderCreateSchema().load(checkout_body(cart_id)))
+    answers = []
+
+    def cancel_then_checkout(job, ctx):  # the cancel arrives while the job runs, before the commit point
+        answers.append(api.post(f"/api/v1/jobs/{job.id}/cancel")[0])
+        return orders.run_checkout_job(job, ctx)
+
+    run_job(job.id, cancel_then_checkout)
+    assert answers == [202]
+    assert Job.get_by_id(job.id).state == "cancelled"
+    assert Order.select().count() == 0
+    assert Cart.get_by_id(cart_id).status == "active"
+    assert InventoryLevel.get(InventoryLevel.variant == first_variant(product).id).quantity == 5
+
+
+def test_cancels_racing_checkouts_never_leave_a_cancelled_job_with_an_order(api):
+    product = make_product(stock=50)
+    bodies = [OrderCreateSchema().load(checkout_body(fill_cart(api, product))) for _ in range(8)]
+    with atomic():
+        created = [checkout.start_checkout(None, body) for body in bodies]
+    answers = {}
+    for n, job in enumerate(created):
+        dispatch(job)
+        time.sleep(0.01 * n)  # cancels land before, during and after the order transaction
+        answers[job.id] = api.post(f"/api/v1/jobs/{job.id}/cancel")[0]
+    assert set(answers.values()) <= {202, 409}
+    for job in created:
+        finished = api.wait_job(job.id)
+        order = Order.get_or_none(Order.job_id == job.id)
+        if finished["state"] == "cancelled":
+            assert order is None, finished
+        else:
+            assert finished["state"] == "succeeded" and finished["result"]["orderId"] == order.id, finished
+        if answers[job.id] == 409:
+            assert finished["state"] == "succeeded"
