@@ -5,6 +5,9 @@ The job payload is `{"csv": text, "filename": str, "storeId": str | None}`
 are upserted by handle and their variants by SKU (or by option values when the
 SKU is empty), one transaction per product, so the import is idempotent: the
 same file twice reports every product as `updated` and creates nothing new.
+A variant missing from the file is archived when an order line refers to it
+(deleted otherwise) and restored, with the same id, when its SKU or options
+come back in a later file (`variant_sets.save_variants`).
 A retried or resumed job simply upserts again. A product with any bad row is
 skipped whole, never half-written.
 """

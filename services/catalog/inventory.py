@@ -10,6 +10,8 @@ commits (`stock_live.publish_stock_changed`).
 
 from __future__ import annotations
 
+import logging
+
 from peewee import fn
 
 from models.catalog import InventoryLevel, Variant
@@ -20,6 +22,7 @@ from services.catalog.warehouses import default_warehouse, default_warehouse_id
 from services.errors import InsufficientStock, NotFound, ValidationFailed
 from services.platform import events
 
+log = logging.getLogger(__name__)
 
 def stock_levels(variant_ids) -> dict[str, int]:
     """Units on hand in the default warehouse per variant id (missing rows count 0)."""
@@ -43,7 +46,8 @@ def _wishlisted_sold_out(variant_ids) -> set:
 
 def _product_units(product_id: str) -> int:
     return (InventoryLevel.select(fn.COALESCE(fn.SUM(InventoryLevel.quantity), 0)).join(Variant)
-            .where(Variant.product == product_id, InventoryLevel.warehouse == default_warehouse_id()).scalar()) or 0
+            .where(Variant.product == product_id, InventoryLevel.warehouse == default_warehouse_id(),
+                   Variant.archived_at.is_null()).scalar()) or 0
 
 
 def _emit_back_in_stock(sold_out: set) -> None:
@@ -138,14 +142,24 @@ def _emit_low_stock(taken: dict[str, int]) -> None:
 
 def release_stock(quantities: dict[str, int]) -> None:
     """Give units back (a cancelled or failed order); call inside a transaction.
+
+    Archived variants get their units back like any other. A variant whose row no longer
+    exists (deleted before variants were archived) is skipped with a warning: there is
+    nothing to give the units back to, and the cancellation must not fail for it.
     A wishlisted product going from no units to some emits `wishlist.back_in_stock`."""
     wh = default_warehouse_id()
     sold_out = _wishlisted_sold_out(quantities)
+    released = []
     for variant_id in sorted(quantities):
         changed = InventoryLevel.update(quantity=InventoryLevel.quantity + quantities[variant_id],
                                         updated_at=utcnow()).where(
             InventoryLevel.variant == variant_id, InventoryLevel.warehouse == wh).execute()
         if not changed:
+            if not Variant.select().where(Variant.id == variant_id).exists():
+                log.warning("release_stock: variant %s no longer exists; %d unit(s) not given back",
+                            variant_id, quantities[variant_id])
+                continue
             set_stock(variant_id, quantities[variant_id])
+        released.append(variant_id)
     _emit_back_in_stock(sold_out)
-    publish_stock_changed(quantities)
+    publish_stock_changed(released)

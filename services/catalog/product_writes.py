@@ -14,8 +14,10 @@ importer builds):
 A given `variants` (or `images`) list is the complete new set, as in Shopify's
 product update: listed entries are matched to existing ones (variants by id,
 then SKU, then option values or name; images by id, then URL) and keep their
-ids; unlisted ones are deleted. Orders keep their own product snapshot, so
-deleting a variant never rewrites history.
+ids; unlisted images are deleted. An unlisted variant is archived when an order
+line refers to it (it keeps its row and stock, so cancelling that order gives
+the units back, but is no longer sold or shown), deleted otherwise; see
+`variant_sets`. Orders keep their own product snapshot, so neither rewrites history.
 """
 
 from __future__ import annotations
@@ -117,7 +119,7 @@ def _write(product: Product, data: dict, creating: bool) -> Product:
     if "variants" in data:
         variants = save_variants(product, data["variants"])
     else:
-        variants = list(Variant.select().where(Variant.product == product.id))
+        variants = list(Variant.select().where(Variant.product == product.id, Variant.archived_at.is_null()))
     if "images" in data:
         save_images(product, data["images"] or [])
     _mirror_cheapest(product, variants)
@@ -202,7 +204,7 @@ def set_product_stock(product_id: str, variant_id: str | None = None, inventory_
     """Set (`inventory_count` >= 0) or change (`adjustment`, may be negative) one variant's units on hand.
 
     Give exactly one of the two. `variant_id` may be omitted when the product
-    has a single variant. Raises NotFound (product or variant),
+    has a single (live) variant. Raises NotFound (product, or a variant not on it or archived),
     ValidationFailed (422: both/neither amount, `variant_required`,
     negative stock), InsufficientStock (409) when an adjustment would go below 0.
     """
@@ -212,7 +214,8 @@ def set_product_stock(product_id: str, variant_id: str | None = None, inventory_
                                          "message": "Exactly one of inventoryCount, adjustment"}])
     with atomic():
         product = get_product(product_id, include_inactive=True)
-        variants = list(Variant.select(Variant.id).where(Variant.product == product.id))
+        variants = list(Variant.select(Variant.id).where(Variant.product == product.id,
+                                                         Variant.archived_at.is_null()))
         if variant_id is None:
             if len(variants) != 1:
                 raise ValidationFailed("This product has several variants: give variantId", reason="variant_required",

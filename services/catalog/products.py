@@ -5,7 +5,8 @@ Money is always integer minor units of the shop currency (`config.get().currency
 refreshed on every write, so lists can filter and sort on one indexed column.
 
 Reads batch-load: `load_views(products)` costs two queries whatever the page size
-(variants joined with their stock, then images).
+(variants joined with their stock, then images). Archived variants (kept only for the
+orders that refer to them, see `variant_sets`) are never read here.
 """
 
 from __future__ import annotations
@@ -83,7 +84,7 @@ VARIANT_ROW_COLUMNS = (Variant.id, Variant.product, Variant.name, Variant.sku, V
 
 
 def load_views(products: list[Product]) -> list[ProductView]:
-    """Variants (with stock) and images for `products`, in two queries; returns views in the same order.
+    """Live variants (with stock) and images for `products`, in two queries; returns views in the same order.
 
     Products should have been selected with `with_category`; otherwise reading
     the category slug costs a query per product that has one.
@@ -96,7 +97,7 @@ def load_views(products: list[Product]) -> list[ProductView]:
     variants = (Variant.select(*VARIANT_ROW_COLUMNS, InventoryLevel.quantity)
                 .join(InventoryLevel, JOIN.LEFT_OUTER,
                       on=((InventoryLevel.variant == Variant.id) & (InventoryLevel.warehouse == warehouse)))
-                .where(Variant.product.in_(ids))
+                .where(Variant.product.in_(ids), Variant.archived_at.is_null())
                 .order_by(Variant.position, Variant.id)
                 .tuples())
     for *columns, quantity in variants:
@@ -148,10 +149,12 @@ def list_products(category: str | None = None, min_price: int | None = None, max
         query = query.where(
             Product.name.contains(term) | Product.vendor.contains(term) | Product.product_type.contains(term)
             | Product.tags.cast("text").contains(term)
-            | Product.id.in_(Variant.select(Variant.product).where(Variant.sku.contains(term))))
+            | Product.id.in_(Variant.select(Variant.product).where(Variant.sku.contains(term),
+                                                                  Variant.archived_at.is_null())))
     if in_stock is not None:
         stocked = (Variant.select(Variant.product).join(InventoryLevel)
-                   .where(InventoryLevel.quantity > 0, InventoryLevel.warehouse == inventory.default_warehouse_id()))
+                   .where(InventoryLevel.quantity > 0, InventoryLevel.warehouse == inventory.default_warehouse_id(),
+                          Variant.archived_at.is_null()))
         query = query.where(Product.id.in_(stocked) if in_stock else Product.id.not_in(stocked))
 
     sort_key = "createdAt" if sort_by == "created_at" else sort_by

@@ -24,7 +24,8 @@ def stock_channel(product_id: str) -> str:
 def product_stock_views(product_ids: Iterable[str]) -> dict[str, dict]:
     """`stock-update` payloads per product id (products without variants are left out):
     `{"productId", "inventoryCount" (units on hand, all variants), "available",
-    "variants": [{"variantId", "inventoryCount", "available"}]}` - default warehouse."""
+    "variants": [{"variantId", "inventoryCount", "available"}]}` - default warehouse, live
+    (not archived) variants only."""
     ids = list(dict.fromkeys(product_ids))
     if not ids:
         return {}
@@ -32,7 +33,8 @@ def product_stock_views(product_ids: Iterable[str]) -> dict[str, dict]:
             .join(InventoryLevel, join_type=JOIN.LEFT_OUTER,
                   on=((InventoryLevel.variant == Variant.id)
                       & (InventoryLevel.warehouse == DEFAULT_WAREHOUSE_ID)))
-            .where(Variant.product.in_(ids)).order_by(Variant.product, Variant.position, Variant.id)
+            .where(Variant.product.in_(ids), Variant.archived_at.is_null())
+            .order_by(Variant.product, Variant.position, Variant.id)
             .tuples())
     views: dict[str, dict] = {}
     for variant_id, product_id, quantity in rows:

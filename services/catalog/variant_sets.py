@@ -2,14 +2,19 @@
 product-update semantics): listed entries are matched to existing ones (variants by id, then
 SKU, then option values or name; images by id, then URL) and keep their ids; unlisted ones go.
 
-A variant that an order line references is *archived* (hidden from the product, kept for
-the order and its stock), never deleted; see `save_variants`.
+A variant that an order line references is *archived* (`archived_at` set: hidden from the
+product, its stock views and carts, but kept with its stock for the order), never deleted;
+unlisted variants no order refers to are deleted. Archived variants still take part in the
+matching, so the same id, SKU or options coming back restore the archived row instead of
+creating a duplicate; see `save_variants`.
 """
 
 from __future__ import annotations
 
+from models.carts import CartItem
 from models.catalog import Product, ProductImage, Variant
 from models.db import utcnow
+from models.orders import OrderItem
 from services.catalog import inventory
 from services.errors import Conflict, ValidationFailed
 
@@ -52,10 +57,13 @@ def _check_skus(product: Product, specs: list[dict]) -> None:
 
 
 def _match_variants(existing: list[Variant], specs: list[dict], names: list[str]) -> list:
-    """Pair each spec with the existing variant it updates (or None for a new one)."""
+    """Pair each spec with the existing variant it updates (or None for a new one). Archived
+    variants match too (and are restored), but a live variant wins a tie on options or name."""
     by_id = {v.id: v for v in existing}
     by_sku = {v.sku: v for v in existing if v.sku}
-    by_key = {_variant_key(v.option_values or [], v.name): v for v in existing}
+    by_key = {}
+    for v in sorted(existing, key=lambda v: v.archived_at is None):  # live ones last: they win
+        by_key[_variant_key(v.option_values or [], v.name)] = v
     plan, claimed, keys = [], set(), set()
     for i, spec in enumerate(specs):
         values = [o["value"] for o in (spec.get("options") or [])]
@@ -81,8 +89,31 @@ def _match_variants(existing: list[Variant], specs: list[dict], names: list[str]
     return plan
 
 
+def _retire(stale: list[str], now) -> None:
+    """Take unlisted variants off the product: archive those an order line refers to (and drop
+    their cart lines), delete the others (their stock and cart lines go with them)."""
+    if not stale:
+        return
+    ordered = {vid for (vid,) in OrderItem.select(OrderItem.variant_id).where(OrderItem.variant_id.in_(stale))
+               .distinct().tuples()}
+    if ordered:
+        Variant.update(archived_at=now, updated_at=now).where(
+            Variant.id.in_(list(ordered)), Variant.archived_at.is_null()).execute()
+        CartItem.delete().where(CartItem.variant.in_(list(ordered))).execute()
+    unordered = [vid for vid in stale if vid not in ordered]
+    if unordered:
+        Variant.delete().where(Variant.id.in_(unordered)).execute()
+
+
 def save_variants(product: Product, specs: list[dict]) -> list[Variant]:
-    """Make `specs` the product's complete variant set; returns the variants in position order."""
+    """Make `specs` the product's complete variant set; returns the (live) variants in position order.
+
+    Unlisted variants are archived when an order line refers to them, else deleted; a spec
+    matching an archived variant (by id, SKU, or options/name) restores it. Raises
+    ValidationFailed (422: no variants, inconsistent options, duplicate SKU or variant,
+    unknown variant id, a new variant without a price), Conflict (409 `duplicate_sku`: the SKU
+    belongs to another product's variant, archived ones included).
+    """
     if not specs:
         raise ValidationFailed("A product needs at least one variant", reason="no_variants",
                                details=[{"field": "variants", "message": "At least one variant"}])
@@ -91,10 +122,8 @@ def save_variants(product: Product, specs: list[dict]) -> list[Variant]:
     existing = list(Variant.select().where(Variant.product == product.id))
     plan = _match_variants(existing, specs, names)
     kept = {match.id for match, *_ in plan if match is not None}
-    stale = [v.id for v in existing if v.id not in kept]
-    if stale:
-        Variant.delete().where(Variant.id.in_(stale)).execute()
     now = utcnow()
+    _retire([v.id for v in existing if v.id not in kept], now)
     saved = []
     for position, (variant, spec, name, values) in enumerate(plan, start=1):
         is_new = variant is None
@@ -110,6 +139,7 @@ def save_variants(product: Product, specs: list[dict]) -> list[Variant]:
         variant.name = name
         variant.option_values = values
         variant.position = position
+        variant.archived_at = None  # listed again: an archived variant is restored
         variant.updated_at = now
         variant.save(force_insert=is_new)
         if spec.get("inventory_count") is not None:
