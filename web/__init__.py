@@ -11,13 +11,15 @@ from flask import Flask, g, request, send_from_directory
 import config
 from models.db import database
 from services.platform import jobs as job_records  # (not `jobs`: importing web.jobs would shadow it)
-from web import errors
+from web import errors, sse
 from web.api import Api
 
-# One blueprint module per resource; each exposes `blp` (and optionally `admin_blp`).
-RESOURCE_MODULES = ["health", "auth", "products", "imports", "carts", "checkout", "orders", "webhooks", "jobs",
-                    "streams", "notifications", "preferences", "loyalty", "wishlist", "reviews", "recommendations",
-                    "fraud"]
+# One blueprint module per resource (sub-resources of /products in their own `product_*` modules);
+# each exposes `blp` (and optionally `admin_blp`).
+RESOURCE_MODULES = ["health", "auth", "products", "product_stock", "product_reviews", "product_recommendations",
+                    "product_stock_updates", "imports", "carts", "checkout", "orders", "webhooks", "jobs", "streams",
+                    "notifications", "preferences", "loyalty", "wishlist", "reviews", "recommendations",
+                    "fraud_rules", "fraud_reviews", "fraud_assessments", "fraud_models"]
 
 JSON_BODY_METHODS = ("POST", "PUT", "PATCH")
 MAX_BODY_BYTES = 10 * 1024 * 1024
@@ -65,6 +67,7 @@ def create_app(settings: config.Settings | None = None) -> Flask:
     app.json.sort_keys = False
     api = Api(app)
     errors.install(app)
+    sse.install(app)
 
     for name in RESOURCE_MODULES:
         module = importlib.import_module(f"web.{name}")

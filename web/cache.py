@@ -43,6 +43,17 @@ def clear() -> None:
             store.clear()
 
 
+def clears_on_write(blp) -> None:
+    """Make every successful non-GET request of blueprint `blp` clear this process's cache
+    (the catalog's write blueprints: products, product stock)."""
+
+    @blp.after_request
+    def invalidate_catalog_cache(response):
+        if request.method not in ("GET", "HEAD", "OPTIONS") and response.status_code < 400:
+            clear()
+        return response
+
+
 def cached_get(view):
     """Decorator for a GET view: serve anonymous requests from the TTL cache (200s only)."""
 

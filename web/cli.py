@@ -1,4 +1,5 @@
-"""Flask CLI commands: `flask --app web users create-admin EMAIL --password PASSWORD`, `flask --app web db migrate`."""
+"""Flask CLI commands: `flask --app web users create-admin EMAIL --password PASSWORD`,
+`flask --app web db migrate` and `flask --app web fraud demo-history` (SYNTHETIC fraud demo data)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from models.db import database
 
 
 def register_cli(app: Flask) -> None:
+    """Add the `users`, `db` and `fraud` command groups to `app`."""
     users = AppGroup("users", help="Manage accounts.")
 
     @users.command("create-admin")
@@ -39,5 +41,21 @@ def register_cli(app: Flask) -> None:
         applied = apply_migrations()
         click.echo("applied: " + (", ".join(applied) if applied else "nothing (up to date)"))
 
+    fraud_commands = AppGroup("fraud", help="Fraud demo data.")
+
+    @fraud_commands.command("demo-history")
+    @click.option("--customers", default=400, show_default=True, type=click.IntRange(10, 100_000))
+    @click.option("--days", default=120, show_default=True, type=click.IntRange(7, 3650))
+    @click.option("--seed", default=0, show_default=True, type=int)
+    def demo_history(customers, days, seed):
+        """Write a SYNTHETIC labelled order history for the fraud demo (ml.fraud.synthetic)."""
+        from services import fraud
+
+        with database.connection_context():
+            counts = fraud.generate_demo_history(customers, days, seed)
+        click.echo(f"synthetic history: {counts['users']} users, {counts['orders']} orders, "
+                   f"{counts['fraud']} labelled fraud")
+
     app.cli.add_command(users)
     app.cli.add_command(db)
+    app.cli.add_command(fraud_commands)

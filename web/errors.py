@@ -9,13 +9,13 @@ exceptions become INTERNAL_ERROR 500 with no detail (logged with the id).
 from __future__ import annotations
 
 import logging
-import secrets
 
 import peewee
-from flask import Flask, g, jsonify, request
+from flask import Flask, jsonify
 from werkzeug.exceptions import HTTPException
 
 from services.errors import DomainError
+from web.request_info import request_id
 
 log = logging.getLogger(__name__)
 
@@ -25,19 +25,6 @@ CODES = {
     412: "PRECONDITION_FAILED", 413: "PAYLOAD_TOO_LARGE", 415: "UNSUPPORTED_MEDIA_TYPE",
     422: "VALIDATION_ERROR", 429: "RATE_LIMITED", 402: "PAYMENT_ERROR",
 }
-
-
-def request_id() -> str:
-    """The current request's id (from `X-Request-ID` when sane, else generated)."""
-    rid = getattr(g, "request_id", None)
-    if rid is None:
-        incoming = request.headers.get("X-Request-ID", "")
-        if 0 < len(incoming) <= 128 and incoming.isprintable():
-            rid = incoming
-        else:
-            rid = "req_" + secrets.token_hex(12)
-        g.request_id = rid
-    return rid
 
 
 def error_response(status: int, code: str, message: str, details: list | None = None, reason: str | None = None,

@@ -11,14 +11,13 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import validate
 
-import config
 from models.jobs import JOB_STATES, TERMINAL_STATES, Job
 from services.errors import NotFound
 from services.platform import jobs
 from web.jobview import accepted, etag, job_to_dict
 from web.schemas import JobEnvelopeSchema, JobListSchema, PaginationArgsSchema, pagination
 from web.security import BEARER_SECURITY, checked, current_user, require_admin
-from web.streams import SSE_HEADERS, acquire_stream_slot, documents_stream, too_many_streams
+from web.sse import SSE_HEADERS, acquire_stream_slot, documents_stream, stream_options, too_many_streams
 
 blp = Blueprint("jobs", __name__, url_prefix="/api/v1/jobs", description="Asynchronous jobs (poll, stream, cancel)")
 
@@ -94,11 +93,10 @@ class JobEvents(MethodView):
     def get(self, job_id):
         """Stream state and progress changes as Server-Sent Events until the job ends."""
         job = visible_job(job_id)
-        release = acquire_stream_slot()  # shared cap with the live-update streams (web.streams)
+        release = acquire_stream_slot()  # shared cap with the live-update streams (web.sse)
         if release is None:
             return too_many_streams()
-
-        settings = config.get()
+        options = stream_options()
 
         def generate():
             last_version = None
@@ -109,9 +107,9 @@ class JobEvents(MethodView):
                     last_version = current.version
                     last_sent = time.monotonic()
                     yield _event(current)
-                if current.state in TERMINAL_STATES or time.monotonic() - started > settings.sse_max_seconds:
+                if current.state in TERMINAL_STATES or time.monotonic() - started > options["max_seconds"]:
                     return
-                if time.monotonic() - last_sent > settings.sse_keepalive_seconds:
+                if time.monotonic() - last_sent > options["keepalive_seconds"]:
                     last_sent = time.monotonic()
                     yield ": keep-alive\n\n"
                 time.sleep(JOB_POLL_SECONDS)

@@ -1,15 +1,17 @@
-"""Products: the public catalog (list, read) and admin writes (create, update, archive, stock).
+"""Products: the public catalog (list, read) and admin writes (create, update, archive).
 
 Responses follow seed 004's product shape; money is integer minor units of
 `currency`. Lists are built by hand from batch-loaded rows (a constant number
 of queries per page) and returned as JSON directly: the schemas below document
-them for OpenAPI, and a test keeps the two in step.
+them for OpenAPI, and a test keeps the two in step. Sub-resources of a product have their
+own modules: web.product_stock, web.product_reviews, web.product_recommendations and
+web.product_stock_updates.
 """
 
 from __future__ import annotations
 
 import marshmallow as ma
-from flask import jsonify, request
+from flask import jsonify
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import validate
@@ -19,20 +21,12 @@ from models.db import isoformat
 from services import catalog
 from services.catalog import MAX_PRICE, ProductView
 from services.errors import NotAllowed, NotFound, ValidationFailed
-from web.cache import cached_get
-from web.cache import clear as clear_catalog_cache
+from web.cache import cached_get, clears_on_write
 from web.schemas import CamelSchema, MessageSchema, PaginationArgsSchema, PaginationSchema, StrictInteger, pagination
-from web.security import BEARER_SECURITY, checked, current_user, require_admin, require_staff
+from web.security import BEARER_SECURITY, checked, current_user, require_admin
 
-blp = Blueprint("products", __name__, url_prefix="/api/v1/products", description="Catalog: products and stock")
-
-
-@blp.after_request
-def invalidate_catalog_cache(response):
-    """A successful catalog write clears this process's cached catalog reads."""
-    if request.method != "GET" and response.status_code < 400:
-        clear_catalog_cache()
-    return response
+blp = Blueprint("products", __name__, url_prefix="/api/v1/products", description="Catalog: products")
+clears_on_write(blp)  # a successful catalog write clears this process's cached catalog reads
 
 SEED_ATTRIBUTES = {"ingredients": "ingredients", "skin_types": "skinTypes", "concerns": "concerns",
                    "how_to_use": "howToUse"}
@@ -93,7 +87,8 @@ def _parse_fields(raw: str | None) -> list | None:
     return ["id", *names]
 
 
-def _product_response(view: ProductView, status: int = 200, fields: list | None = None):
+def product_response(view: ProductView, status: int = 200, fields: list | None = None):
+    """`{"data": product detail}` as a JSON response (only `fields`, plus `id`, when given)."""
     response = jsonify({"data": _select(product_to_dict(view, detail=True), fields)})
     response.status_code = status
     return response
@@ -267,20 +262,6 @@ class ProductUpdateSchema(ProductCreateSchema):
     variants = ma.fields.List(ma.fields.Nested(VariantUpdateSchema), validate=validate.Length(min=1, max=100))
 
 
-class StockUpdateSchema(CamelSchema):
-    """Set (`inventoryCount`) or change (`adjustment`) one variant's units on hand: exactly one of the two."""
-
-    variant_id = ma.fields.String(validate=validate.Length(max=40),
-                                  metadata={"description": "optional when the product has one variant"})
-    inventory_count = StrictInteger(validate=validate.Range(min=0, max=MAX_PRICE))
-    adjustment = StrictInteger(validate=validate.Range(min=-MAX_PRICE, max=MAX_PRICE))
-
-    @ma.validates_schema
-    def exactly_one_amount(self, data, **kwargs):
-        if ("inventory_count" in data) == ("adjustment" in data):
-            raise ma.ValidationError("Give exactly one of inventoryCount or adjustment", "inventoryCount")
-
-
 def _service_data(args: dict) -> dict:
     """Request fields -> the catalog's write shape (seed skincare fields go into `attributes`)."""
     data = {k: v for k, v in args.items() if k not in SEED_ATTRIBUTES}
@@ -319,7 +300,7 @@ class Products(MethodView):
     def post(self, args):
         """Create a product with its variants, images and stock (admin)."""
         product = catalog.create_product(_service_data(args))
-        response = _product_response(catalog.product_view(catalog.get_product(product.id, True)), 201)
+        response = product_response(catalog.product_view(catalog.get_product(product.id, True)), 201)
         response.headers["Location"] = f"{blp.url_prefix}/{product.id}"
         return response
 
@@ -337,7 +318,7 @@ class ProductById(MethodView):
             user = current_user()
             if not (user and user.is_staff):
                 raise NotFound("Product not found", reason="product_not_found")
-        return _product_response(catalog.product_view(product), fields=fields)
+        return product_response(catalog.product_view(product), fields=fields)
 
     @blp.response(200, ProductEnvelopeSchema)
     @blp.doc(security=BEARER_SECURITY)
@@ -346,7 +327,7 @@ class ProductById(MethodView):
     def put(self, args, product_id):
         """Update a product; given variant and image lists replace the old ones (admin)."""
         product = catalog.update_product(product_id, _service_data(args))
-        return _product_response(catalog.product_view(catalog.get_product(product.id, True)))
+        return product_response(catalog.product_view(catalog.get_product(product.id, True)))
 
     @blp.response(200, MessageSchema)
     @blp.doc(security=BEARER_SECURITY)
@@ -355,15 +336,3 @@ class ProductById(MethodView):
         """Archive a product (soft delete: orders keep referring to it) (admin)."""
         product = catalog.archive_product(product_id)
         return jsonify({"message": f"Product {product.id} archived"})
-
-
-@blp.route("/<string:product_id>/stock")
-class ProductStock(MethodView):
-    @blp.response(200, ProductEnvelopeSchema)
-    @blp.doc(security=BEARER_SECURITY)
-    @checked(require_staff)
-    @blp.arguments(StockUpdateSchema)
-    def put(self, args, product_id):
-        """Set or adjust a variant's stock; returns the product (staff)."""
-        product = catalog.set_product_stock(product_id, **args)
-        return _product_response(catalog.product_view(product))

@@ -1,12 +1,10 @@
-"""Recommendations: admin training (202 + `recommendations_train` job) and the serving reads
-(related products, personal recommendations, trending, homepage sections).
+"""Recommendations: admin training (202 + `recommendations_train` job), the serving run's
+model status, the homepage sections, and the recommendation list schemas.
 
 Serving only reads rows precomputed by the last training run (see
 services.recommendations); before the first run, popular and trending lists
-are computed from orders on the fly. The static paths `/products/trending` and
-`/products/recommendations` take precedence over the catalog's
-`/products/{id}` in Werkzeug's router (static parts outrank converters), so
-they are never read as product ids.
+are computed from orders on the fly. The product lists (`/products/trending`,
+`/products/recommendations`, `/products/{id}/related`) are web.product_recommendations.
 """
 
 from __future__ import annotations
@@ -20,20 +18,11 @@ from services import recommendations
 from services.recommendations import MAX_LIMIT, OPTION_FIELDS, Scored
 from web.jobview import documents_job, submit
 from web.products import ProductSchema, product_to_dict
-from web.schemas import CamelSchema, StrictInteger, camelcase, ok
+from web.schemas import CamelSchema, StrictFloat, StrictInteger, camelcase, ok
 from web.security import BEARER_SECURITY, checked, current_user, require_admin
 
 blp = Blueprint("recommendations", __name__, url_prefix="/api/v1",
                 description="Recommendations: related, personal, trending, homepage; training (admin)")
-
-
-class StrictFloat(ma.fields.Float):
-    """A JSON number (no strings, no booleans)."""
-
-    def _validated(self, value):
-        if isinstance(value, (str, bool)):
-            raise self.make_error("invalid")
-        return super()._validated(value)
 
 
 def scored_to_dict(item: Scored) -> dict:
@@ -110,7 +99,8 @@ class ModelStatusEnvelopeSchema(ma.Schema):
                                                    "activeModelVersionId"})
 
 
-def _listing(items, meta):
+def listing(items, meta):
+    """`{"data": [scored products], "meta": meta}` as a JSON response."""
     return ok([scored_to_dict(i) for i in items], meta=meta)
 
 
@@ -139,34 +129,6 @@ class RecommendationModel(MethodView):
     def get(self):
         """Show the serving run's metrics and the active registry version (admin)."""
         return ok(recommendations.model_status())
-
-
-@blp.route("/products/trending")
-class TrendingProducts(MethodView):
-    @blp.arguments(LimitArgsSchema, location="query")
-    @blp.response(200, RecommendationListSchema)
-    def get(self, args):
-        """Trending products (recency-decayed interactions of the last 30 days)."""
-        return _listing(*recommendations.trending(args["limit"]))
-
-
-@blp.route("/products/recommendations")
-class ProductRecommendations(MethodView):
-    @blp.arguments(LimitArgsSchema, location="query")
-    @blp.response(200, RecommendationListSchema)
-    @blp.doc(security=BEARER_SECURITY)
-    def get(self, args):
-        """Recommendations for the caller (popular products for guests and new customers)."""
-        return _listing(*recommendations.for_user(current_user(), args["limit"]))
-
-
-@blp.route("/products/<string:product_id>/related")
-class RelatedProducts(MethodView):
-    @blp.arguments(LimitArgsSchema, location="query")
-    @blp.response(200, RecommendationListSchema)
-    def get(self, args, product_id):
-        """Products related to a product (bought and saved by the same customers)."""
-        return _listing(*recommendations.related(product_id, args["limit"]))
 
 
 @blp.route("/homepage/recommendations")

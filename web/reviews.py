@@ -1,4 +1,5 @@
-"""Product reviews (seed 001): list and write a product's reviews; change or delete one's own."""
+"""Reviews (seed 001): change or delete one's own review; the review schemas. A product's reviews
+(list, write) are web.product_reviews."""
 
 from __future__ import annotations
 
@@ -8,18 +9,10 @@ from flask_smorest import Blueprint
 from marshmallow import validate
 
 from services import catalog
-from web.schemas import (
-    CamelSchema,
-    MessageSchema,
-    PaginationArgsSchema,
-    PaginationSchema,
-    StrictInteger,
-    ok,
-    pagination,
-)
+from web.schemas import CamelSchema, MessageSchema, PaginationSchema, StrictInteger, ok
 from web.security import BEARER_SECURITY, checked, require_user
 
-blp = Blueprint("reviews", __name__, url_prefix="/api/v1", description="Product reviews and ratings")
+blp = Blueprint("reviews", __name__, url_prefix="/api/v1/reviews", description="Reviews: change or delete")
 
 RATING = dict(validate=validate.Range(min=1, max=5), metadata={"description": "whole stars, 1 to 5"})
 
@@ -67,28 +60,7 @@ class ReviewEnvelopeSchema(ma.Schema):
     message = ma.fields.String()
 
 
-@blp.route("/products/<string:product_id>/reviews")
-class ProductReviews(MethodView):
-    @blp.arguments(PaginationArgsSchema, location="query")
-    @blp.response(200, ReviewListSchema)
-    def get(self, args, product_id):
-        """List a product's reviews, newest first, with its rating summary."""
-        rows, total = catalog.list_reviews(product_id, args["page"], args["limit"])
-        summary = catalog.rating_summaries([product_id])[product_id]
-        return ok([catalog.review_view(r) for r in rows], pagination=pagination(args["page"], args["limit"], total),
-                  summary=summary)
-
-    @blp.response(201, ReviewEnvelopeSchema)
-    @blp.doc(security=BEARER_SECURITY)
-    @checked(require_user)
-    @blp.arguments(ReviewCreateSchema)
-    def post(self, body, product_id):
-        """Review a product (one review per customer and product: a second is 409)."""
-        review = catalog.create_review(require_user(), product_id, body["rating"], body["title"], body["body"])
-        return ok(catalog.review_view(review), 201, message="Review added")
-
-
-@blp.route("/reviews/<string:review_id>")
+@blp.route("/<string:review_id>")
 class ReviewById(MethodView):
     @blp.response(200, ReviewEnvelopeSchema)
     @blp.doc(security=BEARER_SECURITY)

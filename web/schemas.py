@@ -61,6 +61,15 @@ class StrictInteger(ma.fields.Integer):
         return super()._validated(value)
 
 
+class StrictFloat(ma.fields.Float):
+    """A JSON number (no strings, no booleans)."""
+
+    def _validated(self, value):
+        if isinstance(value, (str, bool)):
+            raise self.make_error("invalid")
+        return super()._validated(value)
+
+
 class PaginationArgsSchema(CamelSchema):
     page = ma.fields.Integer(load_default=1, validate=validate.Range(min=1, max=1_000_000))
     limit = ma.fields.Integer(load_default=20, validate=validate.Range(min=1, max=MAX_PAGE_SIZE))

@@ -7,7 +7,7 @@ from sklearn.linear_model import LogisticRegression
 
 from services.platform import model_registry
 from tests.factories import make_user, token_for
-from web.fraud import client_ip
+from web.request_info import client_ip
 
 ENDPOINTS = [
     ("GET", "/api/v1/admin/fraud/rules", None),

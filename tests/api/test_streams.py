@@ -235,7 +235,7 @@ def test_my_orders_stream_requires_authentication(client):
 
 def test_stream_routes_are_not_shadowed_by_the_product_and_order_id_routes(app, client):
     adapter = app.url_map.bind("localhost")
-    assert adapter.match("/api/v1/products/stock-updates")[0] == "streams.StockUpdatesStream"
+    assert adapter.match("/api/v1/products/stock-updates")[0] == "product_stock_updates.StockUpdatesStream"
     assert adapter.match("/api/v1/products/prod_abc")[0] == "products.ProductById"
     assert adapter.match("/api/v1/orders/events")[0] == "streams.OrdersStatusStream"
     assert adapter.match("/api/v1/orders/ord_abc")[0] == "orders.OrderById"

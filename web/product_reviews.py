@@ -1,0 +1,35 @@
+"""A product's reviews (seed 001): list them with the rating summary, write one."""
+
+from __future__ import annotations
+
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from services import catalog
+from web.reviews import ReviewCreateSchema, ReviewEnvelopeSchema, ReviewListSchema
+from web.schemas import PaginationArgsSchema, ok, pagination
+from web.security import BEARER_SECURITY, checked, require_user
+
+blp = Blueprint("product_reviews", __name__, url_prefix="/api/v1/products",
+                description="Product reviews and ratings")
+
+
+@blp.route("/<string:product_id>/reviews")
+class ProductReviews(MethodView):
+    @blp.arguments(PaginationArgsSchema, location="query")
+    @blp.response(200, ReviewListSchema)
+    def get(self, args, product_id):
+        """List a product's reviews, newest first, with its rating summary."""
+        rows, total = catalog.list_reviews(product_id, args["page"], args["limit"])
+        summary = catalog.rating_summaries([product_id])[product_id]
+        return ok([catalog.review_view(r) for r in rows], pagination=pagination(args["page"], args["limit"], total),
+                  summary=summary)
+
+    @blp.response(201, ReviewEnvelopeSchema)
+    @blp.doc(security=BEARER_SECURITY)
+    @checked(require_user)
+    @blp.arguments(ReviewCreateSchema)
+    def post(self, body, product_id):
+        """Review a product (one review per customer and product: a second is 409)."""
+        review = catalog.create_review(require_user(), product_id, body["rating"], body["title"], body["body"])
+        return ok(catalog.review_view(review), 201, message="Review added")

@@ -1,0 +1,44 @@
+"""A product's stock (staff): set or adjust one variant's units on hand."""
+
+from __future__ import annotations
+
+import marshmallow as ma
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from marshmallow import validate
+
+from services import catalog
+from services.catalog import MAX_PRICE
+from web.cache import clears_on_write
+from web.products import ProductEnvelopeSchema, product_response
+from web.schemas import CamelSchema, StrictInteger
+from web.security import BEARER_SECURITY, checked, require_staff
+
+blp = Blueprint("product_stock", __name__, url_prefix="/api/v1/products", description="Catalog: product stock")
+clears_on_write(blp)  # a stock change shows at once in this process's cached catalog reads
+
+
+class StockUpdateSchema(CamelSchema):
+    """Set (`inventoryCount`) or change (`adjustment`) one variant's units on hand: exactly one of the two."""
+
+    variant_id = ma.fields.String(validate=validate.Length(max=40),
+                                  metadata={"description": "optional when the product has one variant"})
+    inventory_count = StrictInteger(validate=validate.Range(min=0, max=MAX_PRICE))
+    adjustment = StrictInteger(validate=validate.Range(min=-MAX_PRICE, max=MAX_PRICE))
+
+    @ma.validates_schema
+    def exactly_one_amount(self, data, **kwargs):
+        if ("inventory_count" in data) == ("adjustment" in data):
+            raise ma.ValidationError("Give exactly one of inventoryCount or adjustment", "inventoryCount")
+
+
+@blp.route("/<string:product_id>/stock")
+class ProductStock(MethodView):
+    @blp.response(200, ProductEnvelopeSchema)
+    @blp.doc(security=BEARER_SECURITY)
+    @checked(require_staff)
+    @blp.arguments(StockUpdateSchema)
+    def put(self, args, product_id):
+        """Set or adjust a variant's stock; returns the product (staff)."""
+        product = catalog.set_product_stock(product_id, **args)
+        return product_response(catalog.product_view(product))

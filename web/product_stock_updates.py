@@ -1,0 +1,91 @@
+"""Live product stock as Server-Sent Events (seed 001 "Real-time Features": `stock-updates`).
+
+`GET /api/v1/products/stock-updates?productIds=prod_a,prod_b` (alias
+`/api/v1/realtime/stock-updates`): stock of up to 50 active products; public. Events are
+`event: stock-update` (data: productId, inventoryCount, available, variants[{variantId,
+inventoryCount, available}]), the current stock of each product first, then every change.
+The protocol, keep-alives, time limit and the per-process cap are web.sse's.
+"""
+
+from __future__ import annotations
+
+import re
+
+import marshmallow as ma
+from flask import Response
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from marshmallow import validate
+
+from services import catalog
+from services.errors import NotFound, ValidationFailed
+from web.schemas import CamelSchema
+from web.sse import StateStream, documents_stream, event_stream, stream_options
+
+blp = Blueprint("product_stock_updates", __name__, url_prefix="/api/v1",
+                description="Live updates (Server-Sent Events): product stock changes")
+
+MAX_PRODUCT_IDS = 50
+PRODUCT_ID = re.compile(r"^prod_[0-9A-Za-z]{1,40}$")
+
+
+class StockUpdatesQueryArgsSchema(CamelSchema):
+    product_ids = ma.fields.String(required=True, validate=validate.Length(min=1, max=MAX_PRODUCT_IDS * 48),
+                                   metadata={"description": f"Comma-separated product ids (at most {MAX_PRODUCT_IDS})"})
+
+
+def parse_product_ids(raw: str) -> list[str]:
+    """`prod_a,prod_b` -> unique ids in order. Raises ValidationFailed (422) for a malformed
+    id, none, or more than `MAX_PRODUCT_IDS`."""
+    ids = list(dict.fromkeys(part.strip() for part in raw.split(",") if part.strip()))
+    bad = [pid for pid in ids if not PRODUCT_ID.match(pid)]
+    if bad or not ids or len(ids) > MAX_PRODUCT_IDS:
+        message = (f"Malformed product ids: {', '.join(bad[:5])}" if bad
+                   else f"Give 1 to {MAX_PRODUCT_IDS} product ids")
+        raise ValidationFailed(message, reason="invalid_product_ids",
+                               details=[{"field": "productIds",
+                                         "message": f"Comma-separated prod_... ids, at most {MAX_PRODUCT_IDS}"}])
+    return ids
+
+
+def stock_updates_stream(raw_ids: str) -> Response:
+    """The stock stream of active products `raw_ids` (NotFound naming any unknown one)."""
+    ids = parse_product_ids(raw_ids)
+    missing = [pid for pid in ids if pid not in catalog.active_products(ids)]
+    if missing:
+        raise NotFound(f"Product not found: {', '.join(missing[:5])}", reason="product_not_found",
+                       details=[{"field": "productIds", "message": f"Unknown or inactive: {pid}"}
+                                for pid in missing[:MAX_PRODUCT_IDS]])
+
+    def read(keys):
+        return catalog.product_stock_views(ids if keys is None else [k for k in ids if k in keys])
+
+    def key_of(data):
+        value = data.get("productId")
+        return value if isinstance(value, str) and value in ids else None
+
+    stream = StateStream("stock-update", [catalog.stock_channel(pid) for pid in ids], read, key_of,
+                         **stream_options())
+    return event_stream(stream.generate)
+
+
+STOCK_EVENTS_DOC = ("text/event-stream: `stock-update` events (productId, inventoryCount, available, "
+                    "variants[{variantId, inventoryCount, available}]), the current stock first")
+
+
+@blp.route("/products/stock-updates")
+class StockUpdatesStream(MethodView):
+    @blp.arguments(StockUpdatesQueryArgsSchema, location="query")
+    @documents_stream(blp, STOCK_EVENTS_DOC)
+    def get(self, args):
+        """Stream stock changes of products as Server-Sent Events."""
+        return stock_updates_stream(args["product_ids"])
+
+
+@blp.route("/realtime/stock-updates")
+class RealtimeStockUpdates(MethodView):
+    @blp.arguments(StockUpdatesQueryArgsSchema, location="query")
+    @documents_stream(blp, STOCK_EVENTS_DOC)
+    def get(self, args):
+        """Stream stock changes of products (seed 001 path; same as /products/stock-updates)."""
+        return stock_updates_stream(args["product_ids"])
