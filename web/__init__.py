@@ -6,12 +6,12 @@ import importlib
 import logging
 from pathlib import Path
 
-from flask import Flask, g, request, send_from_directory
+from flask import Flask, g, send_from_directory
 
 import config
 from models.db import database
 from services.platform import jobs as job_records  # (not `jobs`: importing web.jobs would shadow it)
-from web import errors, sse
+from web import errors, request_checks, sse
 from web.api import Api
 
 # One blueprint module per resource (sub-resources of /products in their own `product_*` modules);
@@ -21,7 +21,6 @@ RESOURCE_MODULES = ["health", "auth", "products", "product_stock", "product_revi
                     "notifications", "preferences", "loyalty", "wishlist", "reviews", "recommendations",
                     "fraud_rules", "fraud_reviews", "fraud_assessments", "fraud_models"]
 
-JSON_BODY_METHODS = ("POST", "PUT", "PATCH")
 MAX_BODY_BYTES = 10 * 1024 * 1024
 
 
@@ -82,16 +81,10 @@ def create_app(settings: config.Settings | None = None) -> Flask:
         return send_from_directory(assets, filename, max_age=86400)
 
     @app.before_request
-    def open_db_and_check_body():
-        if "\x00" in request.path or any("\x00" in k or "\x00" in v
-                                         for k, v in [*request.args.items(multi=True), *request.form.items(multi=True)]):
-            return errors.error_response(400, "VALIDATION_ERROR", "NUL characters are not allowed",
-                                         [{"field": "request", "message": "Remove NUL (0x00) characters"}])
-        if request.method in JSON_BODY_METHODS and request.content_length and not request.is_json \
-                and not request.path.startswith("/api/v1/admin/imports") \
-                and not request.path.startswith("/api/v1/webhooks"):
-            return errors.error_response(415, "VALIDATION_ERROR", "Content-Type must be application/json",
-                                         [{"field": "Content-Type", "message": "Use application/json"}])
+    def check_request_and_collect_jobs():
+        rejected = request_checks.check_request()
+        if rejected is not None:
+            return rejected
         # No explicit connect: peewee opens (or takes from the pool) a connection on the
         # first query, so requests that never touch the database (cached reads) skip it.
         g.created_jobs_token = job_records.collect_created()

@@ -23,6 +23,7 @@ HTTP_REASONS = {
     "bad_authorization": "The Authorization header is not 'Bearer <token>'",
     "insufficient_role": "The caller's role may not do this",
     "invalid_product_ids": "The list of product ids is empty, too long or malformed",
+    "json_too_deep": "The JSON body nests arrays and objects too deeply",
     "missing_file": "The upload has no 'file' part",
     "too_many_streams": "This API process serves its maximum number of live streams",
     "unknown_fields": "The form has fields the endpoint does not take",

@@ -3,6 +3,8 @@ pagination arguments and envelope, the error envelope and job schema."""
 
 from __future__ import annotations
 
+import re
+
 import marshmallow as ma
 from marshmallow import validate
 
@@ -16,24 +18,44 @@ def camelcase(name: str) -> str:
     return head + "".join(part.title() for part in rest)
 
 
-def nul_paths(value, path: str = "") -> list[str]:
-    """Paths (`a.b.0`) of every string inside `value` that contains a NUL character."""
+NUL_MESSAGE = "Must not contain NUL characters"
+SURROGATE_MESSAGE = "Must not contain unpaired surrogates"
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def string_problem(text: str) -> str | None:
+    """Why `text` cannot be stored (a NUL character, an unpaired UTF-16 surrogate), or None.
+    A surrogate pair in JSON (`"\\ud83d\\ude00"`) is decoded to one character, so any
+    surrogate left in a Python string is unpaired; no database can encode it."""
+    if "\x00" in text:
+        return NUL_MESSAGE
+    if _SURROGATE.search(text):
+        return SURROGATE_MESSAGE
+    return None
+
+
+def bad_string_paths(value, path: str = "") -> list[tuple[str, str]]:
+    """`(path, message)` for every string (or key) inside `value` that cannot be stored (see
+    `string_problem`); paths read `a.b.0`, the whole value is `body`."""
     if isinstance(value, str):
-        return [path or "body"] if "\x00" in value else []
+        problem = string_problem(value)
+        return [(path or "body", problem)] if problem else []
     if isinstance(value, dict):
         found = []
         for key, item in value.items():
             name = f"{path}.{key}" if path else str(key)
-            found += [name] if "\x00" in str(key) else nul_paths(item, name)
+            problem = string_problem(str(key))
+            found += [(name, problem)] if problem else bad_string_paths(item, name)
         return found
     if isinstance(value, (list, tuple)):
-        return [p for i, item in enumerate(value) for p in nul_paths(item, f"{path}.{i}" if path else str(i))]
+        return [p for i, item in enumerate(value) for p in bad_string_paths(item, f"{path}.{i}" if path else str(i))]
     return []
 
 
 class CamelSchema(ma.Schema):
     """Base schema: Python snake_case attributes, camelCase JSON; unknown fields are
-    rejected, and so is any string containing a NUL character (PostgreSQL cannot store it)."""
+    rejected, and so is any string containing a NUL character (PostgreSQL cannot store it) or
+    an unpaired UTF-16 surrogate (no database can encode it)."""
 
     class Meta:
         unknown = ma.RAISE
@@ -42,10 +64,11 @@ class CamelSchema(ma.Schema):
         field_obj.data_key = camelcase(field_obj.data_key or field_name)
 
     @ma.pre_load
-    def reject_nul_characters(self, data, **kwargs):
-        bad = nul_paths(data) if isinstance(data, (dict, list)) else []
+    def reject_unstorable_strings(self, data, **kwargs):
+        """NUL characters and unpaired surrogates anywhere in the input are a validation error."""
+        bad = bad_string_paths(data) if isinstance(data, (dict, list)) else []
         if bad:
-            raise ma.ValidationError({path: ["Must not contain NUL characters"] for path in bad})
+            raise ma.ValidationError({path: [message] for path, message in bad})
         return data
 
 

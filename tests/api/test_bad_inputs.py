@@ -144,3 +144,96 @@ def test_nul_characters_are_rejected_everywhere(api, client):
     assert_envelope(status, body, 400)
     status, body, _ = api.post("/api/v1/cart", {"currency": "US\u0000"})
     assert_envelope(status, body, 422)
+
+
+NESTINGS = {  # JSON nested `levels` deep, three ways
+    "arrays": lambda levels: "[" * levels + "]" * levels,
+    "arrays in a field": lambda levels: '{"currency": ' + "[" * levels + "]" * levels + "}",
+    "objects": lambda levels: '{"a": ' * levels + "{}" + "}" * levels,
+}
+
+
+JSON_ROUTES = [  # with a schema, without one (the webhook), anonymous and admin-only
+    ("POST", "/api/v1/cart"),
+    ("POST", "/api/v1/auth/register"),
+    ("PUT", "/api/v1/users/me/notification-preferences"),
+    ("POST", "/api/v1/products"),
+    ("POST", "/api/v1/webhooks/stripe"),
+    ("POST", "/api/v1/orders"),
+]
+
+
+@pytest.mark.parametrize("method, path", JSON_ROUTES)
+@pytest.mark.parametrize("nesting", NESTINGS)
+@pytest.mark.parametrize("levels", [490, 100_000])
+def test_json_nested_too_deeply_is_400_on_every_json_route_and_writes_nothing(client, admin_token, method, path,
+                                                                              nesting, levels):
+    from models.carts import Cart
+    from models.users import User
+
+    users = User.select().count()
+    response = client.open(path, method=method, data=NESTINGS[nesting](levels), content_type="application/json",
+                           headers={"Authorization": f"Bearer {admin_token}", "Stripe-Signature": "t=1,v1=x"})
+    body = response.get_json()
+    assert_envelope(response.status_code, body, 400)
+    assert body["error"]["code"] == "VALIDATION_ERROR" and body["error"]["reason"] == "json_too_deep"
+    assert Cart.select().count() == 0 and User.select().count() == users
+
+
+def test_json_as_deep_as_the_limit_is_parsed_normally(api):
+    from web.request_checks import MAX_JSON_DEPTH
+
+    nested = {}
+    for _ in range(MAX_JSON_DEPTH - 2):
+        nested = {"a": nested}
+    status, body, _ = api.post("/api/v1/cart", {"currency": "USD", "x": nested})
+    assert_envelope(status, body, 422)  # read: the unknown field `x` is reported, not the depth
+    assert body["error"]["details"][0]["field"] == "x"
+
+
+def test_brackets_inside_strings_do_not_count_as_nesting(api):
+    name = "[" * 60 + "{" * 30 + '\\"['
+    status, body, _ = api.post("/api/v1/auth/register", {"email": "brackets@example.com", "password": "long-enough-1",
+                                                         "lastName": name})
+    assert status == 201, body
+    assert body["data"]["user"]["lastName"] == name
+
+
+@pytest.mark.parametrize("raw", ['"\\ud800"', '"a\\udfffb"', '"\\udc00\\ud800"', '"\\\\\\ud800"'])
+def test_lone_surrogates_in_a_json_body_are_422_and_write_nothing(client, raw):
+    from models.users import User
+
+    data = '{"email": "lone@example.com", "password": "long-enough-1", "lastName": %s}' % raw
+    response = client.post("/api/v1/auth/register", data=data, content_type="application/json")
+    body = response.get_json()
+    assert_envelope(response.status_code, body, 422)
+    assert body["error"]["details"] == [{"field": "lastName", "message": "Must not contain unpaired surrogates"}]
+    assert User.select().count() == 0
+
+
+def test_lone_surrogates_in_keys_and_in_bodies_of_routes_without_a_schema_are_rejected(client):
+    from models.carts import Cart
+
+    response = client.post("/api/v1/cart", data='{"\\ud83d": "x"}', content_type="application/json")
+    assert_envelope(response.status_code, response.get_json(), 422)
+    assert Cart.select().count() == 0
+    response = client.post("/api/v1/webhooks/stripe", data='{"type": "x\\ud800"}', content_type="application/json",
+                           headers={"Stripe-Signature": "t=1,v1=x"})
+    body = response.get_json()
+    assert_envelope(response.status_code, body, 422)
+    assert body["error"]["details"][0]["field"] == "type"
+
+
+def test_paired_surrogates_are_an_ordinary_character(api):
+    status, body, _ = api.post("/api/v1/auth/register", {"email": "emoji@example.com", "password": "long-enough-1",
+                                                         "lastName": "Smith \U0001F600"})
+    assert status == 201, body
+    assert body["data"]["user"]["lastName"] == "Smith \U0001F600"
+
+
+def test_the_schema_check_rejects_lone_surrogates_too():
+    from web.auth import RegisterSchema
+
+    with pytest.raises(Exception) as caught:
+        RegisterSchema().load({"email": "a@example.com", "password": "long-enough-1", "firstName": "\udc00"})
+    assert caught.value.messages == {"firstName": ["Must not contain unpaired surrogates"]}

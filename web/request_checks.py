@@ -1,0 +1,79 @@
+"""Checks every request passes before a view runs, each answered in the error envelope:
+
+- NUL characters in the path, the query string or form fields: 400 (PostgreSQL cannot
+  store them; JSON bodies are checked below, schemas check again);
+- a body on POST/PUT/PATCH that is not JSON (except the CSV upload and provider webhooks): 415;
+- a JSON body nested more than `MAX_JSON_DEPTH` levels of arrays and objects: 400
+  `json_too_deep` (deeper bodies exhaust Python's recursion limit in the JSON parser and in
+  everything that walks the parsed value); measured on the raw text before it is parsed;
+- a JSON body with a string (value or key) holding a NUL character or an unpaired UTF-16
+  surrogate (`"\\ud800"`; neither SQLite nor PostgreSQL can store one): 422, naming each field,
+  as the schemas do (web.schemas.CamelSchema) - this covers routes without a schema too.
+"""
+
+from __future__ import annotations
+
+import re
+
+from flask import request
+
+from web.errors import error_response
+from web.schemas import bad_string_paths
+
+JSON_BODY_METHODS = ("POST", "PUT", "PATCH")
+NON_JSON_PREFIXES = ("/api/v1/admin/imports", "/api/v1/webhooks")  # CSV uploads; providers' own formats
+MAX_JSON_DEPTH = 32
+
+_STRING = re.compile(rb'"(?:[^"\\]+|\\.)*"', re.DOTALL)
+_OPEN_CLOSE = bytes.maketrans(b"{}", b"[]")  # depth does not care which kind of bracket
+_NOT_BRACKETS = bytes(set(range(256)) - set(b"[]{}"))
+
+
+def json_depth_exceeds(raw: bytes, limit: int = MAX_JSON_DEPTH) -> bool:
+    """Whether the JSON text `raw` nests arrays/objects more than `limit` levels deep.
+
+    Recursion-free, and linear in C: string literals are dropped, only the brackets are kept
+    (as `[` and `]`), and the innermost level of pairs (`[]`) is removed `limit` times;
+    brackets left over mean a deeper nesting. (Text that is not JSON is left to the parser:
+    unbalanced brackets stop the count.)
+    """
+    brackets = _STRING.sub(b"", raw).translate(_OPEN_CLOSE, _NOT_BRACKETS)
+    if b"[" * (limit + 1) in brackets:  # the common deep shape, found at once
+        return True
+    for _ in range(limit):
+        if not brackets:
+            return False
+        reduced = brackets.replace(b"[]", b"")
+        if len(reduced) == len(brackets):  # unbalanced: not JSON, the parser will say so
+            return False
+        brackets = reduced
+    return bool(brackets)
+
+
+def _is_json_body() -> bool:
+    return request.method in JSON_BODY_METHODS and request.is_json and bool(request.content_length or
+                                                                             request.get_data(cache=True))
+
+
+def check_request():
+    """Run the checks above on the current request: an error response, or None to go on."""
+    if "\x00" in request.path or any("\x00" in k or "\x00" in v
+                                     for k, v in [*request.args.items(multi=True), *request.form.items(multi=True)]):
+        return error_response(400, "VALIDATION_ERROR", "NUL characters are not allowed",
+                              [{"field": "request", "message": "Remove NUL (0x00) characters"}])
+    if request.method in JSON_BODY_METHODS and request.content_length and not request.is_json \
+            and not request.path.startswith(NON_JSON_PREFIXES):
+        return error_response(415, "VALIDATION_ERROR", "Content-Type must be application/json",
+                              [{"field": "Content-Type", "message": "Use application/json"}])
+    if _is_json_body():
+        raw = request.get_data(cache=True)
+        if json_depth_exceeds(raw):
+            return error_response(400, "VALIDATION_ERROR", "The JSON body is nested too deeply",
+                                  [{"field": "body", "message": f"At most {MAX_JSON_DEPTH} levels of arrays "
+                                                                "and objects"}], reason="json_too_deep")
+        body = request.get_json(silent=True)
+        if body is not None:
+            details = [{"field": path, "message": message} for path, message in bad_string_paths(body)]
+            if details:
+                return error_response(422, "VALIDATION_ERROR", "Invalid input data", details)
+    return None
