@@ -63,18 +63,30 @@ def _flatten(messages, prefix="") -> list[dict]:
     return details
 
 
+def _exception_headers(error: HTTPException) -> dict:
+    """The headers an HTTP error carries besides its content type (`Allow` of a 405,
+    `WWW-Authenticate`, `Retry-After`...), then any flask-smorest `abort(headers=...)`."""
+    headers = {key: value for key, value in error.get_headers() if key.lower() != "content-type"}
+    headers.update((getattr(error, "data", None) or {}).get("headers") or {})
+    return headers
+
+
 def handle_http_exception(error: HTTPException):
+    """An HTTP error (routing, webargs/flask-smorest validation, abort) in the envelope."""
     data = getattr(error, "data", None) or {}
     status = error.code or 500
+    headers = _exception_headers(error)
     messages = data.get("messages") or data.get("errors")
     if messages:
         details = _flatten(messages)
-        return error_response(status, "VALIDATION_ERROR", "Invalid input data", details,
-                              headers=data.get("headers"))
+        return error_response(status, "VALIDATION_ERROR", "Invalid input data", details, headers=headers)
     message = data.get("message") or error.description or error.name
     if status >= 500:
         return error_response(500, "INTERNAL_ERROR", "Internal server error")
-    return error_response(status, CODES.get(status, "VALIDATION_ERROR"), message, headers=data.get("headers"))
+    details = []
+    if status == 405 and headers.get("Allow"):
+        details = [{"field": "method", "message": f"Allowed: {headers['Allow']}"}]
+    return error_response(status, CODES.get(status, "VALIDATION_ERROR"), message, details, headers=headers)
 
 
 def handle_domain_error(error: DomainError):
