@@ -45,6 +45,7 @@ class FraudAssessmentSchema(ma.Schema):
 
 class FraudAssessmentEnvelopeSchema(ma.Schema):
     data = ma.fields.Nested(FraudAssessmentSchema)
+    message = ma.fields.String(metadata={"description": "what was done, on writes"})
 
 
 @blp.route("/orders/<string:order_id>/assessment")

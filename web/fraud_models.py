@@ -41,6 +41,7 @@ class FraudModelVersionSchema(ma.Schema):
 
 class FraudModelVersionEnvelopeSchema(ma.Schema):
     data = ma.fields.Nested(FraudModelVersionSchema)
+    message = ma.fields.String(metadata={"description": "what was done, on writes"})
 
 
 class FraudModelVersionListSchema(ma.Schema):

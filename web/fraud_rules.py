@@ -32,6 +32,7 @@ class FraudRuleSchema(ma.Schema):
 
 class FraudRuleEnvelopeSchema(ma.Schema):
     data = ma.fields.Nested(FraudRuleSchema)
+    message = ma.fields.String(metadata={"description": "what was done, on writes"})
 
 
 class FraudRuleListSchema(ma.Schema):

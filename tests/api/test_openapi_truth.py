@@ -1,0 +1,82 @@
+"""The OpenAPI document tells the truth: what a view answers is what its documented schema
+declares, guest-serving routes declare the bearer token optional, and event streams declare
+their events."""
+
+from __future__ import annotations
+
+import ast
+import importlib
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+# Views in files this change could not edit; each is listed in the hand-over with the change it needs.
+PENDING_MESSAGE_DECLARATIONS = {("web/orders.py", "OrderStatus.put")}
+
+
+def _decorator_schemas(function: ast.FunctionDef) -> dict[int, str]:
+    """status -> schema class name, from `@x.response(status, Schema)` / `@x.alt_response(status, schema=Schema)`."""
+    found = {}
+    for decorator in function.decorator_list:
+        if not (isinstance(decorator, ast.Call) and isinstance(decorator.func, ast.Attribute)):
+            continue
+        if decorator.func.attr not in ("response", "alt_response") or not decorator.args:
+            continue
+        status = decorator.args[0]
+        schema = decorator.args[1] if len(decorator.args) > 1 else next(
+            (kw.value for kw in decorator.keywords if kw.arg == "schema"), None)
+        if isinstance(status, ast.Constant) and isinstance(schema, ast.Name):
+            found[status.value] = schema.id
+    return found
+
+
+def _statuses(call: ast.Call) -> list[int]:
+    """The statuses an `ok(data, status, ...)` call can answer with (200 by default)."""
+    status = call.args[1] if len(call.args) > 1 else next((kw.value for kw in call.keywords if kw.arg == "status"),
+                                                          None)
+    if status is None:
+        return [200]
+    if isinstance(status, ast.Constant):
+        return [status.value]
+    if isinstance(status, ast.IfExp) and isinstance(status.body, ast.Constant) \
+            and isinstance(status.orelse, ast.Constant):
+        return [status.body.value, status.orelse.value]
+    raise AssertionError(f"cannot read the status of {ast.unparse(call)}")
+
+
+def ok_calls():
+    """(file, view, status, schema name, module, keys the `ok()` call puts in the body)."""
+    for path in sorted((ROOT / "web").glob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        module = f"web.{path.stem}"
+        for cls in [n for n in tree.body if isinstance(n, ast.ClassDef)]:
+            for function in [n for n in cls.body if isinstance(n, ast.FunctionDef)]:
+                schemas = _decorator_schemas(function)
+                for call in ast.walk(function):
+                    if isinstance(call, ast.Call) and getattr(call.func, "id", None) == "ok":
+                        keys = {"data"} | {kw.arg for kw in call.keywords if kw.arg not in (None, "status")}
+                        for status in _statuses(call):
+                            yield (str(path.relative_to(ROOT)), f"{cls.name}.{function.name}", status,
+                                   schemas.get(status), module, keys)
+
+
+def declared_keys(module: str, schema_name: str) -> set[str]:
+    schema = getattr(importlib.import_module(module), schema_name)()
+    return {field.data_key or name for name, field in schema.fields.items()}
+
+
+def test_the_ok_calls_are_found():
+    views = {view for _, view, *_ in ok_calls()}
+    assert {"FraudRules.post", "CartItems.post", "FraudModelRollback.post"} <= views
+
+
+@pytest.mark.parametrize("path, view, status, schema, module, keys",
+                         [pytest.param(*call, id=f"{call[1]}-{call[2]}") for call in ok_calls()])
+def test_every_key_a_view_answers_with_is_declared_in_its_documented_schema(path, view, status, schema, module,
+                                                                             keys):
+    if (path, view) in PENDING_MESSAGE_DECLARATIONS:
+        pytest.skip("pending in a file owned elsewhere (see the hand-over)")
+    assert schema is not None, f"{path} {view} answers {status} without a documented schema"
+    assert keys <= declared_keys(module, schema), f"{path} {view} {status}: {keys - declared_keys(module, schema)}"
