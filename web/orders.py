@@ -66,6 +66,34 @@ class OrderItemSchema(ma.Schema):
     variant = ma.fields.Dict()
 
 
+class OrderPaymentSchema(ma.Schema):
+    """One payment of an order (money in minor units)."""
+
+    id = ma.fields.String()
+    provider = ma.fields.String(metadata={"description": "stripe | cash_on_delivery"})
+    status = ma.fields.String(metadata={"description": "pending, a Stripe PaymentIntent status, succeeded, failed, "
+                                                       "canceled (voided) or refunded"})
+    amount = ma.fields.Integer(metadata={"description": "minor units"})
+    currency = ma.fields.String()
+    paymentIntentId = ma.fields.String(allow_none=True)
+    createdAt = ma.fields.String()
+    updatedAt = ma.fields.String()
+
+
+class OrderRefundSchema(ma.Schema):
+    """Money given back on an order's payment (a cancelled order's captured payment)."""
+
+    id = ma.fields.String(metadata={"description": "rfd_..."})
+    paymentId = ma.fields.String()
+    providerRefundId = ma.fields.String(allow_none=True, metadata={"description": "Stripe refund id, re_..."})
+    amount = ma.fields.Integer(metadata={"description": "minor units"})
+    currency = ma.fields.String()
+    status = ma.fields.String(metadata={"description": "pending | requires_action | succeeded | failed | canceled"})
+    reason = ma.fields.String(metadata={"description": "order_cancelled | payment_failed | fraud_blocked | "
+                                                       "fraud_rejected | paid_after_cancel"})
+    createdAt = ma.fields.String()
+
+
 class OrderSchema(TotalsSchema):
     """An order; money in integer minor units of `currency`."""
 
@@ -84,6 +112,8 @@ class OrderSchema(TotalsSchema):
     estimatedDelivery = ma.fields.String(allow_none=True)
     trackingNumber = ma.fields.String(allow_none=True)
     notes = ma.fields.String()
+    payments = ma.fields.List(ma.fields.Nested(OrderPaymentSchema))
+    refunds = ma.fields.List(ma.fields.Nested(OrderRefundSchema))
     createdAt = ma.fields.String()
     updatedAt = ma.fields.String()
 

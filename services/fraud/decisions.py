@@ -1,39 +1,25 @@
 """Carrying out a fraud decision: review -> order on hold; block -> order cancelled, stock
-released, PaymentIntent voided or refunded (fixed Stripe idempotency keys, so a re-run never
-refunds twice).
+released, and the payment given back through the orders' refund path (the cancellation writes
+a `payment_refund` job that voids or refunds the PaymentIntent with fixed Stripe idempotency
+keys, so a re-run never refunds twice).
 """
 
 from __future__ import annotations
 
 from models.db import utcnow
 from models.fraud import FraudAssessment
-from models.orders import Order, Payment
+from models.orders import Order
 from services import orders as order_service
-from services import payments
-
-
-def _void_or_refund(order: Order) -> str:
-    """Give the money back for a cancelled order once; returns "voided", "refunded" or "none"."""
-    payment = Payment.get_or_none(Payment.order == order.id)
-    if payment is None or payment.provider != "stripe" or not payment.provider_ref:
-        return "none"
-    if payment.status in ("refunded", "canceled"):  # done by an earlier run
-        return "refunded" if payment.status == "refunded" else "voided"
-    outcome = payments.void_or_refund(order.id, payment.provider_ref)
-    if outcome["action"] == "refunded":
-        order_service.mark_refunded(order.id)
-    elif outcome["action"] == "voided" or outcome["status"] == "canceled":
-        order_service.mark_payment_voided(order.id, "voided: order cancelled as fraud")
-    return outcome["action"]
 
 
 def apply_decision(assessment: FraudAssessment) -> dict:
     """Carry out an assessment's decision and record the outcome (idempotent).
 
     allow: nothing. review: the order goes on hold (pending or confirmed orders only).
-    block: the order is cancelled (stock released once) and its payment voided or
-    refunded (fixed Stripe idempotency keys, so a re-run never refunds twice).
-    Returns the outcome dict stored on the assessment.
+    block: the order is cancelled (stock released once) and, for a Stripe order, a
+    `payment_refund` job is written with the cancellation; it voids or refunds the payment.
+    Returns the outcome dict stored on the assessment; its `payment` is
+    `order_service.payment_settlement` ("refund_requested" until the job finished).
     """
     order = Order.get_by_id(assessment.order_id)
     outcome: dict = {"decision": assessment.decision}
@@ -45,12 +31,13 @@ def apply_decision(assessment: FraudAssessment) -> dict:
         if not outcome["held"]:
             FraudAssessment.update(review_status=None).where(FraudAssessment.id == assessment.id).execute()
     elif assessment.decision == "block":
-        order_service.cancel_for_fraud(order.id, f"blocked by fraud rule: {assessment.rule}")
+        order_service.cancel_for_fraud(order.id, f"blocked by fraud rule: {assessment.rule}",
+                                       refund_reason="fraud_blocked")
         order = Order.get_by_id(order.id)
         outcome["order"] = order.status
         outcome["stockReleased"] = bool(order.stock_released)
         if order.status == "cancelled":
-            outcome["payment"] = _void_or_refund(order)
+            outcome["payment"] = order_service.payment_settlement(order.id)
     else:
         outcome["order"] = order.status
     FraudAssessment.update(outcome=outcome, updated_at=utcnow()).where(FraudAssessment.id == assessment.id).execute()

@@ -4,8 +4,6 @@ cancels and refunds (a fraud label).
 
 from __future__ import annotations
 
-import logging
-
 from models.db import atomic, utcnow
 from models.fraud import FraudAssessment
 from models.orders import Order
@@ -13,11 +11,7 @@ from models.users import User
 from services import orders as order_service
 from services.errors import Conflict
 from services.fraud.assessments import latest_assessment
-from services.fraud.decisions import _void_or_refund
 from services.fraud.labels import label_order
-from services.platform import jobs
-
-log = logging.getLogger(__name__)
 
 
 def review_queue(page: int, limit: int) -> tuple[list[tuple[Order, FraudAssessment]], int]:
@@ -53,20 +47,15 @@ def approve(order_id: str, admin: User) -> FraudAssessment:
 
 
 def reject(order_id: str, admin: User) -> FraudAssessment:
-    """Cancel a held order as fraud (stock released, payment voided or refunded) and label it fraud.
-    Raises NotFound, Conflict (not awaiting review)."""
+    """Cancel a held order as fraud (stock released; for a Stripe order a `payment_refund` job,
+    committed with the cancellation, voids or refunds the payment) and label it fraud.
+    The outcome's `payment` is `order_service.payment_settlement` ("refund_requested" until
+    the job finished). Raises NotFound, Conflict (not awaiting review)."""
     with atomic():
         assessment = _close_review(order_id, admin, "rejected")
-        order_service.cancel_for_fraud(order_id, "rejected in fraud review")
+        order_service.cancel_for_fraud(order_id, "rejected in fraud review", refund_reason="fraud_rejected")
         label_order(order_id, True, "admin_rejection", admin.id)
-    order = Order.get_by_id(order_id)
-    try:
-        payment = _void_or_refund(order)
-    except Exception as exc:  # noqa: BLE001 - Stripe down or refusing: a retried job finishes it
-        log.warning("refund of rejected order %s deferred to a job: %s", order_id, exc)
-        with atomic():
-            job = jobs.create_job("fraud_score", {"orderId": order_id, "refundOnly": True})
-        payment = f"pending (job {job.id})"
-    outcome = {**(assessment.outcome or {}), "review": "rejected", "order": "cancelled", "payment": payment}
-    FraudAssessment.update(outcome=outcome).where(FraudAssessment.id == assessment.id).execute()
+        outcome = {**(assessment.outcome or {}), "review": "rejected", "order": "cancelled",
+                   "payment": order_service.payment_settlement(order_id)}
+        FraudAssessment.update(outcome=outcome).where(FraudAssessment.id == assessment.id).execute()
     return FraudAssessment.get_by_id(assessment.id)

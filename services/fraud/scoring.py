@@ -13,11 +13,12 @@ from models.db import atomic
 from models.fraud import FraudAssessment, FraudSignal
 from models.jobs import Job
 from models.orders import Order, Payment
+from services import orders as order_service
 from services import payments
 from services.errors import Conflict, NotFound
 from services.fraud.active_model import active_bundle
 from services.fraud.assessments import assessment_to_dict
-from services.fraud.decisions import _void_or_refund, apply_decision
+from services.fraud.decisions import apply_decision
 from services.fraud.history import features_for_scoring
 from services.fraud.rules import effective_rules
 from services.fraud.signals import ensure_signals, set_card_fingerprint
@@ -100,15 +101,17 @@ def score_order(order_id: str, job_id: str | None = None) -> FraudAssessment:
 
 def run_fraud_score_job(job: Job, ctx) -> dict:
     """`fraud_score` job (payload {"orderId"}): score, store, apply. Result: the assessment's API dict.
-    With {"orderId", "refundOnly": true} (a rejection whose refund failed) it only voids or refunds
-    the cancelled order: {"orderId", "payment"}."""
+    With {"orderId", "refundOnly": true} (written by earlier versions when a rejection's refund
+    failed; rejections now write a `payment_refund` job) it only voids or refunds the cancelled
+    order through the orders' refund path: {"orderId", "payment": "voided" | "refunded" | "none"}."""
     if job.payload.get("refundOnly"):
         order = Order.get_or_none(Order.id == job.payload["orderId"])
         if order is None:
             raise NotFound("Order not found", reason="order_not_found")
         if order.status != "cancelled":
             raise Conflict("Only a cancelled order is refunded", reason="order_not_cancelled")
-        return {"orderId": order.id, "payment": _void_or_refund(order)}
+        outcome = order_service.refund_cancelled_order(order.id, "fraud_rejected")
+        return {"orderId": order.id, "payment": outcome["action"]}
     ctx.progress(0, 2, "scoring")
     assessment = score_order(job.payload["orderId"], job.id)
     ctx.progress(1, 2, f"decision {assessment.decision}")

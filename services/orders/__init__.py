@@ -1,10 +1,11 @@
 """Orders: carts and their totals, shipping methods, checkout (the `checkout` job), order
 numbering, reads, the order state machine, paying for an order (the `payment` job and
-Stripe's view applied to the order), live order updates and cart upkeep.
+Stripe's view applied to the order), giving the money back on cancelled orders (the
+`payment_refund` job and the order's refunds), live order updates and cart upkeep.
 
 Modules: `carts`, `pricing`, `shipping`, `checkout`, `numbering`, `reads`, `transitions`,
-`payment_flow`, `live`, `cart_upkeep`. Importing this package registers the handler of
-Stripe's `payment_intent.*` events (`payment_flow`).
+`payment_flow`, `refunds`, `live`, `cart_upkeep`. Importing this package registers the
+handler of Stripe's `payment_intent.*` events (`payment_flow`).
 """
 
 from services.orders.cart_upkeep import abandoned_cart_reminders, expire_carts
@@ -20,6 +21,7 @@ from services.orders.carts import (
                                    ensure_writable,
                                    get_cart,
                                    load_lines,
+                                   lock_cart,
                                    remove_cart_item,
                                    update_cart_item,
 )
@@ -36,6 +38,13 @@ from services.orders.payment_flow import run_payment_job, start_payment, sync_pa
 from services.orders.pricing import Totals, compute_totals, discount_amount, round_half_up
 from services.orders.reads import get_order, list_orders, order_view
 from services.orders.reasons import REASONS
+from services.orders.refunds import (
+                                   payment_settlement,
+                                   refund_cancelled_order,
+                                   refund_late_payment,
+                                   refund_view,
+                                   run_refund_job,
+)
 from services.orders.shipping import METHODS as SHIPPING_METHODS
 from services.orders.shipping import add_business_days, choose_method, estimated_delivery, shipping_methods
 from services.orders.transitions import (
@@ -49,6 +58,7 @@ from services.orders.transitions import (
                                    mark_payment_voided,
                                    mark_refunded,
                                    release_hold,
+                                   request_refund,
                                    update_status,
 )
 
@@ -57,9 +67,11 @@ __all__ = [
     "Totals", "abandoned_cart_reminders", "add_business_days", "add_to_cart", "cancel_for_fraud", "cart_totals",
     "cart_view", "check_quantity", "choose_method", "clear_cart", "compute_totals", "confirm_order", "create_cart",
     "customer_orders_channel", "discount_amount", "discount_for", "ensure_writable", "estimated_delivery",
-    "expire_carts", "get_cart", "get_order", "hold_for_review", "list_orders", "load_lines", "mark_paid",
-    "mark_payment_failed", "mark_payment_processing", "mark_payment_voided", "mark_refunded", "next_order_number",
-    "order_channel", "order_status_view", "order_view", "place_order", "publish_order_changed", "release_hold",
-    "remove_cart_item", "round_half_up", "run_checkout_job", "run_payment_job", "shipping_methods",
-    "start_checkout", "start_payment", "sync_payment_intent", "update_cart_item", "update_status",
+    "expire_carts", "get_cart", "get_order", "hold_for_review", "list_orders", "load_lines", "lock_cart",
+    "mark_paid", "mark_payment_failed", "mark_payment_processing", "mark_payment_voided", "mark_refunded",
+    "next_order_number", "order_channel", "order_status_view", "order_view", "payment_settlement", "place_order",
+    "publish_order_changed", "refund_cancelled_order", "refund_late_payment", "refund_view", "release_hold",
+    "remove_cart_item", "request_refund", "round_half_up", "run_checkout_job", "run_payment_job", "run_refund_job",
+    "shipping_methods", "start_checkout", "start_payment", "sync_payment_intent", "update_cart_item",
+    "update_status",
 ]

@@ -186,7 +186,9 @@ def place_order(job: Job) -> Order:
 
 def run_checkout_job(job: Job, ctx) -> dict:
     """`checkout` job handler. Result: `{"orderId", "orderNumber", "status", "paymentStatus",
-    "total", "currency"}` plus `{"paymentIntentId", "clientSecret"}` for Stripe."""
+    "total", "currency"}` plus `{"paymentIntentId", "clientSecret"}` for Stripe. An order
+    cancelled before its PaymentIntent was stored gets a `payment_refund` job here (the
+    cancellation's own job may have found no PaymentIntent to void)."""
     order = place_order(job)
     ctx.progress(1, 2, f"order {order.order_number} placed")
     result = {"orderId": order.id, "orderNumber": order.order_number, "status": order.status,
@@ -199,4 +201,9 @@ def run_checkout_job(job: Job, ctx) -> dict:
             exc.result = dict(result, status="cancelled", paymentStatus="failed")
             raise
         result.update(paymentIntentId=payment.provider_ref, clientSecret=payment.client_secret)
+        order = Order.get_by_id(order.id)
+        if order.status == "cancelled":  # cancelled while the PaymentIntent was being created: void it
+            with atomic():
+                orders.request_refund(order.id, "order_cancelled")
+            result.update(status=order.status, paymentStatus=order.payment_status)
     return result

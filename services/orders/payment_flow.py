@@ -7,7 +7,8 @@ applied to its order.
 - `sync_payment_intent(intent)`: re-read from Stripe (by the payment job, and by the
   `stripe_event` job for `payment_intent.*` webhooks, registered below), checked
   against the order's amount and currency, moves the order forward only (see
-  `transitions`).
+  `transitions`). A success for an order that is already cancelled is refunded
+  (a `payment_refund` job, see `refunds`), never applied.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from models.orders import Order, Payment
 from models.users import User
 from services import payments
 from services.errors import Conflict, NotFound, PaymentFailed, ValidationFailed
+from services.orders import refunds
 from services.orders import transitions as orders
 from services.platform import jobs
 
@@ -46,9 +48,10 @@ def start_payment(order: Order, user: User | None, method: str, payment_method_i
 def sync_payment_intent(intent, failure_hint: bool = False) -> str:
     """Apply Stripe's current view of a PaymentIntent to its order; returns the outcome.
 
-    Outcomes: "paid", "failed", "processing", "unchanged". Raises NotFound for
-    an intent we did not create and PaymentFailed (`amount_mismatch`) when the
-    amount or currency differs from the order's.
+    Outcomes: "paid", "failed", "processing", "refund_requested" (the intent succeeded
+    but the order is cancelled: a `payment_refund` job gives the money back),
+    "unchanged". Raises NotFound for an intent we did not create and PaymentFailed
+    (`amount_mismatch`) when the amount or currency differs from the order's.
     """
     payment = Payment.get_or_none(Payment.provider_ref == intent.id)
     metadata = payments.plain(getattr(intent, "metadata", None))
@@ -60,7 +63,13 @@ def sync_payment_intent(intent, failure_hint: bool = False) -> str:
         raise PaymentFailed(f"PaymentIntent {intent.id} is {intent.amount} {intent.currency}, order is "
                             f"{order.total} {order.currency}", reason="amount_mismatch")
     if intent.status == "succeeded":
-        return "paid" if orders.mark_paid(order.id) else "unchanged"
+        if order.status == "cancelled":
+            return "refund_requested" if refunds.refund_late_payment(order.id) else "unchanged"
+        if orders.mark_paid(order.id):
+            return "paid"
+        if Order.get_by_id(order.id).status == "cancelled":  # cancelled between our read and mark_paid
+            return "refund_requested" if refunds.refund_late_payment(order.id) else "unchanged"
+        return "unchanged"
     if intent.status == "processing":
         return "processing" if orders.mark_payment_processing(order.id) else "unchanged"
     if intent.status == "canceled" or (failure_hint and intent.status == "requires_payment_method"):
@@ -72,9 +81,12 @@ def sync_payment_intent(intent, failure_hint: bool = False) -> str:
 def run_payment_job(job: Job, ctx) -> dict:
     """`payment` job: COD confirms the order; Stripe attaches the PaymentMethod and confirms
     the PaymentIntent, then syncs the order. Result: `{"orderId", "paymentStatus", "status",
-    "paymentIntent": {"id", "clientSecret", "status"}}`."""
+    "paymentIntent": {"id", "clientSecret", "status"}}`. Raises Conflict (`order_cancelled`)
+    for an order cancelled since the request, PaymentFailed for a declined card."""
     order = Order.get_by_id(job.payload["orderId"])
     result = {"orderId": order.id}
+    if order.status == "cancelled":  # cancelled after the request was accepted: never confirm it now
+        raise Conflict("Order is cancelled", reason="order_cancelled")
     if job.payload["paymentMethod"] == "cash_on_delivery":
         orders.confirm_order(order.id)
     else:

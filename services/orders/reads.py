@@ -6,9 +6,10 @@ from __future__ import annotations
 import datetime as dt
 
 from models.db import isoformat
-from models.orders import Order, OrderItem
+from models.orders import Order, OrderItem, Payment, Refund
 from models.users import User
 from services.errors import NotFound
+from services.orders.refunds import refund_view
 
 
 def get_order(order_id: str, user: User | None) -> Order:
@@ -30,10 +31,24 @@ def list_orders(user: User, status: str | None, page: int, limit: int) -> tuple[
     return list(query.order_by(Order.created_at.desc(), Order.id).paginate(page, limit)), total
 
 
+def payment_view(payment: Payment) -> dict:
+    """A payment in the order view: `{"id": "pay_...", "provider" (stripe | cash_on_delivery),
+    "status" (pending, a Stripe PaymentIntent status, succeeded, failed, canceled, refunded),
+    "amount" (minor units), "currency", "paymentIntentId" (Stripe, else null), "createdAt",
+    "updatedAt"}`. The client secret is never shown here."""
+    return {"id": payment.id, "provider": payment.provider, "status": payment.status, "amount": payment.amount,
+            "currency": payment.currency, "paymentIntentId": payment.provider_ref,
+            "createdAt": isoformat(payment.created_at), "updatedAt": isoformat(payment.updated_at)}
+
+
 def order_view(order: Order, items: list[OrderItem] | None = None) -> dict:
-    """The seed-004 order object (money in minor units of `currency`)."""
+    """The seed-004 order object (money in minor units of `currency`), plus, as in Saleor and
+    Shopify, the order's `payments` (`payment_view`) and `refunds` (`refunds.refund_view`,
+    oldest first)."""
     if items is None:
         items = list(OrderItem.select().where(OrderItem.order == order.id).order_by(OrderItem.id))
+    order_payments = list(Payment.select().where(Payment.order == order.id).order_by(Payment.created_at))
+    order_refunds = list(Refund.select().where(Refund.order == order.id).order_by(Refund.created_at, Refund.id))
     return {
         "id": order.id, "orderNumber": order.order_number, "status": order.status,
         "paymentStatus": order.payment_status, "customerId": order.customer_id,
@@ -51,5 +66,7 @@ def order_view(order: Order, items: list[OrderItem] | None = None) -> dict:
         "estimatedDelivery": order.estimated_delivery.isoformat() if isinstance(order.estimated_delivery, dt.date)
         else order.estimated_delivery,
         "trackingNumber": order.tracking_number, "notes": order.notes,
+        "payments": [payment_view(p) for p in order_payments],
+        "refunds": [refund_view(r) for r in order_refunds],
         "createdAt": isoformat(order.created_at), "updatedAt": isoformat(order.updated_at),
     }

@@ -21,6 +21,7 @@ REASONS = {
     "order_already_paid": "The order is already paid",
     "order_cancelled": "The order is cancelled",
     "order_not_found": "No (visible) order with this id",
+    "order_not_refundable": "Only a cancelled order's payment is voided or refunded",
     "payment_method_id_required": "A Stripe payment needs a paymentMethodId",
     "payment_method_mismatch": "The order is paid by another method",
     "payment_method_unavailable": "This payment method is not enabled on the shop",

@@ -8,16 +8,27 @@ confirmed (paid or cash on delivery) or pending (release_hold), or cancelled
 (cancel_for_fraud; also by staff).
 Payment status moves forward only: pending -> processing -> paid | failed,
 paid -> refunded; paid never goes back to pending or failed.
+
+Money on cancelled orders: every cancellation (staff, failed payment, fraud) of an
+order paid through Stripe writes a `payment_refund` job in the same transaction
+(`request_refund`), so a crash never loses it; the job (`services.orders.refunds`)
+cancels the PaymentIntent if it is still open or refunds it if it was captured,
+then records the outcome with `mark_payment_voided` / `mark_refunded`. A cancelled
+order whose payment succeeds later (failed | pending | processing) goes straight
+to refunded, never through paid.
 """
 
 from __future__ import annotations
 
+from peewee import fn
+
 from models.db import atomic, utcnow
+from models.jobs import Job
 from models.orders import ORDER_STATUSES, Order, OrderItem, Payment
 from services import catalog
 from services.errors import Conflict, ValidationFailed
 from services.orders.live import publish_order_changed
-from services.platform import events
+from services.platform import events, jobs
 
 STATUS_TRANSITIONS = {
     "pending": ("confirmed", "processing", "cancelled"),
@@ -42,8 +53,23 @@ def _release_once(order_id: str) -> bool:
     return True
 
 
+def request_refund(order_id: str, reason: str) -> Job | None:
+    """Write a `payment_refund` job (payload `{"orderId", "reason"}`) for an order paid through
+    Stripe; call inside the transaction that cancels the order (or finds it cancelled).
+
+    `reason` (order_cancelled, payment_failed, fraud_blocked, fraud_rejected,
+    paid_after_cancel) is stored on the refund. Returns the job, or None for an order
+    without a Stripe payment (cash on delivery: nothing to give back). The job is
+    idempotent, so writing it again for the same order is harmless.
+    """
+    if not Payment.select().where(Payment.order == order_id, Payment.provider == "stripe").exists():
+        return None
+    return jobs.create_job("payment_refund", {"orderId": order_id, "reason": reason})
+
+
 def update_status(order: Order, status: str, tracking_number: str | None = None) -> Order:
-    """Staff status change along `STATUS_TRANSITIONS`; cancelling releases stock.
+    """Staff status change along `STATUS_TRANSITIONS`; cancelling releases stock and, for a
+    Stripe order, writes the `payment_refund` job that voids or refunds its payment.
 
     Raises ValidationFailed for an unknown status, Conflict (409
     `invalid_transition`) for a move the flow does not allow.
@@ -64,6 +90,7 @@ def update_status(order: Order, status: str, tracking_number: str | None = None)
             raise Conflict("The order changed meanwhile; reload and retry", reason="concurrent_update")
         if status == "cancelled":
             _release_once(order.id)
+            request_refund(order.id, "order_cancelled")
         publish_order_changed(order.id)
         if status in ("shipped", "delivered", "cancelled"):
             events.emit(f"order.{status}", order.id, {"orderNumber": order.order_number,
@@ -110,7 +137,9 @@ def mark_payment_processing(order_id: str) -> bool:
 
 
 def mark_payment_failed(order_id: str, reason: str) -> bool:
-    """A failed payment: payment failed, order cancelled, stock released (once).
+    """A failed payment: payment failed, order cancelled, stock released (once), and a
+    `payment_refund` job that cancels the still-open PaymentIntent (the client holds its
+    client secret and could otherwise still pay the cancelled order).
 
     Only from pending|processing payment on a not-yet-shipped order; returns
     True when it changed the order.
@@ -124,6 +153,7 @@ def mark_payment_failed(order_id: str, reason: str) -> bool:
             Payment.update(status="failed", last_error=reason[:1000], updated_at=now).where(
                 Payment.order == order_id).execute()
             _release_once(order_id)
+            request_refund(order_id, "payment_failed")
             events.emit("payment.failed", order_id, {"reason": reason[:200]})
             publish_order_changed(order_id)
         return bool(changed)
@@ -154,17 +184,19 @@ def release_hold(order_id: str) -> bool:
         return changed
 
 
-def cancel_for_fraud(order_id: str, reason: str) -> bool:
+def cancel_for_fraud(order_id: str, reason: str, refund_reason: str = "fraud_blocked") -> bool:
     """Cancel an order blocked or rejected as fraud: pending | on_hold | confirmed |
-    processing -> cancelled, stock released once, `order.cancelled` emitted. Voiding or
-    refunding the payment is the caller's next step (services.fraud). Returns True when
-    it changed the order (False if it was already cancelled, shipped or delivered)."""
+    processing -> cancelled, stock released once, `order.cancelled` emitted, and for a
+    Stripe order a `payment_refund` job (refund reason `refund_reason`: fraud_blocked or
+    fraud_rejected) that voids or refunds the payment. Returns True when it changed the
+    order (False if it was already cancelled, shipped or delivered)."""
     with atomic():
         order = Order.get_by_id(order_id)
         changed = Order.update(status="cancelled", updated_at=utcnow()).where(
             Order.id == order_id, Order.status.in_(("pending", "on_hold", "confirmed", "processing"))).execute()
         if changed:
             _release_once(order_id)
+            request_refund(order_id, refund_reason)
             events.emit("order.cancelled", order_id, {"orderNumber": order.order_number, "reason": reason[:200],
                                                       "trackingNumber": None})
             publish_order_changed(order_id)
@@ -172,11 +204,14 @@ def cancel_for_fraud(order_id: str, reason: str) -> bool:
 
 
 def mark_refunded(order_id: str) -> bool:
-    """A paid order's payment was refunded: payment status paid -> refunded. Returns True when changed."""
+    """A cancelled order's captured payment was refunded: payment status -> refunded (from
+    paid, or from failed | pending | processing when the payment succeeded only after the
+    order was cancelled; never through paid, so no `order.paid` for a cancelled order), and
+    the Payment row -> refunded. Returns True when it changed the order."""
     now = utcnow()
     with atomic():
         changed = Order.update(payment_status="refunded", updated_at=now).where(
-            Order.id == order_id, Order.payment_status == "paid").execute()
+            Order.id == order_id, Order.payment_status != "refunded").execute()
         if changed:
             Payment.update(status="refunded", updated_at=now).where(Payment.order == order_id).execute()
             publish_order_changed(order_id)
@@ -185,13 +220,16 @@ def mark_refunded(order_id: str) -> bool:
 
 def mark_payment_voided(order_id: str, reason: str) -> bool:
     """An unpaid order's payment was voided (PaymentIntent cancelled): payment status
-    pending | processing -> failed with `reason`. Returns True when changed."""
+    pending | processing -> failed, and the Payment row -> canceled (also when the payment
+    had already failed; its first error is kept, else `reason` is stored). Returns True
+    when it changed the order or its payment."""
     now = utcnow()
     with atomic():
         changed = Order.update(payment_status="failed", updated_at=now).where(
             Order.id == order_id, Order.payment_status.in_(("pending", "processing"))).execute()
-        if changed:
-            Payment.update(status="canceled", last_error=reason[:1000], updated_at=now).where(
-                Payment.order == order_id).execute()
+        voided = Payment.update(status="canceled", last_error=fn.COALESCE(Payment.last_error, reason[:1000]),
+                                updated_at=now).where(
+            Payment.order == order_id, Payment.status.not_in(("succeeded", "refunded", "canceled"))).execute()
+        if changed or voided:
             publish_order_changed(order_id)
-        return bool(changed)
+        return bool(changed or voided)

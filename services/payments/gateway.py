@@ -2,8 +2,8 @@
 webhook signature checks.
 
 Keys are derived from our ids (`order:{id}:payment_intent`,
-`order:{id}:confirm:{pm}`), never random, so a retried job cannot create or
-confirm twice. SDK errors are mapped: network errors, rate limits and 5xx ->
+`order:{id}:confirm:{pm}`, `order:{id}:void`, `order:{id}:refund`), never
+random, so a retried job cannot create, confirm, void or refund twice. SDK errors are mapped: network errors, rate limits and 5xx ->
 TransientError (the job retries); card declines and invalid requests ->
 PaymentFailed (402, no retry).
 """
@@ -75,28 +75,63 @@ def cancel_payment_intent(intent_id: str) -> stripe.PaymentIntent:
 
 
 VOIDABLE_STATUSES = ("requires_payment_method", "requires_confirmation", "requires_action", "requires_capture")
+SETTLED_REFUND_STATUSES = ("failed", "canceled")  # a refund in these states gave nothing back
 
 
-def void_or_refund(order_id: str, intent_id: str) -> dict:
+def _refund_dict(refund) -> dict:
+    return {"id": refund.id, "amount": refund.amount, "currency": str(refund.currency).upper(),
+            "status": refund.status}
+
+
+def _metadata(obj) -> dict:
+    metadata = getattr(obj, "metadata", None)
+    if metadata is None:
+        return {}
+    return metadata.to_dict() if hasattr(metadata, "to_dict") else dict(metadata)
+
+
+def _existing_refund(order_id: str, intent_id: str, amount: int):
+    """A refund already made on the PaymentIntent: ours (metadata orderId), else any refunds that
+    together return the whole `amount` (e.g. from the Stripe dashboard). Returns (refund, remaining):
+    `refund` is that refund or None, `remaining` the amount not yet refunded."""
+    refunds = [r for r in _call(stripe.Refund.list, payment_intent=intent_id, limit=100).data
+               if r.status not in SETTLED_REFUND_STATUSES]
+    ours = next((r for r in refunds if _metadata(r).get("orderId") == order_id), None)
+    remaining = amount - sum(r.amount for r in refunds)
+    if ours is not None:
+        return ours, 0
+    if refunds and remaining <= 0:
+        return refunds[0], 0
+    return None, remaining
+
+
+def void_or_refund(order_id: str, intent_id: str, reason: str | None = None) -> dict:
     """Give the customer's money back for a cancelled order, at most once.
 
     Re-reads the PaymentIntent: not yet paid (requires_* statuses) -> cancel it
-    (key `order:{id}:void`); succeeded -> `stripe.Refund.create` for the whole
-    amount with the fixed key `order:{id}:refund` (a retried job replays the same
-    refund instead of creating another); already canceled -> nothing to do.
+    (key `order:{id}:void`); succeeded -> the refund already made for this order if
+    there is one (found on Stripe by `metadata.orderId`, so a retry even after the
+    idempotency key expired never refunds twice), else `stripe.Refund.create` for the
+    amount not yet refunded with the fixed key `order:{id}:refund` and metadata
+    `{"orderId", "reason"}`; already canceled or still processing -> nothing to do.
     Returns `{"action": "voided" | "refunded" | "none", "status": <intent status>,
-    "refundId": str | None}`. Raises TransientError / PaymentFailed like every call.
+    "refundId": str | None, "refund": {"id", "amount" (minor units), "currency", "status"} | None}`.
+    Raises TransientError / PaymentFailed like every call.
     """
     intent = retrieve_payment_intent(intent_id)
     if intent.status in VOIDABLE_STATUSES:
         intent = _call(stripe.PaymentIntent.cancel, intent_id,
                        idempotency_key=f"order:{order_id}:void")
-        return {"action": "voided", "status": intent.status, "refundId": None}
+        return {"action": "voided", "status": intent.status, "refundId": None, "refund": None}
     if intent.status == "succeeded":
-        refund = _call(stripe.Refund.create, payment_intent=intent_id, metadata={"orderId": order_id},
-                       idempotency_key=f"order:{order_id}:refund")
-        return {"action": "refunded", "status": intent.status, "refundId": refund.id}
-    return {"action": "none", "status": intent.status, "refundId": None}
+        captured = getattr(intent, "amount_received", None) or intent.amount
+        refund, remaining = _existing_refund(order_id, intent_id, captured)
+        if refund is None:
+            metadata = {"orderId": order_id, **({"reason": reason} if reason else {})}
+            refund = _call(stripe.Refund.create, payment_intent=intent_id, amount=remaining, metadata=metadata,
+                           idempotency_key=f"order:{order_id}:refund")
+        return {"action": "refunded", "status": intent.status, "refundId": refund.id, "refund": _refund_dict(refund)}
+    return {"action": "none", "status": intent.status, "refundId": None, "refund": None}
 
 
 def card_fingerprint(intent_id: str) -> dict | None:

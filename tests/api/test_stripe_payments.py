@@ -1,17 +1,35 @@
 """Stripe payments against localstripe: PaymentIntent at checkout, Process Payment,
-signed webhooks (duplicates, out of order, bad signatures)."""
+signed webhooks (duplicates, out of order, bad signatures), and money given back on
+cancelled orders (voids, refunds, late successes) exactly once."""
 
 import hashlib
 import hmac
 import json
 import time
 
+import pytest
 import stripe
 
 from models.catalog import InventoryLevel
-from models.orders import Order, StripeEvent
+from models.db import atomic
+from models.jobs import Job
+from models.orders import Order, Payment, Refund, StripeEvent
+from services import orders, payments
+from services.orders import checkout
 from tests.conftest import WEBHOOK_SECRET
-from tests.factories import card, checkout_body, fill_cart, first_variant, make_product
+from tests.factories import (
+    card,
+    checkout_body,
+    fill_cart,
+    first_variant,
+    make_product,
+    make_user,
+    token_for,
+    wait_until,
+)
+from web.orders import OrderCreateSchema
+from workers.dispatch import dispatch
+from workers.runner import run_job
 
 
 def stripe_checkout(api, stock=5, price=2950):
@@ -134,3 +152,155 @@ def test_webhook_for_an_amount_mismatch_does_not_pay_the_order(api, client, stri
     job = api.wait_job(body["jobId"])
     assert job["state"] == "failed" and job["error"]["reason"] == "amount_mismatch"
     assert Order.get_by_id(result["orderId"]).payment_status == "pending"
+
+
+def refund_jobs(order_id):
+    return [j for j in Job.select().where(Job.type == "payment_refund").order_by(Job.created_at)
+            if j.payload["orderId"] == order_id]
+
+
+def wait_refund_jobs(api, order_id, count=1):
+    """Wait for the order's first `count` payment_refund jobs to end; returns them (oldest first)."""
+    found = wait_until(lambda: len(refund_jobs(order_id)) >= count and refund_jobs(order_id), what="refund job")
+    return [api.wait_job(job.id) for job in found[:count]]
+
+
+def pay(api, order_id, number="4242424242424242"):
+    status, body, _ = api.post(f"/api/v1/orders/{order_id}/payment",
+                               {"paymentMethod": "stripe", "paymentMethodId": card(number).id},
+                               headers={"Prefer": "wait=10"})
+    assert status == 200, body
+    return body["data"]
+
+
+def staff_cancel(api, order_id):
+    status, body, _ = api.put(f"/api/v1/orders/{order_id}/status", {"status": "cancelled"},
+                              token=token_for(make_user(role="staff")))
+    assert status == 200 and body["data"]["status"] == "cancelled", body
+    return body["data"]
+
+
+def stripe_refunds(intent_id):
+    return stripe.Refund.list(payment_intent=intent_id).data
+
+
+def test_staff_cancelling_a_paid_order_refunds_it_once_and_shows_the_refund(api, stripe_ready):
+    product, result = stripe_checkout(api, stock=3)
+    order_id, intent_id = result["orderId"], result["paymentIntentId"]
+    assert pay(api, order_id)["result"]["paymentStatus"] == "paid"
+    staff_cancel(api, order_id)
+    [job] = wait_refund_jobs(api, order_id)
+    assert job["state"] == "succeeded" and job["result"]["action"] == "refunded", job
+    [refund] = stripe_refunds(intent_id)
+    assert refund.amount == result["total"] and refund.metadata["orderId"] == order_id
+    order = api.get(f"/api/v1/orders/{order_id}")[1]["data"]
+    assert (order["status"], order["paymentStatus"]) == ("cancelled", "refunded")
+    assert [(p["paymentIntentId"], p["status"]) for p in order["payments"]] == [(intent_id, "refunded")]
+    [shown] = order["refunds"]
+    assert shown["id"].startswith("rfd_") and shown["providerRefundId"] == refund.id
+    assert (shown["amount"], shown["currency"], shown["status"], shown["reason"]) == \
+        (result["total"], "USD", "succeeded", "order_cancelled")
+    assert shown["paymentId"] == order["payments"][0]["id"]
+    assert InventoryLevel.get(InventoryLevel.variant == first_variant(product).id).quantity == 3
+
+    again = orders.request_refund(order_id, "order_cancelled")  # a retry, or a second job for the order
+    dispatch(again)
+    assert api.wait_job(again.id)["result"]["action"] == "refunded"
+    assert len(stripe_refunds(intent_id)) == 1 and Refund.select().count() == 1
+
+
+def test_staff_cancelling_an_unpaid_stripe_order_voids_its_payment_intent(api, stripe_ready):
+    _, result = stripe_checkout(api)
+    staff_cancel(api, result["orderId"])
+    [job] = wait_refund_jobs(api, result["orderId"])
+    assert job["state"] == "succeeded" and job["result"]["action"] == "voided", job
+    assert stripe.PaymentIntent.retrieve(result["paymentIntentId"]).status == "canceled"
+    order = Order.get_by_id(result["orderId"])
+    assert (order.status, order.payment_status) == ("cancelled", "failed")
+    assert Payment.get(Payment.order == order.id).status == "canceled"
+    assert Refund.select().count() == 0 and Order.get_by_id(order.id).payment_status == "failed"
+
+
+def test_a_declined_card_voids_the_payment_intent_so_its_client_secret_cannot_pay_the_cancelled_order(
+        api, stripe_ready):
+    _, result = stripe_checkout(api)
+    job = pay(api, result["orderId"], "4000000000000341")
+    assert job["state"] == "failed" and job["error"]["code"] == "PAYMENT_ERROR", job
+    [refund_job] = wait_refund_jobs(api, result["orderId"])
+    assert refund_job["result"]["action"] == "voided", refund_job
+    intent_id = result["paymentIntentId"]
+    assert stripe.PaymentIntent.retrieve(intent_id).status == "canceled"
+    with pytest.raises(stripe.InvalidRequestError):  # the storefront retrying with another card
+        stripe.PaymentIntent.modify(intent_id, payment_method=card().id)
+        stripe.PaymentIntent.confirm(intent_id)
+    payment = Payment.get(Payment.order == result["orderId"])
+    assert payment.status == "canceled" and payment.last_error  # the decline message is kept
+
+
+def test_a_payment_succeeding_after_the_order_was_cancelled_is_refunded_never_marked_paid(
+        api, client, stripe_ready):
+    _, result = stripe_checkout(api)
+    order_id, intent_id = result["orderId"], result["paymentIntentId"]
+    # Cancelled, but (as if the void lost the race with the storefront) its refund job has not run yet.
+    orders.update_status(Order.get_by_id(order_id), "cancelled")
+    [late_void] = refund_jobs(order_id)
+    stripe.PaymentIntent.modify(intent_id, payment_method=card().id)
+    stripe.PaymentIntent.confirm(intent_id)  # the client still held the client secret
+    _, body = post_webhook(client, event("payment_intent.succeeded", intent_id))
+    assert api.wait_job(body["jobId"])["result"]["outcome"] == "refund_requested"
+    [refunded] = [api.wait_job(j.id) for j in refund_jobs(order_id) if j.id != late_void.id]
+    assert refunded["result"]["action"] == "refunded", refunded
+    order = Order.get_by_id(order_id)
+    assert (order.status, order.payment_status) == ("cancelled", "refunded")
+    assert Refund.get(Refund.order == order_id).reason == "paid_after_cancel"
+    assert not [j for j in Job.select().where(Job.type == "event_fanout") if j.payload.get("event") == "order.paid"]
+
+    dispatch(late_void)  # the cancellation's own job, late: finds the refund, never refunds again
+    assert api.wait_job(late_void.id)["result"]["action"] == "refunded"
+    _, body = post_webhook(client, event("payment_intent.succeeded", intent_id, event_id="evt_redelivered"))
+    assert api.wait_job(body["jobId"])["result"]["outcome"] == "unchanged"
+    assert len(stripe_refunds(intent_id)) == 1 and Refund.select().count() == 1
+
+
+def test_a_refund_job_that_crashed_after_stripe_refunded_records_that_refund_on_retry(api, stripe_ready):
+    _, result = stripe_checkout(api)
+    order_id, intent_id = result["orderId"], result["paymentIntentId"]
+    pay(api, order_id)
+    orders.update_status(Order.get_by_id(order_id), "cancelled")  # its refund job is written, not sent
+    payments.void_or_refund(order_id, intent_id, "order_cancelled")  # the attempt that died after Stripe answered
+    [job] = refund_jobs(order_id)
+    dispatch(job)
+    assert api.wait_job(job.id)["result"]["action"] == "refunded"
+    [refund] = stripe_refunds(intent_id)
+    assert Refund.get(Refund.order == order_id).provider_ref == refund.id
+    assert Order.get_by_id(order_id).payment_status == "refunded"
+
+
+def test_an_order_cancelled_while_its_payment_intent_was_created_gets_it_voided(api, stripe_ready):
+    cart_id = fill_cart(api, make_product(stock=5))
+    with atomic():
+        job = checkout.start_checkout(None, OrderCreateSchema().load(checkout_body(cart_id, payment="stripe")))
+
+    def cancelled_before_the_intent_is_stored(job, ctx):
+        order = checkout.place_order(job)
+        orders.update_status(order, "cancelled")  # its refund job finds no PaymentIntent yet
+        return orders.run_checkout_job(job, ctx)
+
+    run_job(job.id, cancelled_before_the_intent_is_stored)
+    result = Job.get_by_id(job.id).result
+    assert result["status"] == "cancelled" and result["paymentIntentId"], result
+    jobs_done = wait_refund_jobs(api, result["orderId"], count=2)
+    assert {j["result"]["action"] for j in jobs_done} == {"none", "voided"}, jobs_done
+    assert stripe.PaymentIntent.retrieve(result["paymentIntentId"]).status == "canceled"
+
+
+def test_a_payment_job_for_an_order_cancelled_since_the_request_never_confirms_it(api, stripe_ready):
+    _, result = stripe_checkout(api)
+    order = Order.get_by_id(result["orderId"])
+    with atomic():
+        payment_job = orders.start_payment(order, None, "stripe", card().id)
+    orders.update_status(order, "cancelled")
+    dispatch(payment_job)
+    failed = api.wait_job(payment_job.id)
+    assert failed["state"] == "failed" and failed["error"]["reason"] == "order_cancelled", failed
+    assert stripe.PaymentIntent.retrieve(result["paymentIntentId"]).status == "requires_payment_method"
