@@ -8,7 +8,7 @@ import peewee
 
 from models.db import atomic
 from models.fraud import FraudAssessment, FraudLabel
-from models.orders import Payment
+from models.orders import Order, Payment
 from services import payments
 
 
@@ -24,7 +24,8 @@ def label_order(order_id: str, is_fraud: bool, source: str, reference: str | Non
 
 def record_stripe_label(event_type: str, obj: dict, event_id: str) -> str | None:
     """Fraud label from a Stripe event: `charge.dispute.created` -> chargeback,
-    `charge.refunded` -> refund (unless our own fraud block refunded it: no ground truth).
+    `charge.refunded` -> refund (unless we refunded it ourselves, cancelling the order or
+    blocking it as fraud: no ground truth).
     `obj` is the event's data.object (Dispute or Charge). Returns the label source stored, or None."""
     intent_id = obj.get("payment_intent")
     if isinstance(intent_id, dict):
@@ -37,7 +38,8 @@ def record_stripe_label(event_type: str, obj: dict, event_id: str) -> str | None
     if event_type == "charge.refunded":
         blocked = FraudAssessment.select().where(FraudAssessment.order == payment.order_id,
                                                  FraudAssessment.decision == "block").exists()
-        if blocked:
+        cancelled = Order.select().where(Order.id == payment.order_id, Order.status == "cancelled").exists()
+        if blocked or cancelled:  # our own refund of a cancelled order says nothing about fraud
             return None
         return "refund" if label_order(payment.order_id, True, "refund", obj.get("id") or event_id) else None
     return None

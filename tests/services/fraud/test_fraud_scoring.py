@@ -1,14 +1,15 @@
 """fraud_score jobs through the real worker: allow, review (hold, approve, reject + refund) and
-block (cancel, stock released, PaymentIntent voided or refunded once), client IP capture."""
+block (cancel, stock released, PaymentIntent voided or refunded once through the orders'
+`payment_refund` job), client IP capture."""
 
 import stripe
 
 from models.catalog import InventoryLevel
 from models.fraud import FraudAssessment, FraudLabel, FraudSignal
-from models.orders import Order, Payment
+from models.orders import Order, Payment, Refund
 from services import fraud
 from services.platform import jobs
-from tests.factories import card, first_variant, place
+from tests.factories import card, first_variant, place, wait_until
 from workers.dispatch import dispatch
 
 
@@ -61,7 +62,10 @@ def test_block_cancels_releases_stock_and_voids_the_payment_intent(api, admin_to
     product, result, job = place(api, payment="stripe", stock=3)
     assert job["state"] == "succeeded", job
     assert job["result"]["decision"] == "block"
-    assert job["result"]["outcome"]["payment"] == "voided" and job["result"]["outcome"]["stockReleased"]
+    # the void is the payment_refund job's; the fraud job may even run before the PaymentIntent is stored
+    assert job["result"]["outcome"]["payment"] in ("refund_requested", "none", "voided"), job
+    assert job["result"]["outcome"]["stockReleased"]
+    wait_until(lambda: Payment.get(Payment.order == result["orderId"]).status == "canceled", what="the void")
     order = Order.get_by_id(result["orderId"])
     assert (order.status, order.payment_status) == ("cancelled", "failed")
     assert InventoryLevel.get(InventoryLevel.variant == first_variant(product).id).quantity == 3
@@ -81,7 +85,9 @@ def test_rejecting_a_paid_held_order_refunds_it_once_even_when_rescored(api, adm
     assert (order.status, order.payment_status) == ("on_hold", "paid")  # paying does not lift the hold
 
     status, body, _ = api.post(f"/api/v1/admin/fraud/reviews/{order_id}/reject", token=admin_token)
-    assert status == 200 and body["data"]["outcome"]["payment"] == "refunded", body
+    assert status == 200 and body["data"]["outcome"]["payment"] == "refund_requested", body
+    wait_until(lambda: Order.get_by_id(order_id).payment_status == "refunded", what="the refund")
+    assert Refund.get(Refund.order == order_id).reason == "fraud_rejected"
     order = Order.get_by_id(order_id)
     assert (order.status, order.payment_status) == ("cancelled", "refunded")
     assert InventoryLevel.get(InventoryLevel.variant == first_variant(product).id).quantity == 2
@@ -95,10 +101,35 @@ def test_rejecting_a_paid_held_order_refunds_it_once_even_when_rescored(api, adm
     dispatch(with_ids)
     rescored = api.wait_job(with_ids.id)
     assert rescored["state"] == "succeeded" and rescored["result"]["decision"] == "block", rescored
+    assert rescored["result"]["outcome"]["payment"] == "refunded"
     fraud.apply_decision(FraudAssessment.get_by_id(rescored["result"]["id"]))
+    legacy = jobs.create_job("fraud_score", {"orderId": order_id, "refundOnly": True})  # queued by older versions
+    dispatch(legacy)
+    assert api.wait_job(legacy.id)["result"] == {"orderId": order_id, "payment": "refunded"}
     assert len(stripe.Refund.list(payment_intent=result["paymentIntentId"]).data) == 1
+    assert Refund.select().where(Refund.order == order_id).count() == 1
     assert InventoryLevel.get(InventoryLevel.variant == first_variant(product).id).quantity == 2
     assert Payment.get(Payment.order == order_id).status == "refunded"
+
+
+def test_our_own_refund_of_a_cancelled_order_is_not_a_fraud_label(api, admin_token, stripe_ready):
+    _, result, _ = place(api, payment="stripe")
+    order_id = result["orderId"]
+    api.post(f"/api/v1/orders/{order_id}/payment", {"paymentMethod": "stripe", "paymentMethodId": card().id},
+             headers={"Prefer": "wait=10"})
+    status, body, _ = api.put(f"/api/v1/orders/{order_id}/status", {"status": "cancelled"}, token=admin_token)
+    assert status == 200, body
+    wait_until(lambda: Order.get_by_id(order_id).payment_status == "refunded", what="the refund")
+    charge = {"id": "ch_test_1", "object": "charge", "payment_intent": result["paymentIntentId"]}
+    assert fraud.record_stripe_label("charge.refunded", charge, "evt_refunded") is None
+    assert not FraudLabel.select().where(FraudLabel.order == order_id).exists()
+
+
+def test_a_refund_made_outside_cartwheel_labels_the_order_as_fraud(api, admin_token, stripe_ready):
+    _, result, _ = place(api, payment="stripe")
+    charge = {"id": "ch_test_2", "object": "charge", "payment_intent": result["paymentIntentId"]}
+    assert fraud.record_stripe_label("charge.refunded", charge, "evt_refunded") == "refund"
+    assert FraudLabel.get(FraudLabel.order == result["orderId"]).is_fraud
 
 
 def test_a_dispute_event_labels_the_order_as_a_chargeback(api, admin_token, stripe_ready):
