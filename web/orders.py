@@ -120,6 +120,7 @@ class OrderSchema(TotalsSchema):
 
 class OrderEnvelopeSchema(ma.Schema):
     data = ma.fields.Nested(OrderSchema)
+    message = ma.fields.String(metadata={"description": "what was done, on writes"})
 
 
 class OrderListSchema(ma.Schema):
