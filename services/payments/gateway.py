@@ -3,9 +3,10 @@ webhook signature checks.
 
 Keys are derived from our ids (`order:{id}:payment_intent`,
 `order:{id}:confirm:{pm}`, `order:{id}:void`, `order:{id}:refund`), never
-random, so a retried job cannot create, confirm, void or refund twice. SDK errors are mapped: network errors, rate limits and 5xx ->
-TransientError (the job retries); card declines and invalid requests ->
-PaymentFailed (402, no retry).
+random, so a retried job cannot create, confirm, void or refund twice. SDK
+errors are mapped: network errors, rate limits, 409 (a concurrent request with
+the same key) and 5xx -> TransientError (the job retries); card declines and
+invalid requests -> PaymentFailed (402, no retry).
 """
 
 from __future__ import annotations
@@ -42,7 +43,8 @@ def _call(fn, *args, **kwargs):
         raise PaymentFailed(f"Stripe rejected the request: {exc.user_message or exc}",
                             reason="stripe_invalid_request") from None
     except stripe.StripeError as exc:
-        if exc.http_status is None or exc.http_status >= 500:
+        # 409: a concurrent request with the same idempotency key is still in flight (retry it)
+        if exc.http_status is None or exc.http_status >= 500 or exc.http_status == 409:
             raise TransientError(f"stripe error {exc.http_status}: {exc}") from exc
         raise PaymentFailed(f"Stripe error: {exc.user_message or exc}", reason="stripe_error") from None
 
@@ -120,8 +122,13 @@ def void_or_refund(order_id: str, intent_id: str, reason: str | None = None) -> 
     """
     intent = retrieve_payment_intent(intent_id)
     if intent.status in VOIDABLE_STATUSES:
-        intent = _call(stripe.PaymentIntent.cancel, intent_id,
-                       idempotency_key=f"order:{order_id}:void")
+        try:
+            intent = _call(stripe.PaymentIntent.cancel, intent_id,
+                           idempotency_key=f"order:{order_id}:void")
+        except PaymentFailed:  # refused: fine if a concurrent void got there first, else a real refusal
+            intent = retrieve_payment_intent(intent_id)
+            if intent.status != "canceled":
+                raise
         return {"action": "voided", "status": intent.status, "refundId": None, "refund": None}
     if intent.status == "succeeded":
         captured = getattr(intent, "amount_received", None) or intent.amount
