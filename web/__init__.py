@@ -11,8 +11,9 @@ from flask import Flask, g, send_from_directory
 import config
 from models.db import database
 from services.platform import jobs as job_records  # (not `jobs`: importing web.jobs would shadow it)
-from web import errors, request_checks, sse
-from web.api import Api
+from web import errors, request_checks, routing, sse
+from web.api import Api, current_operation
+from web.security import authenticate_as_declared
 
 # One blueprint module per resource (sub-resources of /products in their own `product_*` modules);
 # each exposes `blp` (and optionally `admin_blp`).
@@ -67,6 +68,7 @@ def create_app(settings: config.Settings | None = None) -> Flask:
     api = Api(app)
     errors.install(app)
     sse.install(app)
+    routing.install(app, api)
 
     for name in RESOURCE_MODULES:
         module = importlib.import_module(f"web.{name}")
@@ -85,6 +87,12 @@ def create_app(settings: config.Settings | None = None) -> Flask:
         rejected = request_checks.check_request()
         if rejected is not None:
             return rejected
+        operation = current_operation()
+        if operation is not None:
+            rejected = request_checks.check_query_parameters(operation)
+            if rejected is not None:
+                return rejected
+            authenticate_as_declared(operation)
         # No explicit connect: peewee opens (or takes from the pool) a connection on the
         # first query, so requests that never touch the database (cached reads) skip it.
         g.created_jobs_token = job_records.collect_created()

@@ -9,7 +9,7 @@ from marshmallow import validate
 
 from services import orders
 from web.schemas import CamelSchema, MessageSchema, StrictInteger, TotalsSchema, ok
-from web.security import current_user
+from web.security import OPTIONAL_BEARER_SECURITY, current_user
 
 blp = Blueprint("carts", __name__, url_prefix="/api/v1/cart", description="Carts (guest or customer)")
 
@@ -78,6 +78,7 @@ class CartEnvelopeSchema(ma.Schema):
 class Carts(MethodView):
     @blp.arguments(CartCreateSchema)
     @blp.response(201, CartEnvelopeSchema)
+    @blp.doc(security=OPTIONAL_BEARER_SECURITY)
     def post(self, body):
         """Create a cart (guest, or the authenticated customer's)."""
         cart = orders.create_cart(current_user(), body["currency"], body["customer_id"])
@@ -87,11 +88,13 @@ class Carts(MethodView):
 @blp.route("/<string:cart_id>")
 class CartById(MethodView):
     @blp.response(200, CartEnvelopeSchema)
+    @blp.doc(security=OPTIONAL_BEARER_SECURITY)
     def get(self, cart_id):
         """Get a cart with current prices, stock and totals."""
         return ok(orders.cart_view(orders.get_cart(cart_id, current_user())))
 
     @blp.response(200, MessageSchema)
+    @blp.doc(security=OPTIONAL_BEARER_SECURITY)
     def delete(self, cart_id):
         """Clear a cart (remove every item)."""
         orders.clear_cart(orders.get_cart(cart_id, current_user()))
@@ -102,6 +105,7 @@ class CartById(MethodView):
 class CartItems(MethodView):
     @blp.arguments(CartItemCreateSchema)
     @blp.response(200, CartEnvelopeSchema)
+    @blp.doc(security=OPTIONAL_BEARER_SECURITY)
     def post(self, body, cart_id):
         """Add an item (merges with an existing line of the same variant)."""
         cart = orders.get_cart(cart_id, current_user())
@@ -113,6 +117,7 @@ class CartItems(MethodView):
 class CartItemById(MethodView):
     @blp.arguments(CartItemUpdateSchema)
     @blp.response(200, CartEnvelopeSchema)
+    @blp.doc(security=OPTIONAL_BEARER_SECURITY)
     def put(self, body, cart_id, item_id):
         """Set an item's quantity."""
         cart = orders.get_cart(cart_id, current_user())
@@ -120,6 +125,7 @@ class CartItemById(MethodView):
         return ok(orders.cart_view(cart), message="Cart item updated successfully")
 
     @blp.response(200, CartEnvelopeSchema)
+    @blp.doc(security=OPTIONAL_BEARER_SECURITY)
     def delete(self, cart_id, item_id):
         """Remove an item."""
         cart = orders.get_cart(cart_id, current_user())

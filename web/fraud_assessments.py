@@ -48,7 +48,7 @@ class FraudAssessmentEnvelopeSchema(ma.Schema):
     message = ma.fields.String(metadata={"description": "what was done, on writes"})
 
 
-@blp.route("/orders/<string:order_id>/assessment")
+@blp.route("/orders/<order:order_id>/assessment")
 class FraudAssessmentByOrder(MethodView):
     @checked(require_admin)
     @blp.response(200, FraudAssessmentEnvelopeSchema)

@@ -41,7 +41,7 @@ class FraudReviews(MethodView):
         return ok([_review_item(o, a) for o, a in rows], pagination=pagination(args["page"], args["limit"], total))
 
 
-@blp.route("/reviews/<string:order_id>/approve")
+@blp.route("/reviews/<order:order_id>/approve")
 class FraudReviewApprove(MethodView):
     @checked(require_admin)
     @blp.response(200, FraudAssessmentEnvelopeSchema)
@@ -53,7 +53,7 @@ class FraudReviewApprove(MethodView):
         return ok(fraud.assessment_to_dict(fraud.approve(order_id, admin)), message="Order released")
 
 
-@blp.route("/reviews/<string:order_id>/reject")
+@blp.route("/reviews/<order:order_id>/reject")
 class FraudReviewReject(MethodView):
     @checked(require_admin)
     @blp.response(200, FraudAssessmentEnvelopeSchema)

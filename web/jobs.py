@@ -16,7 +16,7 @@ from services.errors import NotFound
 from services.platform import jobs
 from web.jobview import accepted, etag, job_to_dict
 from web.schemas import JobEnvelopeSchema, JobListSchema, PaginationArgsSchema, pagination
-from web.security import BEARER_SECURITY, checked, current_user, require_admin
+from web.security import BEARER_SECURITY, OPTIONAL_BEARER_SECURITY, checked, current_user, require_admin
 from web.sse import SSE_HEADERS, acquire_stream_slot, documents_stream, stream_options, too_many_streams
 
 blp = Blueprint("jobs", __name__, url_prefix="/api/v1/jobs", description="Asynchronous jobs (poll, stream, cancel)")
@@ -43,9 +43,9 @@ def visible_job(job_id: str) -> Job:
 class Jobs(MethodView):
     @blp.arguments(JobQueryArgsSchema, location="query")
     @blp.response(200, JobListSchema)
-    @blp.doc(security=BEARER_SECURITY)
+    @blp.doc(security=OPTIONAL_BEARER_SECURITY)
     def get(self, args):
-        """List the caller's jobs (admins and staff: everyone's)."""
+        """List the caller's jobs (admins and staff: everyone's; guests: none)."""
         user = current_user()
         if user is None:
             owner = "guest-jobs-are-not-listed"
@@ -59,6 +59,7 @@ class Jobs(MethodView):
 class JobById(MethodView):
     @blp.response(200, JobEnvelopeSchema)
     @blp.alt_response(304, description="Not modified (If-None-Match matched the ETag)")
+    @blp.doc(security=OPTIONAL_BEARER_SECURITY)
     def get(self, job_id):
         """Get a job (supports ETag / If-None-Match)."""
         job = visible_job(job_id)
@@ -77,6 +78,7 @@ class JobById(MethodView):
 @blp.route("/<string:job_id>/cancel")
 class JobCancel(MethodView):
     @blp.response(202, JobEnvelopeSchema)
+    @blp.doc(security=OPTIONAL_BEARER_SECURITY)
     def post(self, job_id):
         """Request cancellation (a running job stops at its next checkpoint)."""
         job = jobs.request_cancel(visible_job(job_id))
@@ -89,7 +91,8 @@ def _event(job: Job) -> str:
 
 @blp.route("/<string:job_id>/events")
 class JobEvents(MethodView):
-    @documents_stream(blp, "text/event-stream of `job` events until the job ends")
+    @documents_stream(blp, "text/event-stream of `job` events until the job ends",
+                      security=OPTIONAL_BEARER_SECURITY)
     def get(self, job_id):
         """Stream state and progress changes as Server-Sent Events until the job ends."""
         job = visible_job(job_id)

@@ -17,7 +17,7 @@ from models.db import isoformat
 from models.jobs import TERMINAL_STATES, Job
 from services.platform import idempotency
 from web.schemas import JobEnvelopeSchema
-from web.security import BEARER_SECURITY, caller_scope
+from web.security import BEARER_SECURITY, OPTIONAL_BEARER_SECURITY, caller_scope
 from workers.dispatch import dispatch
 
 API = "/api/v1"
@@ -34,8 +34,9 @@ IDEMPOTENCY_DOC = {"parameters": [
 def documents_job(blp, description: str, secured: bool = True):
     """Decorator documenting a job-creating endpoint on `blp`: 202 with the job
     (`description`), 200 with the finished job after `Prefer: wait`, the
-    `Idempotency-Key` and `Prefer` headers and, when `secured`, bearer auth."""
-    doc = dict(IDEMPOTENCY_DOC, **({"security": BEARER_SECURITY} if secured else {}))
+    `Idempotency-Key` and `Prefer` headers and bearer auth: required when `secured`,
+    optional otherwise (guests may create the job, e.g. a guest checkout)."""
+    doc = dict(IDEMPOTENCY_DOC, security=BEARER_SECURITY if secured else OPTIONAL_BEARER_SECURITY)
 
     def decorate(view):
         view = blp.doc(**doc)(view)

@@ -13,7 +13,7 @@ from flask_smorest import Blueprint
 
 from services import recommendations
 from web.recommendations import LimitArgsSchema, RecommendationListSchema, listing
-from web.security import BEARER_SECURITY, current_user
+from web.security import OPTIONAL_BEARER_SECURITY, current_user
 
 blp = Blueprint("product_recommendations", __name__, url_prefix="/api/v1/products",
                 description="Product recommendations: trending, personal, related")
@@ -32,13 +32,13 @@ class TrendingProducts(MethodView):
 class ProductRecommendations(MethodView):
     @blp.arguments(LimitArgsSchema, location="query")
     @blp.response(200, RecommendationListSchema)
-    @blp.doc(security=BEARER_SECURITY)
+    @blp.doc(security=OPTIONAL_BEARER_SECURITY)
     def get(self, args):
         """Recommendations for the caller (popular products for guests and new customers)."""
         return listing(*recommendations.for_user(current_user(), args["limit"]))
 
 
-@blp.route("/<string:product_id>/related")
+@blp.route("/<product:product_id>/related")
 class RelatedProducts(MethodView):
     @blp.arguments(LimitArgsSchema, location="query")
     @blp.response(200, RecommendationListSchema)

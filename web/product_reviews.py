@@ -14,7 +14,7 @@ blp = Blueprint("product_reviews", __name__, url_prefix="/api/v1/products",
                 description="Product reviews and ratings")
 
 
-@blp.route("/<string:product_id>/reviews")
+@blp.route("/<product:product_id>/reviews")
 class ProductReviews(MethodView):
     @blp.arguments(PaginationArgsSchema, location="query")
     @blp.response(200, ReviewListSchema)

@@ -32,7 +32,7 @@ class StockUpdateSchema(CamelSchema):
             raise ma.ValidationError("Give exactly one of inventoryCount or adjustment", "inventoryCount")
 
 
-@blp.route("/<string:product_id>/stock")
+@blp.route("/<product:product_id>/stock")
 class ProductStock(MethodView):
     @blp.response(200, ProductEnvelopeSchema)
     @blp.doc(security=BEARER_SECURITY)

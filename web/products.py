@@ -22,8 +22,9 @@ from services import catalog
 from services.catalog import MAX_PRICE, ProductView
 from services.errors import NotAllowed, NotFound, ValidationFailed
 from web.cache import cached_get, clears_on_write
+from web.routing import RESERVED_PRODUCT_WORDS
 from web.schemas import CamelSchema, MessageSchema, PaginationArgsSchema, PaginationSchema, StrictInteger, pagination
-from web.security import BEARER_SECURITY, checked, current_user, require_admin
+from web.security import BEARER_SECURITY, OPTIONAL_BEARER_SECURITY, checked, current_user, require_admin
 
 blp = Blueprint("products", __name__, url_prefix="/api/v1/products", description="Catalog: products")
 clears_on_write(blp)  # a successful catalog write clears this process's cached catalog reads
@@ -32,6 +33,8 @@ SEED_ATTRIBUTES = {"ingredients": "ingredients", "skin_types": "skinTypes", "con
                    "how_to_use": "howToUse"}
 SLUG = validate.Regexp(r"^[a-z0-9]+(?:-[a-z0-9]+)*$", error="Use lower-case letters, digits and hyphens")
 PRICE = validate.Range(min=0, max=MAX_PRICE)
+NOT_RESERVED = validate.NoneOf(sorted(RESERVED_PRODUCT_WORDS),
+                               error="Reserved for a fixed route under /products (e.g. search); choose another handle")
 
 
 # --------------------------------------------------------------------------- serialization
@@ -234,7 +237,7 @@ class ProductCreateSchema(CamelSchema):
 
     name = ma.fields.String(required=True, validate=validate.Length(min=1, max=255))
     description = ma.fields.String(validate=validate.Length(max=100_000))
-    handle = ma.fields.String(validate=[validate.Length(min=1, max=255), SLUG])
+    handle = ma.fields.String(validate=[validate.Length(min=1, max=255), SLUG, NOT_RESERVED])
     category = ma.fields.String(allow_none=True, validate=[validate.Length(min=1, max=200), SLUG])
     tags = ma.fields.List(ma.fields.String(validate=validate.Length(min=1, max=100)), validate=validate.Length(max=50))
     status = ma.fields.String(validate=validate.OneOf(PRODUCT_STATUSES))
@@ -277,6 +280,7 @@ def _service_data(args: dict) -> dict:
 class Products(MethodView):
     @blp.arguments(ProductQueryArgsSchema(), location="query")
     @blp.response(200, ProductListSchema)
+    @blp.doc(security=OPTIONAL_BEARER_SECURITY)
     @cached_get
     def get(self, args):
         """List products with filters, sorting and pagination."""
@@ -305,10 +309,11 @@ class Products(MethodView):
         return response
 
 
-@blp.route("/<string:product_id>")
+@blp.route("/<product:product_id>")
 class ProductById(MethodView):
     @blp.arguments(FieldsArgsSchema(), location="query")
     @blp.response(200, ProductEnvelopeSchema)
+    @blp.doc(security=OPTIONAL_BEARER_SECURITY)
     @cached_get
     def get(self, args, product_id):
         """Get one product by id or handle, with details."""

@@ -27,6 +27,7 @@ HTTP_REASONS = {
     "missing_file": "The upload has no 'file' part",
     "too_many_streams": "This API process serves its maximum number of live streams",
     "unknown_fields": "The form has fields the endpoint does not take",
+    "unknown_query_parameters": "The query string has parameters the operation does not document",
 }
 
 REGISTRIES: dict[str, dict[str, str]] = {

@@ -19,7 +19,7 @@ from services.recommendations import MAX_LIMIT, OPTION_FIELDS, Scored
 from web.jobview import documents_job, submit
 from web.products import ProductSchema, product_to_dict
 from web.schemas import CamelSchema, StrictFloat, StrictInteger, camelcase, ok
-from web.security import BEARER_SECURITY, checked, current_user, require_admin
+from web.security import BEARER_SECURITY, OPTIONAL_BEARER_SECURITY, checked, current_user, require_admin
 
 blp = Blueprint("recommendations", __name__, url_prefix="/api/v1",
                 description="Recommendations: related, personal, trending, homepage; training (admin)")
@@ -135,7 +135,7 @@ class RecommendationModel(MethodView):
 class HomepageRecommendations(MethodView):
     @blp.arguments(HomepageArgsSchema, location="query")
     @blp.response(200, HomepageEnvelopeSchema)
-    @blp.doc(security=BEARER_SECURITY)
+    @blp.doc(security=OPTIONAL_BEARER_SECURITY)
     def get(self, args):
         """Homepage sections (seed 002): for you (signed in), trending, new arrivals, popular."""
         sections = recommendations.homepage(current_user(), args["limit"])

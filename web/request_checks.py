@@ -8,7 +8,9 @@
   everything that walks the parsed value); measured on the raw text before it is parsed;
 - a JSON body with a string (value or key) holding a NUL character or an unpaired UTF-16
   surrogate (`"\\ud800"`; neither SQLite nor PostgreSQL can store one): 422, naming each field,
-  as the schemas do (web.schemas.CamelSchema) - this covers routes without a schema too.
+  as the schemas do (web.schemas.CamelSchema) - this covers routes without a schema too;
+- a query parameter the operation does not document: 400 `unknown_query_parameters`, each
+  named (as unknown body fields are), also on operations that document none at all.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import re
 
 from flask import request
 
+from web.api import documented_query_parameters
 from web.errors import error_response
 from web.schemas import bad_string_paths
 
@@ -77,3 +80,15 @@ def check_request():
             if details:
                 return error_response(422, "VALIDATION_ERROR", "Invalid input data", details)
     return None
+
+
+def check_query_parameters(operation: dict):
+    """400 naming every query parameter `operation` does not document, or None."""
+    documented = documented_query_parameters(operation)
+    unknown = [name for name in dict.fromkeys(request.args) if name not in documented]
+    if not unknown:
+        return None
+    allowed = ", ".join(sorted(documented)) or "none"
+    return error_response(400, "VALIDATION_ERROR", f"Unknown query parameters: {', '.join(unknown)[:200]}",
+                          [{"field": name[:100], "message": f"Unknown field. Query parameters here: {allowed}"}
+                           for name in unknown[:20]], reason="unknown_query_parameters")

@@ -3,6 +3,10 @@
 `current_user()` is the authenticated User or None (guest); a present but
 invalid token is an error (401), never silently a guest. `require_user()` and
 `require_staff()` / `require_admin()` raise the envelope's 401/403.
+
+Operations document their security in OpenAPI (`BEARER_SECURITY`: a token is required;
+`OPTIONAL_BEARER_SECURITY`: guests are served too; none: the token is not read), and
+`authenticate_as_declared` enforces the document before the request's arguments are parsed.
 """
 
 from __future__ import annotations
@@ -17,7 +21,8 @@ from services.errors import AuthenticationFailed, NotAllowed
 
 _UNSET = object()
 
-BEARER_SECURITY = [{"bearerAuth": []}]
+BEARER_SECURITY = [{"bearerAuth": []}]  # OpenAPI: a bearer token is required
+OPTIONAL_BEARER_SECURITY = [{}, {"bearerAuth": []}]  # OpenAPI: guests welcome, a token is read when sent
 
 
 def current_user() -> User | None:
@@ -40,6 +45,7 @@ def current_user() -> User | None:
 
 
 def require_user() -> User:
+    """The authenticated caller; AuthenticationFailed (401) for a guest."""
     user = current_user()
     if user is None:
         raise AuthenticationFailed("Authentication required", reason="authentication_required")
@@ -47,6 +53,7 @@ def require_user() -> User:
 
 
 def require_role(*roles: str) -> User:
+    """The authenticated caller if their role is one of `roles`; 401 for a guest, 403 otherwise."""
     user = require_user()
     if user.role not in roles:
         raise NotAllowed("You are not allowed to do this", reason="insufficient_role")
@@ -54,10 +61,12 @@ def require_role(*roles: str) -> User:
 
 
 def require_staff() -> User:
+    """The caller if staff or admin (401 / 403 otherwise)."""
     return require_role("staff", "admin")
 
 
 def require_admin() -> User:
+    """The caller if admin (401 / 403 otherwise)."""
     return require_role("admin")
 
 
@@ -84,3 +93,17 @@ def checked(check):
             return view(*args, **kwargs)
         return wrapper
     return decorate
+
+
+def authenticate_as_declared(operation: dict) -> None:
+    """Check the caller against `operation`'s documented security, before any argument is read:
+    a required token must be present and valid (401 otherwise); an optional one is checked when
+    sent. Operations that document no security never read the token."""
+    security = operation.get("security") or []
+    if not any("bearerAuth" in requirement for requirement in security):
+        return
+    if {} in security:
+        if request.headers.get("Authorization"):
+            current_user()
+    else:
+        require_user()

@@ -25,7 +25,7 @@ from flask_smorest import Blueprint
 
 from models.orders import Order
 from services import orders
-from web.security import BEARER_SECURITY, current_user, require_user
+from web.security import BEARER_SECURITY, OPTIONAL_BEARER_SECURITY, current_user, require_user
 from web.sse import LAST_EVENT_ID_DOC, StateStream, documents_stream, event_stream, last_event_id, stream_options
 
 blp = Blueprint("streams", __name__, url_prefix="/api/v1",
@@ -78,17 +78,17 @@ ORDER_EVENTS_DOC = ("text/event-stream: `order-status` events (orderId, orderNum
 ORDERS_EVENTS_DOC = ORDER_EVENTS_DOC + f" (of the {RECENT_ORDERS} most recent orders), then every change and new order"
 
 
-@blp.route("/orders/<string:order_id>/events")
+@blp.route("/orders/<order:order_id>/events")
 class OrderStatusStream(MethodView):
-    @documents_stream(blp, ORDER_EVENTS_DOC, parameters=[LAST_EVENT_ID_DOC])
+    @documents_stream(blp, ORDER_EVENTS_DOC, parameters=[LAST_EVENT_ID_DOC], security=OPTIONAL_BEARER_SECURITY)
     def get(self, order_id):
         """Stream an order's status and payment status as Server-Sent Events."""
         return order_status_stream(order_id)
 
 
-@blp.route("/realtime/order-status/<string:order_id>")
+@blp.route("/realtime/order-status/<order:order_id>")
 class RealtimeOrderStatus(MethodView):
-    @documents_stream(blp, ORDER_EVENTS_DOC, parameters=[LAST_EVENT_ID_DOC])
+    @documents_stream(blp, ORDER_EVENTS_DOC, parameters=[LAST_EVENT_ID_DOC], security=OPTIONAL_BEARER_SECURITY)
     def get(self, order_id):
         """Stream an order's status (seed 001 path; same as /orders/{orderId}/events)."""
         return order_status_stream(order_id)

@@ -6,6 +6,8 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from schemathesis import checks as st_checks
 
+from web.api import openapi_path
+
 
 def documented_paths(client):
     spec = client.get("/api/v1/openapi.json").get_json()
@@ -22,7 +24,7 @@ def test_every_api_route_is_documented(app, client):
         if not rule.rule.startswith("/api/v1") or rule.endpoint.startswith("api-docs") \
                 or "docs" in rule.rule or rule.rule.endswith("openapi.json"):
             continue
-        path = rule.rule.replace("<string:", "{").replace("<path:", "{").replace("<", "{").replace(">", "}")
+        path = openapi_path(rule.rule)
         for method in rule.methods - {"HEAD", "OPTIONS"}:
             if (path, method) not in documented:
                 missing.append((method, path))
