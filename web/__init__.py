@@ -76,6 +76,8 @@ def create_app(settings: config.Settings | None = None) -> Flask:
         if hasattr(module, "admin_blp"):
             api.register_blueprint(module.admin_blp)
 
+    sse.register_event_schemas(api)
+
     assets = _swagger_assets_dir()
 
     @app.get("/api/v1/docs/assets/<path:filename>")

@@ -15,7 +15,7 @@ from models.jobs import JOB_STATES, TERMINAL_STATES, Job
 from services.errors import NotFound
 from services.platform import jobs
 from web.jobview import accepted, etag, job_to_dict
-from web.schemas import JobEnvelopeSchema, JobListSchema, PaginationArgsSchema, pagination
+from web.schemas import JobEnvelopeSchema, JobListSchema, JobSchema, PaginationArgsSchema, pagination
 from web.security import BEARER_SECURITY, OPTIONAL_BEARER_SECURITY, checked, current_user, require_admin
 from web.sse import SSE_HEADERS, acquire_stream_slot, documents_stream, stream_options, too_many_streams
 
@@ -91,8 +91,8 @@ def _event(job: Job) -> str:
 
 @blp.route("/<string:job_id>/events")
 class JobEvents(MethodView):
-    @documents_stream(blp, "text/event-stream of `job` events until the job ends",
-                      security=OPTIONAL_BEARER_SECURITY)
+    @documents_stream(blp, "text/event-stream of `job` events (the job resource) until the job ends",
+                      {"job": JobSchema}, security=OPTIONAL_BEARER_SECURITY)
     def get(self, job_id):
         """Stream state and progress changes as Server-Sent Events until the job ends."""
         job = visible_job(job_id)

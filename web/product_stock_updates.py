@@ -29,6 +29,24 @@ MAX_PRODUCT_IDS = 50
 PRODUCT_ID = re.compile(r"^prod_[0-9A-Za-z]{1,40}$")
 
 
+class VariantStockSchema(ma.Schema):
+    variantId = ma.fields.String(required=True)
+    inventoryCount = ma.fields.Integer(required=True, metadata={"description": "units on hand"})
+    available = ma.fields.Boolean(required=True)
+
+
+class StockUpdateEventSchema(ma.Schema):
+    """`data` of a `stock-update` event: a product's units on hand, in all and per live variant."""
+
+    productId = ma.fields.String(required=True)
+    inventoryCount = ma.fields.Integer(required=True, metadata={"description": "units on hand, all variants"})
+    available = ma.fields.Boolean(required=True)
+    variants = ma.fields.List(ma.fields.Nested(VariantStockSchema), required=True)
+
+
+STOCK_EVENTS = {"stock-update": StockUpdateEventSchema}
+
+
 class StockUpdatesQueryArgsSchema(CamelSchema):
     product_ids = ma.fields.String(required=True, validate=validate.Length(min=1, max=MAX_PRODUCT_IDS * 48),
                                    metadata={"description": f"Comma-separated product ids (at most {MAX_PRODUCT_IDS})"})
@@ -76,7 +94,7 @@ STOCK_EVENTS_DOC = ("text/event-stream: `stock-update` events (productId, invent
 @blp.route("/products/stock-updates")
 class StockUpdatesStream(MethodView):
     @blp.arguments(StockUpdatesQueryArgsSchema, location="query")
-    @documents_stream(blp, STOCK_EVENTS_DOC)
+    @documents_stream(blp, STOCK_EVENTS_DOC, STOCK_EVENTS)
     def get(self, args):
         """Stream stock changes of products as Server-Sent Events."""
         return stock_updates_stream(args["product_ids"])
@@ -85,7 +103,7 @@ class StockUpdatesStream(MethodView):
 @blp.route("/realtime/stock-updates")
 class RealtimeStockUpdates(MethodView):
     @blp.arguments(StockUpdatesQueryArgsSchema, location="query")
-    @documents_stream(blp, STOCK_EVENTS_DOC)
+    @documents_stream(blp, STOCK_EVENTS_DOC, STOCK_EVENTS)
     def get(self, args):
         """Stream stock changes of products (seed 001 path; same as /products/stock-updates)."""
         return stock_updates_stream(args["product_ids"])

@@ -35,28 +35,66 @@ SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 LAST_EVENT_ID_DOC = {"in": "header", "name": "Last-Event-ID", "required": False, "schema": {"type": "string",
                      "maxLength": 64}, "description": "Sent by EventSource on reconnect (see the tag description)"}
 
-EVENT_STREAM_CONTENT = {"text/event-stream": {"schema": {
-    "type": "string", "description": "Server-Sent Events: `retry:`, then `id:` / `event:` / `data:` (JSON) blocks "
-                                     "and `: keep-alive` comments"}}}
+STREAM_DESCRIPTION = ("Server-Sent Events: `retry:`, then `id:` / `event:` / `data:` blocks and `: keep-alive` "
+                      "comments. This schema describes one event (`event`, `id`, `data`), as OpenAPI 3.2's "
+                      "`itemSchema` would; `data` is JSON, described by its `contentSchema`.")
+
+# Marshmallow schemas of the events' `data`, added to the OpenAPI components by `register_event_schemas`.
+_EVENT_SCHEMAS: dict[str, type] = {}
 
 
-def sse_responses(description: str) -> dict:
-    """OpenAPI `responses` documenting a 200 text/event-stream (flask-smorest leaves out the
-    content of a response without a schema)."""
-    return {"200": {"description": description, "content": EVENT_STREAM_CONTENT}}
+def component_name(schema: type) -> str:
+    """The OpenAPI component name flask-smorest gives a schema class (`JobSchema` -> `Job`)."""
+    name = schema.__name__
+    return name[:-len("Schema")] if name.endswith("Schema") and name != "Schema" else name
 
 
-def documents_stream(blp, description: str, **doc):
+def event_schema(events: dict[str, type]) -> dict:
+    """The JSON Schema of one event of a stream whose event types are `events` (event name ->
+    marshmallow schema of its JSON `data`): `{"event", "data", "id"?, "retry"?}`."""
+    variants = []
+    for name, schema in events.items():
+        _EVENT_SCHEMAS[component_name(schema)] = schema
+        variants.append({
+            "type": "object", "required": ["event", "data"],
+            "properties": {
+                "event": {"type": "string", "const": name},
+                "id": {"type": "string", "description": "a hash of the state (or the version) the event carries"},
+                "retry": {"type": "integer", "description": "reconnect delay, milliseconds"},
+                "data": {"type": "string", "contentMediaType": "application/json",
+                         "contentSchema": {"$ref": f"#/components/schemas/{component_name(schema)}"}},
+            },
+        })
+    return variants[0] if len(variants) == 1 else {"oneOf": variants}
+
+
+def sse_responses(description: str, events: dict[str, type]) -> dict:
+    """OpenAPI `responses` documenting a 200 text/event-stream of `events` (flask-smorest
+    leaves out the content of a response without a schema)."""
+    schema = dict(event_schema(events), description=STREAM_DESCRIPTION)
+    return {"200": {"description": description, "content": {"text/event-stream": {"schema": schema}}}}
+
+
+def documents_stream(blp, description: str, events: dict[str, type], **doc):
     """Decorator documenting a Server-Sent Events endpoint on `blp`: 200 `text/event-stream`
-    (`description`), 503 when this process already serves `SSE_MAX_STREAMS` streams, and any
-    further OpenAPI `doc` (parameters, security)."""
+    (`description`) whose events are `events` (event name -> marshmallow schema of its JSON
+    `data`), 503 when this process already serves `SSE_MAX_STREAMS` streams, and any further
+    OpenAPI `doc` (parameters, security)."""
     def decorate(view):
-        view = blp.doc(responses=sse_responses(description), **doc)(view)
+        view = blp.doc(responses=sse_responses(description, events), **doc)(view)
         view = blp.alt_response(503, schema=ErrorEnvelopeSchema,
                                 description="Too many live streams on this server")(view)
         return blp.response(200, description=description, content_type="text/event-stream")(view)
 
     return decorate
+
+
+def register_event_schemas(api) -> None:
+    """Add the event payload schemas named by `documents_stream` to the OpenAPI components
+    (those already there, e.g. `Job`, are left as they are). Call after the blueprints."""
+    for name, schema in sorted(_EVENT_SCHEMAS.items()):
+        if name not in api.spec.components.schemas:
+            api.spec.components.schema(name, schema=schema)
 
 
 def stream_settings() -> dict:

@@ -19,6 +19,7 @@ state's id skips the (unchanged) first event; otherwise the current state is alw
 
 from __future__ import annotations
 
+import marshmallow as ma
 from flask import Response
 from flask.views import MethodView
 from flask_smorest import Blueprint
@@ -32,6 +33,20 @@ blp = Blueprint("streams", __name__, url_prefix="/api/v1",
                 description="Live updates (Server-Sent Events): order status")
 
 RECENT_ORDERS = 20  # orders in the first events of /orders/events
+
+
+class OrderStatusEventSchema(ma.Schema):
+    """`data` of an `order-status` event."""
+
+    orderId = ma.fields.String(required=True)
+    orderNumber = ma.fields.String(required=True)
+    status = ma.fields.String(required=True)
+    paymentStatus = ma.fields.String(required=True)
+    trackingNumber = ma.fields.String(required=True, allow_none=True)
+    updatedAt = ma.fields.String(required=True, allow_none=True)
+
+
+ORDER_EVENTS = {"order-status": OrderStatusEventSchema}
 
 
 def _order_key(data: dict) -> str | None:
@@ -80,7 +95,8 @@ ORDERS_EVENTS_DOC = ORDER_EVENTS_DOC + f" (of the {RECENT_ORDERS} most recent or
 
 @blp.route("/orders/<order:order_id>/events")
 class OrderStatusStream(MethodView):
-    @documents_stream(blp, ORDER_EVENTS_DOC, parameters=[LAST_EVENT_ID_DOC], security=OPTIONAL_BEARER_SECURITY)
+    @documents_stream(blp, ORDER_EVENTS_DOC, ORDER_EVENTS, parameters=[LAST_EVENT_ID_DOC],
+                      security=OPTIONAL_BEARER_SECURITY)
     def get(self, order_id):
         """Stream an order's status and payment status as Server-Sent Events."""
         return order_status_stream(order_id)
@@ -88,7 +104,8 @@ class OrderStatusStream(MethodView):
 
 @blp.route("/realtime/order-status/<order:order_id>")
 class RealtimeOrderStatus(MethodView):
-    @documents_stream(blp, ORDER_EVENTS_DOC, parameters=[LAST_EVENT_ID_DOC], security=OPTIONAL_BEARER_SECURITY)
+    @documents_stream(blp, ORDER_EVENTS_DOC, ORDER_EVENTS, parameters=[LAST_EVENT_ID_DOC],
+                      security=OPTIONAL_BEARER_SECURITY)
     def get(self, order_id):
         """Stream an order's status (seed 001 path; same as /orders/{orderId}/events)."""
         return order_status_stream(order_id)
@@ -96,7 +113,7 @@ class RealtimeOrderStatus(MethodView):
 
 @blp.route("/orders/events")
 class OrdersStatusStream(MethodView):
-    @documents_stream(blp, ORDERS_EVENTS_DOC, security=BEARER_SECURITY)
+    @documents_stream(blp, ORDERS_EVENTS_DOC, ORDER_EVENTS, security=BEARER_SECURITY)
     def get(self):
         """Stream status changes of all my orders (staff: all orders) as Server-Sent Events."""
         return orders_status_stream()

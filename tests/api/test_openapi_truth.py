@@ -7,6 +7,7 @@ from __future__ import annotations
 import ast
 import re
 import importlib
+import json
 from pathlib import Path
 
 import pytest
@@ -148,3 +149,82 @@ def test_declared_security_is_what_each_operation_enforces(client):
         anonymous.close()
         bad_token.close()
     assert wrong == []
+
+
+# --------------------------------------------------------------------------- event streams
+
+def parse_events(text: str) -> list[dict]:
+    """SSE text -> events as schemathesis reads them: {"event", "data", "id"?} (data blocks only)."""
+    events = []
+    for block in text.split("\n\n"):
+        event = {}
+        for line in block.split("\n"):
+            if line.startswith(":") or ":" not in line:
+                continue
+            name, _, value = line.partition(":")
+            value = value.removeprefix(" ")
+            if name == "data":
+                event["data"] = value
+            elif name in ("event", "id"):
+                event[name] = value
+        if "data" in event:
+            events.append(dict({"event": "message"}, **event))
+    return events
+
+
+def stream_schemas(client) -> dict[str, dict]:
+    spec = client.get("/api/v1/openapi.json").get_json()
+    found = {}
+    for path, item in spec["paths"].items():
+        content = item.get("get", {}).get("responses", {}).get("200", {}).get("content", {})
+        if "text/event-stream" in content:
+            found[path] = (content["text/event-stream"]["schema"], spec["components"])
+    return found
+
+
+def assert_events_match(events, schema, components):
+    import jsonschema_rs
+
+    assert events
+    for event in events:
+        jsonschema_rs.validate(schema, event)
+        variants = schema.get("oneOf", [schema])
+        variant = next(v for v in variants if v["properties"]["event"]["const"] == event["event"])
+        payload = variant["properties"]["data"]["contentSchema"]
+        assert variant["properties"]["data"]["contentMediaType"] == "application/json"
+        jsonschema_rs.validate({**payload, "components": components}, json.loads(event["data"]))
+
+
+def test_every_event_stream_documents_its_events_and_their_json_data(client):
+    schemas = stream_schemas(client)
+    assert set(schemas) == {"/api/v1/orders/{order_id}/events", "/api/v1/realtime/order-status/{order_id}",
+                            "/api/v1/orders/events", "/api/v1/products/stock-updates",
+                            "/api/v1/realtime/stock-updates", "/api/v1/jobs/{job_id}/events"}
+    for path, (schema, components) in schemas.items():
+        variants = schema.get("oneOf", [schema])
+        for variant in variants:
+            assert variant["required"] == ["event", "data"], path
+            reference = variant["properties"]["data"]["contentSchema"]["$ref"]
+            assert reference.split("/")[-1] in components["schemas"], (path, reference)
+
+
+def test_the_events_streams_send_are_the_documented_ones(app, client, api):
+    from tests.factories import checkout_body, fill_cart, make_product, make_user, token_for
+
+    app.config.update(SSE_MAX_SECONDS=0.5, SSE_KEEPALIVE_SECONDS=0.2, SSE_POLL_SECONDS=0.2)
+    schemas = stream_schemas(client)
+    product = make_product(stock=3)
+    user = make_user()
+    token = token_for(user)
+    cart_id = fill_cart(api, product, token=token)
+    status, body, _ = api.post("/api/v1/orders", checkout_body(cart_id), token=token, headers={"Prefer": "wait=10"})
+    assert status == 200, body
+    job_id, order_id = body["data"]["id"], body["data"]["result"]["orderId"]
+    auth = {"Authorization": f"Bearer {token}"}
+    for path, url in [("/api/v1/orders/{order_id}/events", f"/api/v1/orders/{order_id}/events"),
+                      ("/api/v1/orders/events", "/api/v1/orders/events"),
+                      ("/api/v1/products/stock-updates", f"/api/v1/products/stock-updates?productIds={product.id}"),
+                      ("/api/v1/jobs/{job_id}/events", f"/api/v1/jobs/{job_id}/events")]:
+        response = client.get(url, headers=auth)
+        assert response.status_code == 200, (url, response.get_data(as_text=True))
+        assert_events_match(parse_events(response.get_data(as_text=True)), *schemas[path])
