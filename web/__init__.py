@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+import sys
 from pathlib import Path
 
 from flask import Flask, g, send_from_directory
@@ -119,5 +120,9 @@ def create_app(settings: config.Settings | None = None) -> Flask:
     from web.cli import register_cli
 
     register_cli(app)
+    if "gunicorn" in sys.modules:  # a gunicorn worker: its own error answers in the envelope too
+        from web.server_errors import install_gunicorn
+
+        install_gunicorn()
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)
     return app

@@ -28,6 +28,7 @@ HTTP_REASONS = {
     "too_many_streams": "This API process serves its maximum number of live streams",
     "unknown_fields": "The form has fields the endpoint does not take",
     "unknown_query_parameters": "The query string has parameters the operation does not document",
+    "unreadable_body": "The request body could not be read (malformed chunked encoding, truncated)",
 }
 
 REGISTRIES: dict[str, dict[str, str]] = {

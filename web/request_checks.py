@@ -1,5 +1,6 @@
 """Checks every request passes before a view runs, each answered in the error envelope:
 
+- a body the server cannot deliver (malformed chunked encoding under gunicorn): 400;
 - NUL characters in the path, the query string or form fields: 400 (PostgreSQL cannot
   store them; JSON bodies are checked below, schemas check again);
 - a body on POST/PUT/PATCH that is not JSON (except the CSV upload and provider webhooks): 415;
@@ -18,6 +19,7 @@ from __future__ import annotations
 import re
 
 from flask import request
+from werkzeug.exceptions import HTTPException
 
 from web.api import documented_query_parameters
 from web.errors import error_response
@@ -58,10 +60,25 @@ def _is_json_body() -> bool:
                                                                              request.get_data(cache=True))
 
 
+def _body_unreadable():
+    return error_response(400, "VALIDATION_ERROR", "The request body could not be read",
+                          [{"field": "body", "message": "Malformed chunked encoding or a truncated body"}],
+                          reason="unreadable_body")
+
+
 def check_request():
-    """Run the checks above on the current request: an error response, or None to go on."""
-    if "\x00" in request.path or any("\x00" in k or "\x00" in v
-                                     for k, v in [*request.args.items(multi=True), *request.form.items(multi=True)]):
+    """Run the checks above on the current request: an error response, or None to go on.
+    A body the server cannot deliver (gunicorn raises its parse errors for a malformed chunked
+    body while the app reads it) is 400 `unreadable_body`."""
+    try:
+        fields = [*request.args.items(multi=True), *request.form.items(multi=True)]  # parses a form body
+        if _is_json_body():
+            request.get_data(cache=True)
+    except HTTPException:
+        raise  # 413 and the like answer as themselves
+    except Exception:  # noqa: BLE001 - the input stream failed: the client's body, not our code
+        return _body_unreadable()
+    if "\x00" in request.path or any("\x00" in k or "\x00" in v for k, v in fields):
         return error_response(400, "VALIDATION_ERROR", "NUL characters are not allowed",
                               [{"field": "request", "message": "Remove NUL (0x00) characters"}])
     if request.method in JSON_BODY_METHODS and request.content_length and not request.is_json \

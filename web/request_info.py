@@ -8,6 +8,11 @@ import secrets
 from flask import g, request
 
 
+def new_request_id() -> str:
+    """A fresh request id: `req_` and 24 hex digits."""
+    return "req_" + secrets.token_hex(12)
+
+
 def request_id() -> str:
     """The current request's id (from `X-Request-ID` when sane, else generated)."""
     rid = getattr(g, "request_id", None)
@@ -16,7 +21,7 @@ def request_id() -> str:
         if 0 < len(incoming) <= 128 and incoming.isprintable():
             rid = incoming
         else:
-            rid = "req_" + secrets.token_hex(12)
+            rid = new_request_id()
         g.request_id = rid
     return rid
 

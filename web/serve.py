@@ -124,6 +124,7 @@ def main() -> int:
 
     from models.migrate import apply_migrations
     from web import create_app
+    from web.server_errors import use_json_errors
     from workers.embedded import EmbeddedWorkers
 
     try:
@@ -139,6 +140,7 @@ def main() -> int:
 
     try:
         server = create_server(app, host=HOST, port=port, threads=WAITRESS_THREADS, ident="cartwheel")
+        use_json_errors(server)  # waitress's own 4xx (bad request line, garbage headers) in the envelope
     except OSError as exc:
         print(f"cartwheel: cannot listen on {HOST}:{port}: {exc.strerror or exc}", file=sys.stderr)
         return 1
