@@ -14,6 +14,7 @@ from models.db import database
 from services.platform import jobs as job_records  # (not `jobs`: importing web.jobs would shadow it)
 from web import errors, request_checks, routing, sse
 from web.api import Api, current_operation
+from web.schemas import AddressSchema
 from web.security import authenticate_as_declared
 
 # One blueprint module per resource (sub-resources of /products in their own `product_*` modules);
@@ -70,6 +71,7 @@ def create_app(settings: config.Settings | None = None) -> Flask:
     errors.install(app)
     sse.install(app)
     routing.install(app, api)
+    api.spec.components.schema("Address", schema=AddressSchema)  # referenced by SameOrAddress's oneOf
 
     for name in RESOURCE_MODULES:
         module = importlib.import_module(f"web.{name}")
@@ -96,6 +98,9 @@ def create_app(settings: config.Settings | None = None) -> Flask:
             if rejected is not None:
                 return rejected
             authenticate_as_declared(operation)
+            rejected = request_checks.check_request_body(operation)
+            if rejected is not None:
+                return rejected
         # No explicit connect: peewee opens (or takes from the pool) a connection on the
         # first query, so requests that never touch the database (cached reads) skip it.
         g.created_jobs_token = job_records.collect_created()

@@ -1,17 +1,61 @@
 """The flask-smorest `Api`, documenting the error envelope as the default error, and the
 index from a matched URL rule to its documented OpenAPI operation (its query parameters and
-security, which web.request_checks and web.security enforce)."""
+security, which web.request_checks and web.security enforce).
+
+What the document says about values matches what the API accepts:
+- every string (body fields, query and path parameters) and every object key is documented
+  with the pattern `^[^\\u0000]*$`: NUL characters are refused everywhere (web.request_checks);
+- a schema class may add JSON Schema keywords that fields cannot express (e.g. "exactly one
+  of a and b" as `oneOf`) in a `JSON_SCHEMA` class attribute;
+- `ShopCurrency` fields document the shop's currency (settings.currency).
+"""
 
 from __future__ import annotations
 
+import copy
 import re
 
+from apispec.ext.marshmallow import MarshmallowPlugin
+from apispec.ext.marshmallow.common import resolve_schema_cls
 from flask import current_app, request
 from flask_smorest import Api as SmorestApi
+from flask_smorest.spec.plugins import unicodeconverter2paramschema
+from marshmallow import fields
+from werkzeug.routing import UnicodeConverter
 
-from web.schemas import ErrorEnvelopeSchema
+import config
+from web.schemas import ErrorEnvelopeSchema, ShopCurrency
 
 _RULE_PARAMETER = re.compile(r"<(?:[^<>:]+:)?([^<>]+)>")
+NO_NUL = "^[^\\u0000]*$"  # JSON Schema (ECMA-262) pattern: no NUL character
+NO_NUL_SEGMENT = "^[^/\\u0000]+$"  # one path segment without NUL
+
+
+class DocumentingMarshmallowPlugin(MarshmallowPlugin):
+    """apispec's marshmallow plugin, adding a schema class's `JSON_SCHEMA` keywords to its component."""
+
+    def schema_helper(self, name, _, schema=None, **kwargs):
+        json_schema = super().schema_helper(name, _, schema=schema, **kwargs)
+        extra = getattr(resolve_schema_cls(schema), "JSON_SCHEMA", None) if schema is not None else None
+        if json_schema is not None and extra:
+            json_schema = {**json_schema, **copy.deepcopy(extra)}
+        return json_schema
+
+
+def storable_values(self, field, ret, **kwargs) -> dict:
+    """apispec attribute function: strings without a pattern, enum or format get the no-NUL
+    pattern, dict keys too; `ShopCurrency` documents the shop's currency, any case."""
+    if isinstance(field, ShopCurrency):
+        currency = config.get().currency
+        return {"pattern": "^" + "".join(f"[{c.upper()}{c.lower()}]" for c in currency) + "$",
+                "description": f"the shop currency, {currency}"}
+    types = ret.get("type")
+    types = types if isinstance(types, list) else [types]
+    if "string" in types and not {"pattern", "enum", "const"} & set(ret) and ret.get("format") in (None, "url"):
+        return {"pattern": NO_NUL}  # (formats such as email or date-time exclude NUL by themselves)
+    if isinstance(field, fields.Dict):
+        return {"propertyNames": {"pattern": NO_NUL}}
+    return {}
 
 
 def openapi_path(rule: str) -> str:
@@ -24,10 +68,17 @@ class Api(SmorestApi):
 
     ERROR_SCHEMA = ErrorEnvelopeSchema
 
+    def _init_spec(self, **kwargs):
+        kwargs.setdefault("marshmallow_plugin", DocumentingMarshmallowPlugin())
+        super()._init_spec(**kwargs)
+        self.ma_plugin.converter.add_attribute_function(storable_values)
+
     def init_app(self, app, *args, **kwargs):
         super().init_app(app, *args, **kwargs)
         app.extensions["cartwheel_api"] = self
         self._operations: dict | None = None
+        self.register_converter(UnicodeConverter,
+                                lambda converter: dict(unicodeconverter2paramschema(converter), pattern=NO_NUL_SEGMENT))
 
     def operations(self) -> dict[tuple[str, str], dict]:
         """(OpenAPI path, lower-case method) -> the operation as documented, path-level

@@ -8,7 +8,7 @@ from flask_smorest import Blueprint
 from marshmallow import validate
 
 from services import orders
-from web.schemas import CamelSchema, MessageSchema, StrictInteger, TotalsSchema, ok
+from web.schemas import CamelSchema, MessageSchema, ShopCurrency, StrictInteger, TotalsSchema, ok
 from web.security import OPTIONAL_BEARER_SECURITY, current_user
 
 blp = Blueprint("carts", __name__, url_prefix="/api/v1/cart", description="Carts (guest or customer)")
@@ -19,7 +19,7 @@ QUANTITY = dict(required=True, validate=validate.Range(min=1, max=1_000_000),
 
 class CartCreateSchema(CamelSchema):
     customer_id = ma.fields.String(load_default=None, allow_none=True, validate=validate.Length(max=40))
-    currency = ma.fields.String(load_default=None, allow_none=True, validate=validate.Length(equal=3))
+    currency = ShopCurrency(load_default=None, allow_none=True)
 
 
 class CartItemCreateSchema(CamelSchema):
@@ -76,7 +76,7 @@ class CartEnvelopeSchema(ma.Schema):
 
 @blp.route("")
 class Carts(MethodView):
-    @blp.arguments(CartCreateSchema)
+    @blp.arguments(CartCreateSchema, required=False)  # no body: a cart in the shop currency
     @blp.response(201, CartEnvelopeSchema)
     @blp.doc(security=OPTIONAL_BEARER_SECURITY)
     def post(self, body):
@@ -85,7 +85,7 @@ class Carts(MethodView):
         return ok(orders.cart_view(cart), 201)
 
 
-@blp.route("/<string:cart_id>")
+@blp.route("/<id(cart):cart_id>")
 class CartById(MethodView):
     @blp.response(200, CartEnvelopeSchema)
     @blp.doc(security=OPTIONAL_BEARER_SECURITY)
@@ -101,7 +101,7 @@ class CartById(MethodView):
         return {"message": "Cart cleared successfully"}
 
 
-@blp.route("/<string:cart_id>/items")
+@blp.route("/<id(cart):cart_id>/items")
 class CartItems(MethodView):
     @blp.arguments(CartItemCreateSchema)
     @blp.response(200, CartEnvelopeSchema)
@@ -113,7 +113,7 @@ class CartItems(MethodView):
         return ok(orders.cart_view(cart), message="Item added to cart successfully")
 
 
-@blp.route("/<string:cart_id>/items/<string:item_id>")
+@blp.route("/<id(cart):cart_id>/items/<id(item):item_id>")
 class CartItemById(MethodView):
     @blp.arguments(CartItemUpdateSchema)
     @blp.response(200, CartEnvelopeSchema)

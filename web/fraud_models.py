@@ -12,7 +12,16 @@ from models.ml import MODEL_STATUSES
 from services import fraud
 from services.platform import model_registry
 from web.jobview import documents_job, submit
-from web.schemas import CamelSchema, PaginationArgsSchema, PaginationSchema, StrictFloat, StrictInteger, ok, pagination
+from web.schemas import (
+    CamelSchema,
+    PaginationArgsSchema,
+    PaginationSchema,
+    StrictBoolean,
+    StrictFloat,
+    StrictInteger,
+    ok,
+    pagination,
+)
 from web.security import BEARER_SECURITY, checked, require_admin
 
 blp = Blueprint("fraud_models", __name__, url_prefix="/api/v1/admin/ml/fraud",
@@ -58,7 +67,7 @@ class FraudTrainSchema(CamelSchema):
 
     min_age_days = StrictInteger(load_default=0, validate=validate.Range(min=0, max=365),
                                  metadata={"description": "skip orders younger than this (chargebacks still to come)"})
-    auto_activate = ma.fields.Boolean(load_default=True,
+    auto_activate = StrictBoolean(load_default=True,
                                       metadata={"description": "activate unless worse than the active model"})
     learning_rate = StrictFloat(validate=validate.Range(min=0.001, max=1.0))
     max_iter = StrictInteger(validate=validate.Range(min=10, max=2000))
@@ -70,7 +79,7 @@ class FraudTrainSchema(CamelSchema):
 @blp.route("/train")
 class FraudTrain(MethodView):
     @checked(require_admin)
-    @blp.arguments(FraudTrainSchema)
+    @blp.arguments(FraudTrainSchema, required=False)  # no body: the default settings
     @documents_job(blp, "fraud_train job accepted; poll Location")
     def post(self, body):
         """Train a fraud model on the labelled history (202 + `fraud_train` job on the `ml` queue)."""
@@ -90,7 +99,7 @@ class FraudModels(MethodView):
         return ok([model_registry.to_dict(v) for v in rows], pagination=pagination(args["page"], args["limit"], total))
 
 
-@blp.route("/models/<string:version_id>")
+@blp.route("/models/<id(mdl):version_id>")
 class FraudModelById(MethodView):
     @checked(require_admin)
     @blp.response(200, FraudModelVersionEnvelopeSchema)
@@ -100,7 +109,7 @@ class FraudModelById(MethodView):
         return ok(model_registry.to_dict(model_registry.get_version(version_id, fraud.KIND)))
 
 
-@blp.route("/models/<string:version_id>/activate")
+@blp.route("/models/<id(mdl):version_id>/activate")
 class FraudModelActivate(MethodView):
     @checked(require_admin)
     @blp.response(200, FraudModelVersionEnvelopeSchema)

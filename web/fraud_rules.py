@@ -10,7 +10,7 @@ from flask_smorest import Blueprint
 from marshmallow import validate
 
 from services import fraud
-from web.schemas import CamelSchema, StrictInteger, ok
+from web.schemas import CamelSchema, StrictBoolean, StrictInteger, ok
 from web.security import BEARER_SECURITY, checked, require_admin
 
 blp = Blueprint("fraud_rules", __name__, url_prefix="/api/v1/admin/fraud", description="Admin: fraud rules")
@@ -46,7 +46,7 @@ class FraudRuleCreateSchema(CamelSchema):
     rule = ma.fields.String(required=True, validate=validate.Length(min=1, max=500),
                             metadata={"description": "`<allow|review|block> if <condition>`"})
     description = ma.fields.String(load_default="", validate=validate.Length(max=500))
-    enabled = ma.fields.Boolean(load_default=True)
+    enabled = StrictBoolean(load_default=True)
     position = StrictInteger(load_default=None, allow_none=True, validate=validate.Range(min=0, max=10000),
                              metadata={"description": "0-based; default: last"})
 
@@ -54,7 +54,7 @@ class FraudRuleCreateSchema(CamelSchema):
 class FraudRuleUpdateSchema(CamelSchema):
     rule = ma.fields.String(validate=validate.Length(min=1, max=500))
     description = ma.fields.String(validate=validate.Length(max=500))
-    enabled = ma.fields.Boolean()
+    enabled = StrictBoolean()
 
     @ma.validates_schema
     def not_empty(self, data, **kwargs):
@@ -101,7 +101,7 @@ class FraudRulesReorder(MethodView):
                   defaults=[f"{a} if {c}" for a, c, _ in fraud.DEFAULT_RULES])
 
 
-@blp.route("/rules/<string:rule_id>")
+@blp.route("/rules/<id(frr):rule_id>")
 class FraudRuleById(MethodView):
     @checked(require_admin)
     @blp.response(200, FraudRuleEnvelopeSchema)

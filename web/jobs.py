@@ -55,7 +55,7 @@ class Jobs(MethodView):
         return {"data": [job_to_dict(j) for j in rows], "pagination": pagination(args["page"], args["limit"], total)}
 
 
-@blp.route("/<string:job_id>")
+@blp.route("/<id(job):job_id>")
 class JobById(MethodView):
     @blp.response(200, JobEnvelopeSchema)
     @blp.alt_response(304, description="Not modified (If-None-Match matched the ETag)")
@@ -75,7 +75,7 @@ class JobById(MethodView):
         return response
 
 
-@blp.route("/<string:job_id>/cancel")
+@blp.route("/<id(job):job_id>/cancel")
 class JobCancel(MethodView):
     @blp.response(202, JobEnvelopeSchema)
     @blp.doc(security=OPTIONAL_BEARER_SECURITY)
@@ -89,7 +89,7 @@ def _event(job: Job) -> str:
     return f"id: {job.version}\nevent: job\ndata: {json.dumps(job_to_dict(job), separators=(',', ':'))}\n\n"
 
 
-@blp.route("/<string:job_id>/events")
+@blp.route("/<id(job):job_id>/events")
 class JobEvents(MethodView):
     @documents_stream(blp, "text/event-stream of `job` events (the job resource) until the job ends",
                       {"job": JobSchema}, security=OPTIONAL_BEARER_SECURITY)
@@ -142,7 +142,7 @@ class FailedJobs(MethodView):
         return {"data": [job_to_dict(j) for j in rows], "pagination": pagination(args["page"], args["limit"], total)}
 
 
-@admin_blp.route("/<string:job_id>/retry")
+@admin_blp.route("/<id(job):job_id>/retry")
 class FailedJobRetry(MethodView):
     @admin_blp.response(202, JobEnvelopeSchema)
     @admin_blp.doc(security=BEARER_SECURITY)

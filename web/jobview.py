@@ -25,7 +25,8 @@ MAX_WAIT_SECONDS = 10
 
 
 IDEMPOTENCY_DOC = {"parameters": [
-    {"in": "header", "name": "Idempotency-Key", "schema": {"type": "string", "maxLength": 255}, "required": False,
+    {"in": "header", "name": "Idempotency-Key", "schema": {"type": "string", "minLength": 1, "maxLength": 255},
+     "required": False,
      "description": "Same key + same body replays the original job; a different body is 422"},
     {"in": "header", "name": "Prefer", "schema": {"type": "string"}, "required": False,
      "description": "wait=N (N <= 10): answer 200 with the finished job if it ends within N seconds"}]}

@@ -11,7 +11,7 @@ from marshmallow import validate
 from models.notifications import CHANNELS, STATUSES
 from services import notifications
 from web.jobview import documents_job, submit
-from web.schemas import CamelSchema, PaginationArgsSchema, PaginationSchema, ok, pagination
+from web.schemas import CamelSchema, PaginationArgsSchema, PaginationSchema, QueryBoolean, ok, pagination
 from web.security import BEARER_SECURITY, checked, require_admin, require_staff, require_user
 
 blp = Blueprint("notifications", __name__, url_prefix="/api/v1/notifications",
@@ -22,7 +22,7 @@ SUBJECT = dict(required=True, validate=validate.Length(min=1, max=200))
 
 
 class NotificationQueryArgsSchema(PaginationArgsSchema):
-    unread = ma.fields.Boolean(load_default=False, metadata={"description": "only unread notifications"})
+    unread = QueryBoolean(load_default=False, metadata={"description": "only unread notifications"})
 
 
 class NotificationHistoryQueryArgsSchema(PaginationArgsSchema):
@@ -33,8 +33,16 @@ class NotificationHistoryQueryArgsSchema(PaginationArgsSchema):
                                metadata={"description": "staff and admins: one user's notifications"})
 
 
+def exactly_one_of(a: str, b: str) -> dict:
+    """JSON Schema: exactly one of the (nullable) properties `a` and `b` is a string."""
+    return {"oneOf": [{"required": [a], "properties": {a: {"type": "string"}, b: {"type": "null"}}},
+                      {"required": [b], "properties": {b: {"type": "string"}, a: {"type": "null"}}}]}
+
+
 class NotificationEmailCreateSchema(CamelSchema):
     """Exactly one of `userId` (a registered user) and `to` (any address)."""
+
+    JSON_SCHEMA = exactly_one_of("userId", "to")
 
     user_id = ma.fields.String(load_default=None, allow_none=True, validate=validate.Length(min=1, max=40))
     to = ma.fields.Email(load_default=None, allow_none=True, validate=validate.Length(max=254))
@@ -45,6 +53,8 @@ class NotificationEmailCreateSchema(CamelSchema):
 
 class NotificationSmsCreateSchema(CamelSchema):
     """Exactly one of `userId` (a user with a phone number) and `to` (E.164)."""
+
+    JSON_SCHEMA = exactly_one_of("userId", "to")
 
     user_id = ma.fields.String(load_default=None, allow_none=True, validate=validate.Length(min=1, max=40))
     to = ma.fields.String(load_default=None, allow_none=True,
@@ -154,7 +164,7 @@ class Notifications(MethodView):
                   pagination=pagination(args["page"], args["limit"], total), unreadCount=unread)
 
 
-@blp.route("/<string:notification_id>/read")
+@blp.route("/<id(ntf):notification_id>/read")
 class NotificationRead(MethodView):
     @blp.response(200, InAppNotificationEnvelopeSchema)
     @blp.doc(security=BEARER_SECURITY)

@@ -7,7 +7,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from services import notifications
-from web.schemas import CamelSchema, ok
+from web.schemas import CamelSchema, StrictBoolean, ok
 from web.security import BEARER_SECURITY, checked, require_user
 
 blp = Blueprint("notification_preferences", __name__, url_prefix="/api/v1/users/me",
@@ -17,14 +17,17 @@ CATEGORY_DOC = ("Switches per category: " + ", ".join(notifications.CATEGORIES)
                 + ". Defaults: all on except marketing.")
 
 
+NotificationCategoriesSchema = CamelSchema.from_dict(
+    {category: StrictBoolean() for category in notifications.CATEGORIES}, name="NotificationCategoriesSchema")
+
+
 class NotificationPreferencesUpdateSchema(CamelSchema):
     """A partial update: only the fields sent change."""
 
-    email_notifications = ma.fields.Boolean(attribute="email")
-    sms_notifications = ma.fields.Boolean(attribute="sms", metadata={"description": "needs a phone number"})
-    in_app_notifications = ma.fields.Boolean(attribute="in_app")
-    categories = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Boolean(),
-                                metadata={"description": CATEGORY_DOC})
+    email_notifications = StrictBoolean(attribute="email")
+    sms_notifications = StrictBoolean(attribute="sms", metadata={"description": "needs a phone number"})
+    in_app_notifications = StrictBoolean(attribute="in_app")
+    categories = ma.fields.Nested(NotificationCategoriesSchema, metadata={"description": CATEGORY_DOC})
 
 
 class NotificationPreferencesSchema(ma.Schema):
@@ -51,7 +54,7 @@ class NotificationPreferences(MethodView):
         return ok(notifications.preferences_view(require_user()))
 
     @checked(require_user)
-    @blp.arguments(NotificationPreferencesUpdateSchema)
+    @blp.arguments(NotificationPreferencesUpdateSchema, required=False)  # no body: nothing changes
     @blp.response(200, NotificationPreferencesEnvelopeSchema)
     @blp.doc(security=BEARER_SECURITY)
     def put(self, body):

@@ -21,6 +21,8 @@ clears_on_write(blp)  # a stock change shows at once in this process's cached ca
 class StockUpdateSchema(CamelSchema):
     """Set (`inventoryCount`) or change (`adjustment`) one variant's units on hand: exactly one of the two."""
 
+    JSON_SCHEMA = {"oneOf": [{"required": ["inventoryCount"]}, {"required": ["adjustment"]}]}
+
     variant_id = ma.fields.String(validate=validate.Length(max=40),
                                   metadata={"description": "optional when the product has one variant"})
     inventory_count = StrictInteger(validate=validate.Range(min=0, max=MAX_PRICE))

@@ -47,17 +47,23 @@ class StockUpdateEventSchema(ma.Schema):
 STOCK_EVENTS = {"stock-update": StockUpdateEventSchema}
 
 
+_ONE_ID = PRODUCT_ID.pattern[1:-1]
+PRODUCT_IDS_PATTERN = f"^{_ONE_ID}(?:,{_ONE_ID}){{0,{MAX_PRODUCT_IDS - 1}}}$"
+
+
 class StockUpdatesQueryArgsSchema(CamelSchema):
     product_ids = ma.fields.String(required=True, validate=validate.Length(min=1, max=MAX_PRODUCT_IDS * 48),
-                                   metadata={"description": f"Comma-separated product ids (at most {MAX_PRODUCT_IDS})"})
+                                   metadata={"description": f"Comma-separated product ids (at most {MAX_PRODUCT_IDS})",
+                                             "pattern": PRODUCT_IDS_PATTERN})
 
 
 def parse_product_ids(raw: str) -> list[str]:
     """`prod_a,prod_b` -> unique ids in order. Raises ValidationFailed (422) for a malformed
-    id, none, or more than `MAX_PRODUCT_IDS`."""
-    ids = list(dict.fromkeys(part.strip() for part in raw.split(",") if part.strip()))
-    bad = [pid for pid in ids if not PRODUCT_ID.match(pid)]
-    if bad or not ids or len(ids) > MAX_PRODUCT_IDS:
+    or empty id, or more than `MAX_PRODUCT_IDS` ids: exactly what `PRODUCT_IDS_PATTERN` says."""
+    parts = raw.split(",")
+    ids = list(dict.fromkeys(parts))
+    bad = [pid or '""' for pid in ids if not PRODUCT_ID.match(pid)]
+    if bad or len(parts) > MAX_PRODUCT_IDS:
         message = (f"Malformed product ids: {', '.join(bad[:5])}" if bad
                    else f"Give 1 to {MAX_PRODUCT_IDS} product ids")
         raise ValidationFailed(message, reason="invalid_product_ids",

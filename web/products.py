@@ -23,7 +23,17 @@ from services.catalog import MAX_PRICE, ProductView
 from services.errors import NotAllowed, NotFound, ValidationFailed
 from web.cache import cached_get, clears_on_write
 from web.routing import RESERVED_PRODUCT_WORDS
-from web.schemas import CamelSchema, MessageSchema, PaginationArgsSchema, PaginationSchema, StrictInteger, pagination
+from web.schemas import (
+    CamelSchema,
+    MessageSchema,
+    PaginationArgsSchema,
+    PaginationSchema,
+    QueryBoolean,
+    ShopCurrency,
+    StrictBoolean,
+    StrictInteger,
+    pagination,
+)
 from web.security import BEARER_SECURITY, OPTIONAL_BEARER_SECURITY, checked, current_user, require_admin
 
 blp = Blueprint("products", __name__, url_prefix="/api/v1/products", description="Catalog: products")
@@ -33,6 +43,8 @@ SEED_ATTRIBUTES = {"ingredients": "ingredients", "skin_types": "skinTypes", "con
                    "how_to_use": "howToUse"}
 SLUG = validate.Regexp(r"^[a-z0-9]+(?:-[a-z0-9]+)*$", error="Use lower-case letters, digits and hyphens")
 PRICE = validate.Range(min=0, max=MAX_PRICE)
+_LABEL = "[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+HTTP_URL = rf"^https?://{_LABEL}(?:\.{_LABEL})*(?::[0-9]{{1,5}})?(?:[/?#][^\s]*)?$"  # host names, IPv4
 NOT_RESERVED = validate.NoneOf(sorted(RESERVED_PRODUCT_WORDS),
                                error="Reserved for a fixed route under /products (e.g. search); choose another handle")
 
@@ -79,10 +91,11 @@ def _select(body: dict, fields: list | None) -> dict:
 
 
 def _parse_fields(raw: str | None) -> list | None:
-    """`fields=name,price` -> ["id", "name", "price"]; unknown names are a 422."""
+    """`fields=name,price` -> ["id", "name", "price"]; unknown (or empty) names are a 422,
+    exactly what the documented pattern (`FIELDS_PATTERN`) says."""
     if not raw:
         return None
-    names = [n.strip() for n in raw.split(",") if n.strip()]
+    names = raw.split(",")
     unknown = [n for n in names if n not in SELECTABLE_FIELDS]
     if unknown:
         raise ValidationFailed(f"Unknown fields: {', '.join(unknown)}", reason="unknown_fields",
@@ -181,9 +194,14 @@ class ProductEnvelopeSchema(ma.Schema):
 
 # --------------------------------------------------------------------------- schemas (requests)
 
+_FIELD_NAME = "(?:" + "|".join(SELECTABLE_FIELDS) + ")"
+FIELDS_PATTERN = f"^{_FIELD_NAME}(?:,{_FIELD_NAME})*$"
+
+
 class FieldsArgsSchema(CamelSchema):
     selected_fields = ma.fields.String(data_key="fields", validate=validate.Length(min=1, max=500),
-                              metadata={"description": "Comma-separated top-level fields to return (id always)"})
+                                       metadata={"description": "Comma-separated top-level fields to return "
+                                                                "(id always)", "pattern": FIELDS_PATTERN})
 
 
 class ProductQueryArgsSchema(PaginationArgsSchema, FieldsArgsSchema):
@@ -195,7 +213,7 @@ class ProductQueryArgsSchema(PaginationArgsSchema, FieldsArgsSchema):
                                validate=validate.OneOf(("price", "name", "createdAt", "created_at")))
     sort_order = ma.fields.String(validate=validate.OneOf(("asc", "desc")),
                                   metadata={"description": "default: asc for price and name, desc for createdAt"})
-    in_stock = ma.fields.Boolean()
+    in_stock = QueryBoolean()
     store_id = ma.fields.String(validate=validate.Length(min=1, max=40))
     status = ma.fields.String(validate=validate.OneOf(PRODUCT_STATUSES),
                               metadata={"description": "staff only; default active"})
@@ -209,8 +227,9 @@ class ProductQueryArgsSchema(PaginationArgsSchema, FieldsArgsSchema):
 
 class ImageInputSchema(CamelSchema):
     id = ma.fields.String(validate=validate.Length(max=40), metadata={"description": "keep an existing image"})
-    url = ma.fields.Url(required=True, schemes={"http", "https"}, require_tld=False,
-                        validate=validate.Length(max=1000))
+    url = ma.fields.String(required=True, validate=[validate.Length(max=1000),
+                                                    validate.Regexp(HTTP_URL, error="Not a valid http(s) URL.")],
+                           metadata={"pattern": HTTP_URL, "description": "http(s) URL of the image"})
     alt_text = ma.fields.String(load_default="", validate=validate.Length(max=500))
     sort_order = StrictInteger(validate=validate.Range(min=0, max=10_000))
 
@@ -223,7 +242,7 @@ class VariantCreateSchema(CamelSchema):
     inventory_count = StrictInteger(validate=validate.Range(min=0, max=MAX_PRICE),
                                     metadata={"description": "units on hand (default 0)"})
     weight_grams = StrictInteger(allow_none=True, validate=validate.Range(min=0, max=10_000_000))
-    requires_shipping = ma.fields.Boolean()
+    requires_shipping = StrictBoolean()
     options = ma.fields.List(ma.fields.Nested(OptionValueSchema), validate=validate.Length(max=3))
 
 
@@ -246,7 +265,7 @@ class ProductCreateSchema(CamelSchema):
     vendor = ma.fields.String(validate=validate.Length(max=255))
     product_type = ma.fields.String(validate=validate.Length(max=255))
     store_id = ma.fields.String(allow_none=True, validate=validate.Length(max=40))
-    currency = ma.fields.String(validate=validate.Length(equal=3))
+    currency = ShopCurrency()
     attributes = ma.fields.Dict(keys=ma.fields.String(validate=validate.Length(max=100)), values=ma.fields.Raw())
     ingredients = ma.fields.List(ma.fields.String(validate=validate.Length(max=200)))
     skin_types = ma.fields.List(ma.fields.String(validate=validate.Length(max=100)))

@@ -21,6 +21,7 @@ from services import (
 HTTP_REASONS = {
     "authentication_required": "The endpoint needs a Bearer access token",
     "bad_authorization": "The Authorization header is not 'Bearer <token>'",
+    "body_required": "The operation needs a request body and none was sent",
     "insufficient_role": "The caller's role may not do this",
     "invalid_product_ids": "The list of product ids is empty, too long or malformed",
     "json_too_deep": "The JSON body nests arrays and objects too deeply",

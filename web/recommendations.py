@@ -113,7 +113,7 @@ class RecommendationTraining(MethodView):
     @documents_job(blp, "Training job accepted; poll Location. Its result has "
                                                       "runId, modelVersionId, servedModel, personalized, metrics")
     @checked(require_admin)
-    @blp.arguments(TrainSchema)
+    @blp.arguments(TrainSchema, required=False)  # no body: the default options
     def post(self, body):
         """Train recommendations from orders, carts, wishlists and reviews (admin; ml job)."""
         admin = require_admin()

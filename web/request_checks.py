@@ -11,7 +11,9 @@
   surrogate (`"\\ud800"`; neither SQLite nor PostgreSQL can store one): 422, naming each field,
   as the schemas do (web.schemas.CamelSchema) - this covers routes without a schema too;
 - a query parameter the operation does not document: 400 `unknown_query_parameters`, each
-  named (as unknown body fields are), also on operations that document none at all.
+  named (as unknown body fields are), also on operations that document none at all;
+- no body where the operation documents a required one: 422 `body_required` (webargs would
+  read a missing JSON body as `{}`); operations whose body is optional say `required: false`.
 """
 
 from __future__ import annotations
@@ -109,3 +111,18 @@ def check_query_parameters(operation: dict):
     return error_response(400, "VALIDATION_ERROR", f"Unknown query parameters: {', '.join(unknown)[:200]}",
                           [{"field": name[:100], "message": f"Unknown field. Query parameters here: {allowed}"}
                            for name in unknown[:20]], reason="unknown_query_parameters")
+
+
+def _has_body() -> bool:
+    if request.content_length:
+        return True
+    return "chunked" in request.headers.get("Transfer-Encoding", "").lower() and bool(request.get_data(cache=True))
+
+
+def check_request_body(operation: dict):
+    """422 when `operation` documents a required request body and none was sent, or None."""
+    if not (operation.get("requestBody") or {}).get("required") or _has_body():
+        return None
+    return error_response(422, "VALIDATION_ERROR", "A request body is required",
+                          [{"field": "body", "message": "Send a JSON body (see the operation's requestBody)"}],
+                          reason="body_required")

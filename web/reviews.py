@@ -60,7 +60,7 @@ class ReviewEnvelopeSchema(ma.Schema):
     message = ma.fields.String()
 
 
-@blp.route("/<string:review_id>")
+@blp.route("/<id(rev):review_id>")
 class ReviewById(MethodView):
     @blp.response(200, ReviewEnvelopeSchema)
     @blp.doc(security=BEARER_SECURITY)

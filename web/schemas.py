@@ -73,7 +73,8 @@ class CamelSchema(ma.Schema):
 
 
 class StrictInteger(ma.fields.Integer):
-    """An integer that must be a JSON number without a fraction (no "1", no 1.5, no true)."""
+    """An integer that must be a JSON number without a fraction (no "1", no 1.5, no true).
+    `2.0` is the integer 2, as in JSON Schema (an integer is a number whose fraction is zero)."""
 
     def __init__(self, **kwargs):
         super().__init__(strict=True, **kwargs)
@@ -81,7 +82,35 @@ class StrictInteger(ma.fields.Integer):
     def _validated(self, value):
         if isinstance(value, bool):
             raise self.make_error("invalid")
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
         return super()._validated(value)
+
+
+class StrictBoolean(ma.fields.Boolean):
+    """A JSON `true` or `false` (no 0 or 1, no strings), as the document's `boolean` says."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if value is True or value is False:
+            return value
+        raise self.make_error("invalid", input=value)
+
+
+class QueryBoolean(ma.fields.Boolean):
+    """A query parameter `true` or `false` (how OpenAPI serializes a boolean), nothing else."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if value in ("true", "false"):
+            return value == "true"
+        raise self.make_error("invalid", input=value)
+
+
+class ShopCurrency(ma.fields.String):
+    """An ISO 4217 code that must be the shop's currency (`CURRENCY`, checked by the services;
+    documented as such by web.api)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(validate=validate.Length(equal=3), **kwargs)
 
 
 class StrictFloat(ma.fields.Float):
@@ -218,7 +247,12 @@ class ShippingAddressSchema(AddressSchema):
 
 
 class SameOrAddress(ma.fields.Field):
-    """Either the string "same" or an address object."""
+    """Either the string "same" or an address object (documented as `oneOf` the two)."""
+
+    def __init__(self, **kwargs):
+        metadata = {"oneOf": [{"type": "string", "enum": ["same"]}, {"$ref": "#/components/schemas/Address"}],
+                    "description": 'the billing address, or "same" as the shipping address'}
+        super().__init__(metadata=metadata, **kwargs)
 
     def _deserialize(self, value, attr, data, **kwargs):
         if value is None or value == "same":
@@ -226,9 +260,6 @@ class SameOrAddress(ma.fields.Field):
         if isinstance(value, dict):
             return AddressSchema().load(value)
         raise ma.ValidationError('Must be an address object or "same"')
-
-    def _jsonschema_type_mapping(self):  # documented as oneOf
-        return {"oneOf": [{"type": "string", "enum": ["same"]}, {"type": "object"}]}
 
 
 class TotalsSchema(ma.Schema):

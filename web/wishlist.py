@@ -141,7 +141,7 @@ class Wishlist(MethodView):
                   message="Added to wishlist" if created else "Already on the wishlist")
 
 
-@blp.route("/items/<string:item_id>")
+@blp.route("/items/<id(wli):item_id>")
 class WishlistItemById(MethodView):
     @blp.response(200, MessageSchema)
     @blp.doc(security=BEARER_SECURITY)
@@ -152,12 +152,12 @@ class WishlistItemById(MethodView):
         return {"message": "Removed from wishlist"}
 
 
-@blp.route("/items/<string:item_id>/move-to-cart")
+@blp.route("/items/<id(wli):item_id>/move-to-cart")
 class WishlistItemMove(MethodView):
     @blp.response(200, CartEnvelopeSchema)
     @blp.doc(security=BEARER_SECURITY)
     @checked(require_user)
-    @blp.arguments(MoveToCartSchema)
+    @blp.arguments(MoveToCartSchema, required=False)  # no body: the defaults
     def post(self, body, item_id):
         """Move an item to my cart atomically (removed from the wishlist only if it is added, stock checked)."""
         cart = customers.move_to_cart(require_user(), item_id, body["cart_id"], body["variant_id"], body["quantity"])

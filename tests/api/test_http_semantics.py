@@ -58,11 +58,30 @@ def test_ids_and_handles_still_read_as_products_and_orders(api):
     assert status == 404 and body["error"]["reason"] == "order_not_found"
 
 
-def test_reserved_words_follow_the_fixed_routes_under_products(app):
-    from web.routing import reserved_product_words
+def test_every_fixed_route_under_products_is_a_reserved_word(app):
+    from web.routing import RESERVED_PRODUCT_WORDS
 
-    words = reserved_product_words(app.url_map)
-    assert {"trending", "recommendations", "stock-updates", "search", "featured"} <= words
+    prefix = "/api/v1/products/"
+    fixed = {rule.rule[len(prefix):].split("/")[0] for rule in app.url_map.iter_rules()
+             if rule.rule.startswith(prefix) and not rule.rule[len(prefix):].startswith("<")}
+    assert fixed and fixed <= RESERVED_PRODUCT_WORDS
+
+
+@pytest.mark.parametrize("path, methods", [
+    ("/api/v1/products/trending", {"GET"}), ("/api/v1/products/stock-updates", {"GET"}),
+    ("/api/v1/admin/fraud/rules/reorder", {"POST"}), ("/api/v1/products/prod_x", {"GET", "PUT", "DELETE"}),
+    ("/api/v1/orders/events", {"GET"}),
+])
+def test_options_lists_exactly_the_methods_of_that_path(client, path, methods):
+    response = client.open(path, method="OPTIONS")
+    assert {m.strip() for m in response.headers["Allow"].split(",")} - {"HEAD", "OPTIONS"} == methods
+
+
+@pytest.mark.parametrize("path", ["/api/v1/jobs/failed", "/api/v1/cart/items", "/api/v1/reviews/mine",
+                                  "/api/v1/admin/fraud/rules/defaults", "/api/v1/notifications/unread/read",
+                                  "/api/v1/admin/ml/fraud/models/active"])
+def test_ids_of_every_kind_have_their_prefix_so_fixed_words_are_route_misses(api, admin_token, path):
+    assert_route_miss(*api.get(path, token=admin_token)[:2])
 
 
 def test_a_product_cannot_take_a_reserved_word_as_its_handle(api, admin_token):

@@ -110,13 +110,18 @@ def documented_operations(client):
     for path, item in spec["paths"].items():
         for method, operation in item.items():
             if method in ("get", "post", "put", "patch", "delete"):
-                yield method, path, operation
+                yield method, path, dict(operation, parameters=[*item.get("parameters", []),
+                                                                *operation.get("parameters", [])])
 
 
-def concrete(path: str) -> str:
-    for name, value in PLACEHOLDERS.items():
-        path = path.replace("{%s}" % name, value)
-    return re.sub(r"\{[^}]+\}", "doesnotexist", path)
+def concrete(path: str, operation: dict) -> str:
+    """`path` with an id of the documented kind (`cart_doesnotexist`) for each path parameter."""
+    for parameter in operation.get("parameters", []):
+        if parameter["in"] == "path":
+            prefix = re.match(r"\^(\w+_)", parameter["schema"].get("pattern", ""))
+            value = PLACEHOLDERS.get(parameter["name"]) or (prefix.group(1) if prefix else "") + "doesnotexist"
+            path = path.replace("{%s}" % parameter["name"], value)
+    return path
 
 
 def test_operations_declare_a_required_token_an_optional_one_or_none(client):
@@ -137,7 +142,7 @@ def test_declared_security_is_what_each_operation_enforces(client):
     wrong = []
     for method, path, operation in documented_operations(client):
         security = operation.get("security")
-        url = concrete(path)
+        url = concrete(path, operation)
         body = {} if method in ("post", "put", "patch") else None
         anonymous = client.open(url, method=method.upper(), json=body)
         bad_token = client.open(url, method=method.upper(), json=body, headers={"Authorization": "Bearer not-a-jwt"})
