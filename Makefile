@@ -4,6 +4,7 @@
 #   make test       unit + integration tests on SQLite + the stub broker
 #   make test-pg    the same tests on PostgreSQL + Redis with a real dramatiq worker
 #   make e2e        real HTTP against `python -m web.serve` and gunicorn + dramatiq
+#   make schemathesis  schemathesis against `python -m web.serve`, anonymous and as admin
 #   make serve      gunicorn (gthread) on $(BIND)
 #   make worker     dramatiq worker processes
 #   make scheduler  the outbox relay / periodic jobs
@@ -32,11 +33,14 @@ TEST_TIMEOUT ?= 300
 TEST_PG_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/test
 TEST_PG_BROKER_URL ?= redis://127.0.0.1:6379/15
 BENCH_ARGS ?=
+# Examples per API operation in each schemathesis run (the phase takes about 3 minutes at 5).
+SCHEMATHESIS_MAX_EXAMPLES ?= 5
+SCHEMATHESIS_ARGS ?=
 
 RUNTIME_STAMP := $(VENV)/.installed-runtime
 DEV_STAMP := $(VENV)/.installed-dev
 
-.PHONY: run test test-pg e2e serve worker worker-ml scheduler migrate bench bench-ml install install-dev clean-venv
+.PHONY: run test test-pg e2e schemathesis serve worker worker-ml scheduler migrate bench bench-ml install install-dev clean-venv
 
 # The virtualenv itself.
 $(BIN)/python:
@@ -66,6 +70,11 @@ test-pg: $(DEV_STAMP)
 
 e2e: $(DEV_STAMP)
 	$(BIN)/python -m pytest tests/e2e -q --timeout=$(TEST_TIMEOUT) $(PYTEST_ARGS)
+
+# Starts the embedded server on a free port and temporary files, creates an admin, and runs
+# schemathesis twice (anonymous, admin token); fails on any failure (see .ci/schemathesis.py).
+schemathesis: $(DEV_STAMP)
+	$(BIN)/python .ci/schemathesis.py --max-examples $(SCHEMATHESIS_MAX_EXAMPLES) $(SCHEMATHESIS_ARGS)
 
 serve: $(RUNTIME_STAMP)
 	$(BIN)/gunicorn -k gthread --workers $(WEB_WORKERS) --threads $(WEB_THREADS) --bind $(BIND) \
