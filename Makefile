@@ -33,7 +33,7 @@ TEST_TIMEOUT ?= 300
 TEST_PG_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/test
 TEST_PG_BROKER_URL ?= redis://127.0.0.1:6379/15
 BENCH_ARGS ?=
-# Examples per API operation in each schemathesis run (the phase takes about 3 minutes at 5).
+# Examples per API operation in each schemathesis run (the phase takes about 4.5 minutes at 5).
 SCHEMATHESIS_MAX_EXAMPLES ?= 5
 SCHEMATHESIS_ARGS ?=
 
