@@ -1,10 +1,10 @@
 """Each job type is declared once (services.platform.job_types) and its actor takes its options from
-that declaration, in the module of its queue."""
+that declaration, in the module of its queue. (`workers.actors` is imported only after the `app`
+fixture installed the broker: importing it earlier would bind every actor to Dramatiq's default.)"""
 
 import dramatiq
 
 from services.platform import job_types
-from workers import actors
 from workers.dispatch import ACTORS
 
 
@@ -21,6 +21,8 @@ def test_every_job_type_has_one_actor_built_from_its_declaration(app):
 
 
 def test_every_actor_lives_in_the_module_of_its_queue(app):
+    from workers import actors  # after the app installed the broker (importing it declares the actors)
+
     for name, spec in job_types.JOB_TYPES.items():
         module = actors.QUEUE_MODULES[spec.queue]
         assert getattr(module, ACTORS[name].actor_name) is ACTORS[name], name
