@@ -83,14 +83,22 @@ def revoke_family(family: str) -> int:
                                                           RefreshToken.revoked_at.is_null()).execute()
 
 
+def family_revoked(family: str) -> bool:
+    """True once any token of the login family was revoked (by logout or reuse). Rotation never
+    revokes, it marks tokens used, so one revoked token means the whole family is: this also
+    catches a token issued by a concurrent rotation after the revocation ran."""
+    return RefreshToken.select().where(RefreshToken.family == family, RefreshToken.revoked_at.is_null(False)).exists()
+
+
 def rotate_refresh_token(token: str) -> dict:
     """Exchange a refresh token for a new pair. Raises AuthenticationFailed for an
-    unknown, expired or revoked token; a reused token also revokes its family."""
+    unknown, expired or revoked token (or one of a revoked family); a reused token also
+    revokes its family."""
     row = RefreshToken.get_or_none(RefreshToken.token_hash == _digest(token))
     if row is None:
         raise AuthenticationFailed("Invalid refresh token", reason="invalid_refresh_token")
     now = utcnow()
-    if row.revoked_at is not None or row.used_at is not None:
+    if row.revoked_at is not None or row.used_at is not None or family_revoked(row.family):
         with atomic():
             revoke_family(row.family)
         raise AuthenticationFailed("Refresh token already used; all sessions of this login were revoked",

@@ -53,3 +53,14 @@ def test_two_concurrent_refreshes_of_one_token_revoke_the_login_for_good(db, set
     with pytest.raises(AuthenticationFailed):  # the loser revoked the family, winner's new token included
         customers.rotate_refresh_token(winners[0]["refreshToken"])
     assert RefreshToken.select().where(RefreshToken.revoked_at.is_null()).count() == 0
+
+
+def test_a_token_issued_while_its_family_was_being_revoked_is_refused(db, settings):
+    """The losing refresh revoked the family's live tokens just before the winner wrote its new one."""
+    pair = customers.issue_tokens(make_user())
+    newer = customers.rotate_refresh_token(pair["refreshToken"])
+    old = RefreshToken.get(RefreshToken.used_at.is_null(False))
+    RefreshToken.update(revoked_at=old.used_at).where(RefreshToken.id == old.id).execute()
+    with pytest.raises(AuthenticationFailed) as caught:
+        customers.rotate_refresh_token(newer["refreshToken"])
+    assert caught.value.reason == "refresh_token_reused"
