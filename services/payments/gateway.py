@@ -11,6 +11,7 @@ invalid requests -> PaymentFailed (402, no retry).
 
 from __future__ import annotations
 
+import json
 import time
 
 import stripe
@@ -167,7 +168,9 @@ def card_fingerprint(intent_id: str) -> dict | None:
 
 def verify_webhook(payload: bytes, signature_header: str | None) -> dict:
     """The event dict if `Stripe-Signature` is valid for the raw `payload` and its
-    timestamp is within 300 s (past or future). Raises AuthenticationFailed (400)."""
+    timestamp is within 300 s (past or future). Raises AuthenticationFailed (400) for a bad
+    signature and ValidationFailed (400 `bad_payload`) for a signed body that is not a JSON
+    event object (`{"id": str, "type": str, ...}`: an array, a string, no id...)."""
     secret = config.get().stripe_webhook_secret
     if not secret:
         raise ValidationFailed("Stripe webhooks are not configured", reason="webhook_not_configured")
@@ -180,10 +183,15 @@ def verify_webhook(payload: bytes, signature_header: str | None) -> dict:
     if timestamp > time.time() + WEBHOOK_TOLERANCE_SECONDS:
         raise AuthenticationFailed("Stripe-Signature timestamp is in the future", reason="bad_signature", status=400)
     try:
-        event = stripe.Webhook.construct_event(payload, signature_header, secret,
-                                               tolerance=WEBHOOK_TOLERANCE_SECONDS)
+        stripe.WebhookSignature.verify_header(payload, signature_header, secret,
+                                              tolerance=WEBHOOK_TOLERANCE_SECONDS)
     except stripe.SignatureVerificationError:
         raise AuthenticationFailed("Invalid Stripe signature", reason="bad_signature", status=400) from None
-    except ValueError:
+    try:
+        event = json.loads(payload)
+    except (ValueError, RecursionError):
         raise ValidationFailed("Webhook payload is not valid JSON", reason="bad_payload", status=400) from None
-    return event.to_dict() if hasattr(event, "to_dict") else dict(event)
+    if not isinstance(event, dict) or not isinstance(event.get("id"), str) or not isinstance(event.get("type"), str):
+        raise ValidationFailed("Webhook payload is not a Stripe event object", reason="bad_payload", status=400,
+                               details=[{"field": "body", "message": "An object with string id and type"}])
+    return event

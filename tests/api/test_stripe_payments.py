@@ -143,6 +143,15 @@ def test_webhook_rejects_bad_missing_and_future_signatures(client, stripe_ready)
     assert StripeEvent.select().count() == 0
 
 
+@pytest.mark.parametrize("payload", [[event("payment_intent.succeeded", "pi_x")], "evt", 42, None,
+                                     {"id": "evt_1", "object": "event"}, {"id": 7, "type": "charge.refunded"}])
+def test_a_signed_webhook_that_is_not_an_event_object_is_refused_and_nothing_is_written(client, stripe_ready,
+                                                                                         payload):
+    status, body = post_webhook(client, payload)
+    assert status == 400 and body["error"]["code"] == "VALIDATION_ERROR" and body["error"]["reason"] == "bad_payload"
+    assert StripeEvent.select().count() == 0 and Job.select().count() == 0
+
+
 def test_webhook_for_an_amount_mismatch_does_not_pay_the_order(api, client, stripe_ready):
     _, result = stripe_checkout(api)
     other = stripe.PaymentIntent.create(amount=1, currency="usd", metadata={"orderId": result["orderId"]})
