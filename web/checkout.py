@@ -9,7 +9,7 @@ from marshmallow import validate
 
 from services import orders
 from web.schemas import AddressSchema, CamelSchema, ok
-from web.security import current_user
+from web.security import OPTIONAL_BEARER_SECURITY, current_user
 
 blp = Blueprint("checkout", __name__, url_prefix="/api/v1/checkout", description="Checkout helpers")
 
@@ -41,6 +41,7 @@ class ShippingMethodsEnvelopeSchema(ma.Schema):
 class ShippingQuote(MethodView):
     @blp.arguments(ShippingQuoteSchema)
     @blp.response(200, ShippingMethodsEnvelopeSchema)
+    @blp.doc(security=OPTIONAL_BEARER_SECURITY)
     def post(self, body):
         """List shipping methods and prices for a cart and address."""
         orders.get_cart(body["cart_id"], current_user())

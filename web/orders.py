@@ -9,7 +9,7 @@ from marshmallow import validate
 
 from models.orders import ORDER_STATUSES
 from services import orders
-from web.fraud import client_ip
+from web.request_info import client_ip
 from web.jobview import documents_job, submit
 from web.schemas import (
     CamelSchema,
@@ -21,7 +21,7 @@ from web.schemas import (
     ok,
     pagination,
 )
-from web.security import BEARER_SECURITY, checked, current_user, require_staff, require_user
+from web.security import BEARER_SECURITY, OPTIONAL_BEARER_SECURITY, checked, current_user, require_staff, require_user
 
 blp = Blueprint("orders", __name__, url_prefix="/api/v1/orders", description="Checkout and orders")
 
@@ -148,15 +148,16 @@ class Orders(MethodView):
         return ok([orders.order_view(o) for o in rows], pagination=pagination(args["page"], args["limit"], total))
 
 
-@blp.route("/<string:order_id>")
+@blp.route("/<order:order_id>")
 class OrderById(MethodView):
     @blp.response(200, OrderEnvelopeSchema)
+    @blp.doc(security=OPTIONAL_BEARER_SECURITY)
     def get(self, order_id):
         """Get an order (a guest order by its id; a customer's by them or staff)."""
         return ok(orders.order_view(orders.get_order(order_id, current_user())))
 
 
-@blp.route("/<string:order_id>/status")
+@blp.route("/<order:order_id>/status")
 class OrderStatus(MethodView):
     @checked(require_staff)
     @blp.arguments(OrderStatusUpdateSchema)
@@ -169,7 +170,7 @@ class OrderStatus(MethodView):
         return ok(orders.order_view(order), message="Order status updated")
 
 
-@blp.route("/<string:order_id>/payment")
+@blp.route("/<order:order_id>/payment")
 class OrderPayment(MethodView):
     @blp.arguments(PaymentCreateSchema)
     @documents_job(blp, "Payment job accepted; poll Location", secured=False)

@@ -10,9 +10,7 @@
   `models.db.new_id(prefix)`), e.g. `<id(cart):cart_id>`;
 - `<order:order_id>`: an order id (`ord_...`).
 
-`install(app, api)` registers them (and their OpenAPI schemas); until every route with an
-`order_id` uses `<order:...>`, a URL value preprocessor answers the generic 404 for any
-`order_id` that is not `ord_...`.
+`install(app, api)` registers them (and their OpenAPI schemas).
 """
 
 from __future__ import annotations
@@ -20,16 +18,11 @@ from __future__ import annotations
 import re
 
 from flask import Flask
-from werkzeug.exceptions import NotFound
 from werkzeug.routing import BaseConverter
 
-# Fixed words under /products: the routed ones, and those clients use for product collections.
-RESERVED_PRODUCT_WORDS = frozenset({
-    "search", "featured", "trending", "recommendations", "stock-updates", "related", "new", "new-arrivals",
-    "popular", "best-sellers", "bestsellers", "categories", "tags", "brands", "vendors", "collections",
-    "export", "import", "bulk", "count", "stats", "analytics", "events", "stream", "suggestions",
-    "autocomplete", "filters", "compare",
-})
+from services import catalog
+
+RESERVED_PRODUCT_WORDS = catalog.RESERVED_HANDLES  # fixed words under /products, never a handle
 NO_NUL_SEGMENT = "[^/\\u0000]"  # documented: a path segment character (NUL is refused everywhere)
 
 
@@ -55,9 +48,6 @@ class OrderIdConverter(IdConverter):
         super().__init__(url_map, "ord")
 
 
-ORDER_ID = re.compile(r"ord_[^/]+")
-
-
 def product_ref_doc(converter) -> dict:
     """OpenAPI schema of a `<product:...>` path parameter."""
     return {"type": "string", "pattern": f"^{NO_NUL_SEGMENT}+$",
@@ -71,17 +61,10 @@ def id_doc(converter) -> dict:
             "description": f"an id, `{converter.prefix}_...`"}
 
 
-def _refuse_non_order_ids(endpoint, values) -> None:
-    if values and isinstance(values.get("order_id"), str) and not ORDER_ID.fullmatch(values["order_id"]):
-        raise NotFound()
-
-
 def install(app: Flask, api) -> None:
-    """Register the converters on `app` (and their OpenAPI schemas on `api`), and the order-id
-    preprocessor for routes that still read `order_id` as a plain string. Call before the
+    """Register the converters on `app` (and their OpenAPI schemas on `api`). Call before the
     blueprints are registered."""
     app.url_map.converters.update(product=ProductRefConverter, id=IdConverter, order=OrderIdConverter)
     api.register_converter(ProductRefConverter, product_ref_doc)
     api.register_converter(IdConverter, id_doc)
     api.register_converter(OrderIdConverter, id_doc)
-    app.url_value_preprocessor(_refuse_non_order_ids)

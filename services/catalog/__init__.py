@@ -52,17 +52,18 @@ from services.catalog.shopify import (
                                              parse_products,
 )
 from services.catalog.shopify import money as parse_money
-from services.catalog.slugs import slugify
+from services.catalog.slugs import RESERVED_HANDLES, slugify
 from services.catalog.stock_live import active_products, product_stock_views, publish_stock_changed, stock_channel
 from services.catalog.warehouses import DEFAULT_WAREHOUSE_ID, default_warehouse, default_warehouse_id
 
 __all__ = [
-    "DEFAULT_WAREHOUSE_ID", "MAX_BODY", "MAX_PRICE", "MAX_TITLE", "MAX_UPLOAD_BYTES", "REASONS", "SORT_FIELDS",
-    "CsvRejected", "CsvTooLarge", "ImageRow", "ParsedProduct", "ProductView", "RowIssue", "VariantRow",
-    "active_products", "adjust_stock", "archive_product", "check_store", "count_handles", "create_product",
-    "create_review", "decode_upload", "default_warehouse", "default_warehouse_id", "delete_review", "get_product",
-    "has_purchased", "import_payload", "list_products", "list_reviews", "load_views", "parse_money",
-    "parse_products", "product_stock_views", "product_view", "publish_stock_changed", "rating_summaries",
-    "release_stock", "review_view", "run_import_job", "set_product_stock", "set_stock", "slugify", "stock_channel",
-    "stock_levels", "take_stock", "update_product", "update_review", "upsert_product", "with_category",
+    "DEFAULT_WAREHOUSE_ID", "MAX_BODY", "MAX_PRICE", "MAX_TITLE", "MAX_UPLOAD_BYTES", "REASONS",
+    "RESERVED_HANDLES", "SORT_FIELDS", "CsvRejected", "CsvTooLarge", "ImageRow", "ParsedProduct", "ProductView",
+    "RowIssue", "VariantRow", "active_products", "adjust_stock", "archive_product", "check_store", "count_handles",
+    "create_product", "create_review", "decode_upload", "default_warehouse", "default_warehouse_id",
+    "delete_review", "get_product", "has_purchased", "import_payload", "list_products", "list_reviews",
+    "load_views", "parse_money", "parse_products", "product_stock_views", "product_view", "publish_stock_changed",
+    "rating_summaries", "release_stock", "review_view", "run_import_job", "set_product_stock", "set_stock",
+    "slugify", "stock_channel", "stock_levels", "take_stock", "update_product", "update_review", "upsert_product",
+    "with_category",
 ]

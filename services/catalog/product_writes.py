@@ -30,7 +30,7 @@ from models.db import atomic, utcnow
 from models.wishlists import WishlistItem
 from services.catalog import inventory
 from services.catalog.products import get_product
-from services.catalog.slugs import slugify
+from services.catalog.slugs import RESERVED_HANDLES, slugify
 from services.catalog.variant_sets import save_images, save_variants
 from services.errors import Conflict, NotFound, ValidationFailed
 from services.platform import events
@@ -53,10 +53,11 @@ def _category_id(slug: str | None) -> str | None:
 
 
 def _unique_handle(name: str) -> str:
-    """A free handle for `name`: its slug, else the slug with the first free `-2`, `-3`... suffix."""
+    """A free handle for `name`: its slug, else the slug with the first free `-2`, `-3`... suffix (a
+    reserved word such as `search` counts as taken)."""
     base = slugify(name) or "product"
     taken = {h for (h,) in Product.select(Product.handle).where(
-        (Product.handle == base) | Product.handle.startswith(base + "-")).tuples()}
+        (Product.handle == base) | Product.handle.startswith(base + "-")).tuples()} | RESERVED_HANDLES
     if base not in taken:
         return base
     n = 2
@@ -87,6 +88,10 @@ def _apply_fields(product: Product, data: dict) -> None:
         product.store = store_id
     if data.get("handle"):
         handle = slugify(data["handle"], 255)
+        if handle in RESERVED_HANDLES:
+            raise ValidationFailed(f"{handle!r} is a fixed path under /products and cannot be a handle",
+                                   reason="reserved_handle",
+                                   details=[{"field": "handle", "message": "Reserved word"}])
         clash = Product.select().where(Product.handle == handle, Product.id != product.id).exists()
         if clash:
             raise Conflict(f"Handle {handle!r} is already used by another product", reason="handle_taken",

@@ -21,6 +21,7 @@ REASONS = {
     "not_review_author": "Only a review's author or an admin may change it",
     "not_utf8": "The uploaded file is not UTF-8 text",
     "product_not_found": "No (visible) product with this id or handle",
+    "reserved_handle": "The handle is a fixed path under /products (search, featured...)",
     "review_exists": "The customer already reviewed this product",
     "review_not_found": "No review with this id",
     "unknown_image": "The image id does not belong to this product",

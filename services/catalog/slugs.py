@@ -1,9 +1,18 @@
-"""Slugs: URL-safe ASCII names for products and categories."""
+"""Slugs: URL-safe ASCII names for products and categories, and the words a product handle may
+never be (the fixed path segments under /api/v1/products, such as `search`)."""
 
 from __future__ import annotations
 
 import re
 import unicodedata
+
+# Fixed words under /products: the routed ones, and those clients use for product collections.
+RESERVED_HANDLES = frozenset({
+    "search", "featured", "trending", "recommendations", "stock-updates", "related", "new", "new-arrivals",
+    "popular", "best-sellers", "bestsellers", "categories", "tags", "brands", "vendors", "collections",
+    "export", "import", "bulk", "count", "stats", "analytics", "events", "stream", "suggestions",
+    "autocomplete", "filters", "compare",
+})
 
 
 def slugify(text: str, max_length: int = 200) -> str:

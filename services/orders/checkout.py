@@ -70,7 +70,7 @@ def start_checkout(user: User | None, request: dict) -> Job:
 
     `request` keys: cart_id, shipping_address (dict), billing_address (dict or
     "same"), shipping_method, payment_method, notes, customer_id, client_ip
-    (the caller's IP for fraud scoring, see web.fraud.client_ip; optional).
+    (the caller's IP for fraud scoring, see web.request_info.client_ip; optional).
     The order belongs to the cart's customer, else the caller; `customer_id` may
     name the caller or, for staff placing an order for someone, any existing
     customer (a customer's cart only for that customer). The order's email is the

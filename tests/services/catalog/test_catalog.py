@@ -108,6 +108,13 @@ def test_create_product_gives_a_taken_name_a_numbered_handle(db):
     assert catalog.create_product({"name": "Face Mask", "variants": [{"price": 5}]}).handle == "face-mask-2"
 
 
+def test_a_product_named_like_a_fixed_path_gets_a_handle_that_is_not_one(db):
+    assert catalog.create_product({"name": "Search", "variants": [{"price": 5}]}).handle == "search-2"
+    with pytest.raises(ValidationFailed) as err:
+        catalog.create_product({"name": "Featured", "handle": "Featured", "variants": [{"price": 5}]})
+    assert err.value.reason == "reserved_handle"
+
+
 def test_explicit_handle_clash_is_a_conflict(db):
     product("Face Mask")
     with pytest.raises(Conflict) as err:
