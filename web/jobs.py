@@ -15,7 +15,8 @@ from models.jobs import JOB_STATES, TERMINAL_STATES, Job
 from services.errors import NotFound
 from services.platform import jobs
 from web.jobview import accepted, etag, job_to_dict
-from web.schemas import JobEnvelopeSchema, JobListSchema, JobSchema, PaginationArgsSchema, pagination
+from web.schemas import (ErrorEnvelopeSchema, JobEnvelopeSchema, JobListSchema, JobSchema, PaginationArgsSchema,
+                         pagination)
 from web.security import BEARER_SECURITY, OPTIONAL_BEARER_SECURITY, checked, current_user, require_admin
 from web.sse import SSE_HEADERS, acquire_stream_slot, documents_stream, stream_options, too_many_streams
 
@@ -78,6 +79,8 @@ class JobById(MethodView):
 @blp.route("/<id(job):job_id>/cancel")
 class JobCancel(MethodView):
     @blp.response(202, JobEnvelopeSchema)
+    @blp.alt_response(409, schema=ErrorEnvelopeSchema,
+                      description="The job already ended (job_finished), or its work committed (job_not_cancellable)")
     @blp.doc(security=OPTIONAL_BEARER_SECURITY)
     def post(self, job_id):
         """Request cancellation (a running job stops at its next checkpoint)."""

@@ -58,26 +58,14 @@ def _ensure_dirs(settings: config.Settings) -> None:
 def _seed_demo() -> tuple[list[str], bool]:
     """Seed the demo catalog if the database is empty.
 
-    Returns `(job ids to dispatch, whether the demo admin exists)`. Works without
-    `services.demo` (then only the demo admin is ensured, on an empty user table).
+    Returns `(job ids to dispatch, whether the demo admin exists)`.
     """
     from models.db import database
     from models.users import User
+    from services import demo
 
-    try:
-        from services import demo
-    except ImportError:
-        demo = None
     with database.connection_context():
-        if demo is not None and hasattr(demo, "seed_demo_if_empty"):
-            job_ids = list(demo.seed_demo_if_empty(admin_email=DEMO_ADMIN_EMAIL,
-                                                   admin_password=DEMO_ADMIN_PASSWORD) or [])
-        else:
-            job_ids = []
-            if not User.select().exists():
-                from services import customers
-
-                customers.ensure_admin(DEMO_ADMIN_EMAIL, DEMO_ADMIN_PASSWORD)
+        job_ids = list(demo.seed_demo_if_empty(admin_email=DEMO_ADMIN_EMAIL, admin_password=DEMO_ADMIN_PASSWORD))
         admin = User.get_or_none(User.email == DEMO_ADMIN_EMAIL)
     return job_ids, admin is not None
 
