@@ -4,54 +4,23 @@ Shopify CSV imports and product reviews.
 Modules: `products` (reads), `product_writes` (create/update/upsert/archive, stock),
 `variant_sets` (a list as a product's complete variant or image set), `slugs`,
 `inventory` (levels and the conditional stock updates), `warehouses`, `stock_live`
-(stock payloads and channels), `shopify` (CSV parsing), `imports` (the
-`product_import` job), `reviews`. Other packages import only the names below.
+(stock payloads and channels), `shopify_csv` (reading the file and its cells), `shopify`
+(rows into products), `imports` (the `product_import` job), `reviews`. Other packages import
+only the names below.
 """
 
 from services.catalog.imports import check_store, import_payload, run_import_job
 from services.catalog.inventory import adjust_stock, release_stock, set_stock, stock_levels, take_stock
-from services.catalog.product_writes import (
-                                             archive_product,
-                                             create_product,
-                                             set_product_stock,
-                                             update_product,
-                                             upsert_product,
-)
-from services.catalog.products import (
-                                             MAX_PRICE,
-                                             SORT_FIELDS,
-                                             ImageRow,
-                                             ProductView,
-                                             VariantRow,
-                                             get_product,
-                                             list_products,
-                                             load_views,
-                                             product_view,
-                                             with_category,
-)
+from services.catalog.product_writes import (archive_product, create_product, set_product_stock, update_product,
+                                             upsert_product)
+from services.catalog.products import (MAX_PRICE, SORT_FIELDS, ImageRow, ProductView, VariantRow, get_product,
+                                       list_products, load_views, product_view, with_category)
 from services.catalog.reasons import REASONS
-from services.catalog.reviews import (
-                                             MAX_BODY,
-                                             MAX_TITLE,
-                                             create_review,
-                                             delete_review,
-                                             has_purchased,
-                                             list_reviews,
-                                             rating_summaries,
-                                             review_view,
-                                             update_review,
-)
-from services.catalog.shopify import (
-                                             MAX_UPLOAD_BYTES,
-                                             CsvRejected,
-                                             CsvTooLarge,
-                                             ParsedProduct,
-                                             RowIssue,
-                                             count_handles,
-                                             decode_upload,
-                                             parse_products,
-)
-from services.catalog.shopify import money as parse_money
+from services.catalog.reviews import (MAX_BODY, MAX_TITLE, create_review, delete_review, has_purchased, list_reviews,
+                                      rating_summaries, review_view, update_review)
+from services.catalog.shopify import ParsedProduct, RowIssue, parse_products
+from services.catalog.shopify_csv import MAX_UPLOAD_BYTES, CsvRejected, CsvTooLarge, count_handles, decode_upload
+from services.catalog.shopify_csv import money as parse_money
 from services.catalog.slugs import RESERVED_HANDLES, slugify
 from services.catalog.stock_live import active_products, product_stock_views, publish_stock_changed, stock_channel
 from services.catalog.warehouses import DEFAULT_WAREHOUSE_ID, default_warehouse, default_warehouse_id

@@ -17,7 +17,7 @@ from __future__ import annotations
 import config
 from models.catalog import Store
 from models.jobs import Job
-from services.catalog import shopify
+from services.catalog import shopify, shopify_csv
 from services.catalog.product_writes import upsert_product
 from services.errors import DomainError, ValidationFailed
 from services.platform import JobContext
@@ -31,7 +31,7 @@ def check_store(store_id: str | None) -> None:
 
 
 def import_payload(text: str, filename: str, store_id: str | None) -> dict:
-    """The job payload for a checked CSV (`shopify.decode_upload`)."""
+    """The job payload for a checked CSV (`shopify_csv.decode_upload`)."""
     return {"csv": text, "filename": filename, "storeId": store_id}
 
 
@@ -50,7 +50,7 @@ def run_import_job(job: Job, ctx: JobContext) -> dict:
     ValidationFailed (job fails, no retry) for an unreadable CSV or unknown store.
     """
     payload = job.payload or {}
-    text = shopify.decode_upload((payload.get("csv") or "").encode("utf-8"))
+    text = shopify_csv.decode_upload((payload.get("csv") or "").encode("utf-8"))
     store_id = payload.get("storeId")
     check_store(store_id)
     products, orphans = shopify.parse_products(text, config.get().currency_exponent, store_id)
@@ -83,5 +83,5 @@ def _import_one(parsed: shopify.ParsedProduct, report: dict) -> str:
 
 
 def _data_rows(text: str) -> int:
-    _, rows = shopify.read_csv(text)
+    _, rows = shopify_csv.read_csv(text)
     return len(rows)

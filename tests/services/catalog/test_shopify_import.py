@@ -7,7 +7,7 @@ import pytest
 
 from models.catalog import InventoryLevel, Product, ProductImage, Store, Variant
 from services import catalog
-from services.catalog import imports, shopify
+from services.catalog import imports, shopify, shopify_csv
 from services.errors import ValidationFailed
 from services.platform import jobs
 
@@ -18,7 +18,7 @@ HEADER = ("Handle,Title,Body (HTML),Vendor,Type,Tags,Published,Option1 Name,Opti
 
 
 def sample(name: str) -> str:
-    return shopify.decode_upload((SAMPLES / name).read_bytes())
+    return shopify_csv.decode_upload((SAMPLES / name).read_bytes())
 
 
 def parse(text: str, exponent: int = 2):
@@ -64,13 +64,13 @@ def test_parse_products_turns_decimal_prices_into_minor_units():
 
 
 def test_money_uses_the_currency_exponent_and_refuses_extra_decimals():
-    assert shopify.money("9.99", 2) == 999
-    assert shopify.money("9.999", 3) == 9999
-    assert shopify.money("1200", 0) == 1200
-    assert shopify.money("", 2) is None
+    assert shopify_csv.money("9.99", 2) == 999
+    assert shopify_csv.money("9.999", 3) == 9999
+    assert shopify_csv.money("1200", 0) == 1200
+    assert shopify_csv.money("", 2) is None
     for bad in ("9.999", "abc", "-1", "NaN", "1e12"):
         with pytest.raises(ValueError):
-            shopify.money(bad, 2)
+            shopify_csv.money(bad, 2)
 
 
 def test_parse_products_groups_variant_rows_under_the_first_rows_options():
@@ -108,9 +108,9 @@ def test_parse_products_reads_tags_type_vendor_and_weight():
 
 
 def test_weight_grams_converts_variant_weight_when_grams_are_absent():
-    assert shopify.weight_grams({"Variant Weight": "1.5", "Variant Weight Unit": "kg"}) == 1500
-    assert shopify.weight_grams({"Variant Weight": "2", "Variant Weight Unit": "lb"}) == 907
-    assert shopify.weight_grams({}) is None
+    assert shopify_csv.weight_grams({"Variant Weight": "1.5", "Variant Weight Unit": "kg"}) == 1500
+    assert shopify_csv.weight_grams({"Variant Weight": "2", "Variant Weight Unit": "lb"}) == 907
+    assert shopify_csv.weight_grams({}) is None
 
 
 def test_parse_products_reports_bad_rows_with_reasons():
@@ -138,18 +138,18 @@ def test_parse_products_reports_bad_rows_with_reasons():
 ])
 def test_decode_upload_rejects_files_that_are_not_product_csvs(raw, reason):
     with pytest.raises(ValidationFailed) as err:
-        shopify.decode_upload(raw)
+        shopify_csv.decode_upload(raw)
     assert err.value.reason == reason and err.value.status == 422
 
 
 def test_decode_upload_rejects_files_over_five_megabytes():
-    with pytest.raises(shopify.CsvTooLarge) as err:
-        shopify.decode_upload(b"Handle\n" + b"x" * shopify.MAX_UPLOAD_BYTES)
+    with pytest.raises(shopify_csv.CsvTooLarge) as err:
+        shopify_csv.decode_upload(b"Handle\n" + b"x" * shopify_csv.MAX_UPLOAD_BYTES)
     assert err.value.status == 413
 
 
 def test_decode_upload_drops_a_utf8_byte_order_mark():
-    assert shopify.decode_upload("\ufeffHandle,Title\nx,Y\n".encode()).startswith("Handle")
+    assert shopify_csv.decode_upload("\ufeffHandle,Title\nx,Y\n".encode()).startswith("Handle")
 
 
 def test_import_creates_products_variants_images_and_stock(db):
