@@ -12,16 +12,8 @@ from models.ml import MODEL_STATUSES
 from services import fraud
 from services.platform import model_registry
 from web.jobview import documents_job, submit
-from web.schemas import (
-    CamelSchema,
-    PaginationArgsSchema,
-    PaginationSchema,
-    StrictBoolean,
-    StrictFloat,
-    StrictInteger,
-    ok,
-    pagination,
-)
+from web.schemas import (CamelSchema, PaginationArgsSchema, PaginationSchema, StrictBoolean, StrictFloat,
+                         StrictInteger, ok, pagination)
 from web.security import BEARER_SECURITY, checked, require_admin
 
 blp = Blueprint("fraud_models", __name__, url_prefix="/api/v1/admin/ml/fraud",

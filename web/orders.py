@@ -11,16 +11,8 @@ from models.orders import ORDER_STATUSES
 from services import orders
 from web.request_info import client_ip
 from web.jobview import documents_job, submit
-from web.schemas import (
-    CamelSchema,
-    PaginationArgsSchema,
-    PaginationSchema,
-    SameOrAddress,
-    ShippingAddressSchema,
-    TotalsSchema,
-    ok,
-    pagination,
-)
+from web.schemas import (CamelSchema, PaginationArgsSchema, PaginationSchema, SameOrAddress, ShippingAddressSchema,
+                         TotalsSchema, ok, pagination)
 from web.security import BEARER_SECURITY, OPTIONAL_BEARER_SECURITY, checked, current_user, require_staff, require_user
 
 blp = Blueprint("orders", __name__, url_prefix="/api/v1/orders", description="Checkout and orders")

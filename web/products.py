@@ -23,17 +23,8 @@ from services.catalog import MAX_PRICE, ProductView
 from services.errors import NotAllowed, NotFound, ValidationFailed
 from web.cache import cached_get, clears_on_write
 from web.routing import RESERVED_PRODUCT_WORDS
-from web.schemas import (
-    CamelSchema,
-    MessageSchema,
-    PaginationArgsSchema,
-    PaginationSchema,
-    QueryBoolean,
-    ShopCurrency,
-    StrictBoolean,
-    StrictInteger,
-    pagination,
-)
+from web.schemas import (CamelSchema, MessageSchema, PaginationArgsSchema, PaginationSchema, QueryBoolean,
+                         ShopCurrency, StrictBoolean, StrictInteger, pagination)
 from web.security import BEARER_SECURITY, OPTIONAL_BEARER_SECURITY, checked, current_user, require_admin
 
 blp = Blueprint("products", __name__, url_prefix="/api/v1/products", description="Catalog: products")

@@ -5,18 +5,8 @@ own (`HTTP_REASONS`). Published in OpenAPI as the enum of the error envelope's `
 
 from __future__ import annotations
 
-from services import (
-    catalog,
-    customers,
-    errors,
-    fraud,
-    maintenance,
-    notifications,
-    orders,
-    payments,
-    platform,
-    recommendations,
-)
+from services import (catalog, customers, errors, fraud, maintenance, notifications, orders, payments, platform,
+                      recommendations)
 
 HTTP_REASONS = {
     "authentication_required": "The endpoint needs a Bearer access token",

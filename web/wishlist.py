@@ -14,16 +14,8 @@ from services.customers import MAX_BULK_ITEMS, WishlistEntry
 from web.carts import CartEnvelopeSchema
 from web.jobview import documents_job, submit
 from web.products import ProductSchema, product_to_dict
-from web.schemas import (
-    CamelSchema,
-    MessageSchema,
-    PaginationArgsSchema,
-    PaginationSchema,
-    StrictInteger,
-    camelcase,
-    ok,
-    pagination,
-)
+from web.schemas import (CamelSchema, MessageSchema, PaginationArgsSchema, PaginationSchema, StrictInteger, camelcase,
+                         ok, pagination)
 from web.security import BEARER_SECURITY, checked, require_user
 
 blp = Blueprint("wishlist", __name__, url_prefix="/api/v1/wishlist",

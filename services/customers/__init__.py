@@ -5,43 +5,16 @@ jobs, share links).
 Modules: `accounts`, `tokens`, `wishlist_items`, `wishlist_bulk`, `wishlist_shares`.
 """
 
-from services.customers.accounts import (
-                                         MIN_PASSWORD_LENGTH,
-                                         authenticate,
-                                         ensure_admin,
-                                         get_user,
-                                         hash_password,
-                                         register_user,
-)
+from services.customers.accounts import (MIN_PASSWORD_LENGTH, authenticate, ensure_admin, get_user, hash_password,
+                                         register_user)
 from services.customers.reasons import REASONS
-from services.customers.tokens import (
-                                         decode_access_token,
-                                         issue_access_token,
-                                         issue_tokens,
-                                         logout,
-                                         revoke_family,
-                                         rotate_refresh_token,
-                                         user_from_token,
-)
-from services.customers.wishlist_bulk import (
-                                         BULK_ACTIONS,
-                                         MAX_BULK_ITEMS,
-                                         run_wishlist_bulk_job,
-                                         start_wishlist_bulk,
-                                         wishlist_bulk_result,
-)
-from services.customers.wishlist_items import (
-                                         WishlistEntry,
-                                         add_to_wishlist,
-                                         check_cart,
-                                         get_wishlist_entry,
-                                         is_wishlisted,
-                                         list_wishlist,
-                                         move_to_cart,
-                                         remove_from_wishlist,
-                                         users_wishlisting,
-                                         wishlist_entry_view,
-)
+from services.customers.tokens import (decode_access_token, issue_access_token, issue_tokens, logout, revoke_family,
+                                       rotate_refresh_token, user_from_token)
+from services.customers.wishlist_bulk import (BULK_ACTIONS, MAX_BULK_ITEMS, run_wishlist_bulk_job,
+                                              start_wishlist_bulk, wishlist_bulk_result)
+from services.customers.wishlist_items import (WishlistEntry, add_to_wishlist, check_cart, get_wishlist_entry,
+                                               is_wishlisted, list_wishlist, move_to_cart, remove_from_wishlist,
+                                               users_wishlisting, wishlist_entry_view)
 from services.customers.wishlist_shares import create_share, get_share, revoke_share, share_view, shared_wishlist
 
 __all__ = [

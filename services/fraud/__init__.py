@@ -30,28 +30,13 @@ from services.fraud.active_model import KIND, active_bundle
 from services.fraud.assessments import assessment_to_dict, latest_assessment
 from services.fraud.decisions import apply_decision
 from services.fraud.demo import generate_demo_history
-from services.fraud.history import (
-                                    features_for_scoring,
-                                    features_for_training,
-                                    order_facts,
-                                    scoring_history,
-                                    training_history,
-)
+from services.fraud.history import (features_for_scoring, features_for_training, order_facts, scoring_history,
+                                    training_history)
 from services.fraud.labels import handle_stripe_label_event, label_order, record_stripe_label
 from services.fraud.reasons import REASONS
 from services.fraud.review import approve, reject, review_queue
-from services.fraud.rules import (
-                                    DEFAULT_RULES,
-                                    create_rule,
-                                    delete_rule,
-                                    effective_rules,
-                                    get_rule,
-                                    list_rules,
-                                    parse_rule_text,
-                                    reorder_rules,
-                                    rule_to_dict,
-                                    update_rule,
-)
+from services.fraud.rules import (DEFAULT_RULES, create_rule, delete_rule, effective_rules, get_rule, list_rules,
+                                  parse_rule_text, reorder_rules, rule_to_dict, update_rule)
 from services.fraud.scoring import assess, rule_attributes, run_fraud_score_job, score_order
 from services.fraud.signals import ensure_signals, set_card_fingerprint
 from services.fraud.training import HGB_PARAMS, rules_only_scores, run_fraud_train_job, start_training, training_set

@@ -20,42 +20,14 @@ Importing this package subscribes `fan_out_event` to every notified domain event
 from __future__ import annotations
 
 from services.notifications.admin import BULK_AUDIENCES, run_bulk_job, start_bulk, start_direct
-from services.notifications.events import (
-    BULK_TEMPLATE,
-    DIRECT_TEMPLATE,
-    EVENTS,
-    ORDER_EVENTS,
-    SHOP_NAME,
-    EventSpec,
-)
+from services.notifications.events import BULK_TEMPLATE, DIRECT_TEMPLATE, EVENTS, ORDER_EVENTS, SHOP_NAME, EventSpec
 from services.notifications.fanout import FANOUT_BATCH, Recipient, fan_out_event, resolve_event
-from services.notifications.inbox import (
-    in_app_view,
-    list_history,
-    list_in_app,
-    mark_all_read,
-    mark_read,
-    notification_view,
-)
-from services.notifications.preferences import (
-    CATEGORIES,
-    DEFAULT_CATEGORIES,
-    DEFAULT_CHANNELS,
-    E164,
-    channels_for,
-    preferences_of,
-    preferences_view,
-    update_preferences,
-)
+from services.notifications.inbox import (in_app_view, list_history, list_in_app, mark_all_read, mark_read,
+                                          notification_view)
+from services.notifications.preferences import (CATEGORIES, DEFAULT_CATEGORIES, DEFAULT_CHANNELS, E164, channels_for,
+                                                preferences_of, preferences_view, update_preferences)
 from services.notifications.reasons import REASONS
-from services.notifications.rendering import (
-    SMS_MAX_CHARS,
-    TEMPLATE_DIR,
-    Rendered,
-    list_templates,
-    render,
-    template_env,
-)
+from services.notifications.rendering import SMS_MAX_CHARS, TEMPLATE_DIR, Rendered, list_templates, render, template_env
 from services.notifications.sending import send_notification_job
 from services.platform import events as domain_events
 

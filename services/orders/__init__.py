@@ -9,58 +9,24 @@ handler of Stripe's `payment_intent.*` events (`payment_flow`).
 """
 
 from services.orders.cart_upkeep import abandoned_cart_reminders, expire_carts
-from services.orders.carts import (
-                                   CartLine,
-                                   add_to_cart,
-                                   cart_totals,
-                                   cart_view,
-                                   check_quantity,
-                                   clear_cart,
-                                   create_cart,
-                                   discount_for,
-                                   ensure_writable,
-                                   get_cart,
-                                   load_lines,
-                                   lock_cart,
-                                   remove_cart_item,
-                                   update_cart_item,
-)
+from services.orders.carts import (CartLine, add_to_cart, cart_totals, cart_view, check_quantity, clear_cart,
+                                   create_cart, discount_for, ensure_writable, get_cart, load_lines, lock_cart,
+                                   remove_cart_item, update_cart_item)
 from services.orders.checkout import PAYMENT_METHODS, place_order, run_checkout_job, start_checkout
-from services.orders.live import (
-                                   ALL_ORDERS_CHANNEL,
-                                   customer_orders_channel,
-                                   order_channel,
-                                   order_status_view,
-                                   publish_order_changed,
-)
+from services.orders.live import (ALL_ORDERS_CHANNEL, customer_orders_channel, order_channel, order_status_view,
+                                  publish_order_changed)
 from services.orders.numbering import next_order_number
 from services.orders.payment_flow import run_payment_job, start_payment, sync_payment_intent
 from services.orders.pricing import Totals, compute_totals, discount_amount, round_half_up
 from services.orders.reads import get_order, list_orders, order_view
 from services.orders.reasons import REASONS
-from services.orders.refunds import (
-                                   payment_settlement,
-                                   refund_cancelled_order,
-                                   refund_late_payment,
-                                   refund_view,
-                                   run_refund_job,
-)
+from services.orders.refunds import (payment_settlement, refund_cancelled_order, refund_late_payment, refund_view,
+                                     run_refund_job)
 from services.orders.shipping import METHODS as SHIPPING_METHODS
 from services.orders.shipping import add_business_days, choose_method, estimated_delivery, shipping_methods
-from services.orders.transitions import (
-                                   STATUS_TRANSITIONS,
-                                   cancel_for_fraud,
-                                   confirm_order,
-                                   hold_for_review,
-                                   mark_paid,
-                                   mark_payment_failed,
-                                   mark_payment_processing,
-                                   mark_payment_voided,
-                                   mark_refunded,
-                                   release_hold,
-                                   request_refund,
-                                   update_status,
-)
+from services.orders.transitions import (STATUS_TRANSITIONS, cancel_for_fraud, confirm_order, hold_for_review,
+                                         mark_paid, mark_payment_failed, mark_payment_processing, mark_payment_voided,
+                                         mark_refunded, release_hold, request_refund, update_status)
 
 __all__ = [
     "ALL_ORDERS_CHANNEL", "PAYMENT_METHODS", "REASONS", "SHIPPING_METHODS", "STATUS_TRANSITIONS", "CartLine",

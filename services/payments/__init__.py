@@ -7,26 +7,13 @@ Modules: `gateway` (every Stripe call, errors mapped to PaymentFailed / Transien
 package knows orders only as rows: moving an order forward is `services.orders`'s job.
 """
 
-from services.payments.gateway import (
-                                       VOIDABLE_STATUSES,
-                                       cancel_payment_intent,
-                                       card_fingerprint,
-                                       confirm_payment_intent,
-                                       create_payment_intent,
-                                       retrieve_payment_intent,
-                                       verify_webhook,
-                                       void_or_refund,
-)
+from services.payments.gateway import (VOIDABLE_STATUSES, cancel_payment_intent, card_fingerprint,
+                                       confirm_payment_intent, create_payment_intent, retrieve_payment_intent,
+                                       verify_webhook, void_or_refund)
 from services.payments.intents import ensure_payment_intent, plain
 from services.payments.reasons import REASONS
-from services.payments.webhooks import (
-                                       HANDLED_EVENTS,
-                                       PAYMENT_INTENT_EVENTS,
-                                       NoStripeHandler,
-                                       on_stripe_event,
-                                       record_stripe_event,
-                                       run_stripe_event_job,
-)
+from services.payments.webhooks import (HANDLED_EVENTS, PAYMENT_INTENT_EVENTS, NoStripeHandler, on_stripe_event,
+                                        record_stripe_event, run_stripe_event_job)
 
 __all__ = [
     "HANDLED_EVENTS", "PAYMENT_INTENT_EVENTS", "REASONS", "VOIDABLE_STATUSES", "NoStripeHandler",

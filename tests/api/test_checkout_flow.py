@@ -8,16 +8,8 @@ from models.catalog import InventoryLevel
 from models.db import atomic
 from models.orders import Order
 from services.orders import checkout
-from tests.factories import (
-    ADDRESS,
-    checkout_body,
-    fill_cart,
-    first_variant,
-    make_product,
-    make_user,
-    place_order,
-    token_for,
-)
+from tests.factories import (ADDRESS, checkout_body, fill_cart, first_variant, make_product, make_user, place_order,
+                             token_for)
 from web.orders import OrderCreateSchema
 from workers.dispatch import dispatch
 

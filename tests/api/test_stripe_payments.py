@@ -17,16 +17,8 @@ from models.orders import Order, Payment, Refund, StripeEvent
 from services import orders, payments
 from services.orders import checkout
 from tests.conftest import WEBHOOK_SECRET
-from tests.factories import (
-    card,
-    checkout_body,
-    fill_cart,
-    first_variant,
-    make_product,
-    make_user,
-    token_for,
-    wait_until,
-)
+from tests.factories import (card, checkout_body, fill_cart, first_variant, make_product, make_user, token_for,
+                             wait_until)
 from web.orders import OrderCreateSchema
 from workers.dispatch import dispatch
 from workers.runner import run_job
