@@ -1,4 +1,4 @@
-"""Jobs: read, list, cancel, stream events; admin list of failed jobs and retry."""
+"""Jobs: read, list, cancel, stream events; admin list of failed jobs, retry, and probes."""
 
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ from marshmallow import validate
 
 from models.jobs import JOB_STATES, TERMINAL_STATES, Job
 from services.errors import NotFound
-from services.platform import jobs
-from web.jobview import accepted, etag, job_to_dict
+from services.platform import jobs, probe
+from web.jobview import accepted, documents_job, etag, job_to_dict, submit
 from web.schemas import (ErrorEnvelopeSchema, JobEnvelopeSchema, JobListSchema, JobSchema, PaginationArgsSchema,
                          pagination)
 from web.security import BEARER_SECURITY, OPTIONAL_BEARER_SECURITY, checked, current_user, require_admin
@@ -54,6 +54,15 @@ class Jobs(MethodView):
             owner = None if user.is_staff else user.id
         rows, total = jobs.list_jobs(owner, args.get("type"), args.get("state"), args["page"], args["limit"])
         return {"data": [job_to_dict(j) for j in rows], "pagination": pagination(args["page"], args["limit"], total)}
+
+
+@blp.route("/probes")
+class JobProbes(MethodView):
+    @documents_job(blp, "The probe job (a no-op the `maintenance` queue runs; its result has waitedMs)")
+    def post(self):
+        """Write a no-op `probe` job (admin): checks that workers consume, and measures the platform's own cost."""
+        admin = require_admin()
+        return submit(lambda: probe.create_probe(admin.id), body={})
 
 
 @blp.route("/<id(job):job_id>")

@@ -10,6 +10,7 @@ Public surface (import these modules from here, e.g. `from services.platform imp
 - `idempotency`: `Idempotency-Key` handling of job-creating requests;
 - `events`: domain events, with handlers registered by the packages that react;
 - `periodic`: "at most once" markers and the scheduler's per-period maintenance job;
+- `probe`: the no-op `probe` job (the pipeline's own cost, and a check that workers consume);
 - `retention`: purging expired keys and finished jobs;
 - `model_registry`: trained models (register, activate, roll back, load);
 - `live`: publish/subscribe for live updates (Redis, or in-process when embedded).
@@ -18,16 +19,6 @@ This package imports no domain package (a test checks it), and neither Flask nor
 """
 
 from services.platform import (  # noqa: F401
-                               events,
-                               heartbeat,
-                               idempotency,
-                               job_types,
-                               jobs,
-                               live,
-                               model_registry,
-                               periodic,
-                               recovery,
-                               retention,
-)
+    events, heartbeat, idempotency, job_types, jobs, live, model_registry, periodic, probe, recovery, retention)
 from services.platform.jobcontext import JobCancelled, JobContext  # noqa: F401
 from services.platform.reasons import REASONS  # noqa: F401

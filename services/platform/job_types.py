@@ -68,6 +68,7 @@ JOB_TYPES: dict[str, JobType] = {
     "recommendations_train": JobType("ml", max_attempts=2, time_limit=3600, lease=120),
     "wishlist_bulk": JobType("bulk", max_attempts=3, time_limit=600),
     "maintenance": JobType("maintenance", max_attempts=3, time_limit=600),
+    "probe": JobType("maintenance", max_attempts=3, time_limit=10, lease=10),
 }
 
 

@@ -196,3 +196,22 @@ def test_cancels_racing_checkouts_never_leave_a_cancelled_job_with_an_order(api)
             assert finished["state"] == "succeeded" and finished["result"]["orderId"] == order.id, finished
         if answers[job.id] == 409:
             assert finished["state"] == "succeeded"
+
+
+def test_an_admin_probe_job_is_run_by_a_worker_and_reports_its_wait(api, admin_token):
+    status, body, headers = api.post("/api/v1/jobs/probes", None, token=admin_token)
+    assert status == 202, body
+    job_id = body["data"]["id"]
+    assert body["data"]["type"] == "probe" and headers["Location"] == f"/api/v1/jobs/{job_id}"
+    finished = api.wait_job(job_id, token=admin_token)
+    assert finished["state"] == "succeeded" and finished["result"]["waitedMs"] >= 0
+    assert Job.get_by_id(job_id).queue == "maintenance"
+
+
+def test_only_admins_write_probe_jobs(api):
+    status, body, _ = api.post("/api/v1/jobs/probes", None)
+    assert status == 401, body
+    customer = token_for(make_user())
+    status, body, _ = api.post("/api/v1/jobs/probes", None, token=customer)
+    assert status == 403, body
+    assert Job.select().where(Job.type == "probe").count() == 0
