@@ -278,11 +278,16 @@ class ProductionStack:
     def __init__(self, workdir: Path, database: str, redis_db: int, *, stripe: bool = True,
                  web_workers: int = 2, web_threads: int = 8, worker_processes: int = 1, worker_threads: int = 8,
                  split_ml_worker: bool = False,
-                 extra_env: dict | None = None):
+                 extra_env: dict | None = None, pg_admin_url: str | None = None,
+                 redis_base_url: str | None = None):
+        """`pg_admin_url` / `redis_base_url` choose the PostgreSQL server (an admin URL, as
+        PG_ADMIN_URL) and Redis server (`redis://host:port`, as REDIS_BASE_URL) the stack uses;
+        by default the shared ones (E2E_PG_ADMIN_URL, E2E_REDIS_URL)."""
         self.workdir = Path(workdir)
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.database = database
-        self.redis_url = f"{REDIS_BASE_URL}/{redis_db}"
+        self.pg_admin_url = pg_admin_url or PG_ADMIN_URL
+        self.redis_url = f"{(redis_base_url or REDIS_BASE_URL).rstrip('/')}/{redis_db}"
         self.stripe = stripe
         self.web_workers, self.web_threads = web_workers, web_threads
         self.worker_processes, self.worker_threads = worker_processes, worker_threads
@@ -299,7 +304,7 @@ class ProductionStack:
         self._worker_count = 0
 
     def start(self) -> "ProductionStack":
-        database_url = recreate_database(self.database)
+        database_url = recreate_database(self.database, self.pg_admin_url)
         flush_redis(self.redis_url)
         self.env = {**os.environ, "CARTWHEEL_ENV": "production", "DATABASE_URL": database_url,
                     "BROKER_URL": self.redis_url, "REDIS_URL": self.redis_url, "SECRET_KEY": SECRET_KEY,
