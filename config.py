@@ -108,6 +108,8 @@ class Settings:
     job_lease_seconds: int
     relay_interval_seconds: int
     relay_grace_seconds: int
+    dispatch_lease_seconds: int
+    health_queue_age_seconds: int
     idempotency_ttl_hours: int
     worker_threads: int
     model_dir: str
@@ -249,6 +251,8 @@ def load(env: dict | None = None) -> Settings:
         job_lease_seconds=_int(env, "JOB_LEASE_SECONDS", 0, 5, 3600),  # 0 (unset): declared leases
         relay_interval_seconds=_int(env, "RELAY_INTERVAL_SECONDS", 2, 1, 60),
         relay_grace_seconds=_int(env, "RELAY_GRACE_SECONDS", 3, 0, 600),
+        dispatch_lease_seconds=_int(env, "DISPATCH_LEASE_SECONDS", 10, 1, 3600),
+        health_queue_age_seconds=_int(env, "HEALTH_QUEUE_AGE_SECONDS", 60, 1, 86400),
         idempotency_ttl_hours=_int(env, "IDEMPOTENCY_TTL_HOURS", 24, 24, 24 * 30),
         worker_threads=_int(env, "WORKER_THREADS", 4, 1, 64),
         model_dir=env.get("MODEL_DIR", str(ROOT / "var" / "models")),

@@ -128,6 +128,24 @@ def close_pool() -> None:
         database.obj.close_all()
 
 
+def discard_connection() -> None:
+    """Drop this thread's database connection after an error, without returning it to the pool
+    (a connection broken by a PostgreSQL restart would fail again). Never raises; the next
+    query opens a fresh connection."""
+    try:
+        if database.obj is None or database.is_closed():
+            return
+        if hasattr(database.obj, "manual_close"):
+            database.obj.manual_close()
+        else:
+            database.close()
+    except Exception:  # noqa: BLE001 - the connection is gone either way
+        try:
+            database.obj._state.reset()
+        except Exception:  # noqa: BLE001
+            pass
+
+
 def atomic():
     """A transaction that takes SQLite's write lock up front (BEGIN IMMEDIATE).
 

@@ -17,12 +17,17 @@ class Job(BaseModel):
     `cancellable` is cleared when the job passes its commit point (e.g. a checkout's
     order committed, `jobs.mark_committed`): from then on a cancel is refused and the
     job is finished, never cancelled (migration 0006).
+
+    Indexes (migration 0007): partial ones for the platform's own reads - queued jobs
+    by `dispatched_at` (the relay's unsent and stale messages, queue health), unfinished
+    jobs by `(type, updated_at)` (lease reclaim, periodic tasks), finished jobs by
+    `finished_at` (retention) - plus owner, parent and creation time for listings.
     """
 
     id = PrefixedIdField("job")
-    type = peewee.CharField(max_length=50, index=True)
+    type = peewee.CharField(max_length=50)
     queue = peewee.CharField(max_length=30)
-    state = peewee.CharField(max_length=20, default="queued", index=True)
+    state = peewee.CharField(max_length=20, default="queued")
     owner_id = peewee.CharField(max_length=40, null=True, index=True)
     parent_id = peewee.CharField(max_length=40, null=True, index=True)
     payload = JSONField(default=dict)
@@ -38,7 +43,7 @@ class Job(BaseModel):
     started_at = peewee.DateTimeField(null=True)
     updated_at = peewee.DateTimeField(default=utcnow)
     finished_at = peewee.DateTimeField(null=True)
-    dispatched_at = peewee.DateTimeField(null=True, index=True)
+    dispatched_at = peewee.DateTimeField(null=True)
     run_after = peewee.DateTimeField(null=True)
     cancellable = peewee.BooleanField(default=True)
 
@@ -56,3 +61,11 @@ class IdempotencyKey(BaseModel):
 
     class Meta:
         indexes = ((("scope", "key"), True),)
+
+
+class QueueConsumption(BaseModel):
+    """When a worker last claimed a job from each queue (`services.platform.consumption`), for
+    `/api/v1/health`: a queue with ready work and no recent claim has no live consumer."""
+
+    queue = peewee.CharField(max_length=30, primary_key=True)
+    last_claim_at = peewee.DateTimeField()

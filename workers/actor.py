@@ -1,8 +1,10 @@
 """Declaring a job's Dramatiq actor from its job type (`services.platform.job_types`).
 
 `job_actor(job_type, actor_name, handler)` builds the actor with the type's
-queue and time limit and `max_retries=0` (the job platform counts and retries
-attempts in the database), routes the type's jobs to it (`workers.dispatch`),
+queue and time limit and the broker redelivery options of `workers.redelivery`
+(the job platform counts and retries attempts in the database; the broker
+redelivers a message only when the database could not be reached to claim or
+release the job), routes the type's jobs to it (`workers.dispatch`),
 and returns it. The actor takes only the job id and runs
 `workers.runner.run_job(job_id, handler)`.
 """
@@ -15,6 +17,7 @@ import dramatiq
 
 from services.platform import JobContext, job_types
 from workers.dispatch import register
+from workers.redelivery import ACTOR_OPTIONS
 from workers.runner import run_job
 
 Handler = Callable[[object, JobContext], dict]
@@ -30,7 +33,7 @@ def job_actor(job_type: str, actor_name: str, handler: Handler) -> dramatiq.Acto
 
     perform.__name__ = perform.__qualname__ = actor_name
     perform.__doc__ = f"Run `{job_type}` job `job_id` with {handler.__module__}.{handler.__name__}."
-    actor = dramatiq.actor(perform, actor_name=actor_name, queue_name=spec.queue, max_retries=0,
-                           time_limit=spec.time_limit_ms)
+    actor = dramatiq.actor(perform, actor_name=actor_name, queue_name=spec.queue, time_limit=spec.time_limit_ms,
+                           **ACTOR_OPTIONS)
     register(job_type, actor)
     return actor

@@ -7,20 +7,35 @@ import logging
 import dramatiq
 from dramatiq.brokers.stub import StubBroker
 
-from models.db import database
+from models.db import database, discard_connection
+from workers.redelivery import PlatformUnavailable
 
 log = logging.getLogger(__name__)
 
 
 class DatabaseConnection(dramatiq.Middleware):
-    """Opens the worker thread's database connection per message and returns it to the pool after."""
+    """Opens the worker thread's database connection per message and returns it to the pool after.
+
+    A failed connect raises PlatformUnavailable, so the broker redelivers the message
+    with backoff (`workers.redelivery`) instead of dead-lettering it; a connection that
+    saw an error is discarded, not pooled.
+    """
 
     def before_process_message(self, broker, message):
-        database.connect(reuse_if_open=True)
+        try:
+            database.connect(reuse_if_open=True)
+        except Exception as exc:
+            discard_connection()
+            raise PlatformUnavailable(f"database unreachable: {type(exc).__name__}: {exc}") from exc
 
     def after_process_message(self, broker, message, *, result=None, exception=None):
-        if not database.is_closed():
-            database.close()
+        if exception is not None:
+            discard_connection()
+        elif not database.is_closed():
+            try:
+                database.close()
+            except Exception:  # noqa: BLE001 - a broken connection: drop it
+                discard_connection()
 
     after_skip_message = after_process_message
 

@@ -8,7 +8,14 @@ result dict, and records the outcome:
 - JobCancelled: cancelled;
 - anything else (TransientError, database operational errors, time limits,
   provider outages, unexpected bugs): queued again with exponential backoff
-  until `maxAttempts`, then failed.
+  until `maxAttempts`, then failed. The release runs on a fresh database
+  connection (the one the handler used may have died with a PostgreSQL
+  restart) and is tried for up to `RELEASE_SECONDS`, so a job whose database
+  blinked goes back to `queued` at once instead of waiting out its lease.
+
+If the database cannot be reached to claim the job, or to release it, the
+runner raises `PlatformUnavailable` and the broker redelivers the message with
+backoff (`workers.redelivery`); it raises nothing else.
 
 Jobs the handler created (children, events) are dispatched after it returns.
 While the handler runs, the process's keep-alive thread renews the job's lease
@@ -19,14 +26,19 @@ from __future__ import annotations
 
 import logging
 import math
+import time
 from typing import Callable
 
+from models.db import discard_connection
 from models.jobs import Job
 from services.errors import DomainError
-from services.platform import JobCancelled, JobContext, heartbeat, jobs
+from services.platform import JobCancelled, JobContext, consumption, heartbeat, jobs
 from workers.dispatch import dispatch, dispatch_created
+from workers.redelivery import PlatformUnavailable
 
 log = logging.getLogger(__name__)
+
+RELEASE_SECONDS = 10.0  # how long a failed attempt's release is retried before the broker takes over
 
 
 def _error_dict(exc: BaseException) -> dict:
@@ -34,32 +46,77 @@ def _error_dict(exc: BaseException) -> dict:
             "message": f"{type(exc).__name__}: {exc}"[:500], "details": []}
 
 
+def _claim(job_id: str) -> Job | None:
+    try:
+        return jobs.claim(job_id)
+    except Exception as exc:
+        discard_connection()
+        raise PlatformUnavailable(f"could not claim job {job_id}: {type(exc).__name__}: {exc}") from exc
+
+
+def _release(job_id: str, exc: BaseException) -> None:
+    """Record a failed attempt (queued again after the backoff, or failed when out of attempts)
+    and send the retry, on a fresh connection, retrying for RELEASE_SECONDS.
+    Raises PlatformUnavailable when the database stays unreachable."""
+    deadline = time.monotonic() + RELEASE_SECONDS
+    pause = 0.1
+    while True:
+        try:
+            state = jobs.requeue_after_transient(job_id, _error_dict(exc))
+            if state == "queued":
+                fresh = Job.get_by_id(job_id)
+                dispatch(fresh, delay_ms=math.ceil(jobs.retry_delay_seconds(fresh.attempts) * 1000))
+            return
+        except Exception as error:  # noqa: BLE001 - the database is down or the connection died
+            discard_connection()
+            if time.monotonic() + pause > deadline:
+                raise PlatformUnavailable(f"could not release job {job_id}: {error}") from error
+            time.sleep(pause)
+            pause = min(pause * 2, 2.0)
+
+
+def _dispatch_created(token) -> None:
+    try:
+        dispatch_created(jobs.drain_created(token))
+    except Exception:  # noqa: BLE001 - unsent jobs stay undispatched: the relay sends them
+        log.warning("could not dispatch the jobs a job created; the relay will send them", exc_info=True)
+        discard_connection()
+
+
 def run_job(job_id: str, handler: Callable[[Job, JobContext], dict]) -> None:
-    """Claim and run `job_id` with `handler`; never raises (Dramatiq retries are not used)."""
-    job = jobs.claim(job_id)
+    """Claim and run `job_id` with `handler`. Raises only PlatformUnavailable (the broker
+    redelivers), or a BaseException that is not an Exception after recording the attempt."""
+    job = _claim(job_id)
     if job is None:
         log.info("job %s not claimable (duplicate delivery or not queued); skipped", job_id)
         return
+    consumption.note_claim(job.queue)
     token = jobs.collect_created()
     try:
         with heartbeat.keep_alive.hold(job.id, job.type):
             result = handler(job, JobContext(job))
     except DomainError as exc:
-        jobs.fail(job_id, exc.to_dict(), result=getattr(exc, "result", None))
-    except JobCancelled:
-        jobs.cancel_if_requested(job_id)
+        _finish(job_id, token, exc, lambda: jobs.fail(job_id, exc.to_dict(), result=getattr(exc, "result", None)))
+    except JobCancelled as exc:
+        _finish(job_id, token, exc, lambda: jobs.cancel_if_requested(job_id))
     except BaseException as exc:  # noqa: BLE001 - includes TimeLimitExceeded
         log.warning("job %s attempt %s failed transiently: %r", job_id, job.attempts, exc)
-        state = jobs.requeue_after_transient(job_id, _error_dict(exc))
-        if state == "queued":
-            fresh = Job.get_by_id(job_id)
-            delay = math.ceil(jobs.retry_delay_seconds(fresh.attempts) * 1000)
-            dispatch(fresh, delay_ms=delay)
-        dispatch_created(jobs.drain_created(token))
+        discard_connection()
+        _release(job_id, exc)
+        _dispatch_created(token)
         if not isinstance(exc, Exception):
             raise
-        return
     else:
-        if not jobs.succeed(job_id, result):
-            jobs.cancel_if_requested(job_id)
-    dispatch_created(jobs.drain_created(token))
+        _finish(job_id, token, None, lambda: jobs.succeed(job_id, result) or jobs.cancel_if_requested(job_id))
+
+
+def _finish(job_id: str, token, cause: BaseException | None, record: Callable[[], object]) -> None:
+    """Record the attempt's outcome with `record()`; if the database fails there, the attempt is
+    released as a transient failure instead (its work is idempotent and is redone)."""
+    try:
+        record()
+    except Exception as exc:  # noqa: BLE001 - the database died after the handler's work
+        log.warning("job %s: could not record its outcome (%r); releasing it for a retry", job_id, exc)
+        discard_connection()
+        _release(job_id, exc)
+    _dispatch_created(token)

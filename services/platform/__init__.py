@@ -5,6 +5,7 @@ Public surface (import these modules from here, e.g. `from services.platform imp
 - `jobs`: the job state machine (create, claim, heartbeat, finish, cancel, retry, list);
 - `job_types`: every job type declared once (queue, attempts, time limit, lease);
 - `JobContext`, `JobCancelled`: what a running job's handler gets;
+- `consumption`: queue health (ready work, its age, when a worker last claimed from each queue);
 - `heartbeat`: the keep-alive thread that renews the leases of long-running jobs;
 - `recovery`: the outbox relay's reads (unsent jobs, expired leases, restart);
 - `idempotency`: `Idempotency-Key` handling of job-creating requests;
@@ -19,6 +20,6 @@ This package imports no domain package (a test checks it), and neither Flask nor
 """
 
 from services.platform import (  # noqa: F401
-    events, heartbeat, idempotency, job_types, jobs, live, model_registry, periodic, probe, recovery, retention)
+    consumption, events, heartbeat, idempotency, job_types, jobs, live, model_registry, periodic, probe, recovery, retention)
 from services.platform.jobcontext import JobCancelled, JobContext  # noqa: F401
 from services.platform.reasons import REASONS  # noqa: F401

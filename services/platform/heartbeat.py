@@ -7,6 +7,9 @@ slow provider) keeps its job; a worker that dies stops renewing, and the
 recovery pass re-queues the job one lease later. Jobs shorter than a third of
 their lease cost no extra statement. A renewal is one UPDATE of `updated_at`
 (not `version`: a heartbeat is not a change a client sees).
+
+The same thread writes the process's queue consumption beacons
+(`services.platform.consumption.flush`), off the jobs' path.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from contextlib import contextmanager
 
 from models.db import database, utcnow
 from models.jobs import Job
+from services.platform import consumption
 from services.platform.job_types import lease_seconds
 
 log = logging.getLogger(__name__)
@@ -87,6 +91,9 @@ class KeepAlive:
             time.sleep(TICK_SECONDS)
             try:
                 self.renew_due()
+                if consumption.pending():
+                    with database.connection_context():
+                        consumption.flush()
             except Exception as exc:  # noqa: BLE001 - the database is down: the next tick retries
                 log.warning("keep-alive: could not renew leases: %s", exc)
 

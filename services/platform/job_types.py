@@ -12,6 +12,8 @@ Leases. A running job holds a lease renewed by heartbeats: every
 which renews the lease of every job still running after a third of it, so a
 model fit that takes longer than its lease is never re-queued while it runs.
 A job whose heartbeat is older than its lease is re-queued (its worker died).
+Most types keep the 10 s default, so a killed worker's jobs run again within
+seconds; the keep-alive makes a short lease cost nothing for short jobs.
 `JOB_LEASE_SECONDS`, when set, caps every lease (tests use 5 s to recover
 fast); otherwise each type's declared lease applies.
 """
@@ -22,6 +24,7 @@ from dataclasses import dataclass
 
 import config
 
+DEFAULT_LEASE_SECONDS = 10
 QUEUES = ("checkout", "payments", "fraud", "notifications", "ml", "bulk", "maintenance")
 
 
@@ -40,7 +43,7 @@ class JobType:
     queue: str
     max_attempts: int
     time_limit: int
-    lease: int = 60
+    lease: int = DEFAULT_LEASE_SECONDS
 
     def __post_init__(self):
         if self.queue not in QUEUES:
@@ -79,8 +82,8 @@ def job_type(name: str) -> JobType:
 
 def lease_seconds(name: str) -> int:
     """The effective lease of job type `name` in seconds: its declared lease, capped by
-    `JOB_LEASE_SECONDS` when that is set. Unknown types get the default 60 s lease."""
+    `JOB_LEASE_SECONDS` when that is set. Unknown types get DEFAULT_LEASE_SECONDS."""
     spec = JOB_TYPES.get(name)
-    declared = spec.lease if spec is not None else 60
+    declared = spec.lease if spec is not None else DEFAULT_LEASE_SECONDS
     cap = config.get().job_lease_seconds
     return min(declared, cap) if cap else declared

@@ -74,9 +74,13 @@ def _transition(job_id: str, from_states: tuple, **changes) -> bool:
     return query.execute() == 1
 
 
-def mark_dispatched(job_id: str) -> bool:
-    """Record that the broker message was sent (first time only)."""
-    return Job.update(dispatched_at=utcnow()).where(Job.id == job_id, Job.dispatched_at.is_null()).execute() == 1
+def mark_dispatched(*job_ids: str) -> int:
+    """Record that the broker messages of `job_ids` were sent (first time only), in one UPDATE.
+    Returns how many rows changed."""
+    if not job_ids:
+        return 0
+    where = Job.id == job_ids[0] if len(job_ids) == 1 else Job.id.in_(job_ids)
+    return Job.update(dispatched_at=utcnow()).where(where, Job.dispatched_at.is_null()).execute()
 
 
 def claim(job_id: str) -> Job | None:

@@ -2,6 +2,14 @@
 
 - `undispatched(grace)`: queued jobs whose message was never sent (the request or
   job that wrote them crashed after commit, or the broker was down).
+- `stale_dispatched(lease)`: queued jobs whose message was sent longer than the
+  dispatch lease ago (`DISPATCH_LEASE_SECONDS`) and never picked up: lost with a
+  Redis restart, or prefetched by a worker process that was killed. The relay
+  sends them again and `mark_redispatched` restarts their dispatch lease; a
+  message that was only slow is then delivered twice, and the second claim is
+  a no-op. A job waiting for its retry backoff (`run_after`) counts from then.
+- `release_dead_lettered(job_ids)`: jobs whose message the broker dead-lettered
+  are marked undispatched again, so the relay sends them.
 - `reclaim_expired_leases()`: running jobs whose heartbeat is older than their
   type's lease (`job_types.lease_seconds`) go back to `queued` (undispatched, so
   the relay sends them), or to `failed` when no attempt is left; a
@@ -31,6 +39,31 @@ def undispatched(older_than_seconds: float, limit: int = 500) -> list[Job]:
     return list(Job.select().where(Job.state == "queued", Job.dispatched_at.is_null(), Job.updated_at <= cutoff,
                                    (Job.run_after.is_null()) | (Job.run_after <= now))
                 .order_by(Job.created_at).limit(limit))
+
+
+def stale_dispatched(lease_seconds: float, limit: int = 500) -> list[Job]:
+    """Queued jobs whose message was sent more than `lease_seconds` ago (and whose retry
+    backoff, if any, ended that long ago) but no worker claimed them; oldest first."""
+    cutoff = utcnow() - dt.timedelta(seconds=lease_seconds)
+    return list(Job.select().where(Job.state == "queued", Job.dispatched_at < cutoff,
+                                   (Job.run_after.is_null()) | (Job.run_after < cutoff))
+                .order_by(Job.dispatched_at).limit(limit))
+
+
+def mark_redispatched(job_ids: list[str]) -> int:
+    """Restart the dispatch lease of `job_ids` (sent again just now), in one UPDATE of the ones
+    still queued. Returns how many rows changed."""
+    if not job_ids:
+        return 0
+    return Job.update(dispatched_at=utcnow()).where(Job.id.in_(job_ids), Job.state == "queued").execute()
+
+
+def release_dead_lettered(job_ids: list[str]) -> int:
+    """The broker dead-lettered these jobs' messages: mark the ones still queued undispatched, so
+    the relay sends them. Returns how many rows changed."""
+    if not job_ids:
+        return 0
+    return Job.update(dispatched_at=None).where(Job.id.in_(job_ids), Job.state == "queued").execute()
 
 
 def _types_by_lease() -> dict[int, list[str]]:

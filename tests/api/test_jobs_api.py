@@ -85,7 +85,7 @@ def test_an_expired_lease_requeues_the_job_and_counts_the_attempt(api):
     assert claimed.attempts == 1
     Job.update(updated_at=utcnow() - dt.timedelta(minutes=5)).where(Job.id == job.id).execute()
     result = relay.relay_once(grace_seconds=0)
-    assert result == {"requeued": 1, "sent": 1}
+    assert result == {"requeued": 1, "deadLettered": 0, "sent": 1, "resent": 0}
     finished = api.wait_job(job.id)
     assert finished["state"] == "succeeded" and finished["attempts"] == 2
     assert Order.select().count() == 1

@@ -5,6 +5,7 @@ fixture installed the broker: importing it earlier would bind every actor to Dra
 import dramatiq
 
 from services.platform import job_types
+from workers import redelivery
 from workers.dispatch import ACTORS
 
 
@@ -17,7 +18,9 @@ def test_every_job_type_has_one_actor_built_from_its_declaration(app):
         assert isinstance(actor, dramatiq.Actor)
         assert actor.queue_name == spec.queue
         assert actor.options["time_limit"] == spec.time_limit * 1000
-        assert actor.options["max_retries"] == 0  # attempts are the job platform's, counted in the database
+        # attempts are the job platform's, counted in the database; the broker redelivers
+        # only when the platform itself was unreachable (workers.redelivery)
+        assert actor.options["retry_when"] is redelivery.redeliver_when
 
 
 def test_every_actor_lives_in_the_module_of_its_queue(app):
