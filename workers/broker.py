@@ -12,6 +12,13 @@ from workers.redelivery import PlatformUnavailable
 
 log = logging.getLogger(__name__)
 
+# Dramatiq's Redis broker gives the unacked messages of a worker whose heartbeat is older than
+# this back to its queue, during a "maintenance" run that happens on a random share of commands
+# (per million). Its defaults (60 s, 1,000) left a killed process's messages away for 115-135 s;
+# these bring them back in about 15-20 s (the relay's dispatch lease usually does it sooner).
+REDIS_HEARTBEAT_TIMEOUT_MS = 15_000
+REDIS_MAINTENANCE_CHANCE = 10_000
+
 
 class DatabaseConnection(dramatiq.Middleware):
     """Opens the worker thread's database connection per message and returns it to the pool after.
@@ -51,7 +58,8 @@ def make_broker(url: str) -> dramatiq.Broker:
     elif url.startswith(("redis://", "rediss://")):
         from dramatiq.brokers.redis import RedisBroker
 
-        broker = RedisBroker(url=url)
+        broker = RedisBroker(url=url, heartbeat_timeout=REDIS_HEARTBEAT_TIMEOUT_MS,
+                             maintenance_chance=REDIS_MAINTENANCE_CHANCE)
     elif url.startswith("amqp://"):
         from dramatiq.brokers.rabbitmq import RabbitmqBroker
 

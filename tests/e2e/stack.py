@@ -127,13 +127,22 @@ class Proc:
             pass
 
     def kill(self) -> None:
-        """SIGKILL the whole process group, at once (no clean-up runs)."""
+        """SIGKILL the process group and every descendant (a supervised dramatiq group too), at
+        once (no clean-up runs)."""
+        descendants = self.pids()[1:]
         self.signal_group(signal.SIGKILL)
+        for pid in descendants:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
         self.popen.wait(timeout=10)
         self._log.close()
 
-    def stop(self, timeout: float = 15.0) -> None:
-        """SIGTERM the process group; SIGKILL it after `timeout` seconds."""
+    def stop(self, timeout: float = 35.0) -> None:
+        """SIGTERM the process group; SIGKILL it after `timeout` seconds. Descendants in other
+        process groups (a supervised dramatiq group, `workers.supervise`) are SIGKILLed at the end."""
+        descendants = self.pids()[1:]
         if self.alive():
             self.signal_group(signal.SIGTERM)
             try:
@@ -143,6 +152,11 @@ class Proc:
                 self.popen.wait(timeout=10)
         # Stray children (e.g. dramatiq's fork processes) go too.
         self.signal_group(signal.SIGKILL)
+        for pid in descendants:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
         self._log.close()
 
 
@@ -334,12 +348,13 @@ class ProductionStack:
         return self
 
     def start_worker(self, queues: tuple = (), processes: int | None = None, threads: int | None = None) -> Proc:
-        """Start one more `dramatiq workers.app` (as `make worker`; `queues` limits it, as
+        """Start one more supervised `dramatiq workers.app` (as `make worker`: under
+        `workers.supervise`, which restarts the group when it exits; `queues` limits it, as
         `--queues`) and wait for it to boot."""
         self._worker_count += 1
         processes = processes or self.worker_processes
-        argv = [str(BIN / "dramatiq"), "workers.app", "--processes", str(processes),
-                "--threads", str(threads or self.worker_threads)]
+        argv = [sys.executable, "-m", "workers.supervise", "--", str(BIN / "dramatiq"), "workers.app",
+                "--processes", str(processes), "--threads", str(threads or self.worker_threads)]
         if queues:
             argv += ["--queues", *queues]
         proc = Proc(f"worker-{self._worker_count}", argv, self.env, self.workdir)
