@@ -74,12 +74,12 @@ def pytest_runtest_makereport(item, call):
     outcome = yield
     report = outcome.get_result()
     if report.when == "call" and report.failed:
-        for name in ("production", "embedded"):
+        for name in ("production", "embedded", "fault_rig"):  # fault_rig: test_faults.py's private stack
             target = item.funcargs.get(name) if hasattr(item, "funcargs") else None
             if target is None:
                 continue
-            if name == "production":
-                logs = target.logs()
-            else:
+            if name == "embedded":
                 logs = target.proc.tail(80) if target.proc else ""
+            else:
+                logs = target.logs()
             report.sections.append((f"{name} process logs", logs))
