@@ -1,171 +1,249 @@
-"""`make bench`: load-test the production shape and print ONE JSON line of figures.
+"""`make bench`: load scenarios against the production shape, with CPU, database and memory.
 
-Starts gunicorn (gthread) + `dramatiq workers.app` + `python -m workers.scheduler`
-on PostgreSQL (database `cartwheel_bench`, dropped and recreated) and Redis
-(db 13), seeds a catalog through the API, then runs locust headless on the
-loopback interface in two bounded phases:
+    python -m bench.run [--scenarios browse,cart,...] [--seconds 20] [--users 16] [--rate 80] ...
+    python -m bench.run --smoke     # every scenario for about 2.5 s (`make bench-smoke`)
 
-1. browse: product list pages and product details (`BrowseUser`);
-2. checkout: guest cart create, cart add, checkout with `Prefer: wait=10`
-   (`CheckoutUser`); "checkout end-to-end" is POST /api/v1/orders to job
-   `succeeded`.
+Starts gunicorn + dramatiq (core queues, and the `fraud` + `ml` queues in a model worker
+of their own) + the scheduler on PostgreSQL (database `cartwheel_bench`, recreated) and
+Redis (db 13) with tests.e2e.stack.ProductionStack, seeds products, customers and an admin
+through the API (bench.seed), then runs each scenario (bench.scenarios) in a load
+generator process of its own (bench.loadgen). Around each scenario it samples:
 
-Peak RSS is each API and worker process's VmHWM from /proc, sampled during
-the run. Logs and locust CSVs go to `bench-results/<timestamp>/`.
+- CPU by role from /proc (bench.cpu): from the start of the load until the stack is quiet
+  again (bench.settle: no queued or running job), so the jobs a checkout sets off count;
+- pg_stat_database of the bench database over the same work, for the order scenarios
+  (bench.pgstats; a reading waits until PostgreSQL has flushed its counters, about 10 s);
+- peak RSS of every process (VmHWM), every second and after each scenario.
+
+Output: exactly one JSON line on stdout (everything, see bench.report), the readable
+table on stderr (progress lines too). `bench-results/<timestamp>/` keeps `result.json`,
+`report.txt`, each scenario's spec and raw samples (`<scenario>.raw.json`, latencies in
+ms), and every process's log. Exit status 1 when the stack cannot run, or with `--strict`
+(`--smoke` implies it) when a scenario had errors or no operation (bench.report.problems).
 """
 
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import os
-import resource
+import select
 import subprocess
 import sys
 import threading
 import time
 from pathlib import Path
+from urllib.parse import urlparse
 
-from tests.e2e import flows
-from tests.e2e.stack import (BIN, ROOT, Http, ProductionStack, drop_database, peak_rss_mb, postgres_available,
-                             redis_available)
+from bench import cpu, pgstats, report, seed, settle
+from bench.scenarios import SCENARIOS
+from tests.e2e.stack import (PG_ADMIN_URL, REDIS_BASE_URL, ROOT, ProductionStack, drop_database,
+                             postgres_available, redis_available)
 
-ADMIN_EMAIL = "bench-admin@cartwheel.test"
-ADMIN_PASSWORD = "bench-admin-password-1"
+DATABASE = "cartwheel_bench"
+REDIS_DB = 13
+DATABASE_URL = urlparse(PG_ADMIN_URL)._replace(path=f"/{DATABASE}").geturl()
+REDIS_URL = f"{REDIS_BASE_URL}/{REDIS_DB}"
+ORDER_SCENARIOS = ",".join(name for name, s in SCENARIOS.items() if s.orders)
+# The smoke run measures the database on one order scenario: each measured scenario costs
+# PostgreSQL's 10 s flush delay (bench.pgstats).
+SMOKE = {"seconds": 2.5, "users": 4, "rate": 10.0, "products": 10, "drain_seconds": 5.0, "idle_seconds": 1.0,
+         "db_scenarios": "checkout_guest", "strict": True}
 
 
-def parse_args(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--browse-seconds", type=int, default=int(os.environ.get("BENCH_BROWSE_SECONDS", 20)))
-    parser.add_argument("--checkout-seconds", type=int, default=int(os.environ.get("BENCH_CHECKOUT_SECONDS", 30)))
-    parser.add_argument("--browse-users", type=int, default=int(os.environ.get("BENCH_BROWSE_USERS", 16)))
-    parser.add_argument("--checkout-users", type=int, default=int(os.environ.get("BENCH_CHECKOUT_USERS", 16)))
-    parser.add_argument("--max-requests", type=int, default=int(os.environ.get("BENCH_MAX_REQUESTS", 200_000)),
-                        help="per phase")
-    parser.add_argument("--products", type=int, default=int(os.environ.get("BENCH_PRODUCTS", 100)))
+def parse_args(argv=None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__.splitlines()[0])
+    parser.add_argument("--scenarios", default=",".join(SCENARIOS),
+                        help=f"comma-separated, run in this order (default: {','.join(SCENARIOS)})")
+    parser.add_argument("--seconds", type=float, default=20.0, help="window of each scenario (s)")
+    parser.add_argument("--users", type=int, default=16, help="closed-loop users")
+    parser.add_argument("--rate", type=float, default=80.0, help="checkout_open arrivals per second")
+    parser.add_argument("--drain-seconds", type=float, default=10.0,
+                        help="how long open-loop operations under way at the end of the window may still take")
+    parser.add_argument("--products", type=int, default=100)
+    parser.add_argument("--customers", type=int, default=None, help="registered customers (default: --users)")
+    parser.add_argument("--job-wait", choices=("auto", "poll", "prefer"), default="auto",
+                        help="follow jobs with Prefer: wait=10 or by polling; auto: Prefer in the closed loops, "
+                             "polling in the open loop (see bench.loadgen)")
+    parser.add_argument("--poll-ms", type=float, default=50.0, help="first job poll after this long (ms)")
+    parser.add_argument("--poll-max-ms", type=float, default=400.0, help="longest interval between polls (ms)")
+    parser.add_argument("--idle-seconds", type=float, default=3.0, help="idle CPU measured before the scenarios")
+    parser.add_argument("--db-scenarios", default=ORDER_SCENARIOS,
+                        help=f"scenarios measured in pg_stat_database, per operation (default: {ORDER_SCENARIOS})")
+    parser.add_argument("--pg-flush-seconds", type=float, default=pgstats.FLUSH_SECONDS,
+                        help="idle time before reading pg_stat_database (PostgreSQL flushes idle backends at 10 s)")
     parser.add_argument("--web-workers", type=int, default=int(os.environ.get("WEB_WORKERS", 2)))
     parser.add_argument("--web-threads", type=int, default=int(os.environ.get("WEB_THREADS", 8)))
     parser.add_argument("--worker-processes", type=int, default=int(os.environ.get("WORKER_PROCESSES", 2)))
     parser.add_argument("--worker-threads", type=int, default=int(os.environ.get("WORKER_THREADS", 8)))
+    parser.add_argument("--smoke", action="store_true",
+                        help="tiny run of every scenario: " + ", ".join(f"{k}={v}" for k, v in SMOKE.items()))
+    parser.add_argument("--strict", action="store_true", help="exit 1 when a scenario had errors or no operation")
+    parser.add_argument("--out", type=Path, default=None, help="results directory (default bench-results/<ts>)")
     parser.add_argument("--keep", action="store_true", help="keep the bench database afterwards")
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if args.smoke:  # smoke sizes, unless given explicitly
+        parser.set_defaults(**SMOKE)
+        args = parser.parse_args(argv)
+    names = [n.strip() for n in args.scenarios.split(",") if n.strip()]
+    unknown = [n for n in names if n not in SCENARIOS]
+    if unknown or not names:
+        parser.error(f"unknown scenarios {unknown}; choose among {', '.join(SCENARIOS)}")
+    args.scenario_list = names
+    args.db_list = [n.strip() for n in args.db_scenarios.split(",") if n.strip()]
+    args.customers = args.customers or args.users
+    return args
+
+
+def log(message: str) -> None:
+    print(f"[bench {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
 
 
 class RssSampler(threading.Thread):
-    """Samples VmHWM of every process of the stack every 0.5 s (processes may come and go)."""
+    """Samples the peak RSS of every process of the bench once a second (bench.cpu.PeakRss)."""
 
-    def __init__(self, stack: ProductionStack):
+    def __init__(self, roles):
         super().__init__(daemon=True)
-        self.stack = stack
-        self.peaks: dict[int, dict] = {}
+        self.roles = roles  # () -> {role: [pid]}
+        self.peaks = cpu.PeakRss()
         self.stopped = threading.Event()
-
-    def roles(self) -> dict[int, str]:
-        roles = {}
-        if self.stack.api is not None:
-            for pid in self.stack.api.pids():
-                roles[pid] = "api gunicorn master" if pid == self.stack.api.pid else "api gunicorn worker"
-        for proc in self.stack.workers:
-            group = "ml" if "fraud" in proc.argv else "core"
-            for pid in proc.pids():
-                roles[pid] = f"dramatiq {group} main" if pid == proc.pid else f"dramatiq {group} worker"
-        if self.stack.scheduler is not None:
-            roles[self.stack.scheduler.pid] = "scheduler"
-        return roles
+        self.lock = threading.Lock()
 
     def sample(self) -> None:
-        for pid, role in self.roles().items():
-            mb = peak_rss_mb(pid)
-            if mb is None:
-                continue
-            entry = self.peaks.setdefault(pid, {"process": role, "pid": pid, "peakRssMB": 0.0})
-            entry["peakRssMB"] = round(max(entry["peakRssMB"], mb), 1)
+        with self.lock:
+            self.peaks.sample(self.roles())
 
     def run(self) -> None:
-        while not self.stopped.wait(0.5):
-            self.sample()
-
-
-def _proc_cpu_seconds(pid: int) -> float:
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return 0.0
-    fields = stat[stat.rindex(")") + 2:].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def _pids_named(*names: str) -> list[int]:
-    pids = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
+        while not self.stopped.wait(1.0):
             try:
-                if (entry / "comm").read_text().strip() in names:
-                    pids.append(int(entry.name))
-            except OSError:
+                self.sample()
+            except Exception:  # noqa: BLE001 - a process went away mid-read; next time
                 pass
-    return pids
 
 
-def cpu_snapshot(stack: ProductionStack) -> dict[str, float]:
-    """CPU seconds used so far by each role (PostgreSQL and Redis: every server process on the machine)."""
-    children = resource.getrusage(resource.RUSAGE_CHILDREN)
-    roles = {
-        "api": stack.api.pids() if stack.api else [],
-        "workers": [pid for proc in stack.workers for pid in proc.pids()],
-        "scheduler": [stack.scheduler.pid] if stack.scheduler else [],
-        "postgres": _pids_named("postgres"),
-        "redis": _pids_named("redis-server"),
-    }
-    snap = {role: sum(_proc_cpu_seconds(pid) for pid in pids) for role, pids in roles.items()}
-    snap["locust"] = children.ru_utime + children.ru_stime  # waited-for children: the locust runs
-    snap["wall"] = time.monotonic()
-    return snap
+class Bench:
+    """One run: the stack, its seed, the meters, and each scenario's figures."""
+
+    def __init__(self, args: argparse.Namespace, out: Path):
+        self.args, self.out = args, out
+        self.stack = ProductionStack(out, DATABASE, REDIS_DB, stripe=False, web_workers=args.web_workers,
+                                     web_threads=args.web_threads, worker_processes=args.worker_processes,
+                                     worker_threads=args.worker_threads, split_ml_worker=True,
+                                     extra_env={"DB_POOL_SIZE": str(max(args.web_threads, args.worker_threads) + 4)})
+        self.loadgen_pid: int | None = None
+        self.rss = RssSampler(self.rss_roles)
+        self.pg = pgstats.PgMeter(PG_ADMIN_URL, DATABASE, args.pg_flush_seconds)
+        self.data: dict = {}
+        self.postmaster: int | None = None
+
+    def roles(self) -> dict[str, list[int]]:
+        """The processes whose CPU is measured, by role (bench.cpu.stack_role_pids)."""
+        return cpu.stack_role_pids(self.stack, self.loadgen_pid, DATABASE, urlparse(REDIS_URL).port, self.postmaster)
+
+    def rss_roles(self) -> dict[str, list[int]]:
+        """The processes whose peak RSS is reported: PostgreSQL's are the bench database's
+        backends only (other clients' are not ours to weigh)."""
+        roles = self.roles()
+        roles["postgres"] = roles.pop("postgresBench", [])
+        return roles
+
+    def quiet(self) -> dict:
+        """Wait until the stack has finished what was asked of it (bench.settle); from then
+        on the database's counters need `--pg-flush-seconds` to be complete."""
+        answer = settle.wait_quiet(REDIS_URL, DATABASE_URL)
+        self.pg.touched()
+        return answer
+
+    def start(self) -> None:
+        log(f"starting the production shape (results in {_shown(self.out)}/)")
+        self.postmaster = pgstats.postmaster_pid(PG_ADMIN_URL)
+        self.stack.start()
+        log(f"seeding {self.args.products} products, {self.args.customers} customers and an admin")
+        self.data = seed.seed(self.stack, self.args.products, self.args.customers)
+        (self.out / "seed.json").write_text(json.dumps(self.data))
+        log("warming up (a few of each operation)")
+        seed.warm_up(self.stack, self.data)
+        self.rss.start()
+        self.quiet()
+
+    def idle_cpu(self) -> dict[str, float]:
+        """CPU of each role while nothing is asked of the stack (ms per second)."""
+        seconds = self.args.idle_seconds
+        before = cpu.snapshot(self.roles())
+        time.sleep(seconds)
+        ticks = cpu.delta_ticks(before, cpu.snapshot(self.roles()))
+        return {role: round(cpu.ticks_to_ms(value) / seconds, 1) for role, value in ticks.items() if role != "loadgen"}
+
+    def scenario(self, name: str) -> dict:
+        """Run one scenario in a load-generator process; returns its summary."""
+        args = self.args
+        spec = {"scenario": name, "base": self.stack.base, "users": args.users, "seconds": args.seconds,
+                "rate": args.rate, "drainSeconds": args.drain_seconds, "products": self.data["products"],
+                "customers": self.data["customers"], "adminToken": self.data["adminToken"],
+                "options": {"job_wait": args.job_wait, "poll_seconds": args.poll_ms / 1000,
+                            "poll_max_seconds": args.poll_max_ms / 1000}, "seed": 7}
+        spec_path, raw_path = self.out / f"{name}.spec.json", self.out / f"{name}.raw.json"
+        spec_path.write_text(json.dumps(spec))
+        measure_db = name in args.db_list
+        pg_before = self.pg.read_settled() if measure_db else None
+        with open(self.out / f"loadgen-{name}.log", "wb") as errors:
+            proc = subprocess.Popen([sys.executable, "-m", "bench.loadgen", str(spec_path), str(raw_path)],
+                                    cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=errors,
+                                    bufsize=0, env={**os.environ, "PYTHONPATH": str(ROOT)})
+            self.loadgen_pid = proc.pid
+            try:
+                _expect_line(proc, "ready", 120)
+                before = cpu.snapshot(self.roles())
+                started = time.monotonic()
+                proc.stdin.write(b"go\n")
+                proc.stdin.flush()
+                budget = args.seconds + args.drain_seconds + 90
+                _expect_line(proc, "done", budget)
+                quiet = self.quiet()
+                after = cpu.snapshot(self.roles())
+                wall = time.monotonic() - started
+                self.rss.sample()
+            finally:
+                proc.stdin.close()
+                try:
+                    proc.wait(timeout=15)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    proc.wait(timeout=10)
+                self.loadgen_pid = None
+        pg_delta = pgstats.delta(pg_before, self.pg.read_settled()) if measure_db else None
+        raw = json.loads(raw_path.read_text())
+        return report.scenario_summary(raw, users=args.users, cpu_ticks=cpu.delta_ticks(before, after),
+                                       cpu_wall_seconds=wall, settle=quiet, pg_delta=pg_delta)
+
+    def stop(self) -> None:
+        self.rss.stopped.set()
+        self.stack.stop()
+        if not self.args.keep:
+            try:
+                drop_database(DATABASE)
+            except Exception:  # noqa: BLE001 - best effort
+                pass
 
 
-def cpu_delta(before: dict, after: dict) -> dict:
-    return {role: round(after[role] - before[role], 1) for role in before}
+def _expect_line(proc: subprocess.Popen, word: str, timeout: float) -> None:
+    """Wait for the load generator to print `word`; raises RuntimeError otherwise."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([proc.stdout], [], [], 0.5)
+        if ready:
+            line = proc.stdout.readline()
+            if not line:
+                raise RuntimeError(f"the load generator exited ({proc.wait()}) before '{word}'")
+            if line.decode().strip() == word:
+                return
+        elif proc.poll() is not None:
+            raise RuntimeError(f"the load generator exited ({proc.returncode}) before '{word}'")
+    raise RuntimeError(f"the load generator did not say '{word}' within {timeout:.0f}s")
 
 
-def seed_catalog(stack: ProductionStack, count: int, path: Path) -> None:
-    """Create `count` products (one variant each, deep stock) through the API; writes the catalog file."""
-    http = Http(stack.base)
-    stack.create_admin(ADMIN_EMAIL, ADMIN_PASSWORD)
-    token = flows.login(http, ADMIN_EMAIL, ADMIN_PASSWORD)
-    products = []
-    for i in range(count):
-        product_id, variant_id = flows.create_product(http, token, price=1000 + 25 * i, stock=1_000_000,
-                                                      name=f"Bench Product {i:04d}")
-        products.append({"id": product_id, "variantId": variant_id})
-    path.write_text(json.dumps({"products": products}))
-
-
-def run_locust(stack: ProductionStack, user_class: str, users: int, seconds: int, max_requests: int, catalog: Path,
-               out: Path) -> dict[str, dict]:
-    """Run one headless locust phase; returns {request name: stats row}."""
-    prefix = out / user_class
-    env = {**os.environ, "BENCH_CATALOG": str(catalog), "BENCH_MAX_REQUESTS": str(max_requests),
-           "PYTHONPATH": str(ROOT)}
-    argv = [str(BIN / "locust"), "-f", str(ROOT / "bench" / "locustfile.py"), user_class, "--headless",
-            "--users", str(users), "--spawn-rate", str(users), "--run-time", f"{seconds}s",
-            "--host", stack.base, "--csv", str(prefix), "--only-summary", "--stop-timeout", "10",
-            "--loglevel", "WARNING", "--exit-code-on-error", "0"]
-    with open(out / f"locust-{user_class}.log", "wb") as log:
-        subprocess.run(argv, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, timeout=seconds + 120,
-                       check=True)
-    with open(f"{prefix}_stats.csv", newline="") as fh:
-        return {row["Name"]: row for row in csv.DictReader(fh)}
-
-
-def figures(row: dict | None, seconds: float | None = None) -> dict:
-    """requests/s and p50/p95/p99 (ms) from a locust stats row."""
-    if not row:
-        return {"requests": 0}
-    count = int(row["Request Count"])
-    rate = float(row["Requests/s"])
-    return {"requests": count, "failures": int(row["Failure Count"]), "perSecond": round(rate, 1),
-            "p50ms": float(row["50%"]), "p95ms": float(row["95%"]), "p99ms": float(row["99%"])}
+def _shown(path: Path) -> str:
+    return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
 
 
 def main(argv=None) -> int:
@@ -173,60 +251,65 @@ def main(argv=None) -> int:
     if not (postgres_available() and redis_available()):
         print(json.dumps({"error": "make bench needs PostgreSQL on 127.0.0.1:5432 and Redis on 127.0.0.1:6379"}))
         return 1
-    out = ROOT / "bench-results" / time.strftime("%Y%m%d-%H%M%S")
+    started_at = time.strftime("%Y-%m-%dT%H:%M:%S")
+    out = args.out or ROOT / "bench-results" / time.strftime("%Y%m%d-%H%M%S")
     out.mkdir(parents=True, exist_ok=True)
-    stack = ProductionStack(out, "cartwheel_bench", 13, stripe=False, web_workers=args.web_workers,
-                            web_threads=args.web_threads, worker_processes=args.worker_processes,
-                            worker_threads=args.worker_threads, split_ml_worker=True,
-                            extra_env={"DB_POOL_SIZE": str(max(args.web_threads, args.worker_threads) + 4)})
-    sampler = RssSampler(stack)
+    out = out.resolve()
+    threads = args.web_workers * args.web_threads
+    if args.job_wait != "poll" and args.users > threads:
+        log(f"warning: {args.users} users waiting with Prefer: wait hold all {threads} API threads "
+            "(use --job-wait poll, or more --web-threads)")
+    bench = Bench(args, out)
+    t0 = time.monotonic()
+    scenarios: dict[str, dict] = {}
+    idle = {}
     try:
-        stack.start()
-        catalog = out / "catalog.json"
-        seed_catalog(stack, args.products, catalog)
-        sampler.start()
-        cpu = {}
-        before = cpu_snapshot(stack)
-        browse = run_locust(stack, "BrowseUser", args.browse_users, args.browse_seconds, args.max_requests,
-                            catalog, out)
-        middle = cpu_snapshot(stack)
-        checkout = run_locust(stack, "CheckoutUser", args.checkout_users, args.checkout_seconds,
-                              args.max_requests, catalog, out)
-        after = cpu_snapshot(stack)
-        cpu = {"browse": cpu_delta(before, middle), "checkout": cpu_delta(middle, after)}
-        sampler.sample()
+        bench.start()
+        idle = bench.idle_cpu()
+        for name in args.scenario_list:
+            log(f"{name}: " + (f"{args.rate:g}/s" if SCENARIOS[name].open_loop else f"{args.users} users")
+                + f" for {args.seconds:g}s")
+            try:
+                scenarios[name] = bench.scenario(name)
+            except Exception as exc:  # noqa: BLE001 - report it; the next scenarios still run
+                log(f"{name} failed: {type(exc).__name__}: {exc}")
+                scenarios[name] = {"failed": f"{type(exc).__name__}: {exc}"}
+                bench.quiet()  # what it left running must not weigh on the next one
+            s = scenarios[name]
+            if not s.get("failed"):
+                log(f"{name}: {s['operations']} operations, {s['errors']} errors, {s['perSecond']}/s, "
+                    f"p99 {s['latencyMs']['p99']} ms")
+        bench.rss.sample()
+        log(f"scenarios done after {time.monotonic() - t0:.0f}s; stopping the stack")
     except Exception as exc:  # noqa: BLE001 - report, with the processes' logs
-        print(stack.logs(), file=sys.stderr)
-        print(json.dumps({"error": f"{type(exc).__name__}: {exc}", "logs": str(out)}))
+        print(bench.stack.logs(), file=sys.stderr)
+        print(json.dumps({"error": f"{type(exc).__name__}: {exc}", "logs": _shown(out)}))
         return 1
     finally:
-        sampler.stopped.set()
-        stack.stop()
-        if not args.keep:
-            try:
-                drop_database("cartwheel_bench")
-            except Exception:  # noqa: BLE001
-                pass
+        bench.stop()
 
-    peaks = sorted(sampler.peaks.values(), key=lambda e: (e["process"], e["pid"]))
     result = {
-        "browseAll": figures(browse.get("Aggregated")),
-        "productList": figures(browse.get("product list")),
-        "productDetail": figures(browse.get("product detail")),
-        "cartAdd": figures(checkout.get("cart add")),
-        "checkoutEndToEnd": figures(checkout.get("checkout end-to-end")),
-        "checkoutPost": figures(checkout.get("checkout POST")),
-        "peakRssMB": peaks,
-        "maxPeakRssMB": max((e["peakRssMB"] for e in peaks), default=None),
-        "cpuSeconds": cpu,
-        "config": {"webWorkers": args.web_workers, "webThreads": args.web_threads,
+        "bench": "cartwheel", "startedAt": started_at, "seconds": round(time.monotonic() - t0, 1),
+        "config": {"scenarios": args.scenario_list, "seconds": args.seconds, "users": args.users,
+                   "rate": args.rate, "drainSeconds": args.drain_seconds, "products": args.products,
+                   "customers": args.customers, "jobWait": args.job_wait, "pollMs": [args.poll_ms, args.poll_max_ms], "dbScenarios": args.db_list,
+                   "webWorkers": args.web_workers, "webThreads": args.web_threads,
                    "workerProcesses": args.worker_processes, "workerThreads": args.worker_threads,
-                   "browseUsers": args.browse_users, "checkoutUsers": args.checkout_users,
-                   "browseSeconds": args.browse_seconds, "checkoutSeconds": args.checkout_seconds,
-                   "products": args.products, "cpus": os.cpu_count()},
-        "logs": str(out.relative_to(ROOT)),
+                   "modelWorker": "1 x 2 threads (fraud, ml)", "cpus": os.cpu_count(), "clkTck": cpu.CLK_TCK},
+        "idleCpuMsPerSecond": idle,
+        "scenarios": scenarios,
+        "peakRssMB": {"byRole": bench.rss.peaks.by_role(), "processes": bench.rss.peaks.by_process()},
+        "problems": report.problems(scenarios),
+        "logs": _shown(out),
     }
-    print(json.dumps(result, separators=(",", ":")))
+    line = json.dumps(result, separators=(",", ":"))
+    text = report.render(result)
+    (out / "result.json").write_text(line + "\n")
+    (out / "report.txt").write_text(text + "\n")
+    print(line, flush=True)
+    print("\n" + text, file=sys.stderr, flush=True)
+    if result["problems"] and args.strict:
+        return 1
     return 0
 
 
