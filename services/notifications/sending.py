@@ -10,10 +10,16 @@ channel's provider. Never twice:
   success is recorded with a conditional UPDATE (still pending and still ours);
 - the provider call is bracketed by an in-flight marker (`send_started_at`),
   set by a conditional UPDATE before the call and cleared when the outcome is
-  recorded. A marker left by a worker that died mid-call means "outcome
-  unknown": the notification is marked `failed` (`delivery_outcome_unknown`)
-  and not sent again. That is the at-most-once window: a worker killed during
-  the provider call may lose that one message, never duplicate it;
+  recorded. Recording a delivery is retried on a fresh connection for up to
+  `RECORD_SECONDS` (a PostgreSQL restart right after the provider accepted the
+  message must not lose the fact). An interrupted call (an error inside it, or a
+  marker left by a worker that died mid-call) is settled by asking the provider
+  (`Provider.find_delivered`): delivered -> recorded as such; a `verifiable`
+  provider (the console outbox, in-app) that shows no delivery -> sent again;
+  otherwise "outcome unknown": the notification is marked `failed`
+  (`delivery_outcome_unknown`) and not sent again. That is the at-most-once
+  window: a worker killed during a SendGrid or Twilio call may lose that one
+  message, never duplicate it;
 - provider 5xx, 429, timeouts and refused connections raise TransientError,
   so the runner retries with exponential backoff (1 s, 2 s, 4 s ...); on the
   job's last attempt the notification ends `failed` with the error and its
@@ -25,7 +31,9 @@ channel's provider. Never twice:
 
 from __future__ import annotations
 
-from models.db import utcnow
+import time
+
+from models.db import discard_connection, utcnow
 from models.jobs import Job
 from models.notifications import Notification
 from services.errors import DomainError, NotFound, TransientError
@@ -34,6 +42,7 @@ from services.notifications.rendering import render
 from services.platform import JobContext, job_types
 
 DONE_STATUSES = ("sent", "logged")  # logged: the console provider stored and logged it, nothing was delivered
+RECORD_SECONDS = 10.0  # how long recording a delivery is retried on a fresh connection
 
 
 def _record_failure(notification_id: str, marker, error: str, final: bool) -> None:
@@ -66,7 +75,9 @@ def send_notification_job(job: Job, ctx: JobContext) -> dict:
         return result(notification, skipped="already_sent")
     final_attempt = job.attempts >= job.max_attempts
     if notification.send_started_at is not None:
-        _settle_abandoned_attempt(notification)
+        settled = _settle_abandoned_attempt(notification, provider_for(notification.channel))
+        if settled is not None:
+            return result(settled, skipped="already_sent")
     try:
         rendered = render(notification.template, notification.context or {})
     except DomainError as exc:
@@ -100,39 +111,82 @@ def send_notification_job(job: Job, ctx: JobContext) -> dict:
     except ProviderRejected as exc:
         _record_failure(notification.id, marker, exc.message, final=True)
         raise
-    except BaseException as exc:  # noqa: BLE001 - a bug or a time limit mid-call: outcome unknown
-        _record_failure(notification.id, marker, f"Delivery outcome unknown ({type(exc).__name__}: {exc}); "
-                                                 "not retried to avoid a duplicate", final=True)
-        raise DomainError("Delivery outcome unknown; not retried to avoid a duplicate",
-                          reason="delivery_outcome_unknown") from exc
-    now = utcnow()
+    except BaseException as exc:  # noqa: BLE001 - a bug, a database error or a time limit mid-call
+        discard_connection()
+        try:
+            settled = _settle(notification.id, marker, provider, f"{type(exc).__name__}: {exc}")
+        except Exception as error:  # noqa: BLE001 - cannot ask now: the marker stays, a later attempt settles
+            raise TransientError(f"Send interrupted ({exc}); its outcome is settled later ({error})") from exc
+        if settled is None:
+            raise TransientError(f"Send interrupted ({type(exc).__name__}); not delivered, sending again") from exc
+        if settled.status == "failed":
+            raise DomainError("Delivery outcome unknown; not retried to avoid a duplicate",
+                              reason="delivery_outcome_unknown") from exc
+        return result(settled)
     status = "sent" if provider.delivers else "logged"
-    recorded = Notification.update(status=status, sent_at=now, provider_message_id=message_id, error=None,
-                                   send_started_at=None, updated_at=now).where(
-        Notification.id == notification.id, Notification.status == "pending",
-        Notification.send_started_at == marker).execute()
-    if not recorded:  # cannot happen while the marker is ours; report what the row says
-        return result(Notification.get_by_id(notification.id))
+    if not _record_delivery(notification.id, marker, status, message_id):
+        return result(Notification.get_by_id(notification.id))  # cannot happen while the marker is ours
     attempts = notification.attempts + 1
     return {"notificationId": notification.id, "channel": notification.channel, "status": status,
             "provider": provider.name, "providerMessageId": message_id, "retryCount": attempts - 1}
 
 
-def _settle_abandoned_attempt(notification: Notification) -> None:
+def _record_delivery(notification_id: str, marker, status: str, message_id: str | None) -> bool:
+    """Record a delivery (`status` sent or logged) while the in-flight marker is ours, retrying on a
+    fresh connection for RECORD_SECONDS. Returns False when the row is no longer ours; raises
+    TransientError when the database stays unreachable (the marker stays: a later attempt settles)."""
+    deadline = time.monotonic() + RECORD_SECONDS
+    pause = 0.1
+    while True:
+        try:
+            now = utcnow()
+            return Notification.update(status=status, sent_at=now, provider_message_id=message_id, error=None,
+                                       send_started_at=None, updated_at=now).where(
+                Notification.id == notification_id, Notification.status == "pending",
+                Notification.send_started_at == marker).execute() == 1
+        except Exception as exc:  # noqa: BLE001 - the database blinked after the provider accepted it
+            discard_connection()
+            if time.monotonic() + pause > deadline:
+                raise TransientError(f"Delivered, but the database could not record it: {exc}") from exc
+            time.sleep(pause)
+            pause = min(pause * 2, 2.0)
+
+
+def _settle(notification_id: str, marker, provider, cause: str) -> Notification | None:
+    """Settle a send whose outcome is unknown (marker `marker`). Asks the provider: delivered ->
+    recorded, returns the row; a verifiable provider without it -> marker cleared, returns None
+    (send again); otherwise -> failed `delivery_outcome_unknown`, returns the row."""
+    message_id = provider.find_delivered(notification_id)
+    if message_id is not None:
+        _record_delivery(notification_id, marker, "sent" if provider.delivers else "logged", message_id)
+        return Notification.get_by_id(notification_id)
+    if provider.verifiable:
+        Notification.update(send_started_at=None, error=f"Send interrupted ({cause})"[:2000],
+                            updated_at=utcnow()).where(
+            Notification.id == notification_id, Notification.status == "pending",
+            Notification.send_started_at == marker).execute()
+        return None
+    _record_failure(notification_id, marker, f"Delivery outcome unknown ({cause}); not retried to avoid a "
+                                             "duplicate", final=True)
+    return Notification.get_by_id(notification_id)
+
+
+def _settle_abandoned_attempt(notification: Notification, provider) -> Notification | None:
     """A previous attempt set the in-flight marker and never recorded an outcome.
 
     Younger than the job lease: another worker may still be in the call, so retry later
-    (TransientError). Older: that worker died mid-call and the message may or may not
-    have gone out, so the notification fails (`delivery_outcome_unknown`) rather than
-    risk a duplicate.
+    (TransientError). Older: that worker died mid-call, so the send is settled (`_settle`):
+    returns the row when it turned out delivered, None when it may be sent again; raises
+    DomainError (`delivery_outcome_unknown`) when nobody can tell, rather than risk a duplicate.
     """
     age = (utcnow() - notification.send_started_at).total_seconds()
     if age < job_types.lease_seconds("notification_send"):
         raise TransientError("A previous attempt may still be sending this notification")
-    Notification.update(status="failed", send_started_at=None, updated_at=utcnow(),
-                        error="Delivery outcome unknown: a worker stopped during the provider call; "
-                              "not retried to avoid a duplicate").where(
-        Notification.id == notification.id, Notification.status == "pending",
-        Notification.send_started_at == notification.send_started_at).execute()
-    raise DomainError("Delivery outcome unknown; not retried to avoid a duplicate",
-                      reason="delivery_outcome_unknown")
+    settled = _settle(notification.id, notification.send_started_at, provider,
+                      "a worker stopped during the provider call")
+    if settled is not None and settled.status == "failed":
+        raise DomainError("Delivery outcome unknown; not retried to avoid a duplicate",
+                          reason="delivery_outcome_unknown")
+    if settled is None:
+        notification.send_started_at = None
+    return settled

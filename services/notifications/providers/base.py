@@ -36,6 +36,13 @@ class Provider:
 
     name = "base"
     delivers = True  # False: the message only goes to a log (its notification ends `logged`)
+    verifiable = False  # True: find_delivered() answers for certain, so an interrupted send can be settled
+
+    def find_delivered(self, notification_id: str) -> str | None:
+        """The provider message id of notification `notification_id` if this provider shows it
+        delivered, else None. Only a `verifiable` provider's None means "not delivered"; others
+        cannot tell (SendGrid and Twilio keep no lookup by our id that a send key can read)."""
+        return None
 
     def send(self, message: OutgoingMessage) -> str | None:  # pragma: no cover - interface
         raise NotImplementedError

@@ -21,6 +21,12 @@ class ConsoleProvider(Provider):
 
     name = "console"
     delivers = False
+    verifiable = True
+
+    def find_delivered(self, notification_id: str) -> str | None:
+        """The id of the notification's outbox row, or None when it has none."""
+        row = OutboxMessage.select(OutboxMessage.id).where(OutboxMessage.notification == notification_id).first()
+        return row.id if row is not None else None
 
     def send(self, message: OutgoingMessage) -> str:
         row = OutboxMessage.create(notification=message.notification_id, channel=message.channel,
@@ -35,6 +41,7 @@ class InAppProvider(Provider):
     """In-app notifications are the Notification rows themselves: sending marks them delivered."""
 
     name = "in_app"
+    verifiable = True  # the Notification row is the delivery: sending again is harmless
 
     def send(self, message: OutgoingMessage) -> None:
         return None

@@ -314,7 +314,9 @@ def test_provider_4xx_fails_at_once_without_retry(app, twilio_server, settings, 
     assert len(twilio_server.requests) == 1 and no_send_dispatch.sent == []
 
 
-def test_a_send_interrupted_mid_call_is_never_repeated(app, settings, no_send_dispatch):
+def test_a_send_interrupted_mid_call_is_never_repeated_by_a_provider_that_cannot_tell(
+        app, sendgrid_server, settings, monkeypatch, no_send_dispatch):
+    with_providers(settings, monkeypatch, sendgrid=sendgrid_server)
     job, notification = direct_email()
     # A worker set the in-flight marker and died during the provider call, longer than a lease ago.
     stale = utcnow() - dt.timedelta(seconds=settings.job_lease_seconds + 1)
@@ -323,7 +325,96 @@ def test_a_send_interrupted_mid_call_is_never_repeated(app, settings, no_send_di
     assert finished.state == "failed" and finished.error["reason"] == "delivery_outcome_unknown"
     n = Notification.get_by_id(notification.id)
     assert n.status == "failed" and "outcome unknown" in n.error
-    assert OutboxMessage.select().where(OutboxMessage.notification == n.id).count() == 0
+    assert sendgrid_server.requests == []  # SendGrid may have it: never a second request
+
+
+def interrupted_console_send(settings):
+    job, notification = direct_email()
+    stale = utcnow() - dt.timedelta(seconds=settings.job_lease_seconds + 1)
+    Notification.update(send_started_at=stale, attempts=1, provider="console").where(
+        Notification.id == notification.id).execute()
+    return job, notification
+
+
+def test_an_interrupted_send_whose_outbox_row_exists_is_recorded_delivered(app, settings, no_send_dispatch):
+    """The console outbox is verifiable: the row written before the worker died proves delivery."""
+    job, notification = interrupted_console_send(settings)
+    row = OutboxMessage.create(notification=notification.id, channel="email", recipient=notification.recipient,
+                               subject="Your order", body="Hello")
+    finished = run_to_end(job.id)
+    n = Notification.get_by_id(notification.id)
+    assert finished.state == "succeeded" and finished.result["skipped"] == "already_sent"
+    assert (n.status, n.provider_message_id, n.send_started_at) == ("logged", row.id, None)
+    assert OutboxMessage.select().where(OutboxMessage.notification == n.id).count() == 1
+
+
+def test_an_interrupted_send_with_no_outbox_row_is_sent_once(app, settings, no_send_dispatch):
+    job, notification = interrupted_console_send(settings)
+    finished = run_to_end(job.id)
+    n = Notification.get_by_id(notification.id)
+    assert finished.state == "succeeded" and n.status == "logged"
+    assert OutboxMessage.select().where(OutboxMessage.notification == n.id).count() == 1
+
+
+def test_a_delivery_the_database_fails_to_record_is_recorded_on_a_fresh_connection(app, settings, monkeypatch,
+                                                                                   no_send_dispatch):
+    """PostgreSQL restarts right after the provider accepted the message: the first UPDATE fails,
+    the delivery is still recorded (and never sent twice, never marked failed)."""
+    import peewee
+
+    from services.notifications import sending
+
+    job, notification = direct_email()
+    real_update = Notification.update
+    failures = []
+
+    def update_failing_once(*args, **kwargs):
+        query = real_update(*args, **kwargs)
+        if kwargs.get("status") == "logged" and not failures:
+            failures.append(1)
+
+            class Broken:
+                def where(self, *a, **k):
+                    return self
+
+                def execute(self):
+                    raise peewee.OperationalError("server closed the connection unexpectedly")
+
+            return Broken()
+        return query
+
+    monkeypatch.setattr(sending.Notification, "update", update_failing_once)
+    finished = run_to_end(job.id)
+    n = Notification.get_by_id(notification.id)
+    assert failures and finished.state == "succeeded" and finished.attempts == 1
+    assert n.status == "logged" and n.send_started_at is None
+    assert OutboxMessage.select().where(OutboxMessage.notification == n.id).count() == 1
+
+
+def test_a_send_interrupted_by_a_database_error_is_settled_not_failed(app, settings, monkeypatch,
+                                                                      no_send_dispatch):
+    """The console provider's own insert fails (the database went away mid-call): no outbox row,
+    so the notification is sent again on the retry, once."""
+    import peewee
+
+    from services.notifications.providers import console
+
+    real_send = console.ConsoleProvider.send
+    calls = []
+
+    def send_failing_once(self, message):
+        calls.append(1)
+        if len(calls) == 1:
+            raise peewee.OperationalError("terminating connection due to administrator command")
+        return real_send(self, message)
+
+    monkeypatch.setattr(console.ConsoleProvider, "send", send_failing_once)
+    job, notification = direct_email()
+    finished = run_to_end(job.id)
+    n = Notification.get_by_id(notification.id)
+    assert finished.state == "succeeded" and finished.attempts == 2 and len(calls) == 2
+    assert n.status == "logged"
+    assert OutboxMessage.select().where(OutboxMessage.notification == n.id).count() == 1
 
 
 def test_a_send_still_in_flight_elsewhere_is_retried_later_not_duplicated(app, settings, no_send_dispatch):
