@@ -167,12 +167,14 @@ class PrivatePostgres:
         self._run("pg_ctl", "-D", str(self.data_dir), "-m", mode, "-w", "-t", str(int(timeout)), "stop",
                   timeout=timeout + 10)
 
-    def restart(self, downtime_seconds: float, mode: str = "fast") -> tuple[float, float]:
-        """Stop the server, keep it down `downtime_seconds`, start it again and wait until it
-        answers. Returns the `time.monotonic()` instants (down, up)."""
+    def restart(self, downtime_seconds: float, mode: str = "fast", on_down=None) -> tuple[float, float]:
+        """Stop the server, call `on_down()` (if given), keep it down `downtime_seconds` in all,
+        start it again and wait until it answers. Returns the `time.monotonic()` instants (down, up)."""
         self.stop(mode)
         down = time.monotonic()
-        time.sleep(downtime_seconds)  # the outage itself
+        if on_down is not None:
+            on_down()
+        time.sleep(max(0.0, down + downtime_seconds - time.monotonic()))  # the outage itself
         self.start()
         return down, time.monotonic()
 
@@ -272,12 +274,15 @@ class PrivateRedis:
             self._log.close()
             self._log = None
 
-    def restart(self, downtime_seconds: float, sig: int = signal.SIGTERM) -> tuple[float, float]:
-        """Stop the server (its messages are lost), keep it down `downtime_seconds`, start it again
-        and wait until it answers. Returns the `time.monotonic()` instants (down, up)."""
+    def restart(self, downtime_seconds: float, sig: int = signal.SIGTERM, on_down=None) -> tuple[float, float]:
+        """Stop the server (its messages are lost), call `on_down()` (if given), keep it down
+        `downtime_seconds` in all, start it again and wait until it answers. Returns the
+        `time.monotonic()` instants (down, up)."""
         self.stop(sig)
         down = time.monotonic()
-        time.sleep(downtime_seconds)  # the outage itself
+        if on_down is not None:
+            on_down()
+        time.sleep(max(0.0, down + downtime_seconds - time.monotonic()))  # the outage itself
         self.start()
         return down, time.monotonic()
 

@@ -4,7 +4,10 @@ A steady stream of guest cash-on-delivery checkouts (one `Idempotency-Key` each,
 the same key on connection errors, timeouts and 5xx until accepted) runs against gunicorn +
 dramatiq (a core worker group and a model worker for `fraud`/`ml`) + the scheduler, on a
 *private* PostgreSQL and Redis (tests/e2e/services.py), so restarting them never disturbs the
-machine's shared servers. While messages are visibly queued, one fault is injected:
+machine's shared servers. After a warm-up, the worker processes are held (SIGSTOP) while the
+stream goes on, until at least `MIN_QUEUED` messages are visibly queued (job rows queued and
+dispatched; for Redis, messages in Redis too), so the fault always meets a backlog however fast the
+workers are; then one fault is injected and the workers are let go (SIGCONT) at once:
 
 - Redis restarted (no persistence: every queued message is lost), down `DOWNTIME_SECONDS`;
 - PostgreSQL restarted (`pg_ctl -m fast`), down `DOWNTIME_SECONDS`;
@@ -44,15 +47,15 @@ from tests.e2e.stack import CORE_QUEUES, Http, Proc, ProductionStack
 # about 20-28 orders/s on an idle machine, so at 25/s its backlog grows even without a fault and the
 # recovery figure would measure capacity, not recovery.
 RATE_PER_SECOND = float(os.environ.get("E2E_FAULT_RATE", "15"))  # checkouts started per second
-WARMUP_SECONDS = 3.0  # the stream runs at least this long before the fault...
-QUEUE_WAIT_SECONDS = 5.0  # ...and at most this much longer, waiting for MIN_QUEUED queued messages
-MIN_QUEUED = 10  # messages visibly queued when the fault is injected
+WARMUP_SECONDS = 3.0  # the stream runs this long before the workers are held...
+QUEUE_WAIT_SECONDS = 5.0  # ...and they are held at most this long, until MIN_QUEUED messages are queued
+MIN_QUEUED = 20  # messages visibly queued when the fault is injected
 DOWNTIME_SECONDS = 4.0  # how long Redis / PostgreSQL stay down
 POST_FAULT_SECONDS = 3.0  # the stream goes on this long after the fault ended, then stops
 RECOVERY_LIMIT_SECONDS = 15.0  # fault end -> everything complete
 WAIT_LIMIT_SECONDS = 35.0  # how long after the fault's end we keep looking (a slow recovery gets its figure)
 CLIENT_GIVE_UP_SECONDS = 25.0  # a checkout still unaccepted this long after the stream stopped is given up
-MAX_LOAD_SECONDS = WARMUP_SECONDS + QUEUE_WAIT_SECONDS + DOWNTIME_SECONDS + POST_FAULT_SECONDS + 2
+MAX_LOAD_SECONDS = WARMUP_SECONDS + QUEUE_WAIT_SECONDS + DOWNTIME_SECONDS + POST_FAULT_SECONDS + 1  # carts prepared
 PRODUCTS = 4
 STOCK = 5000  # units per variant; carts take 1-3 units
 LEASE_SECONDS = 5  # JOB_LEASE_SECONDS, and the coming DISPATCH_LEASE_SECONDS
@@ -313,23 +316,51 @@ def queued_messages_in_redis(rig: Rig) -> int:
         client.close()
 
 
-def wait_until_queued(load: CheckoutLoad, metrics: dict, minimum: int) -> dict:
-    """Poll `metrics` ({name: callable -> int}) until each reaches `minimum` at once, from
-    `WARMUP_SECONDS` into the load on; returns the figures. Fails the test when that takes more
-    than `QUEUE_WAIT_SECONDS` longer."""
+class HeldWorkers:
+    """SIGSTOP every dramatiq worker process of the stack (the consumers; the groups' parents and
+    supervisors keep running) so messages queue up; `release()` (idempotent) SIGCONTs them."""
+
+    def __init__(self, rig: Rig):
+        self.pids = [pid for proc in rig.stack.workers for pid in worker_processes(proc)]
+        self.held_at = 0.0
+        self.held_seconds = 0.0
+        self._held = False
+
+    def hold(self) -> None:
+        self._held = True
+        self.held_at = time.monotonic()
+        for pid in self.pids:
+            os.kill(pid, signal.SIGSTOP)
+
+    def release(self) -> None:
+        if not self._held:
+            return
+        self._held = False
+        self.held_seconds = time.monotonic() - self.held_at
+        for pid in self.pids:
+            try:
+                os.kill(pid, signal.SIGCONT)
+            except ProcessLookupError:
+                pass  # killed by the fault
+
+
+def wait_until_queued(load: CheckoutLoad, metrics: dict, minimum: int, held: HeldWorkers) -> dict:
+    """Poll `metrics` ({name: callable -> int}) until each reaches `minimum` at once; returns the
+    figures. Fails the test (releasing the workers) when that takes more than `QUEUE_WAIT_SECONDS`."""
     best: dict = {}
-    deadline = load.started + WARMUP_SECONDS + QUEUE_WAIT_SECONDS
+    deadline = time.monotonic() + QUEUE_WAIT_SECONDS
     while True:
         values = {name: metric() for name, metric in metrics.items()}
         best = {name: max(best.get(name, 0), value) for name, value in values.items()}
-        warm = time.monotonic() - load.started >= WARMUP_SECONDS
-        if warm and all(value >= minimum for value in values.values()):
+        if all(value >= minimum for value in values.values()):
             return values
         if time.monotonic() > deadline or not load.running():
+            held.release()
             load.stop_at(time.monotonic())
             load.join()
-            pytest.fail(f"precondition not reached: fewer than {minimum} messages queued at once during the load "
-                        f"(highest seen {best}); raise E2E_FAULT_RATE", pytrace=False)
+            pytest.fail(f"precondition not reached: fewer than {minimum} messages queued at once with the workers "
+                        f"held for {QUEUE_WAIT_SECONDS:.0f} s (highest seen {best}); is the stream accepted?",
+                        pytrace=False)
         time.sleep(0.02)
 
 
@@ -381,10 +412,12 @@ class Figures:
         ])
 
 
-def complete(rig: Rig, since, job_ids: list[str]) -> bool:
-    """Whether everything the accepted checkouts started has finished well: every checkout job
-    succeeded with its order, every order has a fraud assessment and a notification in a final
-    status, and no job created since `since` is unfinished."""
+def progress(rig: Rig, since, job_ids: list[str]) -> tuple[bool, bool]:
+    """(complete, quiescent), read in one statement (one snapshot). complete: everything the
+    accepted checkouts started has finished well (every checkout job succeeded with its order,
+    every order has a fraud assessment and a notification in a final status, and no job created
+    since `since` is unfinished). quiescent: no job created since `since` is unfinished, so with
+    the stream over nothing more will happen."""
     n = len(job_ids)
     row = rig.sql.rows(
         """SELECT
@@ -399,24 +432,19 @@ def complete(rig: Rig, since, job_ids: list[str]) -> bool:
                                AND nt.event = 'order.placed' AND nt.status NOT IN %(final)s))""",
         {"since": since, "terminal": TERMINAL, "ids": job_ids, "final": FINAL_NOTIFICATION})[0]
     unfinished, succeeded, orders, assessed, notified = row
-    return unfinished == 0 and succeeded == orders == assessed == notified == n
-
-
-def quiescent(rig: Rig, since) -> bool:
-    """Whether no job created since `since` is unfinished (nothing more will happen)."""
-    return rig.sql.scalar("SELECT count(*) FROM job WHERE created_at >= %s AND state NOT IN %s",
-                          (since, TERMINAL)) == 0
+    return unfinished == 0 and succeeded == orders == assessed == notified == n, unfinished == 0
 
 
 def wait_for_recovery(rig: Rig, since, job_ids: list[str], fault_end: float) -> float | None:
-    """Poll until `complete` (returns seconds from `fault_end`), or until nothing is left to
-    happen without it, or `WAIT_LIMIT_SECONDS` after `fault_end` (returns None)."""
+    """Poll `progress` until complete (returns seconds from `fault_end`), or until quiescent without
+    being complete, or `WAIT_LIMIT_SECONDS` after `fault_end` (returns None)."""
     deadline = fault_end + WAIT_LIMIT_SECONDS
     while True:
         try:
-            if complete(rig, since, job_ids):
+            done, quiet = progress(rig, since, job_ids)
+            if done:
                 return time.monotonic() - fault_end
-            if quiescent(rig, since):
+            if quiet:
                 return None
         except psycopg2.Error:
             pass  # the database is still coming back: the deadline bounds this
@@ -502,6 +530,11 @@ def check(rig: Rig, figures: Figures, since, variants: dict, subs: list[Submissi
             "SELECT type, state, coalesce(error::json->>'reason', ''), count(*) FROM job "
             "WHERE created_at >= %s AND state IN ('failed', 'cancelled') GROUP BY 1, 2, 3", (since,)):
         figures.failed[(job_type, state, reason)] = n
+    # A send whose outcome is unknown is judged with the notifications below; any other failure is work dropped.
+    dropped = {k: n for k, n in figures.failed.items()
+               if k != ("notification_send", "failed", "delivery_outcome_unknown")}
+    if dropped:
+        problems.append(f"jobs failed or cancelled: {dropped}")
 
     # Every order: exactly one fraud assessment; one order.placed fan-out that succeeded.
     assessments = collections.defaultdict(list)  # assessments per order (when not 1) -> order ids
@@ -511,6 +544,13 @@ def check(rig: Rig, figures: Figures, since, variants: dict, subs: list[Submissi
         assessments[n].append(order_id)
     for n, ids in sorted(assessments.items()):
         problems.append(f"{len(ids)} orders have {n} fraud assessments (1 expected), e.g. {ids[:3]}")
+    scorings = {order: (n, ok) for order, n, ok in sql.rows(
+        "SELECT payload::json->>'orderId', count(*), count(*) FILTER (WHERE state = 'succeeded') FROM job "
+        "WHERE type = 'fraud_score' AND payload::json->>'orderId' = ANY(%s) GROUP BY 1", (order_ids,))}
+    bad_scorings = [o for o in order_ids if scorings.get(o, (0, 0)) != (1, 1)]
+    if bad_scorings:
+        problems.append(f"{len(bad_scorings)} orders lack exactly one succeeded fraud_score job, e.g. "
+                        f"{[(o, scorings.get(o)) for o in bad_scorings[:3]]}")
     fanouts = {subject: (n, ok) for subject, n, ok in sql.rows(
         "SELECT payload::json->>'subjectId', count(*), count(*) FILTER (WHERE state = 'succeeded') FROM job "
         "WHERE type = 'event_fanout' AND payload::json->>'event' = 'order.placed' "
@@ -598,16 +638,24 @@ def ensure_healthy(rig: Rig) -> None:
 
 def run_fault(rig: Rig, name: str, inject, metrics: dict, record_property,
               unknown_outcome_allowed: int = 0) -> Figures:
-    """Prepare carts, start the stream, wait until `metrics` show queued messages, call
-    `inject(figures)` (returns the `time.monotonic()` instant the fault ended), stop the stream
-    `POST_FAULT_SECONDS` later, wait for recovery and check everything. Prints the figures and
-    fails with them on any problem."""
+    """Prepare carts, start the stream, after `WARMUP_SECONDS` hold the workers until `metrics`
+    show `MIN_QUEUED` queued messages, call `inject(figures, release)` (it injects the fault, calls
+    `release()` to let the workers go as soon as the fault has begun, and returns the
+    `time.monotonic()` instant the fault ended), stop the stream `POST_FAULT_SECONDS` later, wait
+    for recovery and check everything. Prints the figures and fails with them on any problem."""
     ensure_healthy(rig)
     variants, prepared = prepare_carts(rig, int(RATE_PER_SECOND * MAX_LOAD_SECONDS))
     since = rig.sql.scalar("SELECT now() AT TIME ZONE 'utc'")
     load = CheckoutLoad(rig.stack.base, prepared, RATE_PER_SECOND, CLIENT_GIVE_UP_SECONDS).start()
-    figures = Figures(name, wait_until_queued(load, metrics, MIN_QUEUED))
-    fault_end = inject(figures)
+    time.sleep(WARMUP_SECONDS)  # the steady stream before the fault
+    held = HeldWorkers(rig)
+    held.hold()
+    try:
+        figures = Figures(name, wait_until_queued(load, metrics, MIN_QUEUED, held))
+        fault_end = inject(figures, held.release)
+    finally:
+        held.release()
+    figures.notes.append(f"workers held {held.held_seconds:.1f} s for the backlog (pids {held.pids})")
     load.stop_at(fault_end + POST_FAULT_SECONDS)
     subs = load.join()
     figures.load_seconds = load.stopped - load.started
@@ -655,8 +703,8 @@ def _parent(pid: int) -> int | None:
 
 
 def test_redis_restarted_while_messages_are_queued(fault_rig, record_property):
-    def inject(figures: Figures) -> float:
-        _, up = fault_rig.redis.restart(DOWNTIME_SECONDS)
+    def inject(figures: Figures, release) -> float:
+        _, up = fault_rig.redis.restart(DOWNTIME_SECONDS, on_down=release)
         return up
 
     run_fault(fault_rig, f"Redis restarted (down {DOWNTIME_SECONDS:.0f} s, queued messages lost)", inject,
@@ -665,8 +713,8 @@ def test_redis_restarted_while_messages_are_queued(fault_rig, record_property):
 
 
 def test_postgresql_restarted_while_messages_are_queued(fault_rig, record_property):
-    def inject(figures: Figures) -> float:
-        _, up = fault_rig.pg.restart(DOWNTIME_SECONDS, mode="fast")
+    def inject(figures: Figures, release) -> float:
+        _, up = fault_rig.pg.restart(DOWNTIME_SECONDS, mode="fast", on_down=release)
         return up
 
     run_fault(fault_rig, f"PostgreSQL restarted (pg_ctl -m fast, down {DOWNTIME_SECONDS:.0f} s)", inject,
@@ -678,7 +726,7 @@ def test_worker_process_sigkilled_while_messages_are_queued(fault_rig, record_pr
     children = worker_processes(core)
     assert len(children) == CORE_PROCESSES, (children, core.tail())
 
-    def inject(figures: Figures) -> float:
+    def inject(figures: Figures, release) -> float:
         pid = worker_processes(core)[0]
         parent = _parent(pid)
         on_core = fault_rig.sql.rows("SELECT state, count(*) FROM job WHERE queue = ANY(%s) "
@@ -686,6 +734,7 @@ def test_worker_process_sigkilled_while_messages_are_queued(fault_rig, record_pr
         figures.notes.append(f"core-queue jobs when killed: {dict(on_core) or 'none'}")
         os.kill(pid, signal.SIGKILL)
         killed_at = time.monotonic()
+        release()
         figures.notes.append(f"SIGKILLed worker process {pid} (its parent {parent}) of {core.name} "
                              f"(group pid {core.pid})")
         return killed_at
