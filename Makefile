@@ -103,7 +103,7 @@ migrate: $(RUNTIME_STAMP)
 bench: $(DEV_STAMP)
 	@$(BIN)/python -m bench.run $(BENCH_ARGS)
 
-# The same scenarios for about 2.5 s each (about 70 s with start-up); exits 1 on any error or empty scenario.
+# The same scenarios for about 2.5 s each (70-85 s with start-up); exits 1 on any error or empty scenario.
 bench-smoke: $(DEV_STAMP)
 	@$(BIN)/python -m bench.run --smoke $(BENCH_ARGS)
 

@@ -215,7 +215,7 @@ class PeakRss:
                 entry["peakRssMB"] = max(entry["peakRssMB"], round(kb / 1024, 1))
 
     def by_process(self, collapse: Iterable[str] = ("postgres",)) -> list[dict]:
-        """Every process seen, by role then pid; the processes of a role in `collapse` are
+        """Every process seen, by role then in the order first seen; the processes of a role in `collapse` are
         one entry `{"role", "processes": n, "command", "peakRssMB": the largest}`."""
         entries, collapsed = [], {}
         for entry in self.peaks.values():
@@ -228,7 +228,7 @@ class PeakRss:
             else:
                 entries.append(entry)
         entries += collapsed.values()
-        return sorted(entries, key=lambda e: (ROLES.index(e["role"]) if e["role"] in ROLES else 99, e["pid"] or 0))
+        return sorted(entries, key=lambda e: ROLES.index(e["role"]) if e["role"] in ROLES else len(ROLES))
 
     def by_role(self) -> dict[str, float]:
         roles: dict[str, float] = {}

@@ -18,17 +18,21 @@ def completed_in(completions: list[float], seconds: float) -> int:
 
 
 def scenario_summary(raw: dict, *, users: int | None, cpu_ticks: dict[str, int], cpu_wall_seconds: float,
-                     settle: dict, pg_delta: dict | None, clk_tck: int = cpu.CLK_TCK) -> dict:
+                     settle: dict, pg_delta: dict | None, orders_placed: int | None = None,
+                     clk_tck: int = cpu.CLK_TCK) -> dict:
     """Summary of one scenario.
 
     `raw` is bench.loadgen's result (`{"scenario", "loop", "recorded"}`), `cpu_ticks` the
     CPU per role between the start of the load and the moment the stack was quiet again
     (`cpu_wall_seconds` later), `settle` bench.settle.wait_quiet's answer, `pg_delta` the
-    pg_stat_database counters over the same work (None when not measured).
+    pg_stat_database counters over the same work (None when not measured), `orders_placed`
+    the checkout jobs that succeeded (order scenarios; None otherwise).
 
-    `operations` counts every completed operation (the drain included) and is what CPU and
-    database figures are divided by; `perSecond` is the operations completed within the
-    window divided by the window.
+    `operations` counts every completed operation (the drain included); `perSecond` is the
+    operations completed within the window divided by the window. CPU and database figures
+    are divided by `orders_placed` when given (`per` says which): the same number as
+    `operations` in a closed loop, more in an overloaded open loop, whose abandoned
+    operations may still have placed their order.
     """
     loop, rec = raw["loop"], raw["recorded"]
     window = loop["windowSeconds"]
@@ -57,12 +61,16 @@ def scenario_summary(raw: dict, *, users: int | None, cpu_ticks: dict[str, int],
     for name, count in rec["requestErrors"].items():
         summary["requests"].setdefault(name, {"count": 0, "errors": count})
     summary["pollsPerOp"] = round(rec["polls"] / operations, 2) if operations else None
-    summary["cpuMsPerOp"] = cpu.per_operation_ms(cpu_ticks, operations, clk_tck)
+    divisor = operations if orders_placed is None else orders_placed
+    if orders_placed is not None:
+        summary["ordersPlaced"] = orders_placed
+    summary["per"] = "order placed" if orders_placed is not None else "operation"
+    summary["cpuMsPerOp"] = cpu.per_operation_ms(cpu_ticks, divisor, clk_tck)
     summary["cpuSeconds"] = cpu.seconds_by_role(cpu_ticks, clk_tck)
     summary["cpuWallSeconds"] = round(cpu_wall_seconds, 2)
     summary["settle"] = settle
     if pg_delta is not None:
-        summary["dbPerOp"] = pgstats.per_operation(pg_delta, operations)
+        summary["dbPerOp"] = pgstats.per_operation(pg_delta, divisor)
         summary["dbTotals"] = pg_delta
     summary["errorSamples"] = rec["errors"][:5]
     return summary
@@ -147,17 +155,19 @@ def render(result: dict) -> str:
                        f"{s['latencyMs']['p99']} ms; client start lag at worst {o['maxStartLagMs']} ms")
 
     roles = ["api", "core", "model", "scheduler", "postgres", "redis"]
-    rows = [[name, *(s["cpuMsPerOp"].get(r) for r in roles), s["cpuMsPerOp"]["total"], s["cpuMsPerOp"].get("loadgen"),
+    rows = [[name, s.get("ordersPlaced", s["operations"]), *(s["cpuMsPerOp"].get(r) for r in roles), s["cpuMsPerOp"]["total"], s["cpuMsPerOp"].get("loadgen"),
              s["cpuMsPerOp"].get("postgresBench"), s["cpuWallSeconds"]] for name, s in measured.items()]
-    out += ["", "CPU per operation (ms; from /proc, load start until the stack was quiet; total excludes the load "
-                "generator; pg bench = the bench database's backends only)",
-            table(["scenario", "api", "core", "model", "sched", "postgres", "redis", "total", "loadgen", "pg bench",
-                   "over s"], rows)]
+    out += ["", "CPU per operation (ms; per order placed in the checkout scenarios; from /proc, from the start of "
+                "the load until the stack was quiet, over s; total excludes the load generator; pg bench = the bench "
+                "database's backends only)",
+            table(["scenario", "per n", "api", "core", "model", "sched", "postgres", "redis", "total", "loadgen",
+                   "pg bench", "over s"], rows)]
 
-    rows = [[name, *(s["dbPerOp"][c] for c in pgstats.COUNTERS)] for name, s in measured.items() if "dbPerOp" in s]
+    rows = [[name, s.get("ordersPlaced", s["operations"]), *(s["dbPerOp"][c] for c in pgstats.COUNTERS)]
+            for name, s in measured.items() if "dbPerOp" in s]
     if rows:
-        out += ["", "Database per operation (an order in the checkout scenarios; pg_stat_database, rows)",
-                table(["scenario", "xacts", "returned", "fetched", "inserted", "updated", "deleted"], rows)]
+        out += ["", "Database per operation (per order placed in the checkout scenarios; pg_stat_database: transactions, rows)",
+                table(["scenario", "per n", "xacts", "returned", "fetched", "inserted", "updated", "deleted"], rows)]
 
     idle = result.get("idleCpuMsPerSecond")
     if idle:

@@ -13,7 +13,13 @@ generator process of its own (bench.loadgen). Around each scenario it samples:
   again (bench.settle: no queued or running job), so the jobs a checkout sets off count;
 - pg_stat_database of the bench database over the same work, for the order scenarios
   (bench.pgstats; a reading waits until PostgreSQL has flushed its counters, about 10 s);
+- in the order scenarios, the orders placed (checkout jobs that succeeded): CPU and
+  database figures are per order placed there, per completed operation elsewhere;
 - peak RSS of every process (VmHWM), every second and after each scenario.
+
+The stack is warmed up first (bench.seed.warm_up), and its idle CPU measured
+(`idleCpuMsPerSecond`: what the roles burn with nothing to do, included in every
+scenario's figures).
 
 Output: exactly one JSON line on stdout (everything, see bench.report), the readable
 table on stderr (progress lines too). `bench-results/<timestamp>/` keeps `result.json`,
@@ -25,6 +31,7 @@ ms), and every process's log. Exit status 1 when the stack cannot run, or with `
 from __future__ import annotations
 
 import argparse
+import datetime
 import json
 import os
 import select
@@ -44,6 +51,7 @@ DATABASE = "cartwheel_bench"
 REDIS_DB = 13
 DATABASE_URL = urlparse(PG_ADMIN_URL)._replace(path=f"/{DATABASE}").geturl()
 REDIS_URL = f"{REDIS_BASE_URL}/{REDIS_DB}"
+SETTLE_TIMEOUT_SECONDS = 180  # an overloaded open loop leaves a backlog of jobs behind
 ORDER_SCENARIOS = ",".join(name for name, s in SCENARIOS.items() if s.orders)
 # The smoke run measures the database on one order scenario: each measured scenario costs
 # PostgreSQL's 10 s flush delay (bench.pgstats).
@@ -150,7 +158,7 @@ class Bench:
     def quiet(self) -> dict:
         """Wait until the stack has finished what was asked of it (bench.settle); from then
         on the database's counters need `--pg-flush-seconds` to be complete."""
-        answer = settle.wait_quiet(REDIS_URL, DATABASE_URL)
+        answer = settle.wait_quiet(REDIS_URL, DATABASE_URL, timeout=SETTLE_TIMEOUT_SECONDS)
         self.pg.touched()
         return answer
 
@@ -195,6 +203,7 @@ class Bench:
                 _expect_line(proc, "ready", 120)
                 before = cpu.snapshot(self.roles())
                 started = time.monotonic()
+                started_utc = datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None)
                 proc.stdin.write(b"go\n")
                 proc.stdin.flush()
                 budget = args.seconds + args.drain_seconds + 90
@@ -212,9 +221,10 @@ class Bench:
                     proc.wait(timeout=10)
                 self.loadgen_pid = None
         pg_delta = pgstats.delta(pg_before, self.pg.read_settled()) if measure_db else None
+        orders = settle.succeeded_since(DATABASE_URL, "checkout", started_utc) if SCENARIOS[name].orders else None
         raw = json.loads(raw_path.read_text())
         return report.scenario_summary(raw, users=args.users, cpu_ticks=cpu.delta_ticks(before, after),
-                                       cpu_wall_seconds=wall, settle=quiet, pg_delta=pg_delta)
+                                       cpu_wall_seconds=wall, settle=quiet, pg_delta=pg_delta, orders_placed=orders)
 
     def stop(self) -> None:
         self.rss.stopped.set()

@@ -40,6 +40,22 @@ def unfinished_jobs(database_url: str) -> int:
         conn.close()
 
 
+def succeeded_since(database_url: str, job_type: str, since_utc) -> int:
+    """Jobs of `job_type` created at or after `since_utc` (a naive UTC datetime, as the job
+    table stores them) that succeeded: e.g. the orders a scenario placed, including those of
+    operations the load generator gave up on."""
+    import psycopg2
+
+    conn = psycopg2.connect(database_url, connect_timeout=5)
+    try:
+        with conn.cursor() as cur:
+            cur.execute("SELECT count(*) FROM job WHERE type = %s AND state = 'succeeded' AND created_at >= %s",
+                        (job_type, since_utc))
+            return int(cur.fetchone()[0])
+    finally:
+        conn.close()
+
+
 def wait_quiet(redis_url: str, database_url: str, timeout: float = 60.0, interval: float = 0.05) -> dict:
     """Wait until the stack is quiet (see the module docstring), at most `timeout` seconds.
     Returns `{"quiet": bool, "seconds": waited, "pendingMessages", "unfinishedJobs"}`."""

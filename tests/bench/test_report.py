@@ -46,6 +46,17 @@ def test_scenario_summary_closed_loop():
     assert "dbPerOp" not in summary()
 
 
+def test_order_scenarios_divide_by_the_orders_placed():
+    pg = {"xacts": 240, "tup_returned": 4000, "tup_fetched": 2000, "tup_inserted": 60, "tup_updated": 100,
+          "tup_deleted": 0}
+    ticks = {"api": 40, "core": 80, "model": 20, "scheduler": 0, "postgres": 60, "redis": 8, "loadgen": 12}
+    s = report.scenario_summary(raw_closed(), users=4, cpu_ticks=ticks, cpu_wall_seconds=1.0,
+                                settle={"quiet": True, "seconds": 0.1}, pg_delta=pg, orders_placed=8, clk_tck=CLK)
+    assert s["operations"] == 4 and s["ordersPlaced"] == 8 and s["per"] == "order placed"
+    assert s["cpuMsPerOp"]["api"] == 50.0 and s["dbPerOp"]["xacts"] == 30.0
+    assert summary()["per"] == "operation" and "ordersPlaced" not in summary()
+
+
 def test_scenario_summary_open_loop():
     raw = raw_closed()
     raw["loop"] = {"windowSeconds": 2.0, "elapsedSeconds": 3.0, "rate": 10.0, "arrivals": 20, "maxLagMs": 1.5,
