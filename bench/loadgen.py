@@ -34,7 +34,10 @@ How a job's end is awaited (`options.job_wait`; `auto`, the default, picks per l
   polls to a few per checkout (counted: polls/op). The latency does not depend on the
   interval: it is taken from the job's `finishedAt` (bench.scenarios).
 
-`--job-wait poll` or `prefer` forces one way everywhere, to compare.
+`--job-wait poll` or `prefer` forces one way everywhere, to compare. Measured here on
+2026-12-01 (16 users, 8 s, a busy shared machine), polling every 50 ms against Prefer:
+no-op jobs 45/s against 74/s, guest checkouts 10.8/s against 14.8/s, for about the same
+API CPU per checkout (27 and 26 ms).
 """
 
 from __future__ import annotations

@@ -3,6 +3,13 @@
 Units: latencies in ms, rates per second, CPU in ms per operation (`cpuMsPerOp`) or
 seconds (`cpuSeconds`), database counters per operation (an order in the checkout
 scenarios), memory in MB.
+
+What an operation's figures include: everything the stack did from the start of the load
+until it was quiet, divided by the operations (or orders placed). For a checkout that is
+its requests, its job and the jobs it set off (fraud scoring, event fan-out,
+notifications), following the job (`Prefer: wait` re-reads the job row every 5 to 25 ms;
+polls are requests and transactions too), and the stack's idle work over the same time
+(`idleCpuMsPerSecond` times `cpuWallSeconds`, spread over the operations).
 """
 
 from __future__ import annotations

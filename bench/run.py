@@ -21,8 +21,9 @@ The stack is warmed up first (bench.seed.warm_up), and its idle CPU measured
 (`idleCpuMsPerSecond`: what the roles burn with nothing to do, included in every
 scenario's figures).
 
-Output: exactly one JSON line on stdout (everything, see bench.report), the readable
-table on stderr (progress lines too). `bench-results/<timestamp>/` keeps `result.json`,
+Output: exactly one JSON line on stdout, starting `{"bench":"cartwheel"` (everything, see
+bench.report; under make, pip's output may come first when a requirements file changed),
+the readable table on stderr (progress lines too). `bench-results/<timestamp>/` keeps `result.json`,
 `report.txt`, each scenario's spec and raw samples (`<scenario>.raw.json`, latencies in
 ms), and every process's log. Exit status 1 when the stack cannot run, or with `--strict`
 (`--smoke` implies it) when a scenario had errors or no operation (bench.report.problems).
