@@ -47,7 +47,8 @@ def scenario_summary(raw: dict, *, users: int | None, cpu_ticks: dict[str, int],
     errors = rec["operationErrors"]
     elapsed = loop["elapsedSeconds"]
     summary = {
-        "loop": "open" if "rate" in loop else "closed", "jobWait": raw.get("jobWait"),
+        "loop": "open" if "rate" in loop else "closed",
+        "jobWait": raw.get("jobWait") if set(rec["timings"]) & set(TIMING_KEYS) else None,  # scenarios with jobs
         "users": None if "rate" in loop else users,
         "windowSeconds": window, "elapsedSeconds": elapsed,
         "operations": operations, "errors": errors,

@@ -44,6 +44,9 @@ def test_scenario_summary_closed_loop():
                             "tup_updated": 25.0, "tup_deleted": 0.0}
     assert s["errorSamples"] == ["cart add: HTTP 500 {}"]
     assert "dbPerOp" not in summary()
+    no_jobs = raw_closed()
+    no_jobs["recorded"]["timings"] = {}
+    assert summary(no_jobs)["jobWait"] is None
 
 
 def test_order_scenarios_divide_by_the_orders_placed():
