@@ -611,6 +611,22 @@ def check(rig: Rig, figures: Figures, since, variants: dict, subs: list[Submissi
                         f"{WAIT_LIMIT_SECONDS:.0f} s after the fault)")
 
 
+def slowest(rig: Rig, since, fault_end: float) -> list[str]:
+    """Where the time went: jobs retried (attempts > 1) by type, and the last jobs to finish (or
+    still unfinished) with their attempts and times relative to the fault's end (seconds)."""
+    lag = time.monotonic() - fault_end  # the database's now() is this long after the fault's end
+    retried = dict(rig.sql.rows("SELECT type, count(*) FROM job WHERE created_at >= %s AND attempts > 1 "
+                                "GROUP BY 1", (since,)))
+    rows = rig.sql.rows(
+        "SELECT type, state, attempts, extract(epoch FROM created_at - now() AT TIME ZONE 'utc')::float8, "
+        "extract(epoch FROM coalesce(finished_at, now() AT TIME ZONE 'utc') - now() AT TIME ZONE 'utc')::float8 "
+        "FROM job WHERE created_at >= %s ORDER BY finished_at DESC NULLS FIRST LIMIT 3", (since,))
+    last = "; ".join(f"{t} {st} attempts {a}, created {c + lag:+.1f} s, "
+                     f"{'finished' if st in TERMINAL else 'now'} {f + lag:+.1f} s" for t, st, a, c, f in rows)
+    return [f"jobs retried (attempts > 1): {retried or 'none'}",
+            f"last to finish (times from the fault's end): {last}"]
+
+
 def ensure_healthy(rig: Rig) -> None:
     """Fail (naming what is wrong) unless the API reports healthy and every process is running."""
     dead = [p.name for p in rig.stack.processes() if not p.alive()]
@@ -657,6 +673,7 @@ def run_fault(rig: Rig, name: str, inject, metrics: dict, record_property) -> Fi
         figures.after_stream_seconds = fault_end + figures.recovery_seconds - load.stopped
     figures.notes.append("worker processes alive afterwards: " + ", ".join(
         f"{p.name} {len(worker_processes(p))}" for p in rig.stack.workers))
+    figures.notes.extend(slowest(rig, since, fault_end))
     check(rig, figures, since, variants, subs)
     table = figures.table()
     print("\n" + table)
