@@ -17,8 +17,8 @@ Afterwards, within `RECOVERY_LIMIT_SECONDS` of the fault's end: every accepted c
 exactly one order, every order has its fraud assessment and its notification (the
 `event_fanout` and `notification_send` jobs finished, the notification in a final status),
 stock adds up, no notification was sent twice (one `outbox_message` row per console send), and
-no job of any type is left queued or running. Each test prints a small table of its figures
-(also stored as the junit property `fault_figures`).
+no job of any type is left queued or running. Each test's figures (a small table) are in its
+failure message and in the "fault figures" section of its report (`pytest -rA` shows it for a pass).
 """
 
 from __future__ import annotations
@@ -628,29 +628,37 @@ def slowest(rig: Rig, since, fault_end: float) -> list[str]:
 
 
 def ensure_healthy(rig: Rig) -> None:
-    """Fail (naming what is wrong) unless the API reports healthy and every process is running."""
+    """Fail (naming what is wrong) unless, within 30 s, the API reports healthy and every worker
+    group has all its worker processes (the core group `CORE_PROCESSES`, the model worker one)."""
     dead = [p.name for p in rig.stack.processes() if not p.alive()]
     if dead:
         pytest.fail(f"stack processes not running at the start of this fault: {dead} (an earlier fault?)",
                     pytrace=False)
+    core = rig.core_worker()
     deadline = time.monotonic() + 30
     while True:
+        counts = {p.name: len(worker_processes(p)) for p in rig.stack.workers}
+        groups_ready = all(n >= (CORE_PROCESSES if p is core else 1)
+                           for p, n in zip(rig.stack.workers, counts.values()))
         try:
-            if requests.get(f"{rig.stack.base}/api/v1/health", timeout=5).status_code == 200:
-                return
+            healthy = requests.get(f"{rig.stack.base}/api/v1/health", timeout=5).status_code == 200
         except requests.RequestException:
-            pass
+            healthy = False
+        if healthy and groups_ready:
+            return
         if time.monotonic() > deadline:
-            pytest.fail("the API is not healthy at the start of this fault (an earlier fault?)", pytrace=False)
+            pytest.fail(f"the stack is not ready at the start of this fault (an earlier fault?): API healthy "
+                        f"{healthy}, worker processes {counts}", pytrace=False)
         time.sleep(0.2)
 
 
-def run_fault(rig: Rig, name: str, inject, metrics: dict, record_property) -> Figures:
+def run_fault(rig: Rig, name: str, inject, metrics: dict, request) -> Figures:
     """Prepare carts, start the stream, after `WARMUP_SECONDS` hold the workers until `metrics`
     show `MIN_QUEUED` queued messages, call `inject(figures, release)` (it injects the fault, calls
     `release()` to let the workers go as soon as the fault has begun, and returns the
     `time.monotonic()` instant the fault ended), stop the stream `POST_FAULT_SECONDS` later, wait
-    for recovery and check everything. Prints the figures and fails with them on any problem."""
+    for recovery and check everything. Attaches the figures to the report and fails with them on
+    any problem."""
     ensure_healthy(rig)
     variants, prepared = prepare_carts(rig, int(RATE_PER_SECOND * MAX_LOAD_SECONDS))
     since = rig.sql.scalar("SELECT now() AT TIME ZONE 'utc'")
@@ -661,6 +669,9 @@ def run_fault(rig: Rig, name: str, inject, metrics: dict, record_property) -> Fi
     try:
         figures = Figures(name, wait_until_queued(load, metrics, MIN_QUEUED, held))
         fault_end = inject(figures, held.release)
+    except BaseException:
+        load.stop_at(time.monotonic())  # no stream left running into the next test
+        raise
     finally:
         held.release()
     figures.notes.append(f"workers held {held.held_seconds:.1f} s for the backlog (pids {held.pids})")
@@ -676,8 +687,7 @@ def run_fault(rig: Rig, name: str, inject, metrics: dict, record_property) -> Fi
     figures.notes.extend(slowest(rig, since, fault_end))
     check(rig, figures, since, variants, subs)
     table = figures.table()
-    print("\n" + table)
-    record_property("fault_figures", table)
+    request.node.add_report_section("call", "fault figures", table)
     if figures.problems:
         shown = figures.problems[:25] + ([f"... and {len(figures.problems) - 25} more"]
                                          if len(figures.problems) > 25 else [])
@@ -711,29 +721,27 @@ def _parent(pid: int) -> int | None:
     return int(stat[stat.rindex(")") + 2:].split()[1])
 
 
-def test_redis_restarted_while_messages_are_queued(fault_rig, record_property):
+def test_redis_restarted_while_messages_are_queued(fault_rig, request):
     def inject(figures: Figures, release) -> float:
         _, up = fault_rig.redis.restart(DOWNTIME_SECONDS, on_down=release)
         return up
 
     run_fault(fault_rig, f"Redis restarted (down {DOWNTIME_SECONDS:.0f} s, queued messages lost)", inject,
               {"redis messages": lambda: queued_messages_in_redis(fault_rig),
-               "queued jobs": lambda: queued_messages_in_database(fault_rig)}, record_property)
+               "queued jobs": lambda: queued_messages_in_database(fault_rig)}, request)
 
 
-def test_postgresql_restarted_while_messages_are_queued(fault_rig, record_property):
+def test_postgresql_restarted_while_messages_are_queued(fault_rig, request):
     def inject(figures: Figures, release) -> float:
         _, up = fault_rig.pg.restart(DOWNTIME_SECONDS, mode="fast", on_down=release)
         return up
 
     run_fault(fault_rig, f"PostgreSQL restarted (pg_ctl -m fast, down {DOWNTIME_SECONDS:.0f} s)", inject,
-              {"queued jobs": lambda: queued_messages_in_database(fault_rig)}, record_property)
+              {"queued jobs": lambda: queued_messages_in_database(fault_rig)}, request)
 
 
-def test_worker_process_sigkilled_while_messages_are_queued(fault_rig, record_property):
-    core = fault_rig.core_worker()
-    children = worker_processes(core)
-    assert len(children) == CORE_PROCESSES, (children, core.tail())
+def test_worker_process_sigkilled_while_messages_are_queued(fault_rig, request):
+    core = fault_rig.core_worker()  # run_fault first waits until it has its CORE_PROCESSES processes
 
     def inject(figures: Figures, release) -> float:
         pid = worker_processes(core)[0]
@@ -749,4 +757,4 @@ def test_worker_process_sigkilled_while_messages_are_queued(fault_rig, record_pr
         return killed_at
 
     run_fault(fault_rig, "a core worker process SIGKILLed", inject,
-              {"queued jobs": lambda: queued_messages_in_database(fault_rig)}, record_property)
+              {"queued jobs": lambda: queued_messages_in_database(fault_rig)}, request)
