@@ -13,10 +13,57 @@ import os
 import secrets
 from urllib.parse import urlparse, parse_qs, unquote
 
+import threading
+import time
+
 import peewee
 from playhouse.pool import PooledPostgresqlDatabase
 
 database = peewee.DatabaseProxy()
+
+POOL_TRUST_SECONDS = 2.0
+
+
+class RecentlyUsedPool(PooledPostgresqlDatabase):
+    """playhouse's PostgreSQL pool without the liveness round trip (`SELECT 1`) for a
+    connection that went back to the pool less than `POOL_TRUST_SECONDS` ago.
+
+    playhouse checks every connection it hands out with a round trip, which cost one
+    statement (and one transaction in `pg_stat_database`) per request and per job
+    message. A connection checked in moments ago, idle and open on our side, is handed
+    out as it is; one idle longer is checked as before. If the server went away in
+    between, the first query fails: the API answers 503 and a worker's claim is
+    redelivered (`workers.redelivery`), and the broken connection is never pooled again
+    (`discard_connection`, and the pool's own check-in test).
+    """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._checked_in: dict[int, float] = {}
+        self._checked_in_lock = threading.Lock()
+
+    def _close(self, conn, close_conn=False):
+        super()._close(conn, close_conn)
+        with self._checked_in_lock:
+            if close_conn or conn.closed:
+                self._checked_in.pop(self.conn_key(conn), None)
+            else:
+                self._checked_in[self.conn_key(conn)] = time.monotonic()
+
+    def _close_raw(self, conn):
+        with self._checked_in_lock:
+            self._checked_in.pop(self.conn_key(conn), None)
+        super()._close_raw(conn)
+
+    def _is_closed(self, conn):
+        if conn.closed:
+            return True
+        with self._checked_in_lock:
+            at = self._checked_in.get(self.conn_key(conn))
+        if (at is not None and time.monotonic() - at < POOL_TRUST_SECONDS
+                and self._adapter.txn_status(conn) == self._adapter.txn_idle):
+            return False
+        return super()._is_closed(conn)
 
 _ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 
@@ -79,7 +126,8 @@ def init_database(url: str, pool_size: int = 20) -> peewee.Database:
 
     SQLite runs in WAL mode with a 30 s busy timeout and foreign keys on (one connection
     per use: a pooled SQLite connection can come back with a transaction still open).
-    PostgreSQL uses `playhouse.pool` with `pool_size` connections, recycled after 300 s.
+    PostgreSQL uses `RecentlyUsedPool` (playhouse's pool) with `pool_size` connections, recycled
+    after 300 s.
     Raises ValueError for any other scheme.
     """
     if url.startswith("sqlite:///"):
@@ -100,7 +148,7 @@ def init_database(url: str, pool_size: int = 20) -> peewee.Database:
     elif url.startswith(("postgres://", "postgresql://")):
         parsed = urlparse(url)
         options = {k: v[-1] for k, v in parse_qs(parsed.query).items()}
-        db = PooledPostgresqlDatabase(
+        db = RecentlyUsedPool(
             unquote(parsed.path.lstrip("/")),
             user=unquote(parsed.username) if parsed.username else None,
             password=unquote(parsed.password) if parsed.password else None,

@@ -15,7 +15,7 @@ from flask import jsonify, request
 
 from models.db import isoformat
 from models.jobs import TERMINAL_STATES, Job
-from services.platform import idempotency
+from services.platform import idempotency, jobs, live
 from web.schemas import JobEnvelopeSchema
 from web.security import BEARER_SECURITY, OPTIONAL_BEARER_SECURITY, caller_scope
 from workers.dispatch import dispatch
@@ -75,15 +75,29 @@ def requested_wait() -> int:
     return min(int(match.group(1)), MAX_WAIT_SECONDS) if match else 0
 
 
+WAIT_RECHECK_SECONDS = 0.5  # a waiting request re-reads the job this often even without a wake-up
+
+
 def wait_for(job_id: str, seconds: float) -> Job:
-    """Poll the job row until it ends or `seconds` pass; returns the latest row."""
+    """Wait until the job ends or `seconds` pass; returns the latest row.
+
+    Subscribes to the job's finished channel (`jobs.finished_channel`) before re-reading the
+    row, so an end announced in between is not missed, then sleeps until the announcement
+    (or every WAIT_RECHECK_SECONDS, as announcements are hints: Redis may drop one).
+    One subscription and two or three reads per wait, instead of a read every few ms.
+    """
     deadline = time.monotonic() + seconds
-    delay = 0.005
     job = Job.get_by_id(job_id)
-    while job.state not in TERMINAL_STATES and time.monotonic() < deadline:
-        time.sleep(min(delay, max(0.0, deadline - time.monotonic())))
-        delay = min(delay * 1.5, 0.025)
+    if job.state in TERMINAL_STATES:
+        return job
+    with live.subscribe([jobs.finished_channel(job_id)]) as subscription:
         job = Job.get_by_id(job_id)
+        while job.state not in TERMINAL_STATES:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                break
+            subscription.get(timeout=min(remaining, WAIT_RECHECK_SECONDS))
+            job = Job.get_by_id(job_id)
     return job
 
 

@@ -178,19 +178,19 @@ def _write_batch(source_job: Job, plans: list[tuple], owner_id: str | None = Non
             if dedupe_key in existing:
                 continue
             existing.add(dedupe_key)
-            notification_id = new_id("ntf")
-            child = jobs.create_job("notification_send", {"notificationId": notification_id},
-                                    owner_id=owner_id, parent_id=source_job.id)
             to = recipient.user.id if channel == "in_app" else (
                 recipient.user.phone.replace(" ", "") if channel == "sms" else recipient.email)
             now = utcnow()
-            rows.append({"id": notification_id, "user": recipient.user.id if recipient.user else None,
+            rows.append({"id": new_id("ntf"), "user": recipient.user.id if recipient.user else None,
                          "channel": channel, "recipient": to, "dedupe_key": dedupe_key,
-                         "source_job_id": source_job.id, "send_job_id": child.id,
-                         "created_at": now, "updated_at": now, **fields})
+                         "source_job_id": source_job.id, "created_at": now, "updated_at": now, **fields})
             created += 1
         if rows:
-            Notification.insert_many(rows).execute()
+            children = jobs.create_jobs([jobs.JobSpec("notification_send", {"notificationId": row["id"]},
+                                                      owner_id=owner_id, parent_id=source_job.id) for row in rows])
+            for row, child in zip(rows, children):
+                row["send_job_id"] = child.id
+            Notification.insert_many(rows).execute()  # with the send jobs: two INSERTs per batch
     return created, len(plans) - created
 
 

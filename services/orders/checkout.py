@@ -174,8 +174,9 @@ def place_order(job: Job) -> Order:
         if not converted:
             raise Conflict("Cart was converted by another checkout", reason="cart_not_active")
         # Child jobs, committed with the order: fraud scoring and the order-placed fan-out.
-        jobs.create_job("fraud_score", {"orderId": order.id}, owner_id=None, parent_id=job.id)
-        events.emit("order.placed", order.id, {"orderNumber": order.order_number}, parent_id=job.id)
+        jobs.create_jobs([jobs.JobSpec("fraud_score", {"orderId": order.id}, parent_id=job.id),
+                          events.event_job("order.placed", order.id, {"orderNumber": order.order_number},
+                                           parent_id=job.id)])  # one INSERT
         publish_order_changed(order.id)  # sent after commit, to the customer's and staff streams
         # The commit point: from here the job can no longer be cancelled (it will finish with
         # the order). A cancel requested earlier wins instead, and everything rolls back.

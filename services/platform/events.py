@@ -51,15 +51,22 @@ def handlers_for(event_type: str) -> list[Handler]:
     return list(_handlers.get(event_type, ()))
 
 
+def event_job(event_type: str, subject_id: str, data: dict | None = None,
+              parent_id: str | None = None) -> jobs.JobSpec:
+    """The `event_fanout` job recording `event_type` about `subject_id`, to write together with
+    other jobs (`jobs.create_jobs`: one INSERT). Raises ValueError for an unknown event type."""
+    if event_type not in EVENT_TYPES:
+        raise ValueError(f"unknown event type {event_type!r}")
+    return jobs.JobSpec("event_fanout", {"event": event_type, "subjectId": subject_id, "data": data or {}},
+                        parent_id=parent_id)
+
+
 def emit(event_type: str, subject_id: str, data: dict | None = None, parent_id: str | None = None) -> Job:
     """Record `event_type` about `subject_id` (an order, variant, user... id) with `data`.
 
     Returns the `event_fanout` job. Raises ValueError for an unknown event type.
     """
-    if event_type not in EVENT_TYPES:
-        raise ValueError(f"unknown event type {event_type!r}")
-    return jobs.create_job("event_fanout", {"event": event_type, "subjectId": subject_id, "data": data or {}},
-                           parent_id=parent_id)
+    return jobs.create_jobs([event_job(event_type, subject_id, data, parent_id)])[0]
 
 
 def run_event_job(job: Job, ctx) -> dict:

@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import datetime as dt
 from contextvars import ContextVar
+from dataclasses import dataclass
 
 from peewee import Case
 
 from models.db import atomic, utcnow
 from models.jobs import TERMINAL_STATES, Job
 from services.errors import Conflict, NotFound
+from services.platform import live
 from services.platform.job_types import JOB_TYPES
 
 RETRY_BASE_SECONDS = 1.0
@@ -27,23 +29,44 @@ RETRY_MAX_SECONDS = 300.0
 _created: ContextVar[list | None] = ContextVar("cartwheel_created_jobs", default=None)
 
 
-def create_job(job_type: str, payload: dict, owner_id: str | None = None, parent_id: str | None = None,
-               total: int = 0) -> Job:
-    """Insert a `queued`, undispatched job; call inside the domain transaction that needs it.
+@dataclass(frozen=True)
+class JobSpec:
+    """One job to write with `create_jobs`: its type, payload and (optional) owner, parent and
+    progress total (steps)."""
 
-    Inside a request or a running job (see `collect_created`) the job is also
-    remembered, so the caller dispatches it right after commit; the outbox relay
-    sends it otherwise. Raises KeyError for an unknown `job_type`.
+    job_type: str
+    payload: dict
+    owner_id: str | None = None
+    parent_id: str | None = None
+    total: int = 0
+
+
+def create_jobs(specs: list[JobSpec]) -> list[Job]:
+    """Insert `queued`, undispatched jobs, all in ONE statement; call inside the domain transaction
+    that needs them. Returns the jobs in the order of `specs`.
+
+    Inside a request or a running job (see `collect_created`) the jobs are also remembered, so
+    the caller dispatches them right after commit; the outbox relay sends them otherwise.
+    Raises KeyError for an unknown job type.
     """
-    spec = JOB_TYPES[job_type]
-    job = Job.create(
-        type=job_type, queue=spec.queue, payload=payload, owner_id=owner_id,
-        parent_id=parent_id, max_attempts=spec.max_attempts, progress_total=total,
-    )
+    created = []
+    for spec in specs:
+        declared = JOB_TYPES[spec.job_type]
+        created.append(Job(type=spec.job_type, queue=declared.queue, payload=spec.payload, owner_id=spec.owner_id,
+                           parent_id=spec.parent_id, max_attempts=declared.max_attempts,
+                           progress_total=spec.total))
+    if created:
+        Job.insert_many([dict(job.__data__) for job in created]).execute()
     collected = _created.get()
     if collected is not None:
-        collected.append(job)
-    return job
+        collected.extend(created)
+    return created
+
+
+def create_job(job_type: str, payload: dict, owner_id: str | None = None, parent_id: str | None = None,
+               total: int = 0) -> Job:
+    """Insert one `queued`, undispatched job (see `create_jobs`). Raises KeyError for an unknown `job_type`."""
+    return create_jobs([JobSpec(job_type, payload, owner_id, parent_id, total)])[0]
 
 
 def collect_created():
@@ -56,6 +79,16 @@ def drain_created(token) -> list[Job]:
     jobs_created = _created.get() or []
     _created.reset(token)
     return jobs_created
+
+
+def finished_channel(job_id: str) -> str:
+    """The live channel on which job `job_id` announces that it ended (`{"state"}`), so a request
+    waiting for it (`Prefer: wait`) wakes up at once instead of polling the row."""
+    return live.channel(f"job:{job_id}")
+
+
+def _announce(job_id: str, state: str) -> None:
+    live.publish_after_commit(finished_channel(job_id), {"state": state})
 
 
 def get_job(job_id: str) -> Job:
@@ -98,7 +131,10 @@ def claim(job_id: str) -> Job | None:
 
 def cancel_if_requested(job_id: str) -> bool:
     """cancel_requested -> cancelled (the job's next checkpoint or a queued pick-up)."""
-    return _transition(job_id, ("cancel_requested",), state="cancelled", finished_at=utcnow())
+    ok = _transition(job_id, ("cancel_requested",), state="cancelled", finished_at=utcnow())
+    if ok:
+        _announce(job_id, "cancelled")
+    return ok
 
 
 def heartbeat(job_id: str, completed: int | None = None, total: int | None = None, message: str | None = None) -> bool:
@@ -119,8 +155,11 @@ def heartbeat(job_id: str, completed: int | None = None, total: int | None = Non
 def succeed(job_id: str, result: dict | None) -> bool:
     """running -> succeeded with `result`; progress is set to complete (total, or 1 of 1)."""
     total = Case(None, [(Job.progress_total > 0, Job.progress_total)], 1)
-    return _transition(job_id, ("running",), state="succeeded", result=result, finished_at=utcnow(),
-                       progress_completed=total, progress_total=total)
+    ok = _transition(job_id, ("running",), state="succeeded", result=result, finished_at=utcnow(),
+                     progress_completed=total, progress_total=total)
+    if ok:
+        _announce(job_id, "succeeded")
+    return ok
 
 
 def fail(job_id: str, error: dict, result: dict | None = None) -> bool:
@@ -128,7 +167,10 @@ def fail(job_id: str, error: dict, result: dict | None = None) -> bool:
     changes = {"state": "failed", "error": error, "finished_at": utcnow()}
     if result is not None:
         changes["result"] = result
-    return _transition(job_id, ("running",), **changes)
+    ok = _transition(job_id, ("running",), **changes)
+    if ok:
+        _announce(job_id, "failed")
+    return ok
 
 
 def retry_delay_seconds(attempts: int) -> float:
