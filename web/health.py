@@ -14,7 +14,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 import config
-from models.db import database
+from models.db import database, is_postgres
 from services.platform import consumption
 
 blp = Blueprint("health", __name__, url_prefix="/api/v1/health", description="Service health")
@@ -32,7 +32,8 @@ class HealthSchema(ma.Schema):
 def _database_status() -> dict:
     try:
         database.execute_sql("SELECT 1")
-        return {"status": "ok", "engine": type(database.obj).__name__}
+        engine = "PostgresqlDatabase" if is_postgres() else type(database.obj).__name__  # peewee's class names
+        return {"status": "ok", "engine": engine}
     except Exception as exc:  # noqa: BLE001 - health reports, never raises
         return {"status": "error", "error": type(exc).__name__}
 

@@ -1,10 +1,11 @@
 """Event fan-out: an `event_fanout` job becomes one `Notification` per recipient and
-channel, each with its own `notification_send` child job.
+channel, sent by `notification_send` child jobs, one per channel and batch of up to
+`SEND_BATCH` (each notification keeps its own status, attempts and at-most-once send).
 
 Flow. A domain event (services.platform.events.emit) is an `event_fanout` job;
 `fan_out_event(job, ctx)` resolves the recipients, picks their channels and
-writes one `Notification` per recipient and channel, each with its own
-`notification_send` child job, in batches of `FANOUT_BATCH` recipients (one
+writes one `Notification` per recipient and channel, with one `notification_send`
+child job per channel and `SEND_BATCH` notifications, in batches of `FANOUT_BATCH` recipients (one
 transaction per batch: the rows and their jobs commit together).
 `Notification.dedupe_key` = `{fan-out job id}:{recipient}:{channel}` is
 UNIQUE, so a re-run of the fan-out (retry, lease expiry, duplicate delivery)
@@ -43,6 +44,7 @@ from services.platform import JobContext, jobs
 log = logging.getLogger("services.notifications")  # the logger name from before the package split
 
 FANOUT_BATCH = 100
+SEND_BATCH = 25  # notifications of one channel per notification_send job
 
 
 @dataclass
@@ -162,6 +164,14 @@ def resolve_event(event: str, subject_id: str, data: dict) -> tuple[list[Recipie
     raise DomainError(f"Unknown event type {event!r}", reason="unknown_event")
 
 
+def _send_batches(rows: list[dict]) -> list[list[dict]]:
+    """The notification rows grouped by channel, at most SEND_BATCH per group: one send job each."""
+    by_channel: dict[str, list[dict]] = {}
+    for row in rows:
+        by_channel.setdefault(row["channel"], []).append(row)
+    return [group[i:i + SEND_BATCH] for group in by_channel.values() for i in range(0, len(group), SEND_BATCH)]
+
+
 def _write_batch(source_job: Job, plans: list[tuple], owner_id: str | None = None) -> tuple[int, int]:
     """In one transaction: insert the planned notifications whose dedupe key is new, each
     with its `notification_send` child job. `plans` items are
@@ -186,10 +196,14 @@ def _write_batch(source_job: Job, plans: list[tuple], owner_id: str | None = Non
                          "source_job_id": source_job.id, "created_at": now, "updated_at": now, **fields})
             created += 1
         if rows:
-            children = jobs.create_jobs([jobs.JobSpec("notification_send", {"notificationId": row["id"]},
-                                                      owner_id=owner_id, parent_id=source_job.id) for row in rows])
-            for row, child in zip(rows, children):
-                row["send_job_id"] = child.id
+            batches = _send_batches(rows)
+            children = jobs.create_jobs([jobs.JobSpec("notification_send",
+                                                      {"notificationIds": [row["id"] for row in batch]},
+                                                      owner_id=owner_id, parent_id=source_job.id, total=len(batch))
+                                         for batch in batches])
+            for batch, child in zip(batches, children):
+                for row in batch:
+                    row["send_job_id"] = child.id
             Notification.insert_many(rows).execute()  # with the send jobs: two INSERTs per batch
     return created, len(plans) - created
 

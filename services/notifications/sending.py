@@ -43,6 +43,7 @@ from services.platform import JobContext, job_types
 
 DONE_STATUSES = ("sent", "logged")  # logged: the console provider stored and logged it, nothing was delivered
 RECORD_SECONDS = 10.0  # how long recording a delivery is retried on a fresh connection
+BATCH_CHECKPOINT = 10  # a batch job reports progress (and checks for a cancel) every this many sends
 
 
 def _record_failure(notification_id: str, marker, error: str, final: bool) -> None:
@@ -54,15 +55,53 @@ def _record_failure(notification_id: str, marker, error: str, final: bool) -> No
 
 
 def send_notification_job(job: Job, ctx: JobContext) -> dict:
-    """`notification_send` handler: payload `{"notificationId"}`. Renders and sends the
-    notification once (see the module docstring for the guarantees).
+    """`notification_send` handler. Payload `{"notificationId"}` (one notification, e.g. an
+    admin's direct message) or `{"notificationIds": [...]}` (a fan-out's batch for one channel,
+    see `send_batch`). Each notification is sent at most once (see the module docstring).
 
-    Returns `{"notificationId", "channel", "status", "provider", "providerMessageId"}`
-    (plus `"skipped": "already_sent"` for a notification sent before). Raises
-    TransientError (retried), ProviderRejected / DomainError (not retried) and
-    NotFound for a missing notification.
+    One: returns `{"notificationId", "channel", "status", "provider", "providerMessageId",
+    "retryCount"}` (plus `"skipped": "already_sent"` for a notification sent before); raises
+    TransientError (retried), ProviderRejected / DomainError (not retried) and NotFound for a
+    missing notification.
     """
-    notification_id = (job.payload or {}).get("notificationId")
+    payload = job.payload or {}
+    if "notificationIds" in payload:
+        return send_batch(job, ctx, list(payload["notificationIds"]))
+    return _send_one(payload.get("notificationId"), job)
+
+
+def send_batch(job: Job, ctx: JobContext, notification_ids: list[str]) -> dict:
+    """Send the notifications of one batch job, each at most once and with its own status.
+
+    A notification whose provider answered a transient error stays `pending` and the others
+    carry on; at the end the job raises TransientError, so the retry sends only what is not
+    done yet (sent ones are skipped, an interrupted one is settled by asking its provider).
+    One that is rejected, or whose outcome nobody can tell, ends `failed`; the rest go on.
+    A worker that dies mid-batch leaves the same state: the retry finishes the batch.
+    Returns `{"notifications": n, "byStatus": {status: n}, "results": [per notification]}`.
+    Raises TransientError when any notification is to be retried; JobCancelled at a checkpoint.
+    """
+    results, to_retry = [], []
+    for index, notification_id in enumerate(notification_ids):
+        try:
+            results.append(_send_one(notification_id, job))
+        except TransientError as exc:
+            to_retry.append(notification_id)
+            results.append({"notificationId": notification_id, "status": "pending", "error": str(exc)[:200]})
+        except DomainError as exc:
+            results.append({"notificationId": notification_id, "status": "failed", "reason": exc.reason})
+        if (index + 1) % BATCH_CHECKPOINT == 0:
+            ctx.progress(index + 1, len(notification_ids))
+    if to_retry:
+        raise TransientError(f"{len(to_retry)} of {len(notification_ids)} notifications will be retried")
+    by_status: dict[str, int] = {}
+    for row in results:
+        by_status[row["status"]] = by_status.get(row["status"], 0) + 1
+    return {"notifications": len(notification_ids), "byStatus": by_status, "results": results}
+
+
+def _send_one(notification_id: str | None, job: Job) -> dict:
+    """Send one notification for `job` (its attempt counts decide the final attempt)."""
     notification = Notification.get_or_none(Notification.id == notification_id)
     if notification is None:
         raise NotFound("Notification not found", reason="notification_not_found")

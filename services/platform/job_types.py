@@ -66,7 +66,7 @@ JOB_TYPES: dict[str, JobType] = {
     "fraud_score": JobType("fraud", max_attempts=5, time_limit=60),
     "fraud_train": JobType("ml", max_attempts=2, time_limit=3600, lease=120),
     "event_fanout": JobType("notifications", max_attempts=5, time_limit=120),
-    "notification_send": JobType("notifications", max_attempts=5, time_limit=60),
+    "notification_send": JobType("notifications", max_attempts=5, time_limit=300),  # up to 25 sends
     "notification_bulk": JobType("notifications", max_attempts=3, time_limit=1800),
     "recommendations_train": JobType("ml", max_attempts=2, time_limit=3600, lease=120),
     "wishlist_bulk": JobType("bulk", max_attempts=3, time_limit=600),
