@@ -194,6 +194,24 @@ def discard_connection() -> None:
             pass
 
 
+def retry_on_fresh_connection(action, seconds: float):
+    """Call `action()` until it returns, for at most `seconds`: after each failure the
+    connection is discarded (`discard_connection`) and the next try, on a fresh one, waits
+    0.1 s doubling to 2 s. Returns what `action` returned; re-raises its last error once
+    `seconds` have passed (the caller turns it into its own retry, e.g. a broker redelivery)."""
+    deadline = time.monotonic() + seconds
+    pause = 0.1
+    while True:
+        try:
+            return action()
+        except Exception:
+            discard_connection()
+            if time.monotonic() + pause > deadline:
+                raise
+            time.sleep(pause)
+            pause = min(pause * 2, 2.0)
+
+
 def atomic():
     """A transaction that takes SQLite's write lock up front (BEGIN IMMEDIATE).
 

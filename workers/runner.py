@@ -26,10 +26,9 @@ from __future__ import annotations
 
 import logging
 import math
-import time
 from typing import Callable
 
-from models.db import discard_connection
+from models.db import discard_connection, retry_on_fresh_connection
 from models.jobs import Job
 from services.errors import DomainError
 from services.platform import JobCancelled, JobContext, consumption, heartbeat, jobs
@@ -58,21 +57,15 @@ def _release(job_id: str, exc: BaseException) -> None:
     """Record a failed attempt (queued again after the backoff, or failed when out of attempts)
     and send the retry, on a fresh connection, retrying for RELEASE_SECONDS.
     Raises PlatformUnavailable when the database stays unreachable."""
-    deadline = time.monotonic() + RELEASE_SECONDS
-    pause = 0.1
-    while True:
-        try:
-            state = jobs.requeue_after_transient(job_id, _error_dict(exc))
-            if state == "queued":
-                fresh = Job.get_by_id(job_id)
-                dispatch(fresh, delay_ms=math.ceil(jobs.retry_delay_seconds(fresh.attempts) * 1000))
-            return
-        except Exception as error:  # noqa: BLE001 - the database is down or the connection died
-            discard_connection()
-            if time.monotonic() + pause > deadline:
-                raise PlatformUnavailable(f"could not release job {job_id}: {error}") from error
-            time.sleep(pause)
-            pause = min(pause * 2, 2.0)
+    def release() -> None:
+        if jobs.requeue_after_transient(job_id, _error_dict(exc)) == "queued":
+            fresh = Job.get_by_id(job_id)
+            dispatch(fresh, delay_ms=math.ceil(jobs.retry_delay_seconds(fresh.attempts) * 1000))
+
+    try:
+        retry_on_fresh_connection(release, RELEASE_SECONDS)
+    except Exception as error:  # noqa: BLE001 - the database is down or the connection died
+        raise PlatformUnavailable(f"could not release job {job_id}: {error}") from error
 
 
 def _dispatch_created(token) -> None:
@@ -96,9 +89,9 @@ def run_job(job_id: str, handler: Callable[[Job, JobContext], dict]) -> None:
         with heartbeat.keep_alive.hold(job.id, job.type):
             result = handler(job, JobContext(job))
     except DomainError as exc:
-        _finish(job_id, token, exc, lambda: jobs.fail(job_id, exc.to_dict(), result=getattr(exc, "result", None)))
-    except JobCancelled as exc:
-        _finish(job_id, token, exc, lambda: jobs.cancel_if_requested(job_id))
+        _finish(job_id, token, lambda: jobs.fail(job_id, exc.to_dict(), result=getattr(exc, "result", None)))
+    except JobCancelled:
+        _finish(job_id, token, lambda: jobs.cancel_if_requested(job_id))
     except BaseException as exc:  # noqa: BLE001 - includes TimeLimitExceeded
         log.warning("job %s attempt %s failed transiently: %r", job_id, job.attempts, exc)
         discard_connection()
@@ -107,10 +100,10 @@ def run_job(job_id: str, handler: Callable[[Job, JobContext], dict]) -> None:
         if not isinstance(exc, Exception):
             raise
     else:
-        _finish(job_id, token, None, lambda: jobs.succeed(job_id, result) or jobs.cancel_if_requested(job_id))
+        _finish(job_id, token, lambda: jobs.succeed(job_id, result) or jobs.cancel_if_requested(job_id))
 
 
-def _finish(job_id: str, token, cause: BaseException | None, record: Callable[[], object]) -> None:
+def _finish(job_id: str, token, record: Callable[[], object]) -> None:
     """Record the attempt's outcome with `record()`; if the database fails there, the attempt is
     released as a transient failure instead (its work is idempotent and is redone)."""
     try:

@@ -31,9 +31,7 @@ channel's provider. Never twice:
 
 from __future__ import annotations
 
-import time
-
-from models.db import discard_connection, utcnow
+from models.db import discard_connection, retry_on_fresh_connection, utcnow
 from models.jobs import Job
 from models.notifications import Notification
 from services.errors import DomainError, NotFound, TransientError
@@ -174,21 +172,17 @@ def _record_delivery(notification_id: str, marker, status: str, message_id: str 
     """Record a delivery (`status` sent or logged) while the in-flight marker is ours, retrying on a
     fresh connection for RECORD_SECONDS. Returns False when the row is no longer ours; raises
     TransientError when the database stays unreachable (the marker stays: a later attempt settles)."""
-    deadline = time.monotonic() + RECORD_SECONDS
-    pause = 0.1
-    while True:
-        try:
-            now = utcnow()
-            return Notification.update(status=status, sent_at=now, provider_message_id=message_id, error=None,
-                                       send_started_at=None, updated_at=now).where(
-                Notification.id == notification_id, Notification.status == "pending",
-                Notification.send_started_at == marker).execute() == 1
-        except Exception as exc:  # noqa: BLE001 - the database blinked after the provider accepted it
-            discard_connection()
-            if time.monotonic() + pause > deadline:
-                raise TransientError(f"Delivered, but the database could not record it: {exc}") from exc
-            time.sleep(pause)
-            pause = min(pause * 2, 2.0)
+    def record() -> bool:
+        now = utcnow()
+        return Notification.update(status=status, sent_at=now, provider_message_id=message_id, error=None,
+                                   send_started_at=None, updated_at=now).where(
+            Notification.id == notification_id, Notification.status == "pending",
+            Notification.send_started_at == marker).execute() == 1
+
+    try:
+        return retry_on_fresh_connection(record, RECORD_SECONDS)
+    except Exception as exc:  # noqa: BLE001 - the database blinked after the provider accepted it
+        raise TransientError(f"Delivered, but the database could not record it: {exc}") from exc
 
 
 def _settle(notification_id: str, marker, provider, cause: str) -> Notification | None:
@@ -226,6 +220,4 @@ def _settle_abandoned_attempt(notification: Notification, provider) -> Notificat
     if settled is not None and settled.status == "failed":
         raise DomainError("Delivery outcome unknown; not retried to avoid a duplicate",
                           reason="delivery_outcome_unknown")
-    if settled is None:
-        notification.send_started_at = None
     return settled
