@@ -44,6 +44,14 @@ def note_claim(queue: str) -> None:
         _claimed[queue] = now
 
 
+def forget() -> None:
+    """Drop the claims noted in this process and not yet written (a process that binds a new
+    database, e.g. each test)."""
+    with _lock:
+        _claimed.clear()
+        _flushed.clear()
+
+
 def pending() -> bool:
     """True when a claim noted in this process is not written yet and a flush is due."""
     with _lock:
