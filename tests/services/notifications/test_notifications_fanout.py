@@ -185,6 +185,18 @@ def test_fan_out_reports_progress_in_batches(app, monkeypatch):
         assert {n.send_job_id for n in Notification.select().where(Notification.id.in_(ids))} == {sender.id}
 
 
+def email_send_batch(users: int, monkeypatch) -> Job:
+    """A back-in-stock fan-out to `users` wishlisting users, run here; returns its email send job."""
+    product = make_product(stock=5)
+    wishlist(product, [quick_user() for _ in range(users)])
+    with atomic():
+        job = events.emit("wishlist.back_in_stock", product.id, {})
+    run_fanout_here(job, monkeypatch)
+    [email_job] = [j for j in Job.select().where(Job.parent_id == job.id, Job.type == "notification_send")
+                   if Notification.get_by_id(j.payload["notificationIds"][0]).channel == "email"]
+    return email_job
+
+
 def test_a_batched_send_job_that_crashes_midway_sends_each_message_once_after_the_retry(app, settings,
                                                                                      monkeypatch):
     """The worker dies during the third send of a five-message email batch: two were recorded,
@@ -194,14 +206,7 @@ def test_a_batched_send_job_that_crashes_midway_sends_each_message_once_after_th
     from services.notifications.providers import console
     from services.platform import jobs, recovery
 
-    users = [quick_user() for _ in range(5)]
-    product = make_product(stock=5)
-    wishlist(product, users)
-    with atomic():
-        job = events.emit("wishlist.back_in_stock", product.id, {})
-    run_fanout_here(job, monkeypatch)
-    [email_job] = [j for j in Job.select().where(Job.parent_id == job.id, Job.type == "notification_send")
-                   if Notification.get_by_id(j.payload["notificationIds"][0]).channel == "email"]
+    email_job = email_send_batch(5, monkeypatch)
     ids = email_job.payload["notificationIds"]
     assert len(ids) == 5
 
@@ -248,14 +253,7 @@ def test_a_transient_failure_of_one_message_retries_only_that_one(app, monkeypat
     from services.errors import TransientError
     from services.notifications.providers import console
 
-    users = [quick_user() for _ in range(3)]
-    product = make_product(stock=5)
-    wishlist(product, users)
-    with atomic():
-        job = events.emit("wishlist.back_in_stock", product.id, {})
-    run_fanout_here(job, monkeypatch)
-    [email_job] = [j for j in Job.select().where(Job.parent_id == job.id, Job.type == "notification_send")
-                   if Notification.get_by_id(j.payload["notificationIds"][0]).channel == "email"]
+    email_job = email_send_batch(3, monkeypatch)
     ids = email_job.payload["notificationIds"]
     real_send = console.ConsoleProvider.send
     calls = []
