@@ -21,7 +21,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from tests.e2e.stack import free_port
+from tests.e2e.stack import free_port, log_tail
 
 POSTGRES_ROOT = Path("/usr/lib/postgresql")
 
@@ -48,6 +48,18 @@ def _wait(condition, timeout: float, what: str, interval: float = 0.05) -> None:
         if time.monotonic() > deadline:
             raise RuntimeError(f"{what} after {timeout}s")
         time.sleep(interval)
+
+
+def outage(stop, start, downtime_seconds: float, on_down=None) -> tuple[float, float]:
+    """`stop()`, call `on_down()` (if given), stay down `downtime_seconds` in all, then `start()`.
+    Returns the `time.monotonic()` instants (down, up)."""
+    stop()
+    down = time.monotonic()
+    if on_down is not None:
+        on_down()
+    time.sleep(max(0.0, down + downtime_seconds - time.monotonic()))  # the outage itself
+    start()
+    return down, time.monotonic()
 
 
 class PrivatePostgres:
@@ -170,21 +182,11 @@ class PrivatePostgres:
     def restart(self, downtime_seconds: float, mode: str = "fast", on_down=None) -> tuple[float, float]:
         """Stop the server, call `on_down()` (if given), keep it down `downtime_seconds` in all,
         start it again and wait until it answers. Returns the `time.monotonic()` instants (down, up)."""
-        self.stop(mode)
-        down = time.monotonic()
-        if on_down is not None:
-            on_down()
-        time.sleep(max(0.0, down + downtime_seconds - time.monotonic()))  # the outage itself
-        self.start()
-        return down, time.monotonic()
+        return outage(lambda: self.stop(mode), self.start, downtime_seconds, on_down)
 
     def tail(self, n: int = 40) -> str:
         """The last `n` lines of the server log, prefixed `[postgres]`."""
-        try:
-            lines = self.log_path.read_text(errors="replace").splitlines()
-        except (OSError, TypeError):
-            return ""
-        return "\n".join(f"  [postgres] {line}" for line in lines[-n:])
+        return log_tail(self.log_path, "postgres", n)
 
     def cleanup(self) -> None:
         """Stop the server (immediately; SIGKILL of the postmaster if pg_ctl fails) and remove
@@ -278,21 +280,11 @@ class PrivateRedis:
         """Stop the server (its messages are lost), call `on_down()` (if given), keep it down
         `downtime_seconds` in all, start it again and wait until it answers. Returns the
         `time.monotonic()` instants (down, up)."""
-        self.stop(sig)
-        down = time.monotonic()
-        if on_down is not None:
-            on_down()
-        time.sleep(max(0.0, down + downtime_seconds - time.monotonic()))  # the outage itself
-        self.start()
-        return down, time.monotonic()
+        return outage(lambda: self.stop(sig), self.start, downtime_seconds, on_down)
 
     def tail(self, n: int = 20) -> str:
         """The last `n` lines of the server log, prefixed `[redis]`."""
-        try:
-            lines = self.log_path.read_text(errors="replace").splitlines()
-        except OSError:
-            return ""
-        return "\n".join(f"  [redis] {line}" for line in lines[-n:])
+        return log_tail(self.log_path, "redis", n)
 
     def cleanup(self) -> None:
         """Stop the server and remove its directory."""

@@ -76,6 +76,24 @@ def wait_http(url: str, timeout: float = 60.0, proc: "Proc | None" = None) -> No
 ML_QUEUES = ("fraud", "ml")
 CORE_QUEUES = ("checkout", "payments", "notifications", "bulk", "maintenance")
 
+def kill_pids(pids: list[int]) -> None:
+    """SIGKILL each of `pids` that still exists."""
+    for pid in pids:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+
+def log_tail(path, label: str, n: int) -> str:
+    """The last `n` lines of the log file at `path`, each prefixed `  [label] `; '' when unreadable."""
+    try:
+        lines = Path(path).read_text(errors="replace").splitlines()
+    except (OSError, TypeError):
+        return ""
+    return "\n".join(f"  [{label}] {line}" for line in lines[-n:])
+
+
 class Proc:
     """A child process in its own process group, logging to `log_path`."""
 
@@ -95,11 +113,7 @@ class Proc:
         return self.popen.poll() is None
 
     def tail(self, n: int = 40) -> str:
-        try:
-            lines = self.log_path.read_text(errors="replace").splitlines()
-        except OSError:
-            return ""
-        return "\n".join(f"  [{self.name}] {line}" for line in lines[-n:])
+        return log_tail(self.log_path, self.name, n)
 
     def pids(self) -> list[int]:
         """This process and every descendant (from /proc)."""
@@ -131,11 +145,7 @@ class Proc:
         once (no clean-up runs)."""
         descendants = self.pids()[1:]
         self.signal_group(signal.SIGKILL)
-        for pid in descendants:
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
+        kill_pids(descendants)
         self.popen.wait(timeout=10)
         self._log.close()
 
@@ -152,11 +162,7 @@ class Proc:
                 self.popen.wait(timeout=10)
         # Stray children (e.g. dramatiq's fork processes) go too.
         self.signal_group(signal.SIGKILL)
-        for pid in descendants:
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
+        kill_pids(descendants)
         self._log.close()
 
 

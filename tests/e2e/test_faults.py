@@ -543,21 +543,16 @@ def check(rig: Rig, figures: Figures, since, variants: dict, subs: list[Submissi
         assessments[n].append(order_id)
     for n, ids in sorted(assessments.items()):
         problems.append(f"{len(ids)} orders have {n} fraud assessments (1 expected), e.g. {ids[:3]}")
-    scorings = {order: (n, ok) for order, n, ok in sql.rows(
-        "SELECT payload::json->>'orderId', count(*), count(*) FILTER (WHERE state = 'succeeded') FROM job "
-        "WHERE type = 'fraud_score' AND payload::json->>'orderId' = ANY(%s) GROUP BY 1", (order_ids,))}
-    bad_scorings = [o for o in order_ids if scorings.get(o, (0, 0)) != (1, 1)]
-    if bad_scorings:
-        problems.append(f"{len(bad_scorings)} orders lack exactly one succeeded fraud_score job, e.g. "
-                        f"{[(o, scorings.get(o)) for o in bad_scorings[:3]]}")
-    fanouts = {subject: (n, ok) for subject, n, ok in sql.rows(
-        "SELECT payload::json->>'subjectId', count(*), count(*) FILTER (WHERE state = 'succeeded') FROM job "
-        "WHERE type = 'event_fanout' AND payload::json->>'event' = 'order.placed' "
-        "AND payload::json->>'subjectId' = ANY(%s) GROUP BY 1", (order_ids,))}
-    bad_fanouts = [o for o in order_ids if fanouts.get(o, (0, 0)) != (1, 1)]
-    if bad_fanouts:
-        problems.append(f"{len(bad_fanouts)} orders lack exactly one succeeded order.placed fan-out, e.g. "
-                        f"{[(o, fanouts.get(o)) for o in bad_fanouts[:3]]}")
+    for what, key, condition in (("fraud_score job", "orderId", "type = 'fraud_score'"),
+                                 ("order.placed fan-out", "subjectId",
+                                  "type = 'event_fanout' AND payload::json->>'event' = 'order.placed'")):
+        counts = {order: (n, ok) for order, n, ok in sql.rows(
+            f"SELECT payload::json->>'{key}', count(*), count(*) FILTER (WHERE state = 'succeeded') FROM job "
+            f"WHERE {condition} AND payload::json->>'{key}' = ANY(%s) GROUP BY 1", (order_ids,))}
+        bad = [o for o in order_ids if counts.get(o, (0, 0)) != (1, 1)]
+        if bad:
+            problems.append(f"{len(bad)} orders lack exactly one succeeded {what}, e.g. "
+                            f"{[(o, counts.get(o)) for o in bad[:3]]}")
 
     # Notifications: each order has its own, in a final status; sent (logged) exactly once.
     per_order = collections.Counter()
