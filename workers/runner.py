@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import logging
 import math
+from contextlib import ExitStack
 from typing import Callable
 
 from models.db import discard_connection, retry_on_fresh_connection
@@ -76,40 +77,97 @@ def _dispatch_created(token) -> None:
         discard_connection()
 
 
+BatchHandler = Callable[[list[Job]], dict]
+"""`batch_handler(jobs) -> {job id: result dict, or the exception that job alone raised}`; an
+exception it raises is shared by the whole batch."""
+
+
 def run_job(job_id: str, handler: Callable[[Job, JobContext], dict]) -> None:
-    """Claim and run `job_id` with `handler`. Raises only PlatformUnavailable (the broker
-    redelivers), or a BaseException that is not an Exception after recording the attempt."""
-    job = _claim(job_id)
-    if job is None:
+    """Claim and run `job_id` with `handler(job, ctx) -> result`. Raises only PlatformUnavailable
+    (the broker redelivers), or a BaseException that is not an Exception after recording the attempt."""
+    def alone(batch: list[Job]) -> dict:
+        job = batch[0]
+        try:
+            return {job.id: handler(job, JobContext(job))}
+        except Exception as exc:  # noqa: BLE001 - the job's outcome, classified by _record
+            return {job.id: exc}
+
+    run_batch(job_id, alone, 1)
+
+
+def run_batch(job_id: str, batch_handler: BatchHandler, batch_size: int) -> None:
+    """Claim `job_id` and up to `batch_size - 1` more queued jobs of its type (`jobs.claim_more`),
+    run them with one `batch_handler(jobs)` call and record each job's own outcome: a result
+    succeeds, a DomainError fails, JobCancelled cancels, any other exception releases that job for
+    a retry. An exception the handler raises releases every job of the batch. Raises only
+    PlatformUnavailable, or a BaseException that is not an Exception after releasing the batch."""
+    lead = _claim(job_id)
+    if lead is None:
         log.info("job %s not claimable (duplicate delivery or not queued); skipped", job_id)
         return
-    consumption.note_claim(job.queue)
+    batch = [lead, *_claim_more(lead, batch_size - 1)]
+    consumption.note_claim(lead.queue)
     token = jobs.collect_created()
     try:
-        with heartbeat.keep_alive.hold(job.id, job.type):
-            result = handler(job, JobContext(job))
-    except DomainError as exc:
-        _finish(job_id, token, lambda: jobs.fail(job_id, exc.to_dict(), result=getattr(exc, "result", None)))
-    except JobCancelled:
-        _finish(job_id, token, lambda: jobs.cancel_if_requested(job_id))
+        with ExitStack() as held:
+            for job in batch:
+                held.enter_context(heartbeat.keep_alive.hold(job.id, job.type))
+            outcomes = batch_handler(batch)
     except BaseException as exc:  # noqa: BLE001 - includes TimeLimitExceeded
-        log.warning("job %s attempt %s failed transiently: %r", job_id, job.attempts, exc)
         discard_connection()
-        _release(job_id, exc)
-        _dispatch_created(token)
+        _settle(batch, token, {job.id: exc for job in batch})
         if not isinstance(exc, Exception):
             raise
     else:
-        _finish(job_id, token, lambda: jobs.succeed(job_id, result) or jobs.cancel_if_requested(job_id))
+        _settle(batch, token, outcomes)
 
 
-def _finish(job_id: str, token, record: Callable[[], object]) -> None:
-    """Record the attempt's outcome with `record()`; if the database fails there, the attempt is
-    released as a transient failure instead (its work is idempotent and is redone)."""
+def _claim_more(lead: Job, limit: int) -> list[Job]:
+    if limit < 1:
+        return []
     try:
-        record()
-    except Exception as exc:  # noqa: BLE001 - the database died after the handler's work
-        log.warning("job %s: could not record its outcome (%r); releasing it for a retry", job_id, exc)
+        return jobs.claim_more(lead.type, limit, exclude=lead.id)
+    except Exception:  # noqa: BLE001 - the lead runs alone; rows claimed unseen are reclaimed after their lease
+        log.warning("could not claim more %s jobs; running %s alone", lead.type, lead.id, exc_info=True)
         discard_connection()
-        _release(job_id, exc)
+        return []
+
+
+def _settle(batch: list[Job], token, outcomes: dict) -> None:
+    """Record every job's outcome, then dispatch the jobs they created. Raises the first
+    PlatformUnavailable after trying them all."""
+    unavailable = None
+    for job in batch:
+        try:
+            _finish(job, outcomes.get(job.id, RuntimeError("the batch handler gave this job no outcome")))
+        except PlatformUnavailable as exc:
+            unavailable = unavailable or exc
     _dispatch_created(token)
+    if unavailable is not None:
+        raise unavailable
+
+
+def _record(job: Job, outcome) -> None:
+    if isinstance(outcome, DomainError):
+        jobs.fail(job.id, outcome.to_dict(), result=getattr(outcome, "result", None))
+    elif isinstance(outcome, JobCancelled):
+        jobs.cancel_if_requested(job.id)
+    elif isinstance(outcome, BaseException):
+        log.warning("job %s attempt %s failed transiently: %r", job.id, job.attempts, outcome)
+        discard_connection()
+        _release(job.id, outcome)
+    else:
+        jobs.succeed(job.id, outcome) or jobs.cancel_if_requested(job.id)
+
+
+def _finish(job: Job, outcome) -> None:
+    """Record the attempt's outcome; if the database fails there, the attempt is released as a
+    transient failure instead (its work is idempotent and is redone). Raises PlatformUnavailable."""
+    try:
+        _record(job, outcome)
+    except PlatformUnavailable:
+        raise
+    except Exception as exc:  # noqa: BLE001 - the database died after the handler's work
+        log.warning("job %s: could not record its outcome (%r); releasing it for a retry", job.id, exc)
+        discard_connection()
+        _release(job.id, exc)

@@ -68,25 +68,37 @@ def risk_level(score: int | None) -> str:
 
 
 def explain(bundle: dict, row: dict, top: int = 5) -> tuple[float, list[dict]]:
-    """(probability, top contributions) for one feature dict.
+    """(probability, top contributions) for one feature dict (`explain_many` of one row)."""
+    return explain_many(bundle, [row], top)[0]
+
+
+def explain_many(bundle: dict, rows: list[dict], top: int = 5) -> list[tuple[float, list[dict]]]:
+    """(probability, top contributions) for each feature dict, in ONE model call.
 
     Contributions: [{"feature", "value", "contribution"}] with contribution =
     P(x) - P(x with the feature at its training median), largest positive first
-    (at most `top`; features that lower the risk are left out).
+    (at most `top`; features that lower the risk are left out). The model sees
+    len(rows) x (len(features) + 1) rows: each order, then each of its occlusions.
     """
+    if not rows:
+        return []
     names = bundle["features"]
-    x = feature_matrix([row], names)
-    variants = np.repeat(x, len(names) + 1, axis=0)
+    width = len(names) + 1
+    x = feature_matrix(rows, names)
+    variants = np.repeat(x, width, axis=0)
     for j, ref in enumerate(bundle["reference"]):
-        variants[j + 1, j] = ref
-    probs = bundle["model"].predict_proba(variants)[:, 1]
-    base = float(probs[0])
-    contributions = [
-        {"feature": name, "value": row.get(name), "contribution": round(base - float(probs[j + 1]), 4)}
-        for j, name in enumerate(names)
-    ]
-    positive = sorted((c for c in contributions if c["contribution"] > 0), key=lambda c: -c["contribution"])
-    return base, positive[:top]
+        variants[j + 1::width, j] = ref
+    probs = bundle["model"].predict_proba(variants)[:, 1].reshape(len(rows), width)
+    explained = []
+    for row, order_probs in zip(rows, probs):
+        base = float(order_probs[0])
+        contributions = [
+            {"feature": name, "value": row.get(name), "contribution": round(base - float(order_probs[j + 1]), 4)}
+            for j, name in enumerate(names)
+        ]
+        positive = sorted((c for c in contributions if c["contribution"] > 0), key=lambda c: -c["contribution"])
+        explained.append((base, positive[:top]))
+    return explained
 
 
 def feature_names() -> list[str]:

@@ -2,7 +2,8 @@
 of training and scoring.
 
 - `order_facts`: OrderFacts of given orders (signals created first).
-- `scoring_history` / `features_for_scoring`: one order, from a targeted history query.
+- `scoring_history` / `features_for_scoring_many`: a batch of orders to score, from one targeted
+  history query.
 - `training_history` / `features_for_training`: many orders, from one bulk history.
 """
 
@@ -55,23 +56,33 @@ def order_facts(order_ids: list[str]) -> list[OrderFacts]:
     return [by_id[i] for i in order_ids if i in by_id]
 
 
-def scoring_history(target: OrderFacts) -> History:
-    """The earlier orders one order's features need: every order sharing its email, IP, card or
-    shipping address within the longest velocity window, and all of the customer's orders."""
-    since = target.created_at - MAX_WINDOW
-    related = ((FraudSignal.email == target.email) | (FraudSignal.shipping_key == target.shipping_key))
-    if target.client_ip:
-        related |= FraudSignal.client_ip == target.client_ip
-    if target.card_fingerprint:
-        related |= FraudSignal.card_fingerprint == target.card_fingerprint
-    window = related & (FraudSignal.created_at >= since) & (FraudSignal.created_at < target.created_at)
-    if target.customer_key.startswith("email:"):
-        customer = FraudSignal.email == target.email
-    else:
-        customer = FraudSignal.customer_id == target.customer_key
-    customer &= FraudSignal.created_at < target.created_at
+def _related(targets: tuple[OrderFacts, ...]):
+    """A condition covering the rows the targets' features need: every order sharing an email,
+    IP, card or shipping address with one of them within the longest velocity window before it,
+    and all of their customers' earlier orders. Flat IN lists (one per key), so it stays one
+    short expression however many targets a batch holds."""
+    def values(attr):
+        return sorted({getattr(t, attr) for t in targets if getattr(t, attr)})
+
+    latest = max(t.created_at for t in targets)
+    since = min(t.created_at for t in targets) - MAX_WINDOW
+    shared = (FraudSignal.email.in_(values("email")) | FraudSignal.shipping_key.in_(values("shipping_key"))
+              | FraudSignal.client_ip.in_(values("client_ip"))
+              | FraudSignal.card_fingerprint.in_(values("card_fingerprint")))
+    customers = sorted({t.customer_key for t in targets if not t.customer_key.startswith("email:")})
+    guests = sorted({t.email for t in targets if t.customer_key.startswith("email:")})
+    own = FraudSignal.customer_id.in_(customers) | FraudSignal.email.in_(guests)
+    return (((FraudSignal.created_at >= since) & shared) | own) & (FraudSignal.created_at < latest)
+
+
+def scoring_history(*targets: OrderFacts) -> History:
+    """The earlier orders the targets' features need, from ONE query (`_related`). A History
+    holding more orders than one target needs gives that target the same features:
+    compute_features only counts orders strictly before it that share its keys."""
     history = History()
-    for row in _facts_query().where(window | customer).objects():
+    if not targets:
+        return history.freeze()
+    for row in _facts_query().where(_related(targets)).objects():
         history.add(_facts(row))
     return history.freeze()
 
@@ -88,11 +99,19 @@ def training_history(until: dt.datetime | None = None) -> History:
 
 
 def features_for_scoring(order_id: str) -> dict:
-    """The scoring path: one order's features from a targeted history query."""
-    target = order_facts([order_id])
-    if not target:
+    """The scoring path for one order. Raises NotFound."""
+    features = features_for_scoring_many([order_id])
+    if order_id not in features:
         raise NotFound("Order not found", reason="order_not_found")
-    return compute_features(target[0], scoring_history(target[0]))
+    return features[order_id]
+
+
+def features_for_scoring_many(order_ids: list[str]) -> dict[str, dict]:
+    """The scoring path: {order id: features} of existing orders among `order_ids`, from one
+    facts query and one targeted history query for all of them (a batch of fraud_score jobs)."""
+    targets = order_facts(order_ids)
+    history = scoring_history(*targets)
+    return {t.order_id: compute_features(t, history) for t in targets}
 
 
 def features_for_training(order_ids: list[str]) -> list[dict]:

@@ -7,9 +7,7 @@ FraudAssessment (one per job) and applies the decision of the ordered rules
 
 from __future__ import annotations
 
-import peewee
-
-from models.db import atomic
+from models.db import atomic, utcnow
 from models.fraud import FraudAssessment, FraudSignal
 from models.jobs import Job
 from models.orders import Order, Payment
@@ -19,14 +17,14 @@ from services.errors import Conflict, NotFound
 from services.fraud.active_model import active_bundle
 from services.fraud.assessments import assessment_to_dict
 from services.fraud.decisions import apply_decision
-from services.fraud.history import features_for_scoring
+from services.fraud.history import features_for_scoring_many
 from services.fraud.rules import effective_rules
 from services.fraud.signals import ensure_signals, set_card_fingerprint
 
 
-def rule_attributes(order: Order, features: dict, probability: float | None, score: int | None, level: str) -> dict:
-    """Everything a rule may refer to (ml.fraud.rules.ATTRIBUTES) for one order."""
-    signal = FraudSignal.get_or_none(FraudSignal.order == order.id)
+def rule_attributes(order: Order, signal: FraudSignal | None, features: dict, probability: float | None,
+                    score: int | None, level: str) -> dict:
+    """Everything a rule may refer to (ml.fraud.rules.ATTRIBUTES) for one order and its signal."""
     return {**features, "risk_score": score, "probability": probability, "risk_level": level,
             "currency": order.currency, "payment_method": order.payment_method,
             "email_domain": signal.email_domain if signal else None, "ip_country": signal.ip_country if signal else None,
@@ -35,31 +33,46 @@ def rule_attributes(order: Order, features: dict, probability: float | None, sco
 
 
 def assess(order_id: str) -> dict:
-    """Score an order without storing anything: {"features", "probability", "riskScore",
-    "riskLevel", "topFeatures", "decision", "ruleId", "rule", "modelVersionId"}."""
+    """Score an order without storing anything (`assess_many` of one). Raises NotFound."""
+    result = assess_many([order_id])
+    if order_id not in result:
+        raise NotFound("Order not found", reason="order_not_found")
+    return result[order_id]
+
+
+def assess_many(order_ids: list[str]) -> dict[str, dict]:
+    """Score orders without storing anything, with one history query and one model call for
+    all of them: {order id: {"features", "probability", "riskScore", "riskLevel", "topFeatures",
+    "decision", "ruleId", "rule", "modelVersionId", "schemaHash"}} for the orders that exist."""
     from ml.fraud import scoring  # numpy/scikit-learn load only in processes that score
 
-    order = Order.get_or_none(Order.id == order_id)
-    if order is None:
-        raise NotFound("Order not found", reason="order_not_found")
-    features = features_for_scoring(order_id)
+    features = features_for_scoring_many(order_ids)
+    ids = [i for i in dict.fromkeys(order_ids) if i in features]
+    if not ids:
+        return {}
+    orders = {o.id: o for o in Order.select().where(Order.id.in_(ids))}
+    signals = {s.order_id: s for s in FraudSignal.select().where(FraudSignal.order.in_(ids))}
     version, bundle = active_bundle()
-    probability = score = None
-    top: list = []
-    if bundle is not None:
-        probability, top = scoring.explain(bundle, features)
-        score = scoring.risk_score(probability)
-    level = scoring.risk_level(score)
-    attributes = rule_attributes(order, features, probability, score, level)
-    decision, rule_id, rule_text = "allow", None, None
-    for stored_id, rule in effective_rules():
-        if rule.matches(attributes):
-            decision, rule_id, rule_text = rule.action, stored_id, rule.text
-            break
-    return {"features": features, "probability": None if probability is None else round(probability, 6),
+    explained = (scoring.explain_many(bundle, [features[i] for i in ids]) if bundle is not None
+                 else [(None, [])] * len(ids))
+    rules = effective_rules()
+    results = {}
+    for order_id, (probability, top) in zip(ids, explained):
+        score = None if probability is None else scoring.risk_score(probability)
+        level = scoring.risk_level(score)
+        attributes = rule_attributes(orders[order_id], signals.get(order_id), features[order_id],
+                                     probability, score, level)
+        decision, rule_id, rule_text = "allow", None, None
+        for stored_id, rule in rules:
+            if rule.matches(attributes):
+                decision, rule_id, rule_text = rule.action, stored_id, rule.text
+                break
+        results[order_id] = {
+            "features": features[order_id], "probability": None if probability is None else round(probability, 6),
             "riskScore": score, "riskLevel": level, "topFeatures": top, "decision": decision,
             "ruleId": rule_id, "rule": rule_text, "modelVersionId": version.id if version else None,
             "schemaHash": version.schema_hash if version else None}
+    return results
 
 
 def _refresh_card(order: Order) -> None:
@@ -77,43 +90,121 @@ def _refresh_card(order: Order) -> None:
 def score_order(order_id: str, job_id: str | None = None) -> FraudAssessment:
     """Score `order_id` and store the assessment (one per job: a re-run returns the stored one).
     Raises NotFound."""
-    if job_id:
-        existing = FraudAssessment.get_or_none(FraudAssessment.job_id == job_id)
-        if existing is not None:
-            return existing
-    order = Order.get_or_none(Order.id == order_id)
+    outcome = score_orders([(order_id, job_id)])[0]
+    if isinstance(outcome, Exception):
+        raise outcome
+    return outcome
+
+
+def score_orders(requests: list[tuple[str, str | None]]) -> list[FraudAssessment | Exception]:
+    """Score and store a batch of (order id, job id) requests: one facts query, one history
+    query and one model call for the batch, then one INSERT of the new assessments (a job's
+    assessment is stored once: a re-run, or a concurrent duplicate, gets the stored row).
+
+    Returns, in request order, each request's FraudAssessment, or the exception that request
+    alone raised (NotFound for a missing order; a Stripe error while fetching its card).
+    Errors shared by the batch (the database, the model) raise."""
+    job_ids = [job_id for _, job_id in requests if job_id]
+    stored = ({a.job_id: a for a in FraudAssessment.select().where(FraudAssessment.job_id.in_(job_ids))}
+              if job_ids else {})
+    todo = [order_id for order_id, job_id in requests if job_id not in stored]
+    orders = {o.id: o for o in Order.select().where(Order.id.in_(todo))} if todo else {}
+    failed: dict[str, Exception] = {}
+    if orders:
+        ensure_signals(list(orders))
+        for order in orders.values():
+            try:
+                _refresh_card(order)
+            except Exception as exc:  # noqa: BLE001 - this order's retry; the others go on
+                failed[order.id] = exc
+    results = assess_many([i for i in orders if i not in failed])
+    rows: list[dict | None] = [None if job_id in stored or order_id not in results
+                               else _assessment_row(order_id, job_id, results[order_id])
+                               for order_id, job_id in requests]
+    saved = _insert_assessments([row for row in rows if row is not None])
+    outcomes: list[FraudAssessment | Exception] = []
+    for (order_id, job_id), row in zip(requests, rows):
+        if job_id in stored:
+            outcomes.append(stored[job_id])
+        elif row is not None:
+            outcomes.append(saved[job_id or row["id"]])
+        else:
+            outcomes.append(failed.get(order_id) or NotFound("Order not found", reason="order_not_found"))
+    return outcomes
+
+
+def _assessment_row(order_id: str, job_id: str | None, result: dict) -> dict:
+    now = utcnow()
+    return {"id": FraudAssessment.id.default(), "order": order_id, "job_id": job_id,
+            "model_version_id": result["modelVersionId"], "probability": result["probability"],
+            "risk_score": result["riskScore"], "risk_level": result["riskLevel"], "decision": result["decision"],
+            "rule_id": result["ruleId"], "rule": result["rule"], "features": result["features"],
+            "top_features": result["topFeatures"], "schema_hash": result["schemaHash"], "outcome": {},
+            "review_status": "pending" if result["decision"] == "review" else None,
+            "created_at": now, "updated_at": now}
+
+
+def _insert_assessments(rows: list[dict]) -> dict[str, FraudAssessment]:
+    """Insert assessment rows in one statement (a job already assessed by a concurrent duplicate
+    keeps its row) and read them back: {job id, or the row id when it has no job: assessment}."""
+    if not rows:
+        return {}
+    with atomic():
+        FraudAssessment.insert_many(rows).on_conflict_ignore().execute()
+    job_ids = [r["job_id"] for r in rows if r["job_id"]]
+    row_ids = [r["id"] for r in rows if not r["job_id"]]
+    condition = FraudAssessment.job_id.in_(job_ids) if job_ids else None
+    if row_ids:
+        condition = FraudAssessment.id.in_(row_ids) if condition is None else condition | FraudAssessment.id.in_(row_ids)
+    return {a.job_id or a.id: a for a in FraudAssessment.select().where(condition)}
+
+
+def _refund_only(job: Job) -> dict:
+    """A `refundOnly` job (written by earlier versions when a rejection's refund failed; rejections
+    now write a `payment_refund` job): void or refund the cancelled order through the orders'
+    refund path. Raises NotFound, Conflict (the order is not cancelled)."""
+    order = Order.get_or_none(Order.id == job.payload["orderId"])
     if order is None:
         raise NotFound("Order not found", reason="order_not_found")
-    ensure_signals([order_id])
-    _refresh_card(order)
-    result = assess(order_id)
-    try:
-        with atomic():
-            return FraudAssessment.create(
-                order=order_id, job_id=job_id, model_version_id=result["modelVersionId"],
-                probability=result["probability"], risk_score=result["riskScore"], risk_level=result["riskLevel"],
-                decision=result["decision"], rule_id=result["ruleId"], rule=result["rule"],
-                features=result["features"], top_features=result["topFeatures"], schema_hash=result["schemaHash"],
-                review_status="pending" if result["decision"] == "review" else None)
-    except peewee.IntegrityError:  # a concurrent duplicate of the same job stored it first
-        return FraudAssessment.get(FraudAssessment.job_id == job_id)
+    if order.status != "cancelled":
+        raise Conflict("Only a cancelled order is refunded", reason="order_not_cancelled")
+    outcome = order_service.refund_cancelled_order(order.id, "fraud_rejected")
+    return {"orderId": order.id, "payment": outcome["action"]}
+
+
+def run_fraud_score_batch(batch: list[Job]) -> dict[str, dict | Exception]:
+    """A batch of `fraud_score` jobs (payload {"orderId"}) claimed together: score them with one
+    model call (`score_orders`), store, apply each decision. Returns {job id: the assessment's API
+    dict, or the exception of that job alone}; errors shared by the batch raise (every job of
+    the batch is then retried). A {"orderId", "refundOnly": true} job gives {"orderId",
+    "payment": "voided" | "refunded" | "none"} (`_refund_only`)."""
+    outcomes: dict[str, dict | Exception] = {}
+    scoring_jobs = []
+    for job in batch:
+        if not job.payload.get("refundOnly"):
+            scoring_jobs.append(job)
+            continue
+        try:
+            outcomes[job.id] = _refund_only(job)
+        except Exception as exc:  # noqa: BLE001 - reported as this job's outcome
+            outcomes[job.id] = exc
+    assessments = score_orders([(job.payload["orderId"], job.id) for job in scoring_jobs])
+    for job, assessment in zip(scoring_jobs, assessments):
+        if isinstance(assessment, Exception):
+            outcomes[job.id] = assessment
+            continue
+        try:
+            apply_decision(assessment)
+            outcomes[job.id] = assessment_to_dict(FraudAssessment.get_by_id(assessment.id))
+        except Exception as exc:  # noqa: BLE001 - reported as this job's outcome
+            outcomes[job.id] = exc
+    return outcomes
 
 
 def run_fraud_score_job(job: Job, ctx) -> dict:
-    """`fraud_score` job (payload {"orderId"}): score, store, apply. Result: the assessment's API dict.
-    With {"orderId", "refundOnly": true} (written by earlier versions when a rejection's refund
-    failed; rejections now write a `payment_refund` job) it only voids or refunds the cancelled
-    order through the orders' refund path: {"orderId", "payment": "voided" | "refunded" | "none"}."""
-    if job.payload.get("refundOnly"):
-        order = Order.get_or_none(Order.id == job.payload["orderId"])
-        if order is None:
-            raise NotFound("Order not found", reason="order_not_found")
-        if order.status != "cancelled":
-            raise Conflict("Only a cancelled order is refunded", reason="order_not_cancelled")
-        outcome = order_service.refund_cancelled_order(order.id, "fraud_rejected")
-        return {"orderId": order.id, "payment": outcome["action"]}
-    ctx.progress(0, 2, "scoring")
-    assessment = score_order(job.payload["orderId"], job.id)
-    ctx.progress(1, 2, f"decision {assessment.decision}")
-    apply_decision(assessment)
-    return assessment_to_dict(FraudAssessment.get_by_id(assessment.id))
+    """`fraud_score` job alone (a batch of one, `run_fraud_score_batch`): the assessment's API dict.
+    Raises what the job raised."""
+    outcome = run_fraud_score_batch([job])[job.id]
+    if isinstance(outcome, Exception):
+        raise outcome
+    return outcome

@@ -37,19 +37,24 @@ class JobType:
     attempt may run before Dramatiq interrupts it; `lease`: seconds without a
     heartbeat after which a running job counts as abandoned (at most
     `time_limit`, so an attempt that hits its time limit is already failed or
-    re-queued by its own worker).
+    re-queued by its own worker); `batch`: how many queued jobs of the type one
+    worker claims and runs together (`workers.runner.run_batch`, for handlers that
+    share work across jobs, e.g. one model call; 1 runs each job alone).
     """
 
     queue: str
     max_attempts: int
     time_limit: int
     lease: int = DEFAULT_LEASE_SECONDS
+    batch: int = 1
 
     def __post_init__(self):
         if self.queue not in QUEUES:
             raise ValueError(f"unknown queue {self.queue!r}")
         if not 0 < self.lease <= self.time_limit:
             raise ValueError("a lease must be positive and at most the time limit")
+        if self.batch < 1:
+            raise ValueError("a batch holds at least one job")
 
     @property
     def time_limit_ms(self) -> int:
@@ -63,7 +68,7 @@ JOB_TYPES: dict[str, JobType] = {
     "stripe_event": JobType("payments", max_attempts=8, time_limit=60),
     "payment_refund": JobType("payments", max_attempts=8, time_limit=60),
     "product_import": JobType("bulk", max_attempts=3, time_limit=600),
-    "fraud_score": JobType("fraud", max_attempts=5, time_limit=60),
+    "fraud_score": JobType("fraud", max_attempts=5, time_limit=60, batch=16),  # one model call per batch
     "fraud_train": JobType("ml", max_attempts=2, time_limit=3600, lease=120),
     "event_fanout": JobType("notifications", max_attempts=5, time_limit=120),
     "notification_send": JobType("notifications", max_attempts=5, time_limit=300),  # up to 25 sends

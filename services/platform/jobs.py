@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from peewee import Case
 
-from models.db import atomic, utcnow
+from models.db import atomic, is_postgres, utcnow
 from models.jobs import TERMINAL_STATES, Job
 from services.errors import Conflict, NotFound
 from services.platform import live
@@ -127,6 +127,25 @@ def claim(job_id: str) -> Job | None:
         cancel_if_requested(job_id)
         return None
     return rows[0]
+
+
+def claim_more(job_type: str, limit: int, exclude: str) -> list[Job]:
+    """Claim up to `limit` more due queued jobs of `job_type` besides `exclude` (queued ->
+    running, counting each attempt), oldest first, in one UPDATE; rows another worker is
+    claiming are skipped (FOR UPDATE SKIP LOCKED on PostgreSQL). Their own messages, delivered
+    later, find them running or finished: duplicate deliveries, no-ops. Returns the claimed jobs."""
+    if limit < 1:
+        return []
+    now = utcnow()
+    due = (Job.select(Job.id)
+           .where(Job.type == job_type, Job.state == "queued", Job.id != exclude,
+                  Job.run_after.is_null() | (Job.run_after <= now))
+           .order_by(Job.updated_at).limit(limit))
+    if is_postgres():
+        due = due.for_update("FOR UPDATE SKIP LOCKED")
+    return list(Job.update(state="running", attempts=Job.attempts + 1, started_at=now, error=None, updated_at=now,
+                           version=Job.version + 1)
+                .where(Job.id.in_(due), Job.state == "queued").returning(Job).execute())
 
 
 def cancel_if_requested(job_id: str) -> bool:

@@ -37,6 +37,8 @@ def test_scoring_and_training_compute_the_same_features(history):
     training_rows = dict(zip(sample, fraud.features_for_training(sample)))
     for order_id in sample:
         assert fraud.features_for_scoring(order_id) == training_rows[order_id], order_id
+    # a batch of fraud_score jobs reads one history for all its orders: the same features
+    assert fraud.features_for_scoring_many(sample) == training_rows
     assert any(row["orders_address_7d"] for row in training_rows.values())
     assert any(row["failed_payments_ip_1h"] for row in training_rows.values())
 
@@ -72,6 +74,12 @@ def test_trained_model_beats_baseline_and_rules_and_a_worse_model_is_not_activat
     assert assessment["modelVersionId"] == version.id and 0 <= assessment["riskScore"] <= 99
     assert assessment["riskLevel"] in ("normal", "elevated", "highest") and 0 <= assessment["probability"] <= 1
     assert all(f["contribution"] > 0 for f in assessment["topFeatures"])
+    # scoring a batch in one model call gives each order its own probability and contributions
+    batch = [o.id for o in Order.select(Order.id).order_by(Order.created_at.desc()).limit(12)]
+    together = fraud.assess_many(batch)
+    assert len({r["probability"] for r in together.values()}) > 1
+    for order_id in batch:
+        assert together[order_id] == fraud.assess(order_id), order_id
 
     worse = _train(api, token, {"learningRate": 0.001, "maxIter": 10})
     assert worse["status"] == "rejected", worse
