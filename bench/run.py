@@ -6,7 +6,8 @@
 Starts gunicorn + dramatiq (core queues, and the `fraud` + `ml` queues in a model worker
 of their own) + the scheduler on PostgreSQL (database `cartwheel_bench`, recreated) and
 Redis (db 13) with tests.e2e.stack.ProductionStack, seeds products, customers and an admin
-through the API (bench.seed), then runs each scenario (bench.scenarios) in a load
+through the API (bench.seed) and, with `--large-shop`, a large shop through bulk SQL
+(bench.large_shop), then runs each scenario (bench.scenarios) in a load
 generator process of its own (bench.loadgen). Around each scenario it samples:
 
 - CPU by role from /proc (bench.cpu): from the start of the load until the stack is quiet
@@ -43,7 +44,7 @@ import time
 from pathlib import Path
 from urllib.parse import urlparse
 
-from bench import cpu, pgstats, report, seed, settle
+from bench import cpu, large_shop, pgstats, report, seed, settle
 from bench.scenarios import SCENARIOS
 from tests.e2e.stack import (PG_ADMIN_URL, REDIS_BASE_URL, ROOT, ProductionStack, drop_database,
                              postgres_available, redis_available)
@@ -71,6 +72,10 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help="how long open-loop operations under way at the end of the window may still take")
     parser.add_argument("--products", type=int, default=100)
     parser.add_argument("--customers", type=int, default=None, help="registered customers (default: --users)")
+    parser.add_argument("--large-shop", action="store_true",
+                        help=f"also bulk-seed {large_shop.PRODUCTS:,} products, {large_shop.CUSTOMERS:,} customers and "
+                             f"{large_shop.ORDERS:,} historical orders (bench.large_shop); the scenarios browse and "
+                             f"buy {large_shop.SAMPLE:,} of those products besides --products")
     parser.add_argument("--job-wait", choices=("auto", "poll", "prefer"), default="auto",
                         help="follow jobs with Prefer: wait=10 or by polling; auto: Prefer in the closed loops, "
                              "polling in the open loop (see bench.loadgen)")
@@ -169,6 +174,13 @@ class Bench:
         self.stack.start()
         log(f"seeding {self.args.products} products, {self.args.customers} customers and an admin")
         self.data = seed.seed(self.stack, self.args.products, self.args.customers)
+        if self.args.large_shop:
+            log(f"bulk-seeding the large shop ({large_shop.PRODUCTS:,} products, {large_shop.CUSTOMERS:,} customers, "
+                f"{large_shop.ORDERS:,} orders)")
+            written = large_shop.seed_large_shop(DATABASE_URL)
+            self.data["products"] += written.pop("sample")
+            self.data["largeShop"] = written
+            log(f"large shop written: {written['seconds']}")
         (self.out / "seed.json").write_text(json.dumps(self.data))
         log("warming up (a few of each operation)")
         seed.warm_up(self.stack, self.data)
@@ -303,7 +315,7 @@ def main(argv=None) -> int:
         "bench": "cartwheel", "startedAt": started_at, "seconds": round(time.monotonic() - t0, 1),
         "config": {"scenarios": args.scenario_list, "seconds": args.seconds, "users": args.users,
                    "rate": args.rate, "drainSeconds": args.drain_seconds, "products": args.products,
-                   "customers": args.customers, "jobWait": args.job_wait, "pollMs": [args.poll_ms, args.poll_max_ms], "dbScenarios": args.db_list,
+                   "customers": args.customers, "largeShop": bench.data.get("largeShop"), "jobWait": args.job_wait, "pollMs": [args.poll_ms, args.poll_max_ms], "dbScenarios": args.db_list,
                    "webWorkers": args.web_workers, "webThreads": args.web_threads,
                    "workerProcesses": args.worker_processes, "workerThreads": args.worker_threads,
                    "modelWorker": "1 x 2 threads (fraud, ml)", "cpus": os.cpu_count(), "clkTck": cpu.CLK_TCK},

@@ -18,6 +18,7 @@ from cachetools import TTLCache
 from flask import Response, request
 
 import config
+from services import catalog
 
 _lock = threading.Lock()
 _cache: TTLCache | None = None
@@ -36,7 +37,8 @@ def _store() -> TTLCache | None:
 
 
 def clear() -> None:
-    """Drop every cached response (call after a catalog write)."""
+    """Drop every cached response and list total (call after a catalog write)."""
+    catalog.clear_list_totals()
     store = _store()
     if store is not None:
         with _lock:

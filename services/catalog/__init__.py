@@ -1,7 +1,7 @@
 """The catalog: products, variants and images, stock in warehouses, live stock updates,
 Shopify CSV imports and product reviews.
 
-Modules: `products` (reads), `product_writes` (create/update/upsert/archive, stock),
+Modules: `products` (reads), `list_totals` (the public list's cached totals), `product_writes` (create/update/upsert/archive, stock),
 `variant_sets` (a list as a product's complete variant or image set), `slugs`,
 `inventory` (levels and the conditional stock updates), `warehouses`, `stock_live`
 (stock payloads and channels), `shopify_csv` (reading the file and its cells), `shopify`
@@ -11,6 +11,7 @@ only the names below.
 
 from services.catalog.imports import check_store, import_payload, run_import_job
 from services.catalog.inventory import adjust_stock, release_stock, set_stock, stock_levels, take_stock
+from services.catalog.list_totals import clear as clear_list_totals
 from services.catalog.product_writes import (archive_product, create_product, set_product_stock, update_product,
                                              upsert_product)
 from services.catalog.products import (MAX_PRICE, SORT_FIELDS, ImageRow, ProductView, VariantRow, get_product,
@@ -28,7 +29,8 @@ from services.catalog.warehouses import DEFAULT_WAREHOUSE_ID, default_warehouse,
 __all__ = [
     "DEFAULT_WAREHOUSE_ID", "MAX_BODY", "MAX_PRICE", "MAX_TITLE", "MAX_UPLOAD_BYTES", "REASONS",
     "RESERVED_HANDLES", "SORT_FIELDS", "CsvRejected", "CsvTooLarge", "ImageRow", "ParsedProduct", "ProductView",
-    "RowIssue", "VariantRow", "active_products", "adjust_stock", "archive_product", "check_store", "count_handles",
+    "RowIssue", "VariantRow", "active_products", "adjust_stock", "archive_product", "check_store", "clear_list_totals",
+    "count_handles",
     "create_product", "create_review", "decode_upload", "default_warehouse", "default_warehouse_id",
     "delete_review", "get_product", "has_purchased", "import_payload", "list_products", "list_reviews",
     "load_views", "parse_money", "parse_products", "product_stock_views", "product_view", "publish_stock_changed",

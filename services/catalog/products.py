@@ -18,7 +18,7 @@ import peewee
 from peewee import JOIN
 
 from models.catalog import Category, InventoryLevel, Product, ProductImage, Variant
-from services.catalog import inventory
+from services.catalog import inventory, list_totals
 from services.errors import NotFound
 
 MAX_PRICE = 10**9  # minor units; keeps sums far from 64-bit limits
@@ -127,7 +127,8 @@ def list_products(category: str | None = None, min_price: int | None = None, max
     may then pick a `status` (default: everything but archived).
     `sort_by` is price | name | createdAt (also created_at); `sort_order`
     asc | desc, by default asc for price and name, desc for createdAt. Ties
-    break on id so pages never overlap. Costs at most four queries.
+    break on id so pages never overlap. Costs at most four queries. The public list's total
+    is cached per filter set for `CATALOG_CACHE_SECONDS` (`list_totals`).
     """
     query = Product.select()
     if not include_inactive:
@@ -166,7 +167,7 @@ def list_products(category: str | None = None, min_price: int | None = None, max
     if page == 1 and len(rows) < limit:
         total = len(rows)
     else:
-        total = query.count()
+        total = query.count() if include_inactive else list_totals.total(query)
     return load_views(rows), total
 
 
