@@ -11,6 +11,7 @@ naming the variable, and the entry points print it and exit.
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -62,6 +63,29 @@ def _bool(env, name, default):
     if lowered in ("0", "false", "no", "off"):
         return False
     raise ConfigError(f"{name} must be true or false, got {raw!r}")
+
+
+_RATE = re.compile(r"^\s*\d+\s*(/|per)\s*(\d+\s*)?(second|minute|hour|day)s?\s*$", re.IGNORECASE)
+
+
+def _rate(env, name, default):
+    """A rate limit in flask-limiter's notation ("100 per minute", "5/second"; several joined by ';')."""
+    raw = (env.get(name) or "").strip()
+    if not raw:
+        return default
+    if not all(_RATE.match(part) for part in raw.split(";")):
+        raise ConfigError(f"{name} must be a rate such as '100 per minute' (several joined by ';'), got {raw!r}")
+    return raw
+
+
+def _origins(env, name) -> tuple:
+    """Comma-separated exact origins (scheme://host[:port]); '*' is refused (credentials are sent)."""
+    raw = env.get(name) or ""
+    origins = tuple(o.strip().rstrip("/") for o in raw.split(",") if o.strip())
+    for origin in origins:
+        if not re.match(r"^https?://[A-Za-z0-9.-]+(:\d+)?$", origin):
+            raise ConfigError(f"{name} must list origins such as https://shop.example.com, got {origin!r}")
+    return origins
 
 
 # ISO 4217 minor-unit exponents for the currencies a shop may choose.
@@ -126,6 +150,18 @@ class Settings:
     sse_max_seconds: int
     sse_keepalive_seconds: int
     sse_poll_seconds: int
+    # Accounts and security (DESIGN.md section 10, docs/security.md)
+    cors_origins: tuple = ()  # exact origins allowed by CORS; empty: no cross-origin access
+    hsts_seconds: int = 31_536_000  # Strict-Transport-Security max-age; 0 leaves the header out
+    rate_limits_enabled: bool = True
+    rate_limit_storage_url: str = ""  # redis:// (shared by every process) or memory:// (one process)
+    rate_limit_default: str = "100 per minute"  # per client IP, every route
+    rate_limit_auth: str = "10 per minute"  # per IP: login, registration, OTP, password reset
+    rate_limit_writes: str = "60 per minute"  # per user: authenticated writes
+    rate_limit_api_key: str = "1000 per minute"  # per API key
+    login_backoff_after: int = 5  # failed logins (per account, per IP) before the backoff starts
+    login_backoff_max_seconds: int = 300  # longest wait the backoff imposes
+    password_min_score: int = 3  # zxcvbn score (0-4) a new password needs
     extra: dict = field(default_factory=dict)
 
     @property
@@ -269,6 +305,17 @@ def load(env: dict | None = None) -> Settings:
         sse_max_seconds=_int(env, "SSE_MAX_SECONDS", 300, 5, 86_400),
         sse_keepalive_seconds=_int(env, "SSE_KEEPALIVE_SECONDS", 15, 1, 300),
         sse_poll_seconds=_int(env, "SSE_POLL_SECONDS", 5, 1, 300),
+        cors_origins=_origins(env, "CORS_ORIGINS"),
+        hsts_seconds=_int(env, "HSTS_MAX_AGE_SECONDS", 31_536_000, 0, 2 * 31_536_000),
+        rate_limits_enabled=_bool(env, "RATE_LIMITS_ENABLED", True),
+        rate_limit_storage_url=env.get("RATE_LIMIT_STORAGE_URL") or env.get("REDIS_URL") or "memory://",
+        rate_limit_default=_rate(env, "RATE_LIMIT_DEFAULT", "100 per minute"),
+        rate_limit_auth=_rate(env, "RATE_LIMIT_AUTH", "10 per minute"),
+        rate_limit_writes=_rate(env, "RATE_LIMIT_WRITES", "60 per minute"),
+        rate_limit_api_key=_rate(env, "RATE_LIMIT_API_KEY", "1000 per minute"),
+        login_backoff_after=_int(env, "LOGIN_BACKOFF_AFTER", 5, 1, 1000),
+        login_backoff_max_seconds=_int(env, "LOGIN_BACKOFF_MAX_SECONDS", 300, 1, 86_400),
+        password_min_score=_int(env, "PASSWORD_MIN_SCORE", 3, 0, 4),
     )
 
 
