@@ -77,6 +77,7 @@ def _env(database_url: str, broker_url: str, stripe_base: str | None) -> dict:
         "WORKER_THREADS": "4",
         "DB_POOL_SIZE": "40",
         "CATALOG_CACHE_SECONDS": "0",
+        "RATE_LIMITS_ENABLED": "false",  # the rate-limit tests turn them on (tests/api/test_rate_limits.py)
     }
     if stripe_base:
         env.update({"STRIPE_SECRET_KEY": "sk_test_cartwheel", "STRIPE_API_BASE": stripe_base,
