@@ -18,6 +18,10 @@ class User(BaseModel):
     phone = peewee.CharField(max_length=32, null=True)
     role = peewee.CharField(max_length=16, default="customer", index=True)
     is_active = peewee.BooleanField(default=True)
+    is_verified = peewee.BooleanField(default=False)  # the email address was confirmed (verify-email)
+    email_verified_at = peewee.DateTimeField(null=True)
+    last_login_at = peewee.DateTimeField(null=True)
+    password_changed_at = peewee.DateTimeField(null=True)
     created_at = peewee.DateTimeField(default=utcnow)
     updated_at = peewee.DateTimeField(default=utcnow)
 
@@ -41,3 +45,44 @@ class RefreshToken(BaseModel):
     used_at = peewee.DateTimeField(null=True)
     revoked_at = peewee.DateTimeField(null=True)
     created_at = peewee.DateTimeField(default=utcnow)
+
+
+class AuthSession(BaseModel):
+    """One sign-in (seed 001 sessions): the refresh-token `family` it issued, the device and
+    client it came from, when it was created and last seen (login and each refresh), and when
+    it was revoked (logout, "revoke", password change or reset, refresh-token reuse). Access
+    tokens carry its id (`sid`); a revoked session's access tokens stop working at once."""
+
+    id = PrefixedIdField("ses")
+    user = peewee.ForeignKeyField(User, backref="sessions", on_delete="CASCADE")
+    family = peewee.CharField(max_length=40, unique=True)
+    device_id = peewee.CharField(max_length=100, null=True)
+    platform = peewee.CharField(max_length=30, null=True)  # ios | android | web | ... as the client says
+    user_agent = peewee.CharField(max_length=300, null=True)
+    ip = peewee.CharField(max_length=45, null=True)
+    created_at = peewee.DateTimeField(default=utcnow)
+    last_seen_at = peewee.DateTimeField(default=utcnow)
+    revoked_at = peewee.DateTimeField(null=True)
+    revoked_reason = peewee.CharField(max_length=30, null=True)
+
+    class Meta:
+        table_name = "auth_session"
+        indexes = ((("user", "revoked_at"), False),)
+
+
+class AccountToken(BaseModel):
+    """A single-use account link (email verification, password reset). The link's token is
+    `<id>.<HMAC-SHA256(SECRET_KEY, purpose:id:user:email)>` (services.customers.account_tokens):
+    nothing secret is stored, the row makes it single-use (`used_at`) and short-lived
+    (`expires_at`), and a changed email invalidates it."""
+
+    id = PrefixedIdField("act")
+    user = peewee.ForeignKeyField(User, backref="account_tokens", on_delete="CASCADE")
+    purpose = peewee.CharField(max_length=20)  # verify_email | reset_password
+    email = peewee.CharField(max_length=254)
+    expires_at = peewee.DateTimeField()
+    used_at = peewee.DateTimeField(null=True)
+    created_at = peewee.DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("user", "purpose"), False),)

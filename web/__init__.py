@@ -19,10 +19,10 @@ from web.security import authenticate_as_declared
 
 # One blueprint module per resource (sub-resources of /products in their own `product_*` modules);
 # each exposes `blp` (and optionally `admin_blp`).
-RESOURCE_MODULES = ["health", "auth", "products", "product_stock", "product_reviews", "product_recommendations",
-                    "product_stock_updates", "imports", "carts", "checkout", "orders", "webhooks", "jobs", "streams",
-                    "notifications", "preferences", "loyalty", "wishlist", "reviews", "recommendations",
-                    "fraud_rules", "fraud_reviews", "fraud_assessments", "fraud_models"]
+RESOURCE_MODULES = ["health", "auth", "sessions", "products", "product_stock", "product_reviews",
+                    "product_recommendations", "product_stock_updates", "imports", "carts", "checkout", "orders",
+                    "webhooks", "jobs", "streams", "notifications", "preferences", "loyalty", "wishlist", "reviews",
+                    "recommendations", "fraud_rules", "fraud_reviews", "fraud_assessments", "fraud_models"]
 
 MAX_BODY_BYTES = 10 * 1024 * 1024
 

@@ -36,6 +36,8 @@ class TokensSchema(CamelSchema):
     refresh_token = ma.fields.String()
     token_type = ma.fields.String()
     expires_in = ma.fields.Integer(metadata={"description": "seconds"})
+    session_id = ma.fields.String(allow_none=True,
+                                  metadata={"description": "the sign-in's session (GET /auth/sessions)"})
     user = ma.fields.Nested(UserSchema)
 
 

@@ -39,9 +39,16 @@ def current_user() -> User | None:
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise AuthenticationFailed("Authorization header must be 'Bearer <token>'", reason="bad_authorization")
-        user = customers.user_from_token(token.strip())
+        user, claims = customers.authenticate_access_token(token.strip())
+        g._session_id = claims.get("sid")
     g._current_user = user
     return user
+
+
+def current_session_id() -> str | None:
+    """The session id (`sid` claim) of the caller's access token, None for a guest."""
+    current_user()
+    return getattr(g, "_session_id", None)
 
 
 def require_user() -> User:

@@ -2,14 +2,16 @@
 rotating refresh-token families) and wishlists (items, the atomic move to a cart, bulk
 jobs, share links).
 
-Modules: `accounts`, `tokens`, `wishlist_items`, `wishlist_bulk`, `wishlist_shares`.
+Modules: `accounts`, `sessions`, `tokens`, `wishlist_items`, `wishlist_bulk`, `wishlist_shares`.
 """
 
 from services.customers.accounts import (MIN_PASSWORD_LENGTH, authenticate, ensure_admin, get_user, hash_password,
                                          register_user)
 from services.customers.reasons import REASONS
-from services.customers.tokens import (decode_access_token, issue_access_token, issue_tokens, logout, revoke_family,
-                                       rotate_refresh_token, user_from_token)
+from services.customers.sessions import (Client, list_sessions, revoke_all_sessions, revoke_session,
+                                         session_view)
+from services.customers.tokens import (authenticate_access_token, decode_access_token, issue_access_token,
+                                       issue_tokens, logout, revoke_family, rotate_refresh_token, user_from_token)
 from services.customers.wishlist_bulk import (BULK_ACTIONS, MAX_BULK_ITEMS, run_wishlist_bulk_job,
                                               start_wishlist_bulk, wishlist_bulk_result)
 from services.customers.wishlist_items import (WishlistEntry, add_to_wishlist, check_cart, get_wishlist_entry,
@@ -18,10 +20,12 @@ from services.customers.wishlist_items import (WishlistEntry, add_to_wishlist, c
 from services.customers.wishlist_shares import create_share, get_share, revoke_share, share_view, shared_wishlist
 
 __all__ = [
-    "BULK_ACTIONS", "MAX_BULK_ITEMS", "MIN_PASSWORD_LENGTH", "REASONS", "WishlistEntry", "add_to_wishlist",
-    "authenticate", "check_cart", "create_share", "decode_access_token", "ensure_admin", "get_share", "get_user",
-    "get_wishlist_entry", "hash_password", "is_wishlisted", "issue_access_token", "issue_tokens", "list_wishlist",
-    "logout", "move_to_cart", "register_user", "remove_from_wishlist", "revoke_family", "revoke_share",
-    "rotate_refresh_token", "run_wishlist_bulk_job", "share_view", "shared_wishlist", "start_wishlist_bulk",
-    "user_from_token", "users_wishlisting", "wishlist_bulk_result", "wishlist_entry_view",
+    "BULK_ACTIONS", "Client", "MAX_BULK_ITEMS", "MIN_PASSWORD_LENGTH", "REASONS", "WishlistEntry",
+    "add_to_wishlist", "authenticate", "authenticate_access_token", "check_cart", "create_share",
+    "decode_access_token", "ensure_admin", "get_share", "get_user", "get_wishlist_entry", "hash_password",
+    "is_wishlisted", "issue_access_token", "issue_tokens", "list_sessions", "list_wishlist", "logout",
+    "move_to_cart", "register_user", "remove_from_wishlist", "revoke_all_sessions", "revoke_family",
+    "revoke_session", "revoke_share", "rotate_refresh_token", "run_wishlist_bulk_job", "session_view", "share_view",
+    "shared_wishlist", "start_wishlist_bulk", "user_from_token", "users_wishlisting", "wishlist_bulk_result",
+    "wishlist_entry_view",
 ]

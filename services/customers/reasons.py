@@ -11,6 +11,8 @@ REASONS = {
     "not_in_wishlist": "The product is not on the wishlist",
     "refresh_token_expired": "The refresh token expired",
     "refresh_token_reused": "A used or revoked refresh token was presented: its whole login was revoked",
+    "session_not_found": "No session with this id (of the caller's)",
+    "session_revoked": "The access token's session was signed out (logout, revoked, password changed or reset)",
     "share_link_not_found": "The customer has no active share link",
     "shared_wishlist_not_found": "Unknown or revoked share token",
     "token_expired": "The access token expired",
