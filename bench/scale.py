@@ -59,7 +59,8 @@ def render(rounds: list[dict]) -> str:
         for name, row in rows.items():
             target = f"<= {row['target']}x" if row["target"] else "-"
             verdict = "" if row["met"] is None else (" ok" if row["met"] else " MISSED")
-            lines.append(f"| {name} (round {i}) | {row['small']} | {row['large']} | {row['ratio']}x{verdict} | {target} |")
+            lines.append(f"| {name} (round {i}) | {row['small']} | {row['large']} | {row['ratio']}x{verdict} "
+                         f"| {target} |")
     return "\n".join(lines)
 
 

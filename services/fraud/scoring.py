@@ -27,7 +27,8 @@ def rule_attributes(order: Order, signal: FraudSignal | None, features: dict, pr
     """Everything a rule may refer to (ml.fraud.rules.ATTRIBUTES) for one order and its signal."""
     return {**features, "risk_score": score, "probability": probability, "risk_level": level,
             "currency": order.currency, "payment_method": order.payment_method,
-            "email_domain": signal.email_domain if signal else None, "ip_country": signal.ip_country if signal else None,
+            "email_domain": signal.email_domain if signal else None,
+            "ip_country": signal.ip_country if signal else None,
             "shipping_country": signal.shipping_country if signal else None,
             "billing_country": signal.billing_country if signal else None}
 
@@ -153,9 +154,7 @@ def _insert_assessments(rows: list[dict]) -> dict[str, FraudAssessment]:
         FraudAssessment.insert_many(rows).on_conflict_ignore().execute()
     job_ids = [r["job_id"] for r in rows if r["job_id"]]
     row_ids = [r["id"] for r in rows if not r["job_id"]]
-    condition = FraudAssessment.job_id.in_(job_ids) if job_ids else None
-    if row_ids:
-        condition = FraudAssessment.id.in_(row_ids) if condition is None else condition | FraudAssessment.id.in_(row_ids)
+    condition = FraudAssessment.job_id.in_(job_ids) | FraudAssessment.id.in_(row_ids)
     return {a.job_id or a.id: a for a in FraudAssessment.select().where(condition)}
 
 
