@@ -78,6 +78,38 @@ def _rate(env, name, default):
     return raw
 
 
+def _url(env, name, default):
+    raw = (env.get(name) or "").strip().rstrip("/")
+    if not raw:
+        return default
+    if not re.match(r"^https?://[^\s/]+(/[^\s]*)?$", raw):
+        raise ConfigError(f"{name} must be an http(s) URL such as https://shop.example.com, got {raw!r}")
+    return raw
+
+
+def _keys(env, name) -> tuple:
+    """`kid:base64key,kid:base64key` (32-byte AES keys, URL-safe or standard base64): the first
+    encrypts, every one decrypts (rotation). Returns ((kid, bytes), ...)."""
+    import base64
+    import binascii
+
+    keys = []
+    for item in (env.get(name) or "").split(","):
+        if not item.strip():
+            continue
+        kid, _, encoded = item.strip().partition(":")
+        try:
+            key = base64.urlsafe_b64decode(encoded.replace("+", "-").replace("/", "_") + "=" * (-len(encoded) % 4))
+        except (binascii.Error, ValueError):
+            key = b""
+        if not re.match(r"^[A-Za-z0-9_-]{1,16}$", kid) or len(key) != 32:
+            raise ConfigError(f"{name} must be 'keyid:base64 of 32 bytes' entries separated by commas")
+        keys.append((kid, key))
+    if len({kid for kid, _ in keys}) != len(keys):
+        raise ConfigError(f"{name} has a key id twice")
+    return tuple(keys)
+
+
 def _origins(env, name) -> tuple:
     """Comma-separated exact origins (scheme://host[:port]); '*' is refused (credentials are sent)."""
     raw = env.get(name) or ""
@@ -162,6 +194,10 @@ class Settings:
     login_backoff_after: int = 5  # failed logins (per account, per IP) before the backoff starts
     login_backoff_max_seconds: int = 300  # longest wait the backoff imposes
     password_min_score: int = 3  # zxcvbn score (0-4) a new password needs
+    storefront_url: str = "http://localhost:3000"  # account links in emails point at its pages
+    pii_keys: tuple = ()  # ((key id, 32-byte key), ...) for PII at rest; first encrypts; empty: derived from secret_key
+    avatar_max_bytes: int = 5 * 1024 * 1024  # upload size limit of a profile picture
+    avatar_max_dimension: int = 4096  # pixels, width and height, before it is scaled down to AVATAR_SIZE
     extra: dict = field(default_factory=dict)
 
     @property
@@ -316,6 +352,10 @@ def load(env: dict | None = None) -> Settings:
         login_backoff_after=_int(env, "LOGIN_BACKOFF_AFTER", 5, 1, 1000),
         login_backoff_max_seconds=_int(env, "LOGIN_BACKOFF_MAX_SECONDS", 300, 1, 86_400),
         password_min_score=_int(env, "PASSWORD_MIN_SCORE", 3, 0, 4),
+        storefront_url=_url(env, "STOREFRONT_URL", "http://localhost:3000"),
+        pii_keys=_keys(env, "PII_ENCRYPTION_KEYS"),
+        avatar_max_bytes=_int(env, "AVATAR_MAX_BYTES", 5 * 1024 * 1024, 1024, 50 * 1024 * 1024),
+        avatar_max_dimension=_int(env, "AVATAR_MAX_DIMENSION", 4096, 64, 20_000),
     )
 
 
