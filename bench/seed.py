@@ -20,7 +20,7 @@ from tests.e2e import flows
 from tests.e2e.stack import Http
 
 ADMIN_EMAIL = "bench-admin@cartwheel.test"
-ADMIN_PASSWORD = "bench-admin-password-1"
+ADMIN_PASSWORD = "copper-kettle-bench-5"
 CUSTOMER_PASSWORD = "bench-customer-password-1"
 STOCK = 10_000_000  # units per variant
 SEED_THREADS = 4

@@ -51,7 +51,7 @@ class UserEnvelopeSchema(ma.Schema):
 
 class RegisterSchema(CamelSchema):
     email = ma.fields.Email(required=True, validate=validate.Length(max=254))
-    password = ma.fields.String(required=True, validate=validate.Length(min=8, max=256))
+    password = ma.fields.String(required=True, validate=validate.Length(min=8, max=customers.MAX_PASSWORD_LENGTH))
     first_name = ma.fields.String(load_default="", validate=validate.Length(max=100))
     last_name = ma.fields.String(load_default="", validate=validate.Length(max=100))
     phone = ma.fields.String(load_default=None, allow_none=True, validate=validate.Regexp(r"^\+?[0-9 ()-]{5,20}$"))

@@ -16,7 +16,8 @@ def register_cli(app: Flask) -> None:
 
     @users.command("create-admin")
     @click.argument("email")
-    @click.option("--password", required=True, help="At least 8 characters.")
+    @click.option("--password", required=True,
+                  help="8 to 128 characters, hard to guess (zxcvbn) and not containing the email.")
     def create_admin(email, password):
         """Create an admin account (or promote an existing one)."""
         from models.migrate import apply_migrations

@@ -28,7 +28,7 @@ HOST = "127.0.0.1"
 WAITRESS_THREADS = 16
 STOP_TIMEOUT_MS = 5000
 DEMO_ADMIN_EMAIL = "admin@cartwheel.test"
-DEMO_ADMIN_PASSWORD = "cartwheel-admin"
+DEMO_ADMIN_PASSWORD = "cartwheel-demo-shop"
 
 
 def _port() -> int:

@@ -1,4 +1,6 @@
-"""Accounts: Argon2id passwords, registration, the demo/CLI admin, sign-in and lookup."""
+"""Accounts: Argon2id passwords, registration, the demo/CLI admin, sign-in and lookup.
+
+Every password set here passes the policy of `services.customers.passwords` first."""
 
 from __future__ import annotations
 
@@ -8,11 +10,11 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 from models.db import atomic, utcnow
 from models.users import ROLES, User
+from services.customers.passwords import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, check_password  # noqa: F401
 from services.errors import AuthenticationFailed, Conflict, NotFound, ValidationFailed
 
 _hasher = PasswordHasher()  # Argon2id with the library's RFC 9106 low-memory defaults
 _DUMMY_HASH = _hasher.hash("cartwheel-timing-equaliser")
-MIN_PASSWORD_LENGTH = 8
 
 
 def hash_password(password: str) -> str:
@@ -24,16 +26,11 @@ def _normalise_email(email: str) -> str:
     return email.strip().lower()
 
 
-def _check_password(password: str) -> None:
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise ValidationFailed("Password must be at least 8 characters", reason="weak_password",
-                               details=[{"field": "password", "message": "At least 8 characters"}])
-
-
 def register_user(email: str, password: str, first_name: str = "", last_name: str = "", phone: str | None = None,
                   role: str = "customer") -> User:
-    """Create an account. Raises Conflict (409, `email_taken`) or ValidationFailed (weak password, bad role)."""
-    _check_password(password)
+    """Create an account. Raises Conflict (409, `email_taken`) or ValidationFailed (422: `weak_password`, see
+    `passwords.check_password`, judged against the email and names; `bad_role`)."""
+    check_password(password, _normalise_email(email), (first_name, last_name))
     if role not in ROLES:
         raise ValidationFailed(f"Unknown role {role!r}", reason="bad_role")
     email = _normalise_email(email)
@@ -47,9 +44,10 @@ def register_user(email: str, password: str, first_name: str = "", last_name: st
 
 
 def ensure_admin(email: str, password: str) -> User:
-    """Create an admin, or make an existing account admin with this password (CLI and demo)."""
-    _check_password(password)
+    """Create an admin, or make an existing account admin with this password (CLI and demo).
+    Raises ValidationFailed (422 `weak_password`, see `passwords.check_password`)."""
     email = _normalise_email(email)
+    check_password(password, email)
     user = User.get_or_none(User.email == email)
     if user is None:
         return register_user(email, password, role="admin")

@@ -26,7 +26,7 @@ IMPORT_STORE = {"name": "Cartwheel Demo", "slug": "cartwheel-demo",
                 "description": "Shopify's sample catalogs (apparel, home and garden, jewellery), imported from CSV."}
 
 
-def seed_demo_if_empty(admin_email: str = "admin@cartwheel.test", admin_password: str = "cartwheel-admin") -> list[str]:
+def seed_demo_if_empty(admin_email: str = "admin@cartwheel.test", admin_password: str = "cartwheel-demo-shop") -> list[str]:
     """Seed the demo catalog when there are no products; returns the import job ids created.
 
     The jobs are committed `queued` and undispatched: the caller dispatches them

@@ -12,7 +12,7 @@ from tests.e2e import flows
 from tests.e2e.stack import ROOT, EmbeddedServer, Http
 
 ADMIN_EMAIL = "e2e-embedded-admin@cartwheel.test"
-ADMIN_PASSWORD = "e2e-admin-password-1"
+ADMIN_PASSWORD = "orchid-lantern-e2e-7"
 
 
 @pytest.fixture(scope="module")
@@ -41,7 +41,7 @@ def test_embedded_server_reports_health_and_serves_the_docs(embedded, http):
 def test_embedded_server_prints_the_docs_url_and_the_demo_admin(embedded):
     log = embedded.proc.log_path.read_text()
     assert f"{embedded.base}/api/v1/docs" in log
-    assert "admin@cartwheel.test / cartwheel-admin" in log
+    assert "admin@cartwheel.test / cartwheel-demo-shop" in log
 
 
 def test_customer_buys_with_cash_on_delivery_on_the_embedded_server(http, admin_token):

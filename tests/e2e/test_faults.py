@@ -147,8 +147,8 @@ def fault_rig(tmp_path_factory):
         redis_server.start()
         prod.start()
         http = Http(prod.base, timeout=30)
-        prod.create_admin("faults-admin@cartwheel.test", "faults-admin-password-1")
-        token = flows.login(http, "faults-admin@cartwheel.test", "faults-admin-password-1")
+        prod.create_admin("faults-admin@cartwheel.test", "quartz-meadow-faults-4")
+        token = flows.login(http, "faults-admin@cartwheel.test", "quartz-meadow-faults-4")
         rig = Rig(pg, redis_server, prod, http, token, Sql(prod.env["DATABASE_URL"]))
     except Exception:
         logs = "\n".join([prod.logs(), pg.tail(), redis_server.tail()])

@@ -14,7 +14,7 @@ from tests.e2e import flows
 from tests.e2e.stack import Http
 
 ADMIN_EMAIL = "e2e-admin@cartwheel.test"
-ADMIN_PASSWORD = "e2e-admin-password-1"
+ADMIN_PASSWORD = "orchid-lantern-e2e-7"
 
 
 @pytest.fixture(scope="module")
