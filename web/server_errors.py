@@ -9,7 +9,9 @@ server's limits (and, for waitress, an exception outside the app).
   replaces it with `write_json_error`, which writes the envelope.
 
 Both answer `{"error": {"code", "message", "details": [{"field": "request", "message"}],
-"requestId"}}` with `Connection: close`, the status the server chose, and an `X-Request-ID`.
+"requestId"}}` with `Connection: close`, the status the server chose, an `X-Request-ID` and
+the security headers every answer carries (`web.headers.security_headers()`: these answers
+never pass through Flask's `after_request`).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from waitress.channel import HTTPChannel
 from waitress.task import ErrorTask
 
 from web.errors import CODES
+from web.headers import security_headers
 from web.request_info import new_request_id
 
 MAX_DETAIL = 300
@@ -43,7 +46,8 @@ class JsonErrorTask(ErrorTask):
         error = self.request.error
         body, request_id = envelope(error.code, error.reason, error.body if error.code != 500 else "")
         self.status = f"{error.code} {error.reason}"
-        self.response_headers.extend([("Content-Type", "application/json"), ("X-Request-ID", request_id)])
+        self.response_headers.extend([("Content-Type", "application/json"), ("X-Request-ID", request_id),
+                                      *security_headers()])
         self.set_close_on_finish()
         self.content_length = len(body)
         self.write(body)
@@ -71,8 +75,9 @@ def write_json_error(sock, status_int: int, reason: str, mesg: str) -> None:
     from gunicorn import util
 
     body, request_id = envelope(status_int, reason, mesg if status_int != 500 else "")
+    extra = "".join(f"{name}: {value}\r\n" for name, value in security_headers())
     head = (f"HTTP/1.1 {status_int} {reason}\r\nConnection: close\r\nContent-Type: application/json\r\n"
-            f"X-Request-ID: {request_id}\r\nContent-Length: {len(body)}\r\n\r\n")
+            f"X-Request-ID: {request_id}\r\n{extra}Content-Length: {len(body)}\r\n\r\n")
     util.write_nonblock(sock, head.encode("latin-1") + body)
 
 
