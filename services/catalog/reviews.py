@@ -4,6 +4,11 @@ One review per customer and product (a second answers 409 `review_exists`).
 `rating` is a whole number 1-5. A review is a verified purchase when its
 author has an order of the product that was not cancelled. Reviews are
 public; only their author or an admin may change or delete one (others: 403).
+
+Titles and bodies are user-written HTML, cleaned on write (`services.platform.html`): a
+body keeps a small safe subset (paragraphs, line breaks, bold, italics, lists, http/https/
+mailto links with `rel="nofollow noopener"`), a title no tag at all. Lengths are checked on
+the cleaned text, which is what is stored.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from models.orders import Order, OrderItem
 from models.reviews import Review
 from models.users import User
 from services.errors import Conflict, NotAllowed, NotFound, ValidationFailed
+from services.platform import html
 
 MAX_TITLE = 200
 MAX_BODY = 5000
@@ -33,6 +39,16 @@ def _check(rating: int | None = None, title: str | None = None, body: str | None
                                details=[{"field": "body", "message": f"At most {MAX_BODY} characters"}])
 
 
+def _cleaned(fields: dict) -> dict:
+    """`fields` with `title` reduced to plain text and `body` to the safe HTML subset."""
+    out = dict(fields)
+    if out.get("title") is not None:
+        out["title"] = html.plain_text(out["title"])
+    if out.get("body") is not None:
+        out["body"] = html.sanitize_html(out["body"])
+    return out
+
+
 def _product(product_id: str) -> Product:
     product = Product.get_or_none(Product.id == product_id, Product.status == "active")
     if product is None:
@@ -48,16 +64,19 @@ def has_purchased(user_id: str, product_id: str) -> bool:
 
 
 def create_review(user: User, product_id: str, rating: int, title: str = "", body: str = "") -> Review:
-    """The caller's review of an active product. Raises NotFound (product), ValidationFailed (rating 1-5,
-    title <= 200, body <= 5000 characters), Conflict (409 `review_exists`: one review per product)."""
+    """The caller's review of an active product; `title` and `body` are cleaned (see above). Raises
+    NotFound (product), ValidationFailed (rating 1-5, cleaned title <= 200, cleaned body <= 5000
+    characters), Conflict (409 `review_exists`: one review per product)."""
+    cleaned = _cleaned({"title": title or "", "body": body or ""})
+    title, body = cleaned["title"], cleaned["body"]
     _check(rating, title, body)
     product = _product(product_id)
     if Review.select().where(Review.user == user.id, Review.product == product.id).exists():
         raise Conflict("You have already reviewed this product", reason="review_exists")
     try:
         with atomic():
-            return Review.create(product=product.id, user=user.id, rating=rating, title=title or "",
-                                 body=body or "", is_verified_purchase=has_purchased(user.id, product.id))
+            return Review.create(product=product.id, user=user.id, rating=rating, title=title, body=body,
+                                 is_verified_purchase=has_purchased(user.id, product.id))
     except peewee.IntegrityError:
         raise Conflict("You have already reviewed this product", reason="review_exists") from None
 
@@ -102,9 +121,9 @@ def _editable(user: User, review_id: str) -> Review:
 
 
 def update_review(user: User, review_id: str, changes: dict) -> Review:
-    """Change `rating`, `title` and/or `body` of a review (author or admin). Raises NotFound,
-    NotAllowed (403), ValidationFailed."""
-    fields = {k: v for k, v in changes.items() if k in ("rating", "title", "body") and v is not None}
+    """Change `rating`, `title` and/or `body` of a review (author or admin); `title` and `body` are
+    cleaned as on create. Raises NotFound, NotAllowed (403), ValidationFailed."""
+    fields = _cleaned({k: v for k, v in changes.items() if k in ("rating", "title", "body") and v is not None})
     _check(fields.get("rating"), fields.get("title"), fields.get("body"))
     with atomic():
         review = _editable(user, review_id)

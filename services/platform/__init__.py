@@ -14,12 +14,14 @@ Public surface (import these modules from here, e.g. `from services.platform imp
 - `probe`: the no-op `probe` job (the pipeline's own cost, and a check that workers consume);
 - `retention`: purging expired keys and finished jobs;
 - `model_registry`: trained models (register, activate, roll back, load);
-- `live`: publish/subscribe for live updates (Redis, or in-process when embedded).
+- `live`: publish/subscribe for live updates (Redis, or in-process when embedded);
+- `html`: user-written HTML cleaned on write (`sanitize_html`, `plain_text`).
 
 This package imports no domain package (a test checks it), and neither Flask nor Dramatiq.
 """
 
 from services.platform import (  # noqa: F401
-    consumption, events, heartbeat, idempotency, job_types, jobs, live, model_registry, periodic, probe, recovery, retention)
+    consumption, events, heartbeat, html, idempotency, job_types, jobs, live, model_registry, periodic, probe, recovery,
+    retention)
 from services.platform.jobcontext import JobCancelled, JobContext  # noqa: F401
 from services.platform.reasons import REASONS  # noqa: F401
