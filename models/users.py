@@ -80,6 +80,7 @@ class AccountToken(BaseModel):
     user = peewee.ForeignKeyField(User, backref="account_tokens", on_delete="CASCADE")
     purpose = peewee.CharField(max_length=20)  # verify_email | reset_password
     email = peewee.CharField(max_length=254)
+    job_id = peewee.CharField(max_length=40, null=True, unique=True)  # the fan-out job that emails it
     expires_at = peewee.DateTimeField()
     used_at = peewee.DateTimeField(null=True)
     created_at = peewee.DateTimeField(default=utcnow)

@@ -12,14 +12,14 @@ from flask import Flask, g, send_from_directory
 import config
 from models.db import database
 from services.platform import jobs as job_records  # (not `jobs`: importing web.jobs would shadow it)
-from web import errors, request_checks, routing, sse
+from web import cors, errors, headers, request_checks, routing, sse
 from web.api import Api, current_operation
 from web.schemas import AddressSchema
 from web.security import authenticate_as_declared
 
 # One blueprint module per resource (sub-resources of /products in their own `product_*` modules);
 # each exposes `blp` (and optionally `admin_blp`).
-RESOURCE_MODULES = ["health", "auth", "sessions", "products", "product_stock", "product_reviews",
+RESOURCE_MODULES = ["health", "auth", "sessions", "account_recovery", "products", "product_stock", "product_reviews",
                     "product_recommendations", "product_stock_updates", "imports", "carts", "checkout", "orders",
                     "webhooks", "jobs", "streams", "notifications", "preferences", "loyalty", "wishlist", "reviews",
                     "recommendations", "fraud_rules", "fraud_reviews", "fraud_assessments", "fraud_models"]
@@ -69,6 +69,8 @@ def create_app(settings: config.Settings | None = None) -> Flask:
     app.json.sort_keys = False
     api = Api(app)
     errors.install(app)
+    headers.install(app)
+    cors.install(app, settings.cors_origins)
     sse.install(app)
     routing.install(app, api)
     api.spec.components.schema("Address", schema=AddressSchema)  # referenced by SameOrAddress's oneOf

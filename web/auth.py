@@ -75,9 +75,10 @@ class Register(MethodView):
     @blp.arguments(RegisterSchema)
     @blp.response(201, TokensEnvelopeSchema)
     def post(self, body):
-        """Create a customer account and log in."""
+        """Create a customer account and log in; a link to confirm the email address is emailed."""
         user = customers.register_user(body["email"], body["password"], body["first_name"], body["last_name"],
                                   body["phone"])
+        customers.request_verification(user)  # the confirmation link, by email (a job)
         return _tokens(user, customers.issue_tokens(user), 201)
 
 

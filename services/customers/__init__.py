@@ -2,11 +2,15 @@
 rotating refresh-token families) and wishlists (items, the atomic move to a cart, bulk
 jobs, share links).
 
-Modules: `accounts`, `sessions`, `tokens`, `wishlist_items`, `wishlist_bulk`, `wishlist_shares`.
+Modules: `accounts`, `sessions`, `tokens`, `account_tokens`, `credentials`, `wishlist_items`,
+`wishlist_bulk`, `wishlist_shares`.
 """
 
+from services.customers.account_tokens import link_for as account_link
 from services.customers.accounts import (MIN_PASSWORD_LENGTH, authenticate, ensure_admin, get_user, hash_password,
                                          register_user)
+from services.customers.credentials import (change_password, request_password_reset, request_verification,
+                                            reset_password, verify_email)
 from services.customers.passwords import MAX_PASSWORD_LENGTH, check_password
 from services.customers.reasons import REASONS
 from services.customers.sessions import (Client, list_sessions, revoke_all_sessions, revoke_session,
@@ -22,11 +26,13 @@ from services.customers.wishlist_shares import create_share, get_share, revoke_s
 
 __all__ = [
     "BULK_ACTIONS", "Client", "MAX_BULK_ITEMS", "MAX_PASSWORD_LENGTH", "MIN_PASSWORD_LENGTH", "REASONS",
-    "WishlistEntry", "add_to_wishlist", "authenticate", "authenticate_access_token", "check_cart", "check_password",
-    "create_share", "decode_access_token", "ensure_admin", "get_share", "get_user", "get_wishlist_entry",
-    "hash_password", "is_wishlisted", "issue_access_token", "issue_tokens", "list_sessions", "list_wishlist",
-    "logout", "move_to_cart", "register_user", "remove_from_wishlist", "revoke_all_sessions", "revoke_family",
-    "revoke_session", "revoke_share", "rotate_refresh_token", "run_wishlist_bulk_job", "session_view", "share_view",
-    "shared_wishlist", "start_wishlist_bulk", "user_from_token", "users_wishlisting", "wishlist_bulk_result",
+    "WishlistEntry", "account_link", "add_to_wishlist", "authenticate", "authenticate_access_token",
+    "change_password", "check_cart", "check_password", "create_share",
+    "decode_access_token", "ensure_admin", "get_share", "get_user", "get_wishlist_entry", "hash_password",
+    "is_wishlisted", "issue_access_token", "issue_tokens", "list_sessions", "list_wishlist", "logout",
+    "move_to_cart", "register_user", "remove_from_wishlist", "request_password_reset", "request_verification",
+    "reset_password", "revoke_all_sessions", "revoke_family", "revoke_session", "revoke_share",
+    "rotate_refresh_token", "run_wishlist_bulk_job", "session_view", "share_view", "shared_wishlist",
+    "start_wishlist_bulk", "user_from_token", "users_wishlisting", "verify_email", "wishlist_bulk_result",
     "wishlist_entry_view",
 ]

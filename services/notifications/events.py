@@ -19,6 +19,7 @@ class EventSpec:
     level: str
     template: str
     description: str
+    transactional: bool = False  # account mail: sent whatever the preferences say
 
 
 EVENTS = {
@@ -44,7 +45,14 @@ EVENTS = {
                                          "Reminder of unused loyalty points"),
     "cart.abandoned": EventSpec("cart", ("email", "in_app"), "info", "cart_abandoned",
                                 "Reminder of a cart left with items"),
+    "account.verify_email": EventSpec("account", ("email",), "info", "account_verify_email",
+                                      "Email address confirmation link", transactional=True),
+    "account.password_reset": EventSpec("account", ("email",), "info", "account_password_reset",
+                                        "Password reset link (asked for on forgot-password)", transactional=True),
+    "account.password_changed": EventSpec("account", ("email",), "warning", "account_password_changed",
+                                          "Security notice: the password was changed or reset", transactional=True),
 }
+ACCOUNT_EVENTS = ("account.verify_email", "account.password_reset", "account.password_changed")
 DIRECT_TEMPLATE = "custom"
 BULK_TEMPLATE = "announcement"
 ORDER_EVENTS = ("order.placed", "order.paid", "order.shipped", "order.delivered", "order.cancelled",

@@ -19,7 +19,8 @@ goes to active staff and admins. `wishlist.price_drop` / `wishlist.back_in_stock
 (`services.customers.users_wishlisting`, looked up when the fan-out runs).
 `loyalty.points_reminder` (subject = user id) goes to that user;
 `cart.abandoned` (subject = cart id) to the cart's customer (guest carts have
-no address and are skipped).
+no address and are skipped). `account.*` (services.notifications.account_mail) go to
+the account by email, whatever its preferences say.
 """
 
 from __future__ import annotations
@@ -37,7 +38,8 @@ from models.orders import Order, OrderItem
 from models.users import User
 from services import customers, loyalty
 from services.errors import DomainError
-from services.notifications.events import EVENTS, ORDER_EVENTS, SHOP_NAME
+from services.notifications import account_mail
+from services.notifications.events import ACCOUNT_EVENTS, EVENTS, ORDER_EVENTS, SHOP_NAME
 from services.notifications.preferences import channels_for, preferences_of
 from services.platform import JobContext, jobs
 
@@ -99,10 +101,17 @@ def _active_users(user_ids) -> list[User]:
     return list(User.select().where(User.id.in_(ids), User.is_active == True).order_by(User.id))  # noqa: E712
 
 
-def resolve_event(event: str, subject_id: str, data: dict) -> tuple[list[Recipient], dict, str | None]:
-    """Recipients and the shared template context for an event. Returns
-    (recipients, context, skip_reason) where skip_reason explains an empty recipient list."""
+def resolve_event(event: str, subject_id: str, data: dict,
+                  job_id: str = "") -> tuple[list[Recipient], dict, str | None]:
+    """Recipients and the shared template context for an event (`job_id`: the fan-out job, which
+    account mail keys its link on). Returns (recipients, context, skip_reason) where skip_reason
+    explains an empty recipient list."""
     context = {"shopName": SHOP_NAME, "event": event, "data": data or {}}
+    if event in ACCOUNT_EVENTS:
+        user, extra, skipped = account_mail.resolve(event, subject_id, data, job_id)
+        context.update(extra)
+        context["data"] = {}  # never echo the request (an email address) into the message
+        return ([_user_recipient(user)] if user else []), context, skipped
     if event in ORDER_EVENTS:
         order = Order.get_or_none(Order.id == subject_id)
         if order is None:
@@ -220,7 +229,7 @@ def fan_out_event(job: Job, ctx: JobContext) -> dict:
     spec = EVENTS.get(event)
     if spec is None:
         raise DomainError(f"Unknown event type {event!r}", reason="unknown_event")
-    recipients, context, skipped = resolve_event(event, subject_id, data)
+    recipients, context, skipped = resolve_event(event, subject_id, data, job.id)
     total = len(recipients)
     ctx.progress(0, total, f"{total} recipient(s)")
     created = existing = 0
@@ -235,7 +244,7 @@ def fan_out_event(job: Job, ctx: JobContext) -> dict:
             prefs = {uid: preferences_of(uid, rows.get(uid)) for uid in users}
         plans = []
         for recipient in batch:
-            if recipient.user is None:
+            if recipient.user is None or spec.transactional:
                 channels = ["email"] if "email" in spec.channels and recipient.email else []
             else:
                 channels = channels_for(recipient.user, spec.channels, spec.category, prefs[recipient.user.id])

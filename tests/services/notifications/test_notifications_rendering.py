@@ -30,6 +30,11 @@ CONTEXTS = {
     "cart_abandoned": {"cart": {"items": [{"name": "Brie", "quantity": 2}]}},
     "custom": {"subject": "Hello", "message": "Line one\n\nLine two"},
     "announcement": {"subject": "Hours", "message": "Closed Friday"},
+    "account_verify_email": {"account": {"link": "https://shop.test/verify-email?token=act_1.sig",
+                                          "validMinutes": 1440}},
+    "account_password_reset": {"account": {"link": "https://shop.test/reset-password?token=act_2.sig",
+                                            "validMinutes": 30}},
+    "account_password_changed": {"account": {"changedAt": "2026-12-01T10:00:00.000Z", "how": "changed"}},
 }
 
 
