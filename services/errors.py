@@ -19,6 +19,7 @@ REASONS = {
     "not_found": "No such resource",
     "out_of_stock": "Not enough units on hand",
     "payment_failed": "The payment was declined or failed",
+    "too_many_attempts": "Too many attempts; retry after the Retry-After delay",
     "validation_failed": "The request is invalid",
 }
 
@@ -84,6 +85,19 @@ class PaymentFailed(DomainError):
     status = 402
     code = "PAYMENT_ERROR"
     reason = "payment_failed"
+
+
+class TooManyAttempts(DomainError):
+    """The caller must wait before trying again (429). `retry_after` is the wait in whole
+    seconds (>= 1); the web layer sends it as `Retry-After`."""
+
+    status = 429
+    code = "RATE_LIMITED"
+    reason = "too_many_attempts"
+
+    def __init__(self, message: str, retry_after: int, reason: str | None = None, details: list | None = None):
+        super().__init__(message, reason=reason, details=details)
+        self.retry_after = max(1, int(retry_after))
 
 
 class TransientError(Exception):

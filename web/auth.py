@@ -10,6 +10,7 @@ from marshmallow import validate
 from models.db import isoformat
 from models.users import User
 from services import customers
+from web.request_info import client_ip
 from web.schemas import CamelSchema, MessageSchema, ok
 from web.security import BEARER_SECURITY, require_user
 
@@ -88,7 +89,7 @@ class Login(MethodView):
     @blp.response(200, TokensEnvelopeSchema)
     def post(self, body):
         """Log in with email and password."""
-        user = customers.authenticate(body["email"], body["password"])
+        user = customers.authenticate_with_backoff(body["email"], body["password"], client_ip())
         return _tokens(user, customers.issue_tokens(user))
 
 

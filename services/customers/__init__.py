@@ -11,6 +11,7 @@ from services.customers.accounts import (MIN_PASSWORD_LENGTH, authenticate, ensu
                                          register_user)
 from services.customers.credentials import (change_password, request_password_reset, request_verification,
                                             reset_password, verify_email)
+from services.customers.login_backoff import authenticate_with_backoff
 from services.customers.passwords import MAX_PASSWORD_LENGTH, check_password
 from services.customers.reasons import REASONS
 from services.customers.sessions import (Client, list_sessions, revoke_all_sessions, revoke_session,
@@ -27,7 +28,7 @@ from services.customers.wishlist_shares import create_share, get_share, revoke_s
 __all__ = [
     "BULK_ACTIONS", "Client", "MAX_BULK_ITEMS", "MAX_PASSWORD_LENGTH", "MIN_PASSWORD_LENGTH", "REASONS",
     "WishlistEntry", "account_link", "add_to_wishlist", "authenticate", "authenticate_access_token",
-    "change_password", "check_cart", "check_password", "create_share",
+    "authenticate_with_backoff", "change_password", "check_cart", "check_password", "create_share",
     "decode_access_token", "ensure_admin", "get_share", "get_user", "get_wishlist_entry", "hash_password",
     "is_wishlisted", "issue_access_token", "issue_tokens", "list_sessions", "list_wishlist", "logout",
     "move_to_cart", "register_user", "remove_from_wishlist", "request_password_reset", "request_verification",

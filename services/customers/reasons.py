@@ -10,6 +10,7 @@ REASONS = {
     "invalid_credentials": "Wrong email or password",
     "invalid_refresh_token": "Unknown refresh token",
     "invalid_token": "The access token is invalid, or its account is gone or disabled",
+    "login_backoff": "Too many failed sign-ins for this account or address; retry after Retry-After seconds",
     "not_in_wishlist": "The product is not on the wishlist",
     "password_unchanged": "The new password is the current one",
     "refresh_token_expired": "The refresh token expired",
