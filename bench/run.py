@@ -143,7 +143,8 @@ class Bench:
         self.stack = ProductionStack(out, DATABASE, REDIS_DB, stripe=False, web_workers=args.web_workers,
                                      web_threads=args.web_threads, worker_processes=args.worker_processes,
                                      worker_threads=args.worker_threads, split_ml_worker=True,
-                                     extra_env={"DB_POOL_SIZE": str(max(args.web_threads, args.worker_threads) + 4)})
+                                     extra_env={"DB_POOL_SIZE": str(max(args.web_threads, args.worker_threads) + 4),
+                                                "RATE_LIMITS_ENABLED": "false"})  # the load is on purpose
         self.loadgen_pid: int | None = None
         self.rss = RssSampler(self.rss_roles)
         self.pg = pgstats.PgMeter(PG_ADMIN_URL, DATABASE, args.pg_flush_seconds)

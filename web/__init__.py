@@ -12,7 +12,7 @@ from flask import Flask, g, send_from_directory
 import config
 from models.db import database
 from services.platform import jobs as job_records  # (not `jobs`: importing web.jobs would shadow it)
-from web import cors, errors, headers, request_checks, routing, sse
+from web import cors, errors, headers, limits, request_checks, routing, sse
 from web.api import Api, current_operation
 from web.schemas import AddressSchema
 from web.security import authenticate_as_declared
@@ -69,6 +69,7 @@ def create_app(settings: config.Settings | None = None) -> Flask:
     app.json.sort_keys = False
     api = Api(app)
     errors.install(app)
+    limits.install(app)
     headers.install(app)
     cors.install(app, settings.cors_origins)
     sse.install(app)

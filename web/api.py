@@ -7,7 +7,9 @@ What the document says about values matches what the API accepts:
   with the pattern `^[^\\u0000]*$`: NUL characters are refused everywhere (web.request_checks);
 - a schema class may add JSON Schema keywords that fields cannot express (e.g. "exactly one
   of a and b" as `oneOf`) in a `JSON_SCHEMA` class attribute;
-- `ShopCurrency` fields document the shop's currency (settings.currency).
+- `ShopCurrency` fields document the shop's currency (settings.currency);
+- every operation documents 429 (`RATE_LIMITED`: the rate limits and the login backoff, see
+  web.limits), besides its own responses and the default error.
 """
 
 from __future__ import annotations
@@ -15,15 +17,18 @@ from __future__ import annotations
 import copy
 import re
 
+from apispec import BasePlugin
 from apispec.ext.marshmallow import MarshmallowPlugin
 from apispec.ext.marshmallow.common import resolve_schema_cls
 from flask import current_app, request
 from flask_smorest import Api as SmorestApi
 from flask_smorest.spec.plugins import unicodeconverter2paramschema
+from flask_smorest.utils import prepare_response
 from marshmallow import fields
 from werkzeug.routing import UnicodeConverter
 
 import config
+from web.limits import RATE_LIMITED_RESPONSE
 from web.schemas import ErrorEnvelopeSchema, ShopCurrency
 
 _RULE_PARAMETER = re.compile(r"<(?:[^<>:]+:)?([^<>]+)>")
@@ -40,6 +45,20 @@ class DocumentingMarshmallowPlugin(MarshmallowPlugin):
         if json_schema is not None and extra:
             json_schema = {**json_schema, **copy.deepcopy(extra)}
         return json_schema
+
+
+class CommonResponsesPlugin(BasePlugin):
+    """apispec plugin: every operation also documents the responses any request may get (429)."""
+
+    RESPONSES = {"429": "RATE_LIMITED"}  # status -> response component
+
+    def operation_helper(self, path=None, operations=None, **kwargs):
+        for operation in (operations or {}).values():
+            if isinstance(operation, dict):
+                responses = operation.setdefault("responses", {})
+                for status, component in self.RESPONSES.items():
+                    if status not in responses and int(status) not in responses:
+                        responses[status] = component
 
 
 def storable_values(self, field, ret, **kwargs) -> dict:
@@ -70,8 +89,12 @@ class Api(SmorestApi):
 
     def _init_spec(self, **kwargs):
         kwargs.setdefault("marshmallow_plugin", DocumentingMarshmallowPlugin())
+        kwargs["extra_plugins"] = [*(kwargs.get("extra_plugins") or ()), CommonResponsesPlugin()]
         super()._init_spec(**kwargs)
         self.ma_plugin.converter.add_attribute_function(storable_values)
+        rate_limited = dict(RATE_LIMITED_RESPONSE)
+        prepare_response(rate_limited, self.spec, self.DEFAULT_RESPONSE_CONTENT_TYPE)
+        self.spec.components.response("RATE_LIMITED", rate_limited, lazy=True)
 
     def init_app(self, app, *args, **kwargs):
         super().init_app(app, *args, **kwargs)

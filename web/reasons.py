@@ -16,6 +16,8 @@ HTTP_REASONS = {
     "invalid_product_ids": "The list of product ids is empty, too long or malformed",
     "json_too_deep": "The JSON body nests arrays and objects too deeply",
     "missing_file": "The upload has no 'file' part",
+    "rate_limited": "A rate limit was exceeded (per IP, per auth route, per user's writes or per API key); "
+                    "retry after Retry-After seconds",
     "too_many_streams": "This API process serves its maximum number of live streams",
     "unknown_fields": "The form has fields the endpoint does not take",
     "unknown_query_parameters": "The query string has parameters the operation does not document",

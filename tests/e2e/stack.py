@@ -266,7 +266,9 @@ class EmbeddedServer:
                     "DATABASE_URL": f"sqlite:///{self.workdir / 'cartwheel.db'}",
                     "BROKER_URL": "stub://", "REDIS_URL": "",
                     "MODEL_DIR": str(self.workdir / "models"), "MEDIA_DIR": str(self.workdir / "media"),
-                    "CARTWHEEL_ENV": "embedded", **(extra_env or {})}
+                    "CARTWHEEL_ENV": "embedded",
+                    "RATE_LIMITS_ENABLED": "false",  # the e2e flows and schemathesis send bursts on purpose
+                    **(extra_env or {})}
         for name in ("TEST_DATABASE_URL", "TEST_BROKER_URL"):
             self.env.pop(name, None)
         self.proc: Proc | None = None
@@ -290,6 +292,14 @@ def run_flask(env: dict, *args: str) -> subprocess.CompletedProcess:
     """`flask --app web ARGS` with `env`; raises CalledProcessError with its output."""
     return subprocess.run([str(BIN / "flask"), "--app", "web", *args], cwd=ROOT, env=env, capture_output=True,
                           text=True, timeout=120, check=True)
+
+
+# Rate limits stay on in the production shape (in Redis, shared by the gunicorn workers), so high
+# that the flows and the fault tests' load never meet them, except the API-key limit: nothing
+# sends x-api-key but tests/e2e/test_rate_limits.py, which runs into it.
+E2E_RATE_LIMITS = {"RATE_LIMITS_ENABLED": "true", "RATE_LIMIT_DEFAULT": "100000 per minute",
+                   "RATE_LIMIT_AUTH": "100000 per minute", "RATE_LIMIT_WRITES": "100000 per minute",
+                   "RATE_LIMIT_API_KEY": "20 per minute"}
 
 
 class ProductionStack:
@@ -331,7 +341,7 @@ class ProductionStack:
                     "MODEL_DIR": str(self.workdir / "models"), "MEDIA_DIR": str(self.workdir / "media"),
                     "PORT": str(self.port), "dramatiq_worker_timeout": "100",  # as `make worker`
                     "EMAIL_PROVIDER": "console", "SMS_PROVIDER": "console",  # no SendGrid/Twilio here
-                    **self.extra_env}
+                    **E2E_RATE_LIMITS, **self.extra_env}
         for name in ("TEST_DATABASE_URL", "TEST_BROKER_URL", "STRIPE_SECRET_KEY", "STRIPE_API_BASE"):
             self.env.pop(name, None)
         if self.stripe:
