@@ -12,7 +12,7 @@ from flask import Flask, g, send_from_directory
 import config
 from models.db import database
 from services.platform import jobs as job_records  # (not `jobs`: importing web.jobs would shadow it)
-from web import cors, errors, headers, limits, request_checks, routing, sse
+from web import audit_trail, cors, errors, headers, limits, permissions, request_checks, routing, sse
 from web.api import Api, current_operation
 from web.schemas import AddressSchema
 from web.security import authenticate_as_declared
@@ -22,7 +22,8 @@ from web.security import authenticate_as_declared
 RESOURCE_MODULES = ["health", "auth", "sessions", "account_recovery", "products", "product_stock", "product_reviews",
                     "product_recommendations", "product_stock_updates", "imports", "carts", "checkout", "orders",
                     "webhooks", "jobs", "streams", "notifications", "preferences", "loyalty", "wishlist", "reviews",
-                    "recommendations", "fraud_rules", "fraud_reviews", "fraud_assessments", "fraud_models"]
+                    "recommendations", "fraud_rules", "fraud_reviews", "fraud_assessments", "fraud_models",
+                    "admin_users", "audit_log"]
 
 MAX_BODY_BYTES = 10 * 1024 * 1024
 
@@ -101,6 +102,7 @@ def create_app(settings: config.Settings | None = None) -> Flask:
             if rejected is not None:
                 return rejected
             authenticate_as_declared(operation)
+            permissions.enforce_route_permission()
             rejected = request_checks.check_request_body(operation)
             if rejected is not None:
                 return rejected
@@ -108,6 +110,8 @@ def create_app(settings: config.Settings | None = None) -> Flask:
         # first query, so requests that never touch the database (cached reads) skip it.
         g.created_jobs_token = job_records.collect_created()
         return None
+
+    audit_trail.install(app)  # after the authentication hook above
 
     @app.after_request
     def dispatch_created_jobs(response):

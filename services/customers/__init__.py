@@ -18,6 +18,7 @@ from services.customers.sessions import (Client, list_sessions, revoke_all_sessi
                                          session_view)
 from services.customers.tokens import (authenticate_access_token, decode_access_token, issue_access_token,
                                        issue_tokens, logout, revoke_family, rotate_refresh_token, user_from_token)
+from services.customers.user_admin import admin_user_view, list_users, set_active, set_role
 from services.customers.wishlist_bulk import (BULK_ACTIONS, MAX_BULK_ITEMS, run_wishlist_bulk_job,
                                               start_wishlist_bulk, wishlist_bulk_result)
 from services.customers.wishlist_items import (WishlistEntry, add_to_wishlist, check_cart, get_wishlist_entry,
@@ -27,13 +28,13 @@ from services.customers.wishlist_shares import create_share, get_share, revoke_s
 
 __all__ = [
     "BULK_ACTIONS", "Client", "MAX_BULK_ITEMS", "MAX_PASSWORD_LENGTH", "MIN_PASSWORD_LENGTH", "REASONS",
-    "WishlistEntry", "account_link", "add_to_wishlist", "authenticate", "authenticate_access_token",
+    "WishlistEntry", "account_link", "add_to_wishlist", "admin_user_view", "authenticate", "authenticate_access_token",
     "authenticate_with_backoff", "change_password", "check_cart", "check_password", "create_share",
     "decode_access_token", "ensure_admin", "get_share", "get_user", "get_wishlist_entry", "hash_password",
-    "is_wishlisted", "issue_access_token", "issue_tokens", "list_sessions", "list_wishlist", "logout",
+    "is_wishlisted", "issue_access_token", "issue_tokens", "list_sessions", "list_users", "list_wishlist", "logout",
     "move_to_cart", "register_user", "remove_from_wishlist", "request_password_reset", "request_verification",
     "reset_password", "revoke_all_sessions", "revoke_family", "revoke_session", "revoke_share",
-    "rotate_refresh_token", "run_wishlist_bulk_job", "session_view", "share_view", "shared_wishlist",
+    "rotate_refresh_token", "run_wishlist_bulk_job", "session_view", "set_active", "set_role", "share_view", "shared_wishlist",
     "start_wishlist_bulk", "user_from_token", "users_wishlisting", "verify_email", "wishlist_bulk_result",
     "wishlist_entry_view",
 ]

@@ -12,6 +12,7 @@ REASONS = {
     "invalid_token": "The access token is invalid, or its account is gone or disabled",
     "login_backoff": "Too many failed sign-ins for this account or address; retry after Retry-After seconds",
     "not_in_wishlist": "The product is not on the wishlist",
+    "own_account": "An admin cannot change their own role or disable their own account",
     "password_unchanged": "The new password is the current one",
     "refresh_token_expired": "The refresh token expired",
     "refresh_token_reused": "A used or revoked refresh token was presented: its whole login was revoked",

@@ -21,7 +21,7 @@ This package imports no domain package (a test checks it), and neither Flask nor
 """
 
 from services.platform import (  # noqa: F401
-    consumption, events, heartbeat, html, idempotency, job_types, jobs, live, model_registry, periodic, probe, recovery,
-    retention)
+    audit, consumption, events, heartbeat, html, idempotency, job_types, jobs, live, model_registry, periodic, probe,
+    recovery, retention)
 from services.platform.jobcontext import JobCancelled, JobContext  # noqa: F401
 from services.platform.reasons import REASONS  # noqa: F401
