@@ -2,7 +2,7 @@
 
 import peewee
 
-from models.db import BaseModel, PrefixedIdField, utcnow
+from models.db import BaseModel, JSONField, PrefixedIdField, utcnow
 
 ROLES = ("customer", "staff", "admin", "courier")
 
@@ -87,3 +87,35 @@ class AccountToken(BaseModel):
 
     class Meta:
         indexes = ((("user", "purpose"), False),)
+
+
+class ApiKey(BaseModel):
+    """An integration's credentials (seed 000 `x-api-key` + `x-app-secret`): the id is the public
+    `x-api-key`; the secret is shown once and stored as its SHA-256 (`secret_hash`: 256 random
+    bits need no slow hash); `scopes` are permissions (services.customers.permissions) the key
+    acts with, never more than its `owner` (an admin) holds. `require_signature`: every request
+    must also be signed (HMAC of timestamp, method, path and body; 5-minute window; no replay)."""
+
+    id = PrefixedIdField("ck")
+    name = peewee.CharField(max_length=100)
+    owner = peewee.ForeignKeyField(User, backref="api_keys", on_delete="CASCADE")
+    scopes = JSONField(default=list)
+    secret_hash = peewee.CharField(max_length=64)
+    secret_hint = peewee.CharField(max_length=8)  # the secret's last characters, to tell keys apart
+    require_signature = peewee.BooleanField(default=False)
+    created_at = peewee.DateTimeField(default=utcnow)
+    rotated_at = peewee.DateTimeField(null=True)
+    last_used_at = peewee.DateTimeField(null=True)
+    revoked_at = peewee.DateTimeField(null=True)
+
+
+class ApiRequestNonce(BaseModel):
+    """A signed request's signature, kept for the signing window so a replay is refused."""
+
+    key = peewee.ForeignKeyField(ApiKey, on_delete="CASCADE")
+    signature = peewee.CharField(max_length=64)
+    expires_at = peewee.DateTimeField(index=True)
+
+    class Meta:
+        table_name = "api_request_nonce"
+        primary_key = peewee.CompositeKey("key", "signature")

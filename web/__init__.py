@@ -23,7 +23,7 @@ RESOURCE_MODULES = ["health", "auth", "sessions", "account_recovery", "products"
                     "product_recommendations", "product_stock_updates", "imports", "carts", "checkout", "orders",
                     "webhooks", "jobs", "streams", "notifications", "preferences", "loyalty", "wishlist", "reviews",
                     "recommendations", "fraud_rules", "fraud_reviews", "fraud_assessments", "fraud_models",
-                    "admin_users", "audit_log"]
+                    "admin_users", "audit_log", "api_keys", "profile", "addresses", "customers"]
 
 MAX_BODY_BYTES = 10 * 1024 * 1024
 
@@ -102,7 +102,7 @@ def create_app(settings: config.Settings | None = None) -> Flask:
             if rejected is not None:
                 return rejected
             authenticate_as_declared(operation)
-            permissions.enforce_route_permission()
+            permissions.enforce_route_permission(operation)
             rejected = request_checks.check_request_body(operation)
             if rejected is not None:
                 return rejected

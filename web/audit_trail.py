@@ -1,4 +1,4 @@
-"""Every successful write by staff, a courier or an admin lands in the audit log
+"""Every successful write by staff, a courier, an admin or an API key lands in the audit log
 (services.platform.audit): who (user id and role), what (`METHOD /url/rule`), on what (the
 route's id argument: `product_id` -> target type `product`), before (the target's view,
 read before the view runs, for the targets in `SNAPSHOTS`) and after (the answer's `data`),
@@ -52,7 +52,8 @@ SNAPSHOTS = {"product_id": _product, "order_id": _order, "user_id": _user, "rule
 
 
 def _actor() -> User | None:
-    if not request.headers.get("Authorization"):
+    """The signed-in staff, courier or admin caller (an API key's owner), or None."""
+    if not (request.headers.get("Authorization") or request.headers.get("x-api-key")):
         return None
     try:
         from web.security import current_user
@@ -61,6 +62,11 @@ def _actor() -> User | None:
     except DomainError:
         return None
     return user if user is not None and user.role in AUDITED_ROLES else None
+
+
+def _api_key_id() -> str | None:
+    key = getattr(g, "_api_key", None)
+    return key.id if key is not None else None
 
 
 def _target() -> tuple[str | None, str | None, str | None]:
@@ -89,7 +95,7 @@ def _after(response):
     if request.method not in WRITES or request.url_rule is None or response.status_code >= 400:
         return response
     actor = _actor()
-    if actor is None:
+    if actor is None and _api_key_id() is None:
         return response
     _, target_type, target_id = _target()
     after = None
@@ -100,10 +106,13 @@ def _after(response):
             target_type, target_id = request.url_rule.rule.rstrip("/").rsplit("/", 1)[-1], after["id"]
     try:
         audit.record(action=f"{request.method} {request.url_rule.rule}", status=response.status_code,
-                     actor_id=actor.id, actor_role=actor.role, target_type=target_type, target_id=target_id,
+                     actor_id=actor.id if actor else None, actor_role=actor.role if actor else None,
+                     api_key_id=_api_key_id(),
+                     target_type=target_type, target_id=target_id,
                      before=getattr(g, "audit_before", None), after=after, request_id=request_id(), ip=client_ip())
     except Exception:  # noqa: BLE001 - the write stands; the gap is logged
-        log.error("audit_write_failed: %s %s by %s", request.method, request.url_rule.rule, actor.id, exc_info=True)
+        log.error("audit_write_failed: %s %s by %s", request.method, request.url_rule.rule,
+                  actor.id if actor else _api_key_id(), exc_info=True)
     return response
 
 

@@ -9,38 +9,21 @@ as a second line; tests/api/test_permissions.py walks every route of the OpenAPI
 as a guest, a customer, a courier, staff and an admin and checks that what each gets is what
 this matrix says, and that every view with a role check is listed here.
 
-Roles (`models.users.ROLES`): customer, courier (seed 003's livreur: deliveries only), staff
-(the shop's team: catalog stock, orders, templates), admin (everything, including users,
-models, fraud, imports and jobs). Routes that filter by the caller (their own orders, carts,
-wishlists) are open to every signed-in role and check ownership themselves.
+The permissions and their roles are services.customers.permissions' (`PERMISSIONS`). Routes
+that filter by the caller (their own orders, carts, wishlists) are open to every signed-in role
+and check ownership themselves; an API key (services.customers.api_keys) reaches a route only
+when the route's permission is one of its scopes (`API_KEY_ROUTES` gives the customers' routes
+an integration may read with a scope).
 """
 
 from __future__ import annotations
 
-from flask import request
+from flask import g, request
 
 from models.users import User
+from services.customers import PERMISSIONS, allowed  # noqa: F401 (PERMISSIONS: the matrix's)
 from services.errors import NotAllowed
 from web.security import require_user
-
-STAFF_AND_ADMIN = frozenset({"staff", "admin"})
-ADMIN = frozenset({"admin"})
-DELIVERY = frozenset({"courier", "staff", "admin"})
-
-PERMISSIONS: dict[str, frozenset] = {
-    "catalog:write": ADMIN,  # create, edit and archive products; imports
-    "catalog:stock": STAFF_AND_ADMIN,  # set stock levels; list draft and archived products
-    "orders:manage": STAFF_AND_ADMIN,  # move orders through fulfilment
-    "deliveries:work": DELIVERY,  # a courier's deliveries (issue 10)
-    "notifications:templates": STAFF_AND_ADMIN,
-    "notifications:send": ADMIN,  # direct and bulk messages
-    "jobs:admin": ADMIN,  # failed jobs, retries, probes
-    "fraud:admin": ADMIN,  # rules, reviews, assessments
-    "ml:admin": ADMIN,  # training, model versions
-    "users:admin": ADMIN,  # roles, disabling accounts
-    "audit:read": ADMIN,
-}
-"""permission -> the roles that have it."""
 
 ROUTES: dict[tuple[str, str], str] = {
     ("POST", "/api/v1/products"): "catalog:write",
@@ -49,6 +32,8 @@ ROUTES: dict[tuple[str, str], str] = {
     ("PUT", "/api/v1/products/<product:product_id>/stock"): "catalog:stock",
     ("POST", "/api/v1/admin/imports/products"): "catalog:write",
     ("PUT", "/api/v1/orders/<order:order_id>/status"): "orders:manage",
+    ("GET", "/api/v1/customers"): "customers:manage",
+    ("POST", "/api/v1/customers"): "customers:manage",
     ("GET", "/api/v1/notifications/templates"): "notifications:templates",
     ("POST", "/api/v1/notifications/email"): "notifications:send",
     ("POST", "/api/v1/notifications/sms"): "notifications:send",
@@ -77,21 +62,33 @@ ROUTES: dict[tuple[str, str], str] = {
     ("PUT", "/api/v1/admin/users/<id(usr):user_id>/role"): "users:admin",
     ("PUT", "/api/v1/admin/users/<id(usr):user_id>/status"): "users:admin",
     ("GET", "/api/v1/admin/audit-log"): "audit:read",
+    ("GET", "/api/v1/admin/api-keys"): "api_keys:admin",
+    ("POST", "/api/v1/admin/api-keys"): "api_keys:admin",
+    ("POST", "/api/v1/admin/api-keys/<id(ck):key_id>/rotate"): "api_keys:admin",
+    ("DELETE", "/api/v1/admin/api-keys/<id(ck):key_id>"): "api_keys:admin",
 }
 """(method, URL rule) -> the permission the route needs."""
 
-
-def allowed(user: User | None, permission: str) -> bool:
-    """Whether `user` (None: a guest) has `permission`. Raises KeyError for an unknown permission."""
-    roles = PERMISSIONS[permission]
-    return user is not None and user.is_active and user.role in roles
+API_KEY_ROUTES: dict[tuple[str, str], str] = {
+    ("GET", "/api/v1/orders"): "orders:read",
+    ("GET", "/api/v1/orders/<order:order_id>"): "orders:read",
+    ("GET", "/api/v1/jobs/<id(job):job_id>"): "jobs:read",
+    ("GET", "/api/v1/jobs/<id(job):job_id>/events"): "jobs:read",
+}
+"""Routes every signed-in customer may use (their own objects) that an API key reaches only with
+a scope: an integration is no customer, so it reads everyone's orders with `orders:read`."""
 
 
 def require_permission(permission: str) -> User:
-    """The signed-in caller if their role has `permission`; 401 for a guest, 403 otherwise."""
+    """The signed-in caller if their role has `permission` (and, for an API key, the key has it as
+    a scope); 401 for a guest, 403 otherwise (`insufficient_role`, `scope_missing`)."""
     user = require_user()
     if not allowed(user, permission):
         raise NotAllowed("You are not allowed to do this", reason="insufficient_role")
+    key = getattr(g, "_api_key", None)
+    if key is not None and permission not in key.scopes:
+        raise NotAllowed(f"This API key lacks the scope {permission!r}", reason="scope_missing",
+                         details=[{"field": "x-api-key", "message": f"needs {permission}"}])
     return user
 
 
@@ -100,10 +97,21 @@ def route_permission(method: str, rule: str) -> str | None:
     return ROUTES.get((method.upper(), rule))
 
 
-def enforce_route_permission() -> None:
-    """Before a request's arguments are read: check the matrix for its route (401 / 403)."""
+def enforce_route_permission(operation: dict | None = None) -> None:
+    """Before a request's arguments are read: check the matrix for its route (401 / 403). An API
+    key reaches only routes with a permission it holds as a scope (`API_KEY_ROUTES` for the
+    customers' own routes) and public ones, which it reads as a guest; any other signed-in
+    route answers 403 `scope_missing`."""
     if request.url_rule is None:
         return
-    permission = route_permission(request.method, request.url_rule.rule)
+    key = (request.method.upper(), request.url_rule.rule)
+    permission = ROUTES.get(key)
+    if getattr(g, "_api_key", None) is not None:
+        permission = permission or API_KEY_ROUTES.get(key)
+        security = (operation or {}).get("security") or []
+        if permission is None and security and {} not in security:
+            raise NotAllowed("API keys act only through scoped routes", reason="scope_missing")
+        if permission is None:
+            g._current_user = None  # a guest's route: the key reads it as a guest, never as its owner
     if permission is not None:
         require_permission(permission)

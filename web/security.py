@@ -20,22 +20,30 @@ from services import customers
 from services.errors import AuthenticationFailed, NotAllowed
 
 _UNSET = object()
+API_KEY_HEADER = "x-api-key"
+APP_SECRET_HEADER = "x-app-secret"
 
 BEARER_SECURITY = [{"bearerAuth": []}]  # OpenAPI: a bearer token is required
 OPTIONAL_BEARER_SECURITY = [{}, {"bearerAuth": []}]  # OpenAPI: guests welcome, a token is read when sent
 
 
 def current_user() -> User | None:
-    """The caller, from `Authorization: Bearer <jwt>`; None without the header.
+    """The caller, from `Authorization: Bearer <jwt>` or an API key (`x-api-key` + `x-app-secret`,
+    and `x-timestamp` + `x-signature` for a key that signs: the key's owner, limited to the key's
+    scopes by web.permissions); None without either.
 
-    Raises AuthenticationFailed for a malformed, expired or invalid token.
+    Raises AuthenticationFailed for a malformed, expired or invalid token or key, or both sent.
     """
     cached = getattr(g, "_current_user", _UNSET)
     if cached is not _UNSET:
         return cached
     header = request.headers.get("Authorization", "")
     user = None
-    if header:
+    if request.headers.get(API_KEY_HEADER):
+        if header:
+            raise AuthenticationFailed("Send a bearer token or an API key, not both", reason="bad_authorization")
+        user = _api_key_caller()
+    elif header:
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise AuthenticationFailed("Authorization header must be 'Bearer <token>'", reason="bad_authorization")
@@ -43,6 +51,24 @@ def current_user() -> User | None:
         g._session_id = claims.get("sid")
     g._current_user = user
     return user
+
+
+def _api_key_caller() -> User:
+    secret = request.headers.get(APP_SECRET_HEADER, "")
+    key, owner = customers.authenticate_key(request.headers[API_KEY_HEADER].strip(), secret)
+    if key.require_signature:
+        query = request.query_string.decode("latin-1")
+        customers.verify_signature(key, secret, request.headers.get("x-timestamp"),
+                                   request.headers.get("x-signature"), request.method,
+                                   request.path + (f"?{query}" if query else ""), request.get_data(cache=True))
+    g._api_key = key
+    return owner
+
+
+def current_api_key():
+    """The API key the request authenticated with (models.users.ApiKey), or None."""
+    current_user()
+    return getattr(g, "_api_key", None)
 
 
 def current_session_id() -> str | None:
@@ -110,7 +136,7 @@ def authenticate_as_declared(operation: dict) -> None:
     if not any("bearerAuth" in requirement for requirement in security):
         return
     if {} in security:
-        if request.headers.get("Authorization"):
+        if request.headers.get("Authorization") or request.headers.get(API_KEY_HEADER):
             current_user()
     else:
         require_user()

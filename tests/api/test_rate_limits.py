@@ -154,12 +154,21 @@ def test_a_bad_token_on_a_write_is_answered_401_not_counted_as_a_user(make_app):
 
 
 def test_the_api_key_limit_counts_per_key(make_app):
+    from services import customers
+
     client = make_app(rate_limit_default="100 per minute", rate_limit_api_key="2 per minute").test_client()
-    ip, key = new_ip(), f"key_{secrets.token_hex(8)}"
+    admin = make_user(role="admin")
+    keys = [customers.create_key(admin, f"integration {i}", ["orders:read"]) for i in range(2)]
+    (first, secret), (second, other_secret) = keys
+    ip = new_ip()
+
+    def with_key(key, secret_value):
+        return get(client, "/api/v1/orders", ip, **{"x-api-key": key.id, "x-app-secret": secret_value})
+
     for _ in range(2):
-        assert get(client, "/api/v1/products", ip, **{"x-api-key": key}).status_code == 200
-    assert_rate_limited(get(client, "/api/v1/products", ip, **{"x-api-key": key}), "2 per 1 minute")
-    assert get(client, "/api/v1/products", ip, **{"x-api-key": f"key_{secrets.token_hex(8)}"}).status_code == 200
+        assert with_key(first, secret).status_code == 200
+    assert_rate_limited(with_key(first, secret), "2 per 1 minute")
+    assert with_key(second, other_secret).status_code == 200
     assert get(client, "/api/v1/products", ip).status_code == 200  # no key: the IP default only
 
 

@@ -1,0 +1,42 @@
+"""What each role may do: the permissions of the permission matrix (web.permissions maps
+routes to them) and the scopes an API key may carry (`API_KEY_SCOPES`).
+
+Roles (`models.users.ROLES`): customer, courier (seed 003's livreur: deliveries only), staff
+(the shop's team: stock, orders, templates), admin (everything).
+"""
+
+from __future__ import annotations
+
+from models.users import User
+
+STAFF_AND_ADMIN = frozenset({"staff", "admin"})
+ADMIN = frozenset({"admin"})
+DELIVERY = frozenset({"courier", "staff", "admin"})
+
+PERMISSIONS: dict[str, frozenset] = {
+    "catalog:write": ADMIN,  # create, edit and archive products; imports
+    "catalog:stock": STAFF_AND_ADMIN,  # set stock levels; list draft and archived products
+    "customers:manage": STAFF_AND_ADMIN,  # the seed-004 customers API: create, list, search
+    "orders:read": STAFF_AND_ADMIN,  # every customer's orders
+    "orders:manage": STAFF_AND_ADMIN,  # move orders through fulfilment
+    "deliveries:work": DELIVERY,  # a courier's deliveries (issue 10)
+    "notifications:templates": STAFF_AND_ADMIN,
+    "notifications:send": ADMIN,  # direct and bulk messages
+    "jobs:read": STAFF_AND_ADMIN,  # follow jobs (an integration's imports)
+    "jobs:admin": ADMIN,  # failed jobs, retries, probes
+    "fraud:admin": ADMIN,  # rules, reviews, assessments
+    "ml:admin": ADMIN,  # training, model versions
+    "users:admin": ADMIN,  # roles, disabling accounts
+    "api_keys:admin": ADMIN,  # integrations' keys
+    "audit:read": ADMIN,
+}
+"""permission -> the roles that have it."""
+
+API_KEY_SCOPES = tuple(sorted(name for name in PERMISSIONS if name not in ("users:admin", "api_keys:admin")))
+"""Scopes an API key may be given: every permission but managing accounts and keys (an
+integration never creates credentials)."""
+
+
+def allowed(user: User | None, permission: str) -> bool:
+    """Whether `user` (None: a guest) has `permission`. Raises KeyError for an unknown permission."""
+    return user is not None and user.is_active and user.role in PERMISSIONS[permission]
