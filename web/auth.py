@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import marshmallow as ma
+from flask import request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import validate
@@ -61,10 +62,20 @@ class RegisterSchema(CamelSchema):
 class LoginSchema(CamelSchema):
     email = ma.fields.String(required=True, validate=validate.Length(min=1, max=254))
     password = ma.fields.String(required=True, validate=validate.Length(min=1, max=256))
+    device_id = ma.fields.String(validate=validate.Length(min=1, max=100),
+                                 metadata={"description": "the app's device id (seed 001 deviceInfo)"})
+    platform = ma.fields.String(validate=validate.Length(min=1, max=30),
+                                metadata={"description": "ios, android, web..."})
 
 
 class RefreshSchema(CamelSchema):
     refresh_token = ma.fields.String(required=True, validate=validate.Length(min=1, max=200))
+
+
+def _client(body: dict) -> customers.Client:
+    """Where a sign-in comes from: the body's device fields, the User-Agent and the client IP."""
+    return customers.Client(device_id=body.get("device_id"), platform=body.get("platform"),
+                            user_agent=request.headers.get("User-Agent"), ip=client_ip())
 
 
 def _tokens(user: User, tokens: dict, status: int = 200):
@@ -80,7 +91,7 @@ class Register(MethodView):
         user = customers.register_user(body["email"], body["password"], body["first_name"], body["last_name"],
                                   body["phone"])
         customers.request_verification(user)  # the confirmation link, by email (a job)
-        return _tokens(user, customers.issue_tokens(user), 201)
+        return _tokens(user, customers.issue_tokens(user, client=_client({})), 201)
 
 
 @blp.route("/login")
@@ -90,7 +101,7 @@ class Login(MethodView):
     def post(self, body):
         """Log in with email and password."""
         user = customers.authenticate_with_backoff(body["email"], body["password"], client_ip())
-        return _tokens(user, customers.issue_tokens(user))
+        return _tokens(user, customers.issue_tokens(user, client=_client(body)))
 
 
 @blp.route("/refresh")

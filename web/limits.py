@@ -5,7 +5,7 @@
 | limit | setting (default) | key | applies to |
 |---|---|---|---|
 | default | `rate_limit_default` (100 per minute) | client IP | every request; one budget for all routes |
-| auth | `rate_limit_auth` (10 per minute) | client IP | `AUTH_PATHS`: login, register, refresh (later OTP, reset) |
+| auth | `rate_limit_auth` (10 per minute) | client IP | `AUTH_PATHS`: sign-in, passwords, verification |
 | writes | `rate_limit_writes` (60 per minute) | user id of the Bearer JWT | POST/PUT/PATCH/DELETE with a valid token |
 | API key | `rate_limit_api_key` (1000 per minute) | SHA-256 of `x-api-key` | requests that send `x-api-key` |
 
@@ -66,7 +66,9 @@ from web.errors import error_response
 from web.request_info import client_ip
 from web.schemas import ErrorBodySchema
 
-AUTH_PATHS = frozenset({"/api/v1/auth/login", "/api/v1/auth/register", "/api/v1/auth/refresh"})
+AUTH_PATHS = frozenset({"/api/v1/auth/login", "/api/v1/auth/register", "/api/v1/auth/refresh",
+                        "/api/v1/auth/forgot-password", "/api/v1/auth/reset-password", "/api/v1/auth/change-password",
+                        "/api/v1/auth/verify-email", "/api/v1/auth/verify-email/resend", "/api/v1/auth/verify"})
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 HEALTH_PATH = "/api/v1/health"
 DOCS_PREFIX = "/api/v1/docs"

@@ -19,12 +19,18 @@ def me(api, token):
 
 def test_each_sign_in_is_a_session_listed_with_the_current_one_marked(api):
     user = make_user()
-    phone, laptop = login(api, user), login(api, user)
+    phone = login(api, user, deviceId="iphone-15-abc", platform="ios")
+    laptop = login(api, user)
     status, body, _ = api.get("/api/v1/auth/sessions", token=laptop["accessToken"])
     assert status == 200
     assert {s["id"] for s in body["data"]} == {phone["sessionId"], laptop["sessionId"]}
     assert [s["current"] for s in body["data"] if s["id"] == laptop["sessionId"]] == [True]
     assert all(set(s) == {"id", "device", "ip", "createdAt", "lastSeenAt", "current"} for s in body["data"])
+    listed = {s["id"]: s for s in body["data"]}
+    assert listed[phone["sessionId"]]["device"]["deviceId"] == "iphone-15-abc"
+    assert listed[phone["sessionId"]]["device"]["platform"] == "ios"
+    assert listed[laptop["sessionId"]]["device"]["userAgent"]  # the test client's User-Agent
+    assert listed[laptop["sessionId"]]["ip"] == "127.0.0.1"
     assert User.get_by_id(user.id).last_login_at is not None
 
 
