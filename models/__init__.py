@@ -12,7 +12,7 @@ from peewee import sort_models
 from models.db import BaseModel
 
 DOMAIN_MODULES = ["users", "catalog", "carts", "orders", "jobs", "ml", "fraud", "notifications", "loyalty",
-                  "reviews", "recommendations", "wishlists", "audit"]
+                  "reviews", "recommendations", "wishlists", "profiles", "audit"]
 
 
 def _collect():
