@@ -3,7 +3,8 @@ rotating refresh-token families) and wishlists (items, the atomic move to a cart
 jobs, share links).
 
 Modules: `accounts`, `sessions`, `tokens`, `account_tokens`, `credentials`, `wishlist_items`,
-`wishlist_bulk`, `wishlist_shares`.
+`wishlist_bulk`, `wishlist_shares`; profiles, preferences and devices (`profiles`), the address
+book (`addresses`), avatars (`avatars`) and the seed-004 customers API (`customer_directory`).
 """
 
 from services.customers.account_tokens import link_for as account_link
@@ -11,11 +12,18 @@ from services.customers.api_keys import (authenticate_key, create_key, key_view,
                                          verify_signature)
 from services.customers.accounts import (MIN_PASSWORD_LENGTH, authenticate, ensure_admin, get_user, hash_password,
                                          register_user)
+from services.customers.addresses import (MAX_ADDRESSES, address_for_checkout, address_view, create_address,
+                                          delete_address, get_address, list_addresses, set_default_address,
+                                          update_address)
+from services.customers.avatars import avatar_file, store_avatar
 from services.customers.credentials import (change_password, request_password_reset, request_verification,
                                             reset_password, verify_email)
+from services.customers.customer_directory import create_customer, customer_view, get_customer, list_customers
 from services.customers.login_backoff import authenticate_with_backoff
 from services.customers.passwords import MAX_PASSWORD_LENGTH, check_password
 from services.customers.permissions import API_KEY_SCOPES, PERMISSIONS, allowed
+from services.customers.profiles import (customer_preferences_view, get_profile, normalise_phone, profile_view,
+                                         record_activity, record_device, update_customer_preferences, update_profile)
 from services.customers.reasons import REASONS
 from services.customers.sessions import (Client, list_sessions, revoke_all_sessions, revoke_session,
                                          session_view)
@@ -30,15 +38,20 @@ from services.customers.wishlist_items import (WishlistEntry, add_to_wishlist, c
 from services.customers.wishlist_shares import create_share, get_share, revoke_share, share_view, shared_wishlist
 
 __all__ = [
-    "API_KEY_SCOPES", "BULK_ACTIONS", "Client", "MAX_BULK_ITEMS", "MAX_PASSWORD_LENGTH", "MIN_PASSWORD_LENGTH",
-    "PERMISSIONS", "REASONS", "WishlistEntry", "account_link", "add_to_wishlist", "admin_user_view", "allowed",
-    "authenticate", "authenticate_access_token", "authenticate_key", "authenticate_with_backoff", "change_password",
-    "check_cart", "check_password", "create_key", "create_share", "decode_access_token", "ensure_admin",
-    "get_share", "get_user", "get_wishlist_entry", "hash_password", "is_wishlisted", "issue_access_token",
-    "issue_tokens", "key_view", "list_keys", "list_sessions", "list_users", "list_wishlist", "logout",
-    "move_to_cart", "register_user", "remove_from_wishlist", "request_password_reset", "request_verification",
-    "reset_password", "revoke_all_sessions", "revoke_family", "revoke_key", "revoke_session", "revoke_share",
-    "rotate_key", "rotate_refresh_token", "run_wishlist_bulk_job", "session_view", "set_active", "set_role",
-    "share_view", "shared_wishlist", "start_wishlist_bulk", "user_from_token", "users_wishlisting", "verify_email",
-    "verify_signature", "wishlist_bulk_result", "wishlist_entry_view",
+    "API_KEY_SCOPES", "BULK_ACTIONS", "Client", "MAX_ADDRESSES", "MAX_BULK_ITEMS", "MAX_PASSWORD_LENGTH",
+    "MIN_PASSWORD_LENGTH", "PERMISSIONS", "REASONS", "WishlistEntry", "account_link", "add_to_wishlist",
+    "address_for_checkout", "address_view", "admin_user_view", "allowed", "authenticate",
+    "authenticate_access_token", "authenticate_key", "authenticate_with_backoff", "avatar_file", "change_password",
+    "check_cart", "check_password", "create_address", "create_customer", "create_key", "create_share",
+    "customer_preferences_view", "customer_view", "decode_access_token", "delete_address", "ensure_admin",
+    "get_address", "get_customer", "get_profile", "get_share", "get_user", "get_wishlist_entry", "hash_password",
+    "is_wishlisted", "issue_access_token", "issue_tokens", "key_view", "list_addresses", "list_customers",
+    "list_keys", "list_sessions", "list_users", "list_wishlist", "logout", "move_to_cart", "normalise_phone",
+    "profile_view", "record_activity", "record_device", "register_user", "remove_from_wishlist",
+    "request_password_reset", "request_verification", "reset_password", "revoke_all_sessions", "revoke_family",
+    "revoke_key", "revoke_session", "revoke_share", "rotate_key", "rotate_refresh_token", "run_wishlist_bulk_job",
+    "session_view", "set_active", "set_default_address", "set_role", "share_view", "shared_wishlist",
+    "start_wishlist_bulk", "store_avatar", "update_address", "update_customer_preferences", "update_profile",
+    "user_from_token", "users_wishlisting", "verify_email", "verify_signature", "wishlist_bulk_result",
+    "wishlist_entry_view",
 ]

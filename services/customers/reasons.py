@@ -1,7 +1,14 @@
-"""Customers' stable error reasons (accounts, tokens, wishlists), reason -> meaning."""
+"""Customers' stable error reasons (accounts, tokens, wishlists, profiles, addresses,
+avatars), reason -> meaning."""
 
 REASONS = {
     "account_disabled": "The account is disabled",
+    "address_limit_reached": "The address book is full (at most 50 addresses per customer)",
+    "address_not_found": "No address with this id (of the caller's)",
+    "avatar_dimensions_too_large": "The image is wider or taller than AVATAR_MAX_DIMENSION pixels "
+                                   "(or a decompression bomb)",
+    "avatar_not_found": "No such avatar file",
+    "avatar_too_large": "The upload is larger than AVATAR_MAX_BYTES",
     "api_key_not_found": "No active API key with this id",
     "api_signature_invalid": "The signed API key request lacks x-timestamp / x-signature, or its signature "
                              "does not match",
@@ -13,9 +20,15 @@ REASONS = {
     "invalid_account_token": "The verification or reset link is malformed, forged, used, expired or outdated",
     "invalid_api_key": "Unknown, revoked or mismatched x-api-key / x-app-secret, or the key's owner is disabled",
     "invalid_credentials": "Wrong email or password",
+    "invalid_date_of_birth": "The date of birth is in the future, before 1900 or of someone under 13",
+    "invalid_device": "The device id or platform is empty or too long",
+    "invalid_image": "The upload is not a readable image, or it is damaged or truncated",
+    "invalid_language": "Not a BCP 47 language tag (e.g. en, ar, pt-BR)",
+    "invalid_price_range": "The price range needs 0 <= min <= max (minor units)",
     "invalid_refresh_token": "Unknown refresh token",
     "invalid_token": "The access token is invalid, or its account is gone or disabled",
     "login_backoff": "Too many failed sign-ins for this account or address; retry after Retry-After seconds",
+    "missing_avatar": "The upload has no 'avatar' part",
     "not_in_wishlist": "The product is not on the wishlist",
     "own_account": "An admin cannot change their own role or disable their own account",
     "password_unchanged": "The new password is the current one",
@@ -29,6 +42,8 @@ REASONS = {
     "share_link_not_found": "The customer has no active share link",
     "shared_wishlist_not_found": "Unknown or revoked share token",
     "token_expired": "The access token expired",
+    "unsupported_image_type": "An image of another type than JPEG, PNG, WebP or GIF",
+    "unknown_currency": "Not an ISO 4217 currency code the shop knows",
     "user_not_found": "No user with this id",
     "weak_password": "The password is too weak",
     "wishlist_item_not_found": "No wishlist item with this id (of the caller's)",
