@@ -32,6 +32,8 @@ ROUTES: dict[tuple[str, str], str] = {
     ("PUT", "/api/v1/products/<product:product_id>/stock"): "catalog:stock",
     ("POST", "/api/v1/admin/imports/products"): "catalog:write",
     ("PUT", "/api/v1/orders/<order:order_id>/status"): "orders:manage",
+    ("GET", "/api/v1/customers"): "customers:manage",
+    ("POST", "/api/v1/customers"): "customers:manage",
     ("GET", "/api/v1/notifications/templates"): "notifications:templates",
     ("POST", "/api/v1/notifications/email"): "notifications:send",
     ("POST", "/api/v1/notifications/sms"): "notifications:send",

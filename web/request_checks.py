@@ -3,7 +3,7 @@
 - a body the server cannot deliver (malformed chunked encoding under gunicorn): 400;
 - NUL characters in the path, the query string or form fields: 400 (PostgreSQL cannot
   store them; JSON bodies are checked below, schemas check again);
-- a body on POST/PUT/PATCH that is not JSON (except the CSV upload and provider webhooks): 415;
+- a body on POST/PUT/PATCH that is not JSON (except the CSV and avatar uploads and provider webhooks): 415;
 - a JSON body nested more than `MAX_JSON_DEPTH` levels of arrays and objects: 400
   `json_too_deep` (deeper bodies exhaust Python's recursion limit in the JSON parser and in
   everything that walks the parsed value); measured on the raw text before it is parsed;
@@ -28,7 +28,8 @@ from web.errors import error_response
 from web.schemas import bad_string_paths
 
 JSON_BODY_METHODS = ("POST", "PUT", "PATCH")
-NON_JSON_PREFIXES = ("/api/v1/admin/imports", "/api/v1/webhooks")  # CSV uploads; providers' own formats
+NON_JSON_PREFIXES = ("/api/v1/admin/imports", "/api/v1/webhooks",  # CSV uploads; providers' own formats
+                     "/api/v1/users/upload-avatar")  # multipart image upload
 MAX_JSON_DEPTH = 32
 
 _STRING = re.compile(rb'"(?:[^"\\]+|\\.)*"', re.DOTALL)
