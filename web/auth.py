@@ -101,6 +101,8 @@ class Login(MethodView):
     def post(self, body):
         """Log in with email and password."""
         user = customers.authenticate_with_backoff(body["email"], body["password"], client_ip())
+        if body.get("device_id"):
+            customers.record_device(user.id, body["device_id"], body.get("platform"))
         return _tokens(user, customers.issue_tokens(user, client=_client(body)))
 
 

@@ -8,11 +8,12 @@ from flask_smorest import Blueprint
 from marshmallow import validate
 
 from models.orders import ORDER_STATUSES
-from services import orders
+from services import customers, orders
+from services.errors import AuthenticationFailed, ValidationFailed
 from web.request_info import client_ip
 from web.jobview import documents_job, submit
-from web.schemas import (CamelSchema, PaginationArgsSchema, PaginationSchema, SameOrAddress, ShippingAddressSchema,
-                         TotalsSchema, ok, pagination)
+from web.schemas import (AddressSchema, CamelSchema, PaginationArgsSchema, PaginationSchema, SameOrAddress,
+                         ShippingAddressSchema, TotalsSchema, ok, pagination)
 from web.security import BEARER_SECURITY, OPTIONAL_BEARER_SECURITY, checked, current_user, require_staff, require_user
 
 blp = Blueprint("orders", __name__, url_prefix="/api/v1/orders", description="Checkout and orders")
@@ -20,16 +21,59 @@ blp = Blueprint("orders", __name__, url_prefix="/api/v1/orders", description="Ch
 
 
 class OrderCreateSchema(CamelSchema):
+    """Exactly one of `shippingAddress` and `shippingAddressId` (an address of the signed-in
+    customer's address book); `billingAddressId` may replace `billingAddress`."""
+
+    JSON_SCHEMA = {"allOf": [
+        {"oneOf": [{"required": ["shippingAddress"], "not": {"required": ["shippingAddressId"]}},
+                   {"required": ["shippingAddressId"], "not": {"required": ["shippingAddress"]}}]},
+        {"not": {"required": ["billingAddress", "billingAddressId"]}}]}
+
     cart_id = ma.fields.String(required=True, validate=validate.Length(min=1, max=40))
     customer_id = ma.fields.String(load_default=None, allow_none=True, validate=validate.Length(max=40),
                                    metadata={"description": "whose order it is: the caller, or (staff) any "
                                                             "customer; default the cart's customer, else the caller"})
-    shipping_address = ma.fields.Nested(ShippingAddressSchema, required=True)
+    shipping_address = ma.fields.Nested(ShippingAddressSchema)
+    shipping_address_id = ma.fields.String(validate=validate.Regexp(r"^adr_[A-Za-z0-9]{1,40}$"),
+                                           metadata={"description": "a saved address (GET /users/addresses)"})
     billing_address = SameOrAddress(load_default="same")
+    billing_address_id = ma.fields.String(validate=validate.Regexp(r"^adr_[A-Za-z0-9]{1,40}$"),
+                                          metadata={"description": "a saved address, instead of billingAddress"})
     shipping_method = ma.fields.String(load_default="standard",
                                        validate=validate.OneOf(("standard", "express", "same_day")))
     payment_method = ma.fields.String(required=True, validate=validate.OneOf(orders.PAYMENT_METHODS))
     notes = ma.fields.String(load_default="", validate=validate.Length(max=1000))
+
+    @ma.validates_schema
+    def one_shipping_address(self, data, **kwargs):
+        if ("shipping_address" in data) == ("shipping_address_id" in data):
+            raise ma.ValidationError("Send shippingAddress or shippingAddressId (one of them)", "shippingAddress")
+        if "billing_address_id" in data and data.get("billing_address", "same") != "same":
+            raise ma.ValidationError("Send billingAddress or billingAddressId, not both", "billingAddressId")
+
+
+def with_saved_addresses(user, body: dict) -> dict:
+    """`body` with `shipping_address_id` / `billing_address_id` replaced by those saved addresses of
+    the signed-in `user` (services.customers.address_for_checkout). Raises AuthenticationFailed for a
+    guest, NotFound (`address_not_found`) for an address that is not theirs, ValidationFailed for a
+    saved address checkout cannot ship to (no first or last name)."""
+    if "shipping_address_id" not in body and "billing_address_id" not in body:
+        return body
+    if user is None:
+        raise AuthenticationFailed("Sign in to check out with a saved address", reason="authentication_required")
+    body = dict(body)
+    try:
+        if "shipping_address_id" in body:
+            saved = customers.address_for_checkout(user.id, body.pop("shipping_address_id"))
+            body["shipping_address"] = ShippingAddressSchema().load(saved)
+        if "billing_address_id" in body:
+            body["billing_address"] = AddressSchema().load(
+                customers.address_for_checkout(user.id, body.pop("billing_address_id")))
+    except ma.ValidationError as exc:
+        raise ValidationFailed("The saved address lacks what an order needs", reason="invalid_saved_address",
+                               details=[{"field": f"shippingAddressId.{k}", "message": "; ".join(map(str, v))}
+                                        for k, v in exc.normalized_messages().items()]) from None
+    return body
 
 
 class OrderQueryArgsSchema(PaginationArgsSchema):
@@ -127,6 +171,7 @@ class Orders(MethodView):
     def post(self, body):
         """Check out a cart: answers 202 with a checkout job that places the order."""
         user = current_user()
+        body = with_saved_addresses(user, body)
         return submit(lambda: orders.start_checkout(user, {**body, "client_ip": client_ip()}),
                       guest_resource=body["cart_id"])
 

@@ -15,6 +15,7 @@ REASONS = {
     "email_required": "A guest checkout needs an email",
     "invalid_product": "No active product with this id",
     "invalid_quantity": "A quantity must be at least 1",
+    "invalid_saved_address": "A saved address checkout cannot ship to (no first or last name)",
     "invalid_transition": "The order cannot move to this status from its current one",
     "invalid_variant": "No such variant of this product",
     "not_your_customer": "A cart can only be created for the caller (or by staff)",

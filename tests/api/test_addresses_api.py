@@ -194,14 +194,34 @@ def test_address_for_checkout_gives_the_order_address_shape(api, user, token):
 
 def test_a_saved_address_places_an_order(api, user, token):
     address = create(api, token)
+    billing = create(api, token, label="Office", type="billing", street="Zahran Street")
     product = make_product(stock=2)
     cart_id = fill_cart(api, product, token=token)
-    body = checkout_body(cart_id, shippingAddress=customers.address_for_checkout(user.id, address["id"]))
+    body = checkout_body(cart_id, shippingAddressId=address["id"], billingAddressId=billing["id"])
+    del body["shippingAddress"], body["billingAddress"]
     status, answer, _ = api.post("/api/v1/orders", body, token=token, headers={"Prefer": "wait=10"})
     assert status == 200 and answer["data"]["state"] == "succeeded", answer
     order = api.get(f"/api/v1/orders/{answer['data']['result']['orderId']}", token=token)[1]["data"]
     assert order["shippingAddress"]["street"] == "Queen Rania Street"
     assert order["shippingAddress"]["phone"] == "+962791234567"
+    assert order["billingAddress"]["street"] == "Zahran Street"
+
+
+def test_checkout_takes_only_the_callers_saved_address_and_one_shipping_address(api, user, token):
+    address = create(api, token)
+    product = make_product(stock=2)
+    cart_id = fill_cart(api, product, token=token)
+    base = checkout_body(cart_id)
+    del base["shippingAddress"]
+    other = token_for(quick_user())
+    status, body, _ = api.post("/api/v1/orders", {**base, "shippingAddressId": address["id"]}, token=other)
+    assert status == 404 and body["error"]["reason"] == "address_not_found"
+    status, body, _ = api.post("/api/v1/orders", {**base, "shippingAddressId": address["id"]})
+    assert status == 401
+    both = {**base, "shippingAddressId": address["id"], "shippingAddress": checkout_body(cart_id)["shippingAddress"]}
+    assert api.post("/api/v1/orders", both, token=token)[0] == 422
+    assert api.post("/api/v1/orders", base, token=token)[0] == 422  # neither
+    assert api.post("/api/v1/orders", {**base, "shippingAddressId": "adr_missing"}, token=token)[0] == 404
 
 
 def test_parallel_writes_keep_one_default_and_the_limit(app, api, user, token):

@@ -70,6 +70,9 @@ def test_staff_and_admin_writes_are_audited_with_before_and_after(api):
     assert entry.action == "PUT /api/v1/products/<product:product_id>" and entry.target_type == "product"
     assert entry.before["name"] == "Brie" and entry.after["name"] == "Comte"
     assert entry.request_id == "req-audit-1" and entry.ip == "81.2.69.160"
+    raw = database.execute_sql("SELECT before, after FROM audit_entry WHERE id = ?".replace("?", database.param),
+                               (entry.id,)).fetchone()
+    assert all(value.startswith("v1:") and "Brie" not in value and "Comte" not in value for value in raw)
 
     user = make_user()
     api.put(f"/api/v1/admin/users/{user.id}/role", {"role": "courier"}, token=token_for(admin))

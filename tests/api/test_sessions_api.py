@@ -31,6 +31,8 @@ def test_each_sign_in_is_a_session_listed_with_the_current_one_marked(api):
     assert listed[phone["sessionId"]]["device"]["platform"] == "ios"
     assert listed[laptop["sessionId"]]["device"]["userAgent"]  # the test client's User-Agent
     assert listed[laptop["sessionId"]]["ip"] == "127.0.0.1"
+    devices = api.get("/api/v1/users/profile", token=laptop["accessToken"])[1]["data"]["devices"]
+    assert [(d["deviceId"], d["platform"]) for d in devices] == [("iphone-15-abc", "ios")]
     assert User.get_by_id(user.id).last_login_at is not None
 
 
