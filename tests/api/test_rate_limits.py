@@ -128,6 +128,16 @@ def test_auth_routes_share_their_own_tighter_limit(make_app):
     assert post(client, "/api/v1/auth/login", new_ip(), wrong).status_code == 401  # another IP: its own budget
 
 
+def test_password_reset_and_email_link_routes_share_the_auth_budget(make_app):
+    client = make_app(rate_limit_default="50 per minute", rate_limit_auth="3 per minute").test_client()
+    ip = new_ip()
+    assert post(client, "/api/v1/auth/forgot-password", ip, {"email": "someone@example.com"}).status_code == 202
+    assert post(client, "/api/v1/auth/reset-password", ip, {"token": "forged", "newPassword": "x"}).status_code != 429
+    assert post(client, "/api/v1/auth/verify-email", ip, {"token": "forged"}).status_code != 429
+    assert_rate_limited(post(client, "/api/v1/auth/forgot-password", ip, {"email": "someone@example.com"}),
+                        "3 per 1 minute")
+
+
 def test_an_authenticated_writer_has_the_per_user_write_limit(make_app):
     client = make_app(rate_limit_default="100 per minute", rate_limit_writes="3 per minute").test_client()
     token = token_for(make_user())
