@@ -15,13 +15,19 @@ Public surface (import these modules from here, e.g. `from services.platform imp
 - `retention`: purging expired keys and finished jobs;
 - `model_registry`: trained models (register, activate, roll back, load);
 - `live`: publish/subscribe for live updates (Redis, or in-process when embedded);
-- `html`: user-written HTML cleaned on write (`sanitize_html`, `plain_text`).
+- `html`: user-written HTML cleaned on write (`sanitize_html`, `plain_text`);
+- `metrics`: Prometheus metrics (HTTP, jobs, cache, notifications, scrape-time job gauges), one
+  process or aggregated over every process (`PROMETHEUS_MULTIPROC_DIR`);
+- `logs`: structured logs (structlog over `logging`: JSON or console lines, request and job
+  context, secrets masked, `security_event`);
+- `dependencies`: the detailed health report's checks (database, broker, Redis, Stripe,
+  providers, model registry, queues).
 
 This package imports no domain package (a test checks it), and neither Flask nor Dramatiq.
 """
 
 from services.platform import (  # noqa: F401
-    audit, consumption, events, heartbeat, html, idempotency, job_types, jobs, live, model_registry, periodic, probe,
-    recovery, retention)
+    audit, consumption, dependencies, events, heartbeat, html, idempotency, job_types, jobs, live, logs, metrics,
+    model_registry, periodic, probe, recovery, retention)
 from services.platform.jobcontext import JobCancelled, JobContext  # noqa: F401
 from services.platform.reasons import REASONS  # noqa: F401
