@@ -12,7 +12,8 @@ from flask import Flask, g, send_from_directory
 import config
 from models.db import database
 from services.platform import jobs as job_records  # (not `jobs`: importing web.jobs would shadow it)
-from web import audit_trail, cors, errors, headers, limits, permissions, request_checks, routing, sse
+from services.platform import logs
+from web import audit_trail, cors, errors, headers, limits, metrics, permissions, request_checks, routing, sse
 from web.api import Api, current_operation
 from web.schemas import AddressSchema
 from web.security import authenticate_as_declared
@@ -23,7 +24,7 @@ RESOURCE_MODULES = ["health", "auth", "sessions", "account_recovery", "products"
                     "product_recommendations", "product_stock_updates", "imports", "carts", "checkout", "orders",
                     "webhooks", "jobs", "streams", "notifications", "preferences", "loyalty", "wishlist", "reviews",
                     "recommendations", "fraud_rules", "fraud_reviews", "fraud_assessments", "fraud_models",
-                    "admin_users", "audit_log", "api_keys", "profile", "addresses", "customers"]
+                    "admin_users", "audit_log", "api_keys", "profile", "addresses", "customers", "metrics"]
 
 MAX_BODY_BYTES = 10 * 1024 * 1024
 
@@ -43,6 +44,8 @@ def create_app(settings: config.Settings | None = None) -> Flask:
     """
     settings = settings or config.get()
     config.override(settings)
+    if not logs.is_configured():  # gunicorn.conf.py, web.serve and the worker entry points configure their own
+        logs.configure("api", logs.json_default(settings.env))
     from workers.bootstrap import bootstrap
 
     bootstrap(settings)
@@ -70,6 +73,7 @@ def create_app(settings: config.Settings | None = None) -> Flask:
     app.json.sort_keys = False
     api = Api(app)
     errors.install(app)
+    metrics.install(app)  # its hooks run first: timing, request id in the log context, the scrape token
     limits.install(app)
     headers.install(app)
     cors.install(app, settings.cors_origins)

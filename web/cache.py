@@ -7,6 +7,9 @@ may see drafts) always go to the database. A catalog write through this
 process clears the cache at once; writes elsewhere (another API process, a
 checkout taking stock) show within the TTL, the same bounded staleness a
 storefront CDN gives Shopify or Saleor shops.
+
+Each cacheable read counts `cartwheel_catalog_cache_total{result="hit"|"miss"}`
+(`services.platform.metrics`); reads that bypass the cache (authenticated, cache off) do not.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from flask import Response, request
 
 import config
 from services import catalog
+from services.platform import metrics
 
 _lock = threading.Lock()
 _cache: TTLCache | None = None
@@ -67,6 +71,7 @@ def cached_get(view):
         key = request.full_path
         with _lock:
             hit = store.get(key)
+        metrics.count_catalog_cache("hit" if hit is not None else "miss")
         if hit is not None:
             body, mimetype = hit
             return Response(body, status=200, mimetype=mimetype, headers={"X-Cache": "hit"})

@@ -20,6 +20,12 @@ backoff (`workers.redelivery`); it raises nothing else.
 Jobs the handler created (children, events) are dispatched after it returns.
 While the handler runs, the process's keep-alive thread renews the job's lease
 (`services.platform.heartbeat`), so a long handler is never re-queued under it.
+
+Telemetry: each claim records its queue wait and each attempt its outcome and duration
+(`services.platform.metrics`: `cartwheel_job_queue_wait_seconds`, `cartwheel_jobs_total`,
+`cartwheel_job_duration_seconds`); lines logged while the handler runs carry job_id, job_type
+and attempt, and each attempt ends with one `job_attempt` line (logger `cartwheel.jobs`:
+job_id, job_type, queue, attempt, outcome, duration_ms, and the error's reason when it failed).
 """
 
 from __future__ import annotations
@@ -32,11 +38,12 @@ from typing import Callable
 from models.db import discard_connection, retry_on_fresh_connection
 from models.jobs import Job
 from services.errors import DomainError
-from services.platform import JobCancelled, JobContext, consumption, heartbeat, jobs
+from services.platform import JobCancelled, JobContext, consumption, heartbeat, jobs, logs, metrics
 from workers.dispatch import dispatch, dispatch_created
 from workers.redelivery import PlatformUnavailable
 
 log = logging.getLogger(__name__)
+attempt_log = logging.getLogger("cartwheel.jobs")
 
 RELEASE_SECONDS = 10.0  # how long a failed attempt's release is retried before the broker takes over
 
@@ -54,19 +61,23 @@ def _claim(job_id: str) -> Job | None:
         raise PlatformUnavailable(f"could not claim job {job_id}: {type(exc).__name__}: {exc}") from exc
 
 
-def _release(job_id: str, exc: BaseException) -> None:
+def _release(job_id: str, exc: BaseException) -> str:
     """Record a failed attempt (queued again after the backoff, or failed when out of attempts)
-    and send the retry, on a fresh connection, retrying for RELEASE_SECONDS.
+    and send the retry, on a fresh connection, retrying for RELEASE_SECONDS. Returns the
+    attempt's outcome: "retried", "failed" or "superseded" (the job was no longer running).
     Raises PlatformUnavailable when the database stays unreachable."""
-    def release() -> None:
-        if jobs.requeue_after_transient(job_id, _error_dict(exc)) == "queued":
+    def release() -> str:
+        state = jobs.requeue_after_transient(job_id, _error_dict(exc))
+        if state == "queued":
             fresh = Job.get_by_id(job_id)
             dispatch(fresh, delay_ms=math.ceil(jobs.retry_delay_seconds(fresh.attempts) * 1000))
+        return state
 
     try:
-        retry_on_fresh_connection(release, RELEASE_SECONDS)
+        state = retry_on_fresh_connection(release, RELEASE_SECONDS)
     except Exception as error:  # noqa: BLE001 - the database is down or the connection died
         raise PlatformUnavailable(f"could not release job {job_id}: {error}") from error
+    return {"queued": "retried", "failed": "failed"}.get(state, "superseded")
 
 
 def _dispatch_created(token) -> None:
@@ -107,9 +118,12 @@ def run_batch(job_id: str, batch_handler: BatchHandler, batch_size: int) -> None
         return
     batch = [lead, *_claim_more(lead, batch_size - 1)]
     consumption.note_claim(lead.queue)
+    metrics.observe_claims(batch)
     token = jobs.collect_created()
     try:
         with ExitStack() as held:
+            held.enter_context(logs.bound(job_id=lead.id, job_type=lead.type, attempt=lead.attempts,
+                                          **({"batch_size": len(batch)} if len(batch) > 1 else {})))
             for job in batch:
                 held.enter_context(heartbeat.keep_alive.hold(job.id, job.type))
             outcomes = batch_handler(batch)
@@ -147,27 +161,50 @@ def _settle(batch: list[Job], token, outcomes: dict) -> None:
         raise unavailable
 
 
-def _record(job: Job, outcome) -> None:
+def _record(job: Job, outcome) -> str:
+    """Record `outcome`; returns the attempt's outcome label (services.platform.metrics.JOB_OUTCOMES)."""
     if isinstance(outcome, DomainError):
-        jobs.fail(job.id, outcome.to_dict(), result=getattr(outcome, "result", None))
+        failed = jobs.fail(job.id, outcome.to_dict(), result=getattr(outcome, "result", None))
+        return "failed" if failed else "superseded"
     elif isinstance(outcome, JobCancelled):
-        jobs.cancel_if_requested(job.id)
+        return "cancelled" if jobs.cancel_if_requested(job.id) else "superseded"
     elif isinstance(outcome, BaseException):
         log.warning("job %s attempt %s failed transiently: %r", job.id, job.attempts, outcome)
         discard_connection()
-        _release(job.id, outcome)
+        return _release(job.id, outcome)
     else:
-        jobs.succeed(job.id, outcome) or jobs.cancel_if_requested(job.id)
+        if jobs.succeed(job.id, outcome):
+            return "succeeded"
+        return "cancelled" if jobs.cancel_if_requested(job.id) else "superseded"
 
 
 def _finish(job: Job, outcome) -> None:
     """Record the attempt's outcome; if the database fails there, the attempt is released as a
     transient failure instead (its work is idempotent and is redone). Raises PlatformUnavailable."""
+    recorded = "unrecorded"
     try:
-        _record(job, outcome)
-    except PlatformUnavailable:
-        raise
-    except Exception as exc:  # noqa: BLE001 - the database died after the handler's work
-        log.warning("job %s: could not record its outcome (%r); releasing it for a retry", job.id, exc)
-        discard_connection()
-        _release(job.id, exc)
+        try:
+            recorded = _record(job, outcome)
+        except PlatformUnavailable:
+            raise
+        except Exception as exc:  # noqa: BLE001 - the database died after the handler's work
+            log.warning("job %s: could not record its outcome (%r); releasing it for a retry", job.id, exc)
+            discard_connection()
+            recorded = _release(job.id, exc)
+    finally:
+        _report_attempt(job, recorded, outcome)
+
+
+def _report_attempt(job: Job, recorded: str, outcome) -> None:
+    """The attempt's metrics and its one `job_attempt` log line. Never raises."""
+    try:
+        seconds = metrics.attempt_seconds(job)
+        metrics.observe_attempt(job.type, recorded, seconds)
+        fields = {"job_id": job.id, "job_type": job.type, "queue": job.queue, "attempt": job.attempts,
+                  "outcome": recorded, "duration_ms": round(seconds * 1000, 2)}
+        if isinstance(outcome, BaseException):
+            fields["error"] = getattr(outcome, "reason", None) or type(outcome).__name__
+        attempt_log.log(logging.INFO if recorded in ("succeeded", "cancelled") else logging.WARNING, "job_attempt",
+                        extra=fields)
+    except Exception:  # noqa: BLE001 - telemetry never changes a job's outcome
+        log.debug("job %s: could not report the attempt", job.id, exc_info=True)

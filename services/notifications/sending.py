@@ -27,6 +27,9 @@ channel's provider. Never twice:
   timeout may, rarely, deliver twice (SendGrid messages carry
   `custom_args.notification_id` for that case; Twilio has no idempotency key);
 - other 4xx answers fail at once (ProviderRejected, not retried).
+
+Each provider call's outcome is counted in `cartwheel_notifications_total{channel, provider,
+outcome}` (`services.platform.metrics`): sent, logged, retried, rejected or failed.
 """
 
 from __future__ import annotations
@@ -37,7 +40,7 @@ from models.notifications import Notification
 from services.errors import DomainError, NotFound, TransientError
 from services.notifications.providers import OutgoingMessage, ProviderRejected, provider_for
 from services.notifications.rendering import render
-from services.platform import JobContext, job_types
+from services.platform import JobContext, job_types, metrics
 
 DONE_STATUSES = ("sent", "logged")  # logged: the console provider stored and logged it, nothing was delivered
 RECORD_SECONDS = 10.0  # how long recording a delivery is retried on a fresh connection
@@ -144,9 +147,11 @@ def _send_one(notification_id: str | None, job: Job) -> dict:
         message_id = provider.send(message)
     except TransientError as exc:
         _record_failure(notification.id, marker, str(exc), final=final_attempt)
+        metrics.count_notification(notification.channel, provider.name, "failed" if final_attempt else "retried")
         raise
     except ProviderRejected as exc:
         _record_failure(notification.id, marker, exc.message, final=True)
+        metrics.count_notification(notification.channel, provider.name, "rejected")
         raise
     except BaseException as exc:  # noqa: BLE001 - a bug, a database error or a time limit mid-call
         discard_connection()
@@ -156,6 +161,7 @@ def _send_one(notification_id: str | None, job: Job) -> dict:
             raise TransientError(f"Send interrupted ({exc}); its outcome is settled later ({error})") from exc
         if settled is None:
             raise TransientError(f"Send interrupted ({type(exc).__name__}); not delivered, sending again") from exc
+        metrics.count_notification(notification.channel, provider.name, settled.status)  # sent, logged, failed
         if settled.status == "failed":
             raise DomainError("Delivery outcome unknown; not retried to avoid a duplicate",
                               reason="delivery_outcome_unknown") from exc
@@ -163,6 +169,7 @@ def _send_one(notification_id: str | None, job: Job) -> dict:
     status = "sent" if provider.delivers else "logged"
     if not _record_delivery(notification.id, marker, status, message_id):
         return result(Notification.get_by_id(notification.id))  # cannot happen while the marker is ours
+    metrics.count_notification(notification.channel, provider.name, status)
     attempts = notification.attempts + 1
     return {"notificationId": notification.id, "channel": notification.channel, "status": status,
             "provider": provider.name, "providerMessageId": message_id, "retryCount": attempts - 1}
