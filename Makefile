@@ -28,6 +28,13 @@ WORKER_THREADS ?= 8
 WORKER_QUEUES ?=
 # Longest sleep (ms) of an idle dramatiq consumer between Redis polls (dramatiq's default: 1000).
 WORKER_TIMEOUT_MS ?= 100
+# The production-shape targets (serve, worker, worker-ml, scheduler) log JSON lines and count their
+# Prometheus metrics in one folder shared by every process of this host, so a scrape of any API
+# process sums them all (services.platform.metrics; the gunicorn master removes dead processes'
+# files at start, gunicorn.conf.py). PROMETHEUS_DIR= (empty) gives each process its own metrics.
+LOG_FORMAT ?= json
+PROMETHEUS_DIR ?= var/prometheus
+PRODUCTION_ENV = LOG_FORMAT=$(LOG_FORMAT) $(if $(PROMETHEUS_DIR),PROMETHEUS_MULTIPROC_DIR=$(abspath $(PROMETHEUS_DIR)))
 
 PYTEST_ARGS ?=
 TEST_TIMEOUT ?= 300
@@ -78,22 +85,23 @@ schemathesis: $(DEV_STAMP)
 	$(BIN)/python .ci/schemathesis.py --max-examples $(SCHEMATHESIS_MAX_EXAMPLES) $(SCHEMATHESIS_ARGS)
 
 serve: $(RUNTIME_STAMP)
-	$(BIN)/gunicorn -k gthread --workers $(WEB_WORKERS) --threads $(WEB_THREADS) --bind $(BIND) \
-		$(GUNICORN_ARGS) 'web:create_app()'
+	$(if $(PROMETHEUS_DIR),mkdir -p $(PROMETHEUS_DIR))
+	$(PRODUCTION_ENV) $(BIN)/gunicorn -c gunicorn.conf.py -k gthread --workers $(WEB_WORKERS) --threads $(WEB_THREADS) \
+		--bind $(BIND) $(GUNICORN_ARGS) 'web:create_app()'
 
 # Worker groups run under workers.supervise, which restarts a group that exits (dramatiq stops
 # the whole group when one process dies) and sets the prefetch and shutdown defaults.
 worker: $(RUNTIME_STAMP)
-	dramatiq_worker_timeout=$(WORKER_TIMEOUT_MS) $(BIN)/python -m workers.supervise -- $(BIN)/dramatiq workers.app --processes $(WORKER_PROCESSES) --threads $(WORKER_THREADS) $(if $(WORKER_QUEUES),--queues $(WORKER_QUEUES))
+	$(PRODUCTION_ENV) dramatiq_worker_timeout=$(WORKER_TIMEOUT_MS) $(BIN)/python -m workers.supervise -- $(BIN)/dramatiq workers.app --processes $(WORKER_PROCESSES) --threads $(WORKER_THREADS) $(if $(WORKER_QUEUES),--queues $(WORKER_QUEUES))
 
 # Model scoring and training (fraud, ml queues) in their own process: only it loads numpy,
 # scikit-learn and the geodata. Pair with `make worker WORKER_QUEUES="$(CORE_QUEUES)"`.
 CORE_QUEUES = checkout payments notifications bulk maintenance
 worker-ml: $(RUNTIME_STAMP)
-	dramatiq_worker_timeout=$(WORKER_TIMEOUT_MS) $(BIN)/python -m workers.supervise -- $(BIN)/dramatiq workers.app --processes 1 --threads 2 --queues fraud ml
+	$(PRODUCTION_ENV) dramatiq_worker_timeout=$(WORKER_TIMEOUT_MS) $(BIN)/python -m workers.supervise -- $(BIN)/dramatiq workers.app --processes 1 --threads 2 --queues fraud ml
 
 scheduler: $(RUNTIME_STAMP)
-	$(BIN)/python -m workers.scheduler
+	$(PRODUCTION_ENV) $(BIN)/python -m workers.scheduler
 
 migrate: $(RUNTIME_STAMP)
 	$(BIN)/flask --app web db migrate

@@ -99,9 +99,12 @@ def _raise_interrupt(signum, frame):
 def main() -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     logging.getLogger("apscheduler").setLevel(logging.WARNING)  # the relay runs every few seconds
+    from services.platform import logs
+
     try:
         settings = config.get()
         port = _port()
+        logs.configure("embedded", logs.json_default(settings.env))  # console lines unless LOG_FORMAT=json
     except config.ConfigError as exc:
         print(f"cartwheel: configuration error: {exc}", file=sys.stderr)
         return 1

@@ -101,7 +101,10 @@ def start_background(settings: config.Settings) -> BackgroundScheduler:
 
 def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    from services.platform import logs
+
     try:
+        logs.configure("scheduler", logs.json_default())  # JSON lines in production (LOG_FORMAT)
         settings = config.get()
     except config.ConfigError as exc:
         sys.exit(f"cartwheel: configuration error: {exc}")

@@ -29,6 +29,7 @@ PG_ADMIN_URL = os.environ.get("E2E_PG_ADMIN_URL", "postgresql://postgres@127.0.0
 REDIS_BASE_URL = os.environ.get("E2E_REDIS_URL", "redis://127.0.0.1:6379")
 WEBHOOK_SECRET = "whsec_cartwheel_e2e_secret"
 SECRET_KEY = "e2e-secret-key-0123456789-0123456789-abcdef"
+METRICS_SCRAPE_TOKEN = "e2e-metrics-scrape-token-0123456789"  # Prometheus's `Authorization: Bearer` token
 
 
 def free_port() -> int:
@@ -341,6 +342,10 @@ class ProductionStack:
                     "MODEL_DIR": str(self.workdir / "models"), "MEDIA_DIR": str(self.workdir / "media"),
                     "PORT": str(self.port), "dramatiq_worker_timeout": "100",  # as `make worker`
                     "EMAIL_PROVIDER": "console", "SMS_PROVIDER": "console",  # no SendGrid/Twilio here
+                    # Prometheus multiprocess mode, as `make serve` / `make worker`: every process of this
+                    # stack counts into one folder, and a scrape of any gunicorn worker sums them all.
+                    "PROMETHEUS_MULTIPROC_DIR": str(self.workdir / "prometheus"),
+                    "METRICS_SCRAPE_TOKEN": METRICS_SCRAPE_TOKEN,
                     **E2E_RATE_LIMITS, **self.extra_env}
         for name in ("TEST_DATABASE_URL", "TEST_BROKER_URL", "STRIPE_SECRET_KEY", "STRIPE_API_BASE"):
             self.env.pop(name, None)
@@ -373,7 +378,10 @@ class ProductionStack:
                 "--processes", str(processes), "--threads", str(threads or self.worker_threads)]
         if queues:
             argv += ["--queues", *queues]
-        proc = Proc(f"worker-{self._worker_count}", argv, self.env, self.workdir)
+        # Console log lines for dramatiq (the fault tests find each worker process's pid in its
+        # `[PID n] ... Worker process is ready` line); gunicorn and the scheduler log JSON, as in production.
+        env = {**self.env, "LOG_FORMAT": self.extra_env.get("LOG_FORMAT", "console")}
+        proc = Proc(f"worker-{self._worker_count}", argv, env, self.workdir)
         self.workers.append(proc)
         deadline = time.monotonic() + 60
         while proc.log_path.read_text(errors="replace").count("Worker process is ready") < processes:
