@@ -87,6 +87,15 @@ def _url(env, name, default):
     return raw
 
 
+def _roles(env, name) -> tuple:
+    """Comma-separated roles among staff, courier and admin."""
+    roles = tuple(r.strip().lower() for r in (env.get(name) or "").split(",") if r.strip())
+    unknown = [r for r in roles if r not in ("staff", "courier", "admin", "customer")]
+    if unknown:
+        raise ConfigError(f"{name} must list roles among customer, courier, staff, admin, got {unknown[0]!r}")
+    return roles
+
+
 def _keys(env, name) -> tuple:
     """`kid:base64key,kid:base64key` (32-byte AES keys, URL-safe or standard base64): the first
     encrypts, every one decrypts (rotation). Returns ((kid, bytes), ...)."""
@@ -198,6 +207,7 @@ class Settings:
     pii_keys: tuple = ()  # ((key id, 32-byte key), ...) for PII at rest; first encrypts; empty: derived from secret_key
     avatar_max_bytes: int = 5 * 1024 * 1024  # upload size limit of a profile picture
     avatar_max_dimension: int = 4096  # pixels, width and height, before it is scaled down to AVATAR_SIZE
+    mfa_required_roles: tuple = ()  # roles that must use MFA (e.g. ("staff", "admin")) before their routes work
     extra: dict = field(default_factory=dict)
 
     @property
@@ -356,6 +366,7 @@ def load(env: dict | None = None) -> Settings:
         pii_keys=_keys(env, "PII_ENCRYPTION_KEYS"),
         avatar_max_bytes=_int(env, "AVATAR_MAX_BYTES", 5 * 1024 * 1024, 1024, 50 * 1024 * 1024),
         avatar_max_dimension=_int(env, "AVATAR_MAX_DIMENSION", 4096, 64, 20_000),
+        mfa_required_roles=_roles(env, "MFA_REQUIRED_ROLES"),
     )
 
 

@@ -3,6 +3,7 @@
 import peewee
 
 from models.db import BaseModel, JSONField, PrefixedIdField, utcnow
+from models.encryption import EncryptedTextField
 
 ROLES = ("customer", "staff", "admin", "courier")
 
@@ -119,3 +120,20 @@ class ApiRequestNonce(BaseModel):
     class Meta:
         table_name = "api_request_nonce"
         primary_key = peewee.CompositeKey("key", "signature")
+
+
+class MfaFactor(BaseModel):
+    """A user's TOTP second factor (seed 001 MFA): the base32 secret (encrypted at rest), when it
+    was confirmed (a factor counts only once a code proved the authenticator app has it), the
+    last time step a code was accepted for (a code is never accepted twice), and the SHA-256 of
+    each unused one-time recovery code."""
+
+    user = peewee.ForeignKeyField(User, primary_key=True, backref="mfa", on_delete="CASCADE")
+    secret = EncryptedTextField()
+    confirmed_at = peewee.DateTimeField(null=True)
+    last_step = peewee.BigIntegerField(default=0)
+    recovery_codes = JSONField(default=list)  # SHA-256 hex of each unused code
+    created_at = peewee.DateTimeField(default=utcnow)
+
+    class Meta:
+        table_name = "mfa_factor"

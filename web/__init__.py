@@ -24,7 +24,7 @@ RESOURCE_MODULES = ["health", "auth", "sessions", "account_recovery", "products"
                     "product_recommendations", "product_stock_updates", "imports", "carts", "checkout", "orders",
                     "webhooks", "jobs", "streams", "notifications", "preferences", "loyalty", "wishlist", "reviews",
                     "recommendations", "fraud_rules", "fraud_reviews", "fraud_assessments", "fraud_models",
-                    "admin_users", "audit_log", "api_keys", "profile", "addresses", "customers", "metrics"]
+                    "admin_users", "audit_log", "api_keys", "mfa", "profile", "addresses", "customers", "metrics"]
 
 MAX_BODY_BYTES = 10 * 1024 * 1024
 

@@ -40,6 +40,8 @@ class TokensSchema(CamelSchema):
     expires_in = ma.fields.Integer(metadata={"description": "seconds"})
     session_id = ma.fields.String(allow_none=True,
                                   metadata={"description": "the sign-in's session (GET /auth/sessions)"})
+    mfa_required = ma.fields.Boolean(metadata={"description": "sign-in needs the second factor (no tokens yet)"})
+    challenge_token = ma.fields.String(metadata={"description": "for POST /auth/mfa/verify, valid 5 minutes"})
     user = ma.fields.Nested(UserSchema)
 
 
@@ -72,13 +74,14 @@ class RefreshSchema(CamelSchema):
     refresh_token = ma.fields.String(required=True, validate=validate.Length(min=1, max=200))
 
 
-def _client(body: dict) -> customers.Client:
+def sign_in_client(body: dict) -> customers.Client:
     """Where a sign-in comes from: the body's device fields, the User-Agent and the client IP."""
     return customers.Client(device_id=body.get("device_id"), platform=body.get("platform"),
                             user_agent=request.headers.get("User-Agent"), ip=client_ip())
 
 
-def _tokens(user: User, tokens: dict, status: int = 200):
+def tokens_answer(user: User, tokens: dict, status: int = 200):
+    """The `{"data": tokens + user}` answer of a sign-in."""
     return ok(dict(tokens, user=user_to_dict(user)), status)
 
 
@@ -91,7 +94,7 @@ class Register(MethodView):
         user = customers.register_user(body["email"], body["password"], body["first_name"], body["last_name"],
                                   body["phone"])
         customers.request_verification(user)  # the confirmation link, by email (a job)
-        return _tokens(user, customers.issue_tokens(user, client=_client({})), 201)
+        return tokens_answer(user, customers.issue_tokens(user, client=sign_in_client({})), 201)
 
 
 @blp.route("/login")
@@ -99,11 +102,14 @@ class Login(MethodView):
     @blp.arguments(LoginSchema)
     @blp.response(200, TokensEnvelopeSchema)
     def post(self, body):
-        """Log in with email and password."""
+        """Log in with email and password. An account with MFA gets `mfaRequired` and a 5-minute
+        `challengeToken` instead of tokens: POST /auth/mfa/verify completes the sign-in."""
         user = customers.authenticate_with_backoff(body["email"], body["password"], client_ip())
         if body.get("device_id"):
             customers.record_device(user.id, body["device_id"], body.get("platform"))
-        return _tokens(user, customers.issue_tokens(user, client=_client(body)))
+        if customers.has_mfa(user.id):  # the second factor completes the sign-in: POST /auth/mfa/verify
+            return ok(customers.mfa_challenge_for(user))
+        return tokens_answer(user, customers.issue_tokens(user, client=sign_in_client(body)))
 
 
 @blp.route("/refresh")
@@ -114,7 +120,7 @@ class Refresh(MethodView):
         """Exchange a refresh token for a new pair (the old one is spent)."""
         tokens = customers.rotate_refresh_token(body["refresh_token"])
         user = customers.user_from_token(tokens["accessToken"])
-        return _tokens(user, tokens)
+        return tokens_answer(user, tokens)
 
 
 @blp.route("/logout")

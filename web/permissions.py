@@ -21,6 +21,7 @@ from __future__ import annotations
 from flask import g, request
 
 from models.users import User
+from services import customers
 from services.customers import PERMISSIONS, allowed  # noqa: F401 (PERMISSIONS: the matrix's)
 from services.errors import NotAllowed
 from web.security import require_user
@@ -85,6 +86,8 @@ def require_permission(permission: str) -> User:
     user = require_user()
     if not allowed(user, permission):
         raise NotAllowed("You are not allowed to do this", reason="insufficient_role")
+    if customers.mfa_required_for(user):
+        raise NotAllowed("Turn on MFA (POST /auth/mfa/setup) before using staff routes", reason="mfa_required")
     key = getattr(g, "_api_key", None)
     if key is not None and permission not in key.scopes:
         raise NotAllowed(f"This API key lacks the scope {permission!r}", reason="scope_missing",

@@ -20,6 +20,12 @@ from services.customers.credentials import (change_password, request_password_re
                                             reset_password, verify_email)
 from services.customers.customer_directory import create_customer, customer_view, get_customer, list_customers
 from services.customers.login_backoff import authenticate_with_backoff
+from services.customers.mfa import challenge_for as mfa_challenge_for
+from services.customers.mfa import complete_challenge as complete_mfa_challenge
+from services.customers.mfa import confirm_setup as confirm_mfa_setup
+from services.customers.mfa import disable as disable_mfa
+from services.customers.mfa import has_mfa, mfa_required_for
+from services.customers.mfa import start_setup as start_mfa_setup
 from services.customers.passwords import MAX_PASSWORD_LENGTH, check_password
 from services.customers.permissions import API_KEY_SCOPES, PERMISSIONS, allowed
 from services.customers.profiles import (customer_preferences_view, get_profile, normalise_phone, profile_view,
@@ -42,16 +48,17 @@ __all__ = [
     "MIN_PASSWORD_LENGTH", "PERMISSIONS", "REASONS", "WishlistEntry", "account_link", "add_to_wishlist",
     "address_for_checkout", "address_view", "admin_user_view", "allowed", "authenticate",
     "authenticate_access_token", "authenticate_key", "authenticate_with_backoff", "avatar_file", "change_password",
-    "check_cart", "check_password", "create_address", "create_customer", "create_key", "create_share",
-    "customer_preferences_view", "customer_view", "decode_access_token", "delete_address", "ensure_admin",
-    "get_address", "get_customer", "get_profile", "get_share", "get_user", "get_wishlist_entry", "hash_password",
-    "is_wishlisted", "issue_access_token", "issue_tokens", "key_view", "list_addresses", "list_customers",
-    "list_keys", "list_sessions", "list_users", "list_wishlist", "logout", "move_to_cart", "normalise_phone",
-    "profile_view", "record_activity", "record_device", "register_user", "remove_from_wishlist",
-    "request_password_reset", "request_verification", "reset_password", "revoke_all_sessions", "revoke_family",
-    "revoke_key", "revoke_session", "revoke_share", "rotate_key", "rotate_refresh_token", "run_wishlist_bulk_job",
-    "session_view", "set_active", "set_default_address", "set_role", "share_view", "shared_wishlist",
-    "start_wishlist_bulk", "store_avatar", "update_address", "update_customer_preferences", "update_profile",
-    "user_from_token", "users_wishlisting", "verify_email", "verify_signature", "wishlist_bulk_result",
-    "wishlist_entry_view",
+    "check_cart", "check_password", "complete_mfa_challenge", "confirm_mfa_setup", "create_address",
+    "create_customer", "create_key", "create_share", "customer_preferences_view", "customer_view",
+    "decode_access_token", "delete_address", "disable_mfa", "ensure_admin", "get_address", "get_customer",
+    "get_profile", "get_share", "get_user", "get_wishlist_entry", "has_mfa", "hash_password", "is_wishlisted",
+    "issue_access_token", "issue_tokens", "key_view", "list_addresses", "list_customers", "list_keys",
+    "list_sessions", "list_users", "list_wishlist", "logout", "mfa_challenge_for", "mfa_required_for",
+    "move_to_cart", "normalise_phone", "profile_view", "record_activity", "record_device", "register_user",
+    "remove_from_wishlist", "request_password_reset", "request_verification", "reset_password",
+    "revoke_all_sessions", "revoke_family", "revoke_key", "revoke_session", "revoke_share", "rotate_key",
+    "rotate_refresh_token", "run_wishlist_bulk_job", "session_view", "set_active", "set_default_address",
+    "set_role", "share_view", "shared_wishlist", "start_mfa_setup", "start_wishlist_bulk", "store_avatar",
+    "update_address", "update_customer_preferences", "update_profile", "user_from_token", "users_wishlisting",
+    "verify_email", "verify_signature", "wishlist_bulk_result", "wishlist_entry_view",
 ]

@@ -22,6 +22,14 @@ def hash_password(password: str) -> str:
     return _hasher.hash(password)
 
 
+def verify_password(user: User, password: str) -> bool:
+    """Whether `password` is `user`'s (Argon2 verification of the stored hash)."""
+    try:
+        return _hasher.verify(user.password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
 def _normalise_email(email: str) -> str:
     return email.strip().lower()
 

@@ -16,18 +16,13 @@
 
 from __future__ import annotations
 
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
-
 from models.db import atomic, isoformat, utcnow
 from models.users import User
 from services.customers import account_tokens, sessions
-from services.customers.accounts import hash_password
+from services.customers.accounts import hash_password, verify_password
 from services.customers.passwords import check_password
 from services.errors import AuthenticationFailed, Conflict, ValidationFailed
 from services.platform import events
-
-_verifier = PasswordHasher()  # verifies any Argon2 PHC string, whatever its parameters
 
 
 def _set_password(user: User, new_password: str, reason: str, keep_session: str | None, **fields) -> int:
@@ -49,10 +44,8 @@ def change_password(user: User, current_password: str, new_password: str, sessio
     Returns how many other sessions were signed out. Raises AuthenticationFailed
     (`invalid_credentials`: wrong current password), ValidationFailed (`weak_password`,
     `password_unchanged`)."""
-    try:
-        _verifier.verify(user.password_hash, current_password)
-    except (VerificationError, InvalidHashError):
-        raise AuthenticationFailed("The current password is wrong", reason="invalid_credentials") from None
+    if not verify_password(user, current_password):
+        raise AuthenticationFailed("The current password is wrong", reason="invalid_credentials")
     if new_password == current_password:
         raise ValidationFailed("The new password must differ from the current one", reason="password_unchanged",
                                details=[{"field": "newPassword", "message": "Same as the current password"}])
