@@ -12,13 +12,14 @@ WORKDIR /app
 COPY requirements.txt ./
 RUN pip install -r requirements.txt
 
-COPY config.py ./
+COPY config.py gunicorn.conf.py ./
 COPY models ./models
 COPY services ./services
 COPY workers ./workers
 COPY web ./web
 COPY ml ./ml
 COPY data ./data
+COPY templates ./templates
 
 RUN useradd --system --uid 10001 --home-dir /app cartwheel \
     && mkdir -p /app/var/models /app/var/media \
@@ -27,5 +28,6 @@ USER cartwheel
 
 EXPOSE 8000
 # The API; docker-compose.yml overrides the command for the worker and the scheduler.
+# One JSON line per request comes from the app's own http_request log (services.platform.logs).
 CMD ["gunicorn", "-k", "gthread", "--workers", "2", "--threads", "8", "--bind", "0.0.0.0:8000", \
-     "--access-logfile", "-", "web:create_app()"]
+     "web:create_app()"]

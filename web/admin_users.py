@@ -12,7 +12,7 @@ from marshmallow import validate
 
 from models.users import ROLES
 from services import customers
-from web.schemas import CamelSchema, PaginationArgsSchema, PaginationSchema, ok, pagination
+from web.schemas import CamelSchema, PaginationArgsSchema, PaginationSchema, StrictBoolean, ok, pagination
 from web.security import BEARER_SECURITY, checked, require_admin
 
 blp = Blueprint("admin_users", __name__, url_prefix="/api/v1/admin/users", description="Accounts (admin)")
@@ -52,7 +52,7 @@ class RoleSchema(CamelSchema):
 
 
 class StatusSchema(CamelSchema):
-    is_active = ma.fields.Boolean(required=True, metadata={"description": "false disables the account"})
+    is_active = StrictBoolean(required=True, metadata={"description": "false disables the account"})
 
 
 @blp.route("")

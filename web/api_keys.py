@@ -16,7 +16,7 @@ from marshmallow import validate
 
 from services import customers
 from services.customers import API_KEY_SCOPES
-from web.schemas import CamelSchema, MessageSchema, ok
+from web.schemas import CamelSchema, MessageSchema, StrictBoolean, ok
 from web.security import BEARER_SECURITY, checked, require_admin
 
 blp = Blueprint("api_keys", __name__, url_prefix="/api/v1/admin/api-keys", description="API keys (admin)")
@@ -47,7 +47,7 @@ class ApiKeyCreateSchema(CamelSchema):
     name = ma.fields.String(required=True, validate=validate.Length(min=1, max=100))
     scopes = ma.fields.List(ma.fields.String(validate=validate.OneOf(API_KEY_SCOPES)), required=True,
                             validate=validate.Length(min=1, max=len(API_KEY_SCOPES)))
-    require_signature = ma.fields.Boolean(load_default=False)
+    require_signature = StrictBoolean(load_default=False)
 
 
 @blp.route("")

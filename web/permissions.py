@@ -63,6 +63,9 @@ ROUTES: dict[tuple[str, str], str] = {
     ("PUT", "/api/v1/admin/users/<id(usr):user_id>/role"): "users:admin",
     ("PUT", "/api/v1/admin/users/<id(usr):user_id>/status"): "users:admin",
     ("GET", "/api/v1/admin/audit-log"): "audit:read",
+    ("GET", "/api/v1/metrics/prometheus"): "operations:read",  # or the scrape token (web.metrics)
+    ("GET", "/api/v1/health/detailed"): "operations:read",
+    ("GET", "/api/v1/status/dependencies"): "operations:read",
     ("GET", "/api/v1/admin/api-keys"): "api_keys:admin",
     ("POST", "/api/v1/admin/api-keys"): "api_keys:admin",
     ("POST", "/api/v1/admin/api-keys/<id(ck):key_id>/rotate"): "api_keys:admin",

@@ -29,6 +29,7 @@ PERMISSIONS: dict[str, frozenset] = {
     "users:admin": ADMIN,  # roles, disabling accounts
     "api_keys:admin": ADMIN,  # integrations' keys
     "audit:read": ADMIN,
+    "operations:read": STAFF_AND_ADMIN,  # metrics, detailed health, dependency status
 }
 """permission -> the roles that have it."""
 

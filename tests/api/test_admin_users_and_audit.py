@@ -82,6 +82,10 @@ def test_staff_and_admin_writes_are_audited_with_before_and_after(api):
     status, body, _ = api.get(f"/api/v1/admin/audit-log?targetId={user.id}", token=token_for(admin))
     assert status == 200 and [e["action"] for e in body["data"]] == ["PUT /api/v1/admin/users/<id(usr):user_id>/role"]
     assert body["data"][0]["actor"] == {"id": admin.id, "role": "admin", "apiKeyId": None}
+    since = api.get("/api/v1/admin/audit-log?since=2020-01-01T00:00:00Z&until=2999-01-01T00:00:00%2B02:00",
+                    token=token_for(admin))[1]
+    assert since["pagination"]["total"] == 2
+    assert api.get("/api/v1/admin/audit-log?since=2999-01-01T00:00:00", token=token_for(admin))[1]["data"] == []
     body = api.get("/api/v1/admin/audit-log?limit=1", token=token_for(admin))[1]
     assert len(body["data"]) == 1 and body["pagination"]["total"] == 2
     assert body["data"][0]["target"]["id"] == user.id  # newest first

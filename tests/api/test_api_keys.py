@@ -81,6 +81,8 @@ def test_scopes_are_checked_against_the_creator_and_the_owner_at_use(api):
                                token=token_for(admin))
     assert status == 422  # never a scope to manage accounts or keys
     assert api.post("/api/v1/admin/api-keys", {"name": "x", "scopes": []}, token=token_for(admin))[0] == 422
+    assert api.post("/api/v1/admin/api-keys", {"name": "x", "scopes": ["orders:read"], "requireSignature": 0},
+                    token=token_for(admin))[0] == 422
     key = create(api, admin, ["orders:read"])
     other_admin = make_user(role="admin")
     api.put(f"/api/v1/admin/users/{admin.id}/role", {"role": "customer"}, token=token_for(other_admin))
