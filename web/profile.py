@@ -46,6 +46,8 @@ class LocationSchema(CamelSchema):
 
     @ma.validates("coordinates")
     def coordinates_in_range(self, value, **kwargs):
+        if len(value) != 2:  # a bad item, or the wrong length: reported by the field itself
+            return
         longitude, latitude = value
         if not (-180 <= longitude <= 180 and -90 <= latitude <= 90):
             raise ma.ValidationError("Longitude within [-180, 180], latitude within [-90, 90]")

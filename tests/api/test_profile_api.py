@@ -128,7 +128,8 @@ def test_a_date_of_birth_is_a_past_iso_date_of_someone_at_least_13(api, token, b
 @pytest.mark.parametrize("change", [
     {"gender": "unknown"}, {"theme": "blue"}, {"skinType": "greasy"}, {"language": "english"},
     {"language": "e"}, {"location": {"country": "jordan"}}, {"location": {"coordinates": [200, 0]}},
-    {"location": {"coordinates": [1]}}, {"location": {"street": "x"}}, {"skinConcerns": ["a" * 41]},
+    {"location": {"coordinates": [1]}}, {"location": {"coordinates": [{}, 0]}}, {"location": {"street": "x"}},
+    {"skinConcerns": ["a" * 41]},
     {"skinConcerns": [f"c{i}" for i in range(21)]}, {"isOnboarded": "yes"}, {"firstName": "x" * 101},
     {"email": "new@example.com"}, {"role": "admin"}, {"avatarUrl": "/x.png"},
 ])
