@@ -15,38 +15,19 @@ Each cacheable read counts `cartwheel_catalog_cache_total{result="hit"|"miss"}`
 from __future__ import annotations
 
 import functools
-import threading
 
-from cachetools import TTLCache
 from flask import Response, request
 
-import config
 from services import catalog
-from services.platform import metrics
+from services.platform import catalog_ttl, metrics
 
-_lock = threading.Lock()
-_cache: TTLCache | None = None
-
-
-def _store() -> TTLCache | None:
-    global _cache
-    ttl = config.get().catalog_cache_seconds
-    if ttl <= 0:
-        return None
-    if _cache is None or _cache.ttl != ttl:
-        with _lock:
-            if _cache is None or _cache.ttl != ttl:
-                _cache = TTLCache(maxsize=4096, ttl=ttl)
-    return _cache
+_responses = catalog_ttl.CatalogTTLCache(maxsize=4096)
 
 
 def clear() -> None:
     """Drop every cached response and list total (call after a catalog write)."""
     catalog.clear_list_totals()
-    store = _store()
-    if store is not None:
-        with _lock:
-            store.clear()
+    _responses.clear()
 
 
 def clears_on_write(blp) -> None:
@@ -65,20 +46,17 @@ def cached_get(view):
 
     @functools.wraps(view)
     def wrapper(*args, **kwargs):
-        store = _store()
-        if store is None or request.headers.get("Authorization"):
+        if not _responses.enabled or request.headers.get("Authorization"):
             return view(*args, **kwargs)
         key = request.full_path
-        with _lock:
-            hit = store.get(key)
+        hit = _responses.get(key)
         metrics.count_catalog_cache("hit" if hit is not None else "miss")
         if hit is not None:
             body, mimetype = hit
             return Response(body, status=200, mimetype=mimetype, headers={"X-Cache": "hit"})
         response = view(*args, **kwargs)
         if isinstance(response, Response) and response.status_code == 200:
-            with _lock:
-                store[key] = (response.get_data(), response.mimetype)
+            _responses.put(key, (response.get_data(), response.mimetype))
             response.headers["X-Cache"] = "miss"
         return response
 

@@ -9,47 +9,27 @@ clears both. Staff lists (drafts included) are always counted exactly.
 
 from __future__ import annotations
 
-import threading
-
 import peewee
-from cachetools import TTLCache
 
-import config
+from services.platform import catalog_ttl
 
-_lock = threading.Lock()
-_cache: TTLCache | None = None
-
-
-def _store() -> TTLCache | None:
-    global _cache
-    ttl = config.get().catalog_cache_seconds
-    if ttl <= 0:
-        return None
-    with _lock:
-        if _cache is None or _cache.ttl != ttl:
-            _cache = TTLCache(maxsize=1024, ttl=ttl)
-        return _cache
+_totals = catalog_ttl.CatalogTTLCache(maxsize=1024)
 
 
 def total(query: peewee.SelectQuery) -> int:
     """`query.count()`, from the cache when the same filters were counted within the TTL."""
-    store = _store()
-    if store is None:
+    if not _totals.enabled:
         return query.count()
     sql, params = query.sql()
     key = (sql, tuple(params))
-    with _lock:
-        hit = store.get(key)
+    hit = _totals.get(key)
     if hit is not None:
         return hit
     counted = query.count()
-    with _lock:
-        store[key] = counted
+    _totals.put(key, counted)
     return counted
 
 
 def clear() -> None:
     """Forget every cached total (after a catalog write)."""
-    with _lock:
-        if _cache is not None:
-            _cache.clear()
+    _totals.clear()

@@ -16,6 +16,8 @@ Public surface (import these modules from here, e.g. `from services.platform imp
 - `model_registry`: trained models (register, activate, roll back, load);
 - `live`: publish/subscribe for live updates (Redis, or in-process when embedded);
 - `html`: user-written HTML cleaned on write (`sanitize_html`, `plain_text`);
+- `audit`: the append-only audit log of staff, courier, admin and API-key writes;
+- `catalog_ttl`: the per-process `CATALOG_CACHE_SECONDS` cache of catalog responses and totals;
 - `metrics`: Prometheus metrics (HTTP, jobs, cache, notifications, scrape-time job gauges), one
   process or aggregated over every process (`PROMETHEUS_MULTIPROC_DIR`);
 - `logs`: structured logs (structlog over `logging`: JSON or console lines, request and job
@@ -27,7 +29,7 @@ This package imports no domain package (a test checks it), and neither Flask nor
 """
 
 from services.platform import (  # noqa: F401
-    audit, consumption, dependencies, events, heartbeat, html, idempotency, job_types, jobs, live, logs, metrics,
-    model_registry, periodic, probe, recovery, retention)
+    audit, catalog_ttl, consumption, dependencies, events, heartbeat, html, idempotency, job_types, jobs, live, logs,
+    metrics, model_registry, periodic, probe, recovery, retention)
 from services.platform.jobcontext import JobCancelled, JobContext  # noqa: F401
 from services.platform.reasons import REASONS  # noqa: F401

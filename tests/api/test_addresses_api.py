@@ -12,7 +12,7 @@ from models.db import database
 from models.profiles import CustomerAddress
 from services import customers
 from services.errors import NotFound
-from tests.factories import checkout_body, fill_cart, make_product, quick_user, token_for
+from tests.factories import assert_error, checkout_body, fill_cart, make_product, quick_user, token_for
 from web.schemas import AddressSchema, ShippingAddressSchema
 
 URL = "/api/v1/users/addresses"
@@ -23,21 +23,6 @@ ENTRY_KEYS = {"id", "label", "type", "isDefault", "firstName", "lastName", "comp
               "apartment", "city", "state", "governorate", "postalCode", "country", "phone", "createdAt", "updatedAt"}
 
 
-@pytest.fixture()
-def user(db):
-    return quick_user()
-
-
-@pytest.fixture()
-def token(user):
-    return token_for(user)
-
-
-def assert_error(status, body, expected, reason=None):
-    assert status == expected, body
-    assert set(body["error"]) >= {"code", "message", "details", "requestId"}, body
-    if reason:
-        assert body["error"]["reason"] == reason, body
 
 
 def create(api, token, **fields):

@@ -16,7 +16,7 @@ from PIL import Image, PngImagePlugin
 
 import config
 from models.profiles import CustomerProfile
-from tests.factories import quick_user, token_for
+from tests.factories import assert_error
 
 URL = "/api/v1/users/upload-avatar"
 MEDIA = re.compile(r"^/api/v1/media/avatars/(usr_\w+)/([A-Za-z0-9_-]{22}\.webp)$")
@@ -30,26 +30,9 @@ def media_dir(app, tmp_path):
     return path
 
 
-@pytest.fixture()
-def user(db):
-    return quick_user()
-
-
-@pytest.fixture()
-def token(user):
-    return token_for(user)
-
-
 def upload(api, content: bytes, token=None, filename="me.png", field="avatar", **form):
     data = {field: (io.BytesIO(content), filename), **form}
     return api.call("POST", URL, token=token, data=data, content_type="multipart/form-data")
-
-
-def assert_error(status, body, expected, reason=None):
-    assert status == expected, body
-    assert set(body["error"]) >= {"code", "message", "details", "requestId"}, body
-    if reason:
-        assert body["error"]["reason"] == reason, body
 
 
 def png_with_metadata(size=(1024, 600)) -> bytes:

@@ -13,7 +13,7 @@ import pytest
 from models.db import database, utcnow
 from models.users import User
 from services import customers
-from tests.factories import quick_user, token_for
+from tests.factories import assert_error, quick_user, token_for
 
 PROFILE = "/api/v1/users/profile"
 PREFERENCES = "/api/v1/users/preferences"
@@ -23,21 +23,6 @@ PROFILE_KEYS = {"id", "email", "firstName", "lastName", "phone", "role", "dateOf
                 "lastLogin", "lastActiveAt", "devices", "createdAt"}
 
 
-@pytest.fixture()
-def user(db):
-    return quick_user()
-
-
-@pytest.fixture()
-def token(user):
-    return token_for(user)
-
-
-def assert_error(status, body, expected, reason=None):
-    assert status == expected, body
-    assert set(body["error"]) >= {"code", "message", "details", "requestId"}, body
-    if reason:
-        assert body["error"]["reason"] == reason, body
 
 
 def years_ago(years: int, days: int = 0) -> str:

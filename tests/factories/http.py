@@ -43,3 +43,11 @@ class ApiClient:
             if time.monotonic() > deadline:
                 raise AssertionError(f"job {job_id} still {job['state']} after {timeout}s: {job}")
             time.sleep(0.05)
+
+
+def assert_error(status, body, expected, reason=None):
+    """The answer is `expected` in the error envelope (with `reason`, when given)."""
+    assert status == expected, body
+    assert set(body["error"]) >= {"code", "message", "details", "requestId"}, body
+    if reason:
+        assert body["error"]["reason"] == reason, body
