@@ -1,6 +1,11 @@
-"""Fixtures shared by the API tests of one signed-in customer (profile, addresses, avatars)."""
+"""Fixtures shared by API tests: one signed-in customer (profile, addresses, avatars) and the
+catalog cache turned on for a test (catalog cache, metrics)."""
+
+import dataclasses
 
 import pytest
+
+import config
 
 from tests.factories import quick_user, token_for
 
@@ -15,3 +20,15 @@ def user(db):
 def token(user):
     """An access token of `user`."""
     return token_for(user)
+
+
+@pytest.fixture()
+def cached(app, settings):
+    """The catalog cache on (60 s) and empty for this test."""
+    config.override(dataclasses.replace(settings, catalog_cache_seconds=60))
+    from web import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+    config.override(settings)

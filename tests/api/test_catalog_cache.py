@@ -1,22 +1,7 @@
-"""The public catalog read cache: hits for anonymous reads, bypass for staff, cleared by writes."""
+"""The public catalog read cache: hits for anonymous reads, bypass for staff, cleared by writes
+(the `cached` fixture, tests/api/conftest.py, turns it on)."""
 
-import dataclasses
-
-import pytest
-
-import config
 from tests.factories import make_product, make_user, token_for
-
-
-@pytest.fixture()
-def cached(app, settings):
-    config.override(dataclasses.replace(settings, catalog_cache_seconds=60))
-    from web import cache
-
-    cache.clear()
-    yield
-    cache.clear()
-    config.override(settings)
 
 
 def test_anonymous_reads_are_cached_and_a_write_clears_them(api, cached):

@@ -6,13 +6,11 @@ before and after what it does."""
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-import config
 from models.db import utcnow
 from models.jobs import Job
 from services.errors import DomainError
@@ -124,17 +122,6 @@ def test_the_job_table_gauges_show_queued_work_and_the_outbox_lag(client, staff_
     assert value(samples, "cartwheel_outbox_lag_seconds") >= 30
     jobs.mark_dispatched(queued.id)
     assert value(scrape(client, staff_token), "cartwheel_outbox_lag_seconds") < 30
-
-
-@pytest.fixture()
-def cached(app, settings):
-    config.override(dataclasses.replace(settings, catalog_cache_seconds=60))
-    from web import cache
-
-    cache.clear()
-    yield
-    cache.clear()
-    config.override(settings)
 
 
 def test_the_catalog_cache_counts_its_hits_and_misses(client, staff_token, cached):
