@@ -5,6 +5,7 @@ import datetime as dt
 import jwt
 
 import config
+from models.db import new_id
 from tests.factories import make_user, token_for
 
 
@@ -38,7 +39,8 @@ def test_duplicate_registration_and_bad_credentials_are_refused(api):
     assert status == 409 and body["error"]["code"] == "CONFLICT"
     status, body, _ = api.post("/api/v1/auth/login", {"email": "ada@example.com", "password": "wrong-password"})
     assert status == 401 and body["error"]["code"] == "AUTHENTICATION_ERROR"
-    status, body, _ = api.post("/api/v1/auth/login", {"email": "nobody@example.com", "password": "wrong-password"})
+    status, body, _ = api.post("/api/v1/auth/login", {"email": f"nobody-{new_id('n')[-8:]}@example.com",
+                                                      "password": "wrong-password"})
     assert status == 401 and body["error"]["message"] == "Invalid email or password"
 
 
