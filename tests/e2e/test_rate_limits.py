@@ -26,11 +26,28 @@ def fresh(production) -> Http:
     return Http(production.base, timeout=15)
 
 
+ADMIN_EMAIL = "e2e-limits-admin@cartwheel.test"
+ADMIN_PASSWORD = "quartz-meadow-limits-5"
+
+
+def api_key(production, name: str) -> dict:
+    """A real API key (scope orders:read) created by an admin through the API: its headers."""
+    production.create_admin(ADMIN_EMAIL, ADMIN_PASSWORD)
+    http = fresh(production)
+    status, body, _ = http.post("/api/v1/auth/login", {"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD})
+    assert status == 200, body
+    status, body, _ = http.post("/api/v1/admin/api-keys", {"name": name, "scopes": ["orders:read"]},
+                                token=body["data"]["accessToken"])
+    assert status == 201, body
+    return {"x-api-key": body["data"]["id"], "x-app-secret": body["data"]["appSecret"]}
+
+
 def test_the_api_key_limit_is_one_budget_in_redis_for_every_gunicorn_worker(production):
-    key = f"e2e_{secrets.token_hex(12)}"
+    headers_in = api_key(production, "limits")
+    key = headers_in["x-api-key"]
     answers = []
     for _ in range(API_KEY_LIMIT + 3):
-        status, body, headers = fresh(production).get("/api/v1/products?limit=1", headers={"x-api-key": key})
+        status, body, headers = fresh(production).get("/api/v1/orders?limit=1", headers=headers_in)
         answers.append(status)
         assert headers["RateLimit-Limit"] == str(API_KEY_LIMIT), dict(headers)
         if status == 429:
@@ -42,8 +59,8 @@ def test_the_api_key_limit_is_one_budget_in_redis_for_every_gunicorn_worker(prod
     client = redis.Redis.from_url(production.redis_url, socket_timeout=2)
     stored = client.keys(f"*cartwheel/key:{digest}/api-key/*")
     assert len(stored) == 1 and client.llen(stored[0]) == API_KEY_LIMIT  # the moving window, in Redis
-    status, _, _ = fresh(production).get("/api/v1/products?limit=1", headers={"x-api-key": key + "-other"})
-    assert status == 200
+    status, _, _ = fresh(production).get("/api/v1/orders?limit=1", headers=api_key(production, "another"))
+    assert status == 200  # another key: its own budget
     status, _, headers = fresh(production).get("/api/v1/health")
     assert status == 200 and "RateLimit-Limit" not in headers
 
