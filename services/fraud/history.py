@@ -2,8 +2,8 @@
 of training and scoring.
 
 - `order_facts`: OrderFacts of given orders (signals created first).
-- `scoring_history` / `features_for_scoring_many`: a batch of orders to score, from one targeted
-  history query.
+- `scoring_history` / `scoring_inputs` / `features_for_scoring_many`: a batch of orders to score,
+  from one targeted history query.
 - `training_history` / `features_for_training`: many orders, from one bulk history.
 """
 
@@ -109,9 +109,15 @@ def features_for_scoring(order_id: str) -> dict:
 def features_for_scoring_many(order_ids: list[str]) -> dict[str, dict]:
     """The scoring path: {order id: features} of existing orders among `order_ids`, from one
     facts query and one targeted history query for all of them (a batch of fraud_score jobs)."""
+    return {facts.order_id: features for facts, features in scoring_inputs(order_ids)}
+
+
+def scoring_inputs(order_ids: list[str]) -> list[tuple[OrderFacts, dict]]:
+    """(facts, features) of each existing order among `order_ids` (signals created first), from
+    one facts query and one history query for all of them."""
     targets = order_facts(order_ids)
     history = scoring_history(*targets)
-    return {t.order_id: compute_features(t, history) for t in targets}
+    return [(t, compute_features(t, history)) for t in targets]
 
 
 def features_for_training(order_ids: list[str]) -> list[dict]:

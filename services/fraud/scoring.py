@@ -7,8 +7,9 @@ FraudAssessment (one per job) and applies the decision of the ordered rules
 
 from __future__ import annotations
 
+from ml.fraud.features import OrderFacts
 from models.db import atomic, utcnow
-from models.fraud import FraudAssessment, FraudSignal
+from models.fraud import FraudAssessment
 from models.jobs import Job
 from models.orders import Order, Payment
 from services import orders as order_service
@@ -17,20 +18,18 @@ from services.errors import Conflict, NotFound
 from services.fraud.active_model import active_bundle
 from services.fraud.assessments import assessment_to_dict
 from services.fraud.decisions import apply_decision
-from services.fraud.history import features_for_scoring_many
+from services.fraud.history import scoring_inputs
 from services.fraud.rules import effective_rules
-from services.fraud.signals import ensure_signals, set_card_fingerprint
+from services.fraud.signals import set_card_fingerprint
 
 
-def rule_attributes(order: Order, signal: FraudSignal | None, features: dict, probability: float | None,
+def rule_attributes(facts: OrderFacts, currency: str, features: dict, probability: float | None,
                     score: int | None, level: str) -> dict:
-    """Everything a rule may refer to (ml.fraud.rules.ATTRIBUTES) for one order and its signal."""
+    """Everything a rule may refer to (ml.fraud.rules.ATTRIBUTES) for one order, from its facts."""
     return {**features, "risk_score": score, "probability": probability, "risk_level": level,
-            "currency": order.currency, "payment_method": order.payment_method,
-            "email_domain": signal.email_domain if signal else None,
-            "ip_country": signal.ip_country if signal else None,
-            "shipping_country": signal.shipping_country if signal else None,
-            "billing_country": signal.billing_country if signal else None}
+            "currency": currency, "payment_method": facts.payment_method, "email_domain": facts.email_domain,
+            "ip_country": facts.ip_country, "shipping_country": facts.shipping_country,
+            "billing_country": facts.billing_country}
 
 
 def assess(order_id: str) -> dict:
@@ -41,18 +40,20 @@ def assess(order_id: str) -> dict:
     return result[order_id]
 
 
-def assess_many(order_ids: list[str]) -> dict[str, dict]:
+def assess_many(order_ids: list[str], orders: dict[str, Order] | None = None) -> dict[str, dict]:
     """Score orders without storing anything, with one history query and one model call for
     all of them: {order id: {"features", "probability", "riskScore", "riskLevel", "topFeatures",
-    "decision", "ruleId", "rule", "modelVersionId", "schemaHash"}} for the orders that exist."""
+    "decision", "ruleId", "rule", "modelVersionId", "schemaHash"}} for the orders that exist.
+    `orders`: the Order rows when the caller has them already (read otherwise)."""
     from ml.fraud import scoring  # numpy/scikit-learn load only in processes that score
 
-    features = features_for_scoring_many(order_ids)
-    ids = [i for i in dict.fromkeys(order_ids) if i in features]
+    inputs = {facts.order_id: (facts, features) for facts, features in scoring_inputs(order_ids)}
+    ids = [i for i in dict.fromkeys(order_ids) if i in inputs]
     if not ids:
         return {}
-    orders = {o.id: o for o in Order.select().where(Order.id.in_(ids))}
-    signals = {s.order_id: s for s in FraudSignal.select().where(FraudSignal.order.in_(ids))}
+    features = {i: inputs[i][1] for i in ids}
+    currencies = ({i: orders[i].currency for i in ids} if orders is not None else
+                  dict(Order.select(Order.id, Order.currency).where(Order.id.in_(ids)).tuples()))
     version, bundle = active_bundle()
     explained = (scoring.explain_many(bundle, [features[i] for i in ids]) if bundle is not None
                  else [(None, [])] * len(ids))
@@ -61,7 +62,7 @@ def assess_many(order_ids: list[str]) -> dict[str, dict]:
     for order_id, (probability, top) in zip(ids, explained):
         score = None if probability is None else scoring.risk_score(probability)
         level = scoring.risk_level(score)
-        attributes = rule_attributes(orders[order_id], signals.get(order_id), features[order_id],
+        attributes = rule_attributes(inputs[order_id][0], currencies[order_id], features[order_id],
                                      probability, score, level)
         decision, rule_id, rule_text = "allow", None, None
         for stored_id, rule in rules:
@@ -111,14 +112,12 @@ def score_orders(requests: list[tuple[str, str | None]]) -> list[FraudAssessment
     todo = [order_id for order_id, job_id in requests if job_id not in stored]
     orders = {o.id: o for o in Order.select().where(Order.id.in_(todo))} if todo else {}
     failed: dict[str, Exception] = {}
-    if orders:
-        ensure_signals(list(orders))
-        for order in orders.values():
-            try:
-                _refresh_card(order)
-            except Exception as exc:  # noqa: BLE001 - this order's retry; the others go on
-                failed[order.id] = exc
-    results = assess_many([i for i in orders if i not in failed])
+    for order in orders.values():
+        try:
+            _refresh_card(order)  # before the signals are read (assess_many creates missing ones)
+        except Exception as exc:  # noqa: BLE001 - this order's retry; the others go on
+            failed[order.id] = exc
+    results = assess_many([i for i in orders if i not in failed], orders)
     rows: list[dict | None] = [None if job_id in stored or order_id not in results
                                else _assessment_row(order_id, job_id, results[order_id])
                                for order_id, job_id in requests]

@@ -35,7 +35,7 @@ def test_one_message_scores_every_queued_fraud_job_with_one_history_query_and_on
     queued = score_jobs(orders)
     calls = []
     real = scoring.assess_many
-    monkeypatch.setattr(scoring, "assess_many", lambda ids: calls.append(list(ids)) or real(ids))
+    monkeypatch.setattr(scoring, "assess_many", lambda ids, *rest: calls.append(list(ids)) or real(ids, *rest))
 
     run_fraud(queued[2].id)
 
@@ -109,7 +109,7 @@ def test_a_batch_that_crashes_midway_is_retried_and_stores_each_assessment_once(
 def test_an_error_the_whole_batch_shares_releases_every_job(orders, monkeypatch):
     queued = score_jobs(orders[:4])
 
-    def model_down(ids):
+    def model_down(ids, orders=None):
         raise OSError("model artifact unreadable")
 
     monkeypatch.setattr(scoring, "assess_many", model_down)
