@@ -21,7 +21,6 @@ import argparse
 import json
 import sys
 import time
-from pathlib import Path
 
 from bench import run
 from tests.e2e.stack import ROOT

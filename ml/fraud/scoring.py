@@ -67,11 +67,6 @@ def risk_level(score: int | None) -> str:
     return "elevated" if score >= ELEVATED_AT else "normal"
 
 
-def explain(bundle: dict, row: dict, top: int = 5) -> tuple[float, list[dict]]:
-    """(probability, top contributions) for one feature dict (`explain_many` of one row)."""
-    return explain_many(bundle, [row], top)[0]
-
-
 def explain_many(bundle: dict, rows: list[dict], top: int = 5) -> list[tuple[float, list[dict]]]:
     """(probability, top contributions) for each feature dict, in ONE model call.
 

@@ -65,7 +65,8 @@ def _revoke(where, reason: str) -> int:
 
 
 def revoke_family_session(family: str, reason: str) -> int:
-    """Revoke the session owning refresh-token family `family` (logout, reuse detection)."""
+    """Revoke the active session owning refresh-token family `family`, and its refresh tokens
+    (logout, reuse detection); returns 1, or 0 when there was no active session."""
     return _revoke(AuthSession.family == family, reason)
 
 

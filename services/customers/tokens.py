@@ -110,12 +110,13 @@ def issue_tokens(user: User, family: str | None = None, client: sessions.Client 
             "expiresIn": config.get().jwt_access_ttl, "sessionId": session_id}
 
 
-def revoke_family(family: str, reason: str = "logout") -> int:
-    """End a sign-in: revoke its session and every unrevoked refresh token of its family;
-    returns how many tokens."""
-    sessions.revoke_family_session(family, reason)
-    return RefreshToken.update(revoked_at=utcnow()).where(RefreshToken.family == family,
-                                                          RefreshToken.revoked_at.is_null()).execute()
+def revoke_family(family: str, reason: str = "logout") -> None:
+    """End a sign-in: revoke its session and every unrevoked refresh token of its family (the
+    session's revocation revokes them; a family from before sessions, or whose session already
+    ended, has its tokens revoked here)."""
+    if not sessions.revoke_family_session(family, reason):
+        RefreshToken.update(revoked_at=utcnow()).where(RefreshToken.family == family,
+                                                       RefreshToken.revoked_at.is_null()).execute()
 
 
 def family_revoked(family: str) -> bool:

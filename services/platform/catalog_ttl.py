@@ -11,9 +11,6 @@ from cachetools import TTLCache
 
 import config
 
-_MISSING = object()
-
-
 class CatalogTTLCache:
     """`get(key)` -> the value or None, `put(key, value)`, `clear()`, `enabled`; at most `maxsize` entries."""
 
