@@ -66,6 +66,7 @@ ROUTES: dict[tuple[str, str], str] = {
     ("GET", "/api/v1/metrics/prometheus"): "operations:read",  # or the scrape token (web.metrics)
     ("GET", "/api/v1/health/detailed"): "operations:read",
     ("GET", "/api/v1/status/dependencies"): "operations:read",
+    ("POST", "/api/v1/admin/cache/purge"): "cache:admin",
     ("GET", "/api/v1/admin/api-keys"): "api_keys:admin",
     ("POST", "/api/v1/admin/api-keys"): "api_keys:admin",
     ("POST", "/api/v1/admin/api-keys/<id(ck):key_id>/rotate"): "api_keys:admin",

@@ -9,13 +9,11 @@ from marshmallow import validate
 
 from services import catalog
 from services.catalog import MAX_PRICE
-from web.cache import clears_on_write
 from web.products import ProductEnvelopeSchema, product_response
 from web.schemas import CamelSchema, StrictInteger
 from web.security import BEARER_SECURITY, checked, require_staff
 
 blp = Blueprint("product_stock", __name__, url_prefix="/api/v1/products", description="Catalog: product stock")
-clears_on_write(blp)  # a stock change shows at once in this process's cached catalog reads
 
 
 class StockUpdateSchema(CamelSchema):

@@ -3,9 +3,10 @@
 Responses follow seed 004's product shape; money is integer minor units of
 `currency`. Lists are built by hand from batch-loaded rows (a constant number
 of queries per page) and returned as JSON directly: the schemas below document
-them for OpenAPI, and a test keeps the two in step. Sub-resources of a product have their
-own modules: web.product_stock, web.product_reviews, web.product_recommendations and
-web.product_stock_updates.
+them for OpenAPI, and a test keeps the two in step. Both reads go through web.cache (the
+shared catalog cache, ETag / 304) and take `?fields=` (web.response_fields). Sub-resources of
+a product have their own modules: web.product_stock, web.product_reviews,
+web.product_recommendations and web.product_stock_updates.
 """
 
 from __future__ import annotations
@@ -20,15 +21,15 @@ from models.catalog import PRODUCT_STATUSES
 from models.db import isoformat
 from services import catalog
 from services.catalog import MAX_PRICE, ProductView
-from services.errors import NotAllowed, NotFound, ValidationFailed
-from web.cache import cached_get, clears_on_write
+from services.errors import NotAllowed, NotFound
+from web.cache import cached_get
+from web.response_fields import FieldSelection
 from web.routing import RESERVED_PRODUCT_WORDS
 from web.schemas import (CamelSchema, MessageSchema, PaginationArgsSchema, PaginationSchema, QueryBoolean,
                          ShopCurrency, StrictBoolean, StrictInteger, pagination)
 from web.security import BEARER_SECURITY, OPTIONAL_BEARER_SECURITY, checked, current_user, require_admin
 
 blp = Blueprint("products", __name__, url_prefix="/api/v1/products", description="Catalog: products")
-clears_on_write(blp)  # a successful catalog write clears this process's cached catalog reads
 
 SEED_ATTRIBUTES = {"ingredients": "ingredients", "skin_types": "skinTypes", "concerns": "concerns",
                    "how_to_use": "howToUse"}
@@ -77,26 +78,10 @@ def product_to_dict(view: ProductView, detail: bool = False) -> dict:
     return body
 
 
-def _select(body: dict, fields: list | None) -> dict:
-    return {k: v for k, v in body.items() if k in fields} if fields else body
-
-
-def _parse_fields(raw: str | None) -> list | None:
-    """`fields=name,price` -> ["id", "name", "price"]; unknown (or empty) names are a 422,
-    exactly what the documented pattern (`FIELDS_PATTERN`) says."""
-    if not raw:
-        return None
-    names = raw.split(",")
-    unknown = [n for n in names if n not in SELECTABLE_FIELDS]
-    if unknown:
-        raise ValidationFailed(f"Unknown fields: {', '.join(unknown)}", reason="unknown_fields",
-                               details=[{"field": "fields", "message": f"Choose from {', '.join(SELECTABLE_FIELDS)}"}])
-    return ["id", *names]
-
-
-def product_response(view: ProductView, status: int = 200, fields: list | None = None):
-    """`{"data": product detail}` as a JSON response (only `fields`, plus `id`, when given)."""
-    response = jsonify({"data": _select(product_to_dict(view, detail=True), fields)})
+def product_response(view: ProductView, status: int = 200, fields: dict | None = None):
+    """`{"data": product detail}` as a JSON response (only the `fields` selection, plus `id`, when
+    given: web.response_fields)."""
+    response = jsonify({"data": FieldSelection.apply(product_to_dict(view, detail=True), fields)})
     response.status_code = status
     return response
 
@@ -170,8 +155,8 @@ class ProductDetailSchema(ProductSchema):
     reviews = ma.fields.Nested(ReviewSummarySchema)
 
 
-SELECTABLE_FIELDS = tuple(ProductDetailSchema().dump_fields[name].data_key or name
-                          for name in ProductDetailSchema().dump_fields)
+LIST_FIELDS = FieldSelection(ProductSchema())  # `?fields=` of the list: a list item's fields
+DETAIL_FIELDS = FieldSelection(ProductDetailSchema())  # `?fields=` of one product
 
 
 class ProductListSchema(ma.Schema):
@@ -185,17 +170,12 @@ class ProductEnvelopeSchema(ma.Schema):
 
 # --------------------------------------------------------------------------- schemas (requests)
 
-_FIELD_NAME = "(?:" + "|".join(SELECTABLE_FIELDS) + ")"
-FIELDS_PATTERN = f"^{_FIELD_NAME}(?:,{_FIELD_NAME})*$"
-
-
 class FieldsArgsSchema(CamelSchema):
-    selected_fields = ma.fields.String(data_key="fields", validate=validate.Length(min=1, max=500),
-                                       metadata={"description": "Comma-separated top-level fields to return "
-                                                                "(id always)", "pattern": FIELDS_PATTERN})
+    selected_fields = DETAIL_FIELDS.query_field()
 
 
-class ProductQueryArgsSchema(PaginationArgsSchema, FieldsArgsSchema):
+class ProductQueryArgsSchema(PaginationArgsSchema):
+    selected_fields = LIST_FIELDS.query_field()
     category = ma.fields.String(validate=validate.Length(min=1, max=200), metadata={"description": "category slug"})
     min_price = ma.fields.Integer(validate=PRICE, metadata={"description": "minor units"})
     max_price = ma.fields.Integer(validate=PRICE, metadata={"description": "minor units"})
@@ -290,11 +270,12 @@ def _service_data(args: dict) -> dict:
 class Products(MethodView):
     @blp.arguments(ProductQueryArgsSchema(), location="query")
     @blp.response(200, ProductListSchema)
+    @blp.alt_response(304, description="Not modified (If-None-Match matched the ETag)")
     @blp.doc(security=OPTIONAL_BEARER_SECURITY)
     @cached_get
     def get(self, args):
         """List products with filters, sorting and pagination."""
-        fields = _parse_fields(args.pop("selected_fields", None))
+        fields = LIST_FIELDS.parse(args.pop("selected_fields", None))
         status = args.pop("status", None)
         staff = False
         if status and status != "active":
@@ -304,7 +285,7 @@ class Products(MethodView):
             staff = True
         page, limit = args["page"], args["limit"]
         views, total = catalog.list_products(include_inactive=staff, status=status, **args)
-        return jsonify({"data": [_select(product_to_dict(v), fields) for v in views],
+        return jsonify({"data": [FieldSelection.apply(product_to_dict(v), fields) for v in views],
                         "pagination": pagination(page, limit, total)})
 
     @blp.response(201, ProductEnvelopeSchema)
@@ -323,11 +304,12 @@ class Products(MethodView):
 class ProductById(MethodView):
     @blp.arguments(FieldsArgsSchema(), location="query")
     @blp.response(200, ProductEnvelopeSchema)
+    @blp.alt_response(304, description="Not modified (If-None-Match matched the ETag)")
     @blp.doc(security=OPTIONAL_BEARER_SECURITY)
     @cached_get
     def get(self, args, product_id):
         """Get one product by id or handle, with details."""
-        fields = _parse_fields(args.get("selected_fields"))
+        fields = DETAIL_FIELDS.parse(args.get("selected_fields"))
         product = catalog.get_product(product_id, include_inactive=True)
         if product.status != "active":
             user = current_user()

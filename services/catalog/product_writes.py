@@ -33,7 +33,7 @@ from services.catalog.products import get_product
 from services.catalog.slugs import RESERVED_HANDLES, slugify
 from services.catalog.variant_sets import save_images, save_variants
 from services.errors import Conflict, NotFound, ValidationFailed
-from services.platform import events
+from services.platform import catalog_ttl, events
 
 PRODUCT_FIELDS = ("name", "description", "vendor", "product_type", "tags", "status", "seo_title",
                   "seo_description", "attributes")
@@ -133,6 +133,7 @@ def _write(product: Product, data: dict, creating: bool) -> Product:
             and WishlistItem.select().where(WishlistItem.product == product.id).exists():
         events.emit("wishlist.price_drop", product.id, {"productId": product.id, "oldPrice": old_price,
                                                          "newPrice": product.price, "currency": product.currency})
+    catalog_ttl.invalidate_after_commit()
     return product
 
 
@@ -201,6 +202,7 @@ def archive_product(product_id: str) -> Product:
     with atomic():
         product = get_product(product_id, include_inactive=True)
         Product.update(status="archived", updated_at=utcnow()).where(Product.id == product.id).execute()
+        catalog_ttl.invalidate_after_commit()
     return get_product(product.id, include_inactive=True)
 
 

@@ -21,7 +21,7 @@ from models.orders import Order, OrderItem
 from models.reviews import Review
 from models.users import User
 from services.errors import Conflict, NotAllowed, NotFound, ValidationFailed
-from services.platform import html
+from services.platform import catalog_ttl, html
 
 MAX_TITLE = 200
 MAX_BODY = 5000
@@ -75,6 +75,7 @@ def create_review(user: User, product_id: str, rating: int, title: str = "", bod
         raise Conflict("You have already reviewed this product", reason="review_exists")
     try:
         with atomic():
+            catalog_ttl.invalidate_after_commit()  # the product's rating summary changes
             return Review.create(product=product.id, user=user.id, rating=rating, title=title, body=body,
                                  is_verified_purchase=has_purchased(user.id, product.id))
     except peewee.IntegrityError:
@@ -129,6 +130,7 @@ def update_review(user: User, review_id: str, changes: dict) -> Review:
         review = _editable(user, review_id)
         if fields:
             Review.update(**fields, updated_at=utcnow()).where(Review.id == review.id).execute()
+            catalog_ttl.invalidate_after_commit()
     return Review.select(Review, User).join(User).where(Review.id == review.id).get()
 
 
@@ -137,6 +139,7 @@ def delete_review(user: User, review_id: str) -> None:
     with atomic():
         review = _editable(user, review_id)
         Review.delete().where(Review.id == review.id).execute()
+        catalog_ttl.invalidate_after_commit()
 
 
 def review_view(review: Review) -> dict:

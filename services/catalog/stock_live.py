@@ -13,7 +13,7 @@ from peewee import JOIN
 
 from models.catalog import InventoryLevel, Product, Variant
 from services.catalog.warehouses import DEFAULT_WAREHOUSE_ID
-from services.platform import live
+from services.platform import catalog_ttl, live
 
 
 def stock_channel(product_id: str) -> str:
@@ -49,10 +49,12 @@ def product_stock_views(product_ids: Iterable[str]) -> dict[str, dict]:
 
 def publish_stock_changed(variant_ids: Iterable[str]) -> None:
     """After commit, announce the stock of the products owning `variant_ids` on their
-    `stock:{product id}` channels. Reads the levels inside the caller's transaction."""
+    `stock:{product id}` channels, and invalidate the catalog cache (every stock change comes
+    here). Reads the levels inside the caller's transaction."""
     ids = list(dict.fromkeys(variant_ids))
     if not ids:
         return
+    catalog_ttl.invalidate_after_commit()
     product_ids = [pid for (pid,) in Variant.select(Variant.product).where(Variant.id.in_(ids)).distinct().tuples()]
     for product_id, view in product_stock_views(product_ids).items():
         live.publish_after_commit(stock_channel(product_id), dict(view, type="stock"))

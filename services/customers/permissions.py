@@ -30,6 +30,7 @@ PERMISSIONS: dict[str, frozenset] = {
     "api_keys:admin": ADMIN,  # integrations' keys
     "audit:read": ADMIN,
     "operations:read": STAFF_AND_ADMIN,  # metrics, detailed health, dependency status
+    "cache:admin": ADMIN,  # purge the catalog cache
 }
 """permission -> the roles that have it."""
 
