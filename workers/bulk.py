@@ -1,7 +1,9 @@
-"""Queue `bulk`: catalog imports and bulk wishlist operations."""
+"""Queue `bulk`: catalog imports, bulk wishlist operations, account data exports and erasures."""
 
 from services import catalog, customers
 from workers.actor import job_actor
 
 import_products = job_actor("product_import", "import_products", catalog.run_import_job)
 run_wishlist_bulk = job_actor("wishlist_bulk", "run_wishlist_bulk", customers.run_wishlist_bulk_job)
+export_account_data = job_actor("account_export", "export_account_data", customers.run_export_job)
+erase_account = job_actor("account_erasure", "erase_account", customers.run_erasure_job)

@@ -107,6 +107,12 @@ def _accept_recovery(factor: MfaFactor, code: str) -> bool:
         MfaFactor.user == factor.user_id, MfaFactor.recovery_codes == stored).execute() == 1
 
 
+def accept_code(factor: MfaFactor, code: str) -> bool:
+    """Whether `code` is a current TOTP or an unused recovery code of `factor` (either is then spent),
+    for re-authenticating a sensitive request (services.customers.erasure)."""
+    return _accept_totp(factor, code) or _accept_recovery(factor, code)
+
+
 def confirm_setup(user: User, code: str) -> list[str]:
     """Confirm enrolment with a code from the app. Returns the recovery codes (shown once).
     Raises NotFound (`mfa_not_started`), Conflict (`mfa_already_enabled`), ValidationFailed

@@ -10,6 +10,9 @@ fan-out (services.notifications) calls `earn_for_order` before it notifies,
 so the email can say how many points the order earned. The ledger key
 `earn:order:{order id}` is UNIQUE, so a retried or duplicated fan-out never
 earns twice.
+
+An erased account forfeits its balance through one `adjust` line (`forfeit_points`):
+the ledger keeps summing to the balance.
 """
 
 from __future__ import annotations
@@ -134,3 +137,23 @@ def accounts_with_unused_points(older_than_days: int, limit: int | None = None) 
 def mark_reminded(user_id: str) -> None:
     """Record that the user was reminded about unused points now."""
     LoyaltyAccount.update(reminded_at=utcnow()).where(LoyaltyAccount.user == user_id).execute()
+
+
+def forfeit_points(user_id: str, key: str, description: str) -> int:
+    """Take the user's whole balance away with one `adjust` ledger line (`points` = -balance,
+    `balance_after` 0), so the ledger still sums to the balance; `key` (UNIQUE) makes it happen
+    once (an erased account: `forfeit:erasure:{user id}`). Returns the points forfeited: 0 without
+    an account or points, or when `key` was used already. Call inside a transaction."""
+    query = LoyaltyAccount.select().where(LoyaltyAccount.user == user_id)
+    if is_postgres():
+        query = query.for_update()
+    account = query.first()
+    if account is None or account.points_balance <= 0 \
+            or LoyaltyTransaction.select().where(LoyaltyTransaction.key == key).exists():
+        return 0
+    points, now = account.points_balance, utcnow()
+    LoyaltyTransaction.create(account=account, type="adjust", points=-points, balance_after=0,
+                              description=description[:255], key=key, created_at=now)
+    LoyaltyAccount.update(points_balance=LoyaltyAccount.points_balance - points, updated_at=now).where(
+        LoyaltyAccount.id == account.id).execute()
+    return points

@@ -24,13 +24,15 @@ from services.orders.refunds import (payment_settlement, refund_cancelled_order,
                                      run_refund_job)
 from services.orders.shipping import METHODS as SHIPPING_METHODS
 from services.orders.shipping import add_business_days, choose_method, estimated_delivery, shipping_methods
-from services.orders.transitions import (STATUS_TRANSITIONS, cancel_for_fraud, confirm_order, hold_for_review,
-                                         mark_paid, mark_payment_failed, mark_payment_processing, mark_payment_voided,
-                                         mark_refunded, release_hold, request_refund, update_status)
+from services.orders.transitions import (STATUS_TRANSITIONS, anonymise_customer_orders, cancel_for_fraud,
+                                         confirm_order, hold_for_review, mark_paid, mark_payment_failed,
+                                         mark_payment_processing, mark_payment_voided, mark_refunded, release_hold,
+                                         request_refund, update_status)
 
 __all__ = [
     "ALL_ORDERS_CHANNEL", "PAYMENT_METHODS", "REASONS", "SHIPPING_METHODS", "STATUS_TRANSITIONS", "CartLine",
-    "Totals", "abandoned_cart_reminders", "add_business_days", "add_to_cart", "cancel_for_fraud", "cart_totals",
+    "Totals", "abandoned_cart_reminders", "add_business_days", "add_to_cart", "anonymise_customer_orders",
+    "cancel_for_fraud", "cart_totals",
     "cart_view", "check_quantity", "choose_method", "clear_cart", "compute_totals", "confirm_order", "create_cart",
     "customer_orders_channel", "discount_amount", "discount_for", "ensure_writable", "estimated_delivery",
     "expire_carts", "get_cart", "get_order", "hold_for_review", "list_orders", "load_lines", "lock_cart",

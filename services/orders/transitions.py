@@ -16,6 +16,9 @@ cancels the PaymentIntent if it is still open or refunds it if it was captured,
 then records the outcome with `mark_payment_voided` / `mark_refunded`. A cancelled
 order whose payment succeeds later (failed | pending | processing) goes straight
 to refunded, never through paid.
+
+An erased account's orders stay for the shop's accounts, without the personal data
+(`anonymise_customer_orders`, called by services.customers.erasure).
 """
 
 from __future__ import annotations
@@ -233,3 +236,23 @@ def mark_payment_voided(order_id: str, reason: str) -> bool:
         if changed or voided:
             publish_order_changed(order_id)
         return bool(changed or voided)
+
+
+def anonymise_customer_orders(customer_id: str, email: str, keep_address_keys: tuple[str, ...]) -> int:
+    """Strip the personal data from the orders of customer `customer_id`, an erased account
+    (services.customers.erasure): `customer_email` becomes `email` (a placeholder), the shipping
+    and billing addresses keep only `keep_address_keys` (where the goods went, for the accounts
+    and tax), the notes and the checkout's client IP are cleared. Status, totals, items, payments
+    and refunds stay as they are. Returns how many orders changed (0 once done: a re-run changes
+    nothing). Call inside the erasure's transaction."""
+    def kept(address) -> dict:
+        return {k: v for k, v in address.items() if k in keep_address_keys} if isinstance(address, dict) else {}
+
+    changed = 0
+    for order in Order.select(Order.id, Order.customer_email, Order.shipping_address, Order.billing_address,
+                              Order.notes, Order.client_ip).where(Order.customer == customer_id):
+        values = {"customer_email": email, "shipping_address": kept(order.shipping_address),
+                  "billing_address": kept(order.billing_address), "notes": "", "client_ip": None}
+        if any(getattr(order, field) != value for field, value in values.items()):
+            changed += Order.update(**values, updated_at=utcnow()).where(Order.id == order.id).execute()
+    return changed

@@ -75,6 +75,8 @@ JOB_TYPES: dict[str, JobType] = {
     "notification_bulk": JobType("notifications", max_attempts=3, time_limit=1800),
     "recommendations_train": JobType("ml", max_attempts=2, time_limit=3600, lease=120),
     "wishlist_bulk": JobType("bulk", max_attempts=3, time_limit=600),
+    "account_export": JobType("bulk", max_attempts=3, time_limit=300),
+    "account_erasure": JobType("bulk", max_attempts=8, time_limit=300),  # retried while the user's jobs finish
     "maintenance": JobType("maintenance", max_attempts=3, time_limit=600),
     "probe": JobType("maintenance", max_attempts=3, time_limit=10, lease=10),
 }

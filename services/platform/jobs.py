@@ -4,6 +4,9 @@ Every transition is one conditional UPDATE (`... WHERE state IN (...)`), so a
 duplicate message or a race loses cleanly: the function returns False and
 changes nothing. Terminal states are never left.
 
+Besides the transitions, `redact` blanks the payloads of finished jobs that named an erased
+account (their state and result stay).
+
 Job types, their queues, attempt limits, time limits and leases are declared in
 `services.platform.job_types`; finding abandoned and unsent jobs is `recovery.py`.
 """
@@ -268,3 +271,18 @@ def list_jobs(owner_id: str | None, job_type: str | None, state: str | None, pag
     total = query.count()
     jobs = list(query.order_by(Job.created_at.desc(), Job.id).paginate(page, limit))
     return jobs, total
+
+
+REDACTED = {"redacted": True}
+
+
+def redact(job_ids) -> int:
+    """Replace the payload of each finished job among `job_ids` with `REDACTED` (the personal data an
+    erased account's jobs carried, e.g. a checkout's addresses: services.customers.erasure); queued
+    and running jobs are left alone. Returns how many jobs changed (0 on a re-run)."""
+    ids = list(dict.fromkeys(job_ids))
+    changed = 0
+    for start in range(0, len(ids), 500):
+        changed += Job.update(payload=REDACTED, version=Job.version + 1).where(
+            Job.id.in_(ids[start:start + 500]), Job.state.in_(TERMINAL_STATES), Job.payload != REDACTED).execute()
+    return changed
