@@ -180,7 +180,7 @@ class Settings:
     model_dir: str
     media_dir: str
     db_pool_size: int
-    catalog_cache_seconds: int
+    catalog_cache_seconds: int  # catalog cache entry lifetime (services.platform.catalog_ttl); 0: off
     sendgrid_api_host: str
     twilio_api_base: str
     recommendations_nightly_hour: int
@@ -208,6 +208,13 @@ class Settings:
     avatar_max_bytes: int = 5 * 1024 * 1024  # upload size limit of a profile picture
     avatar_max_dimension: int = 4096  # pixels, width and height, before it is scaled down to AVATAR_SIZE
     mfa_required_roles: tuple = ()  # roles that must use MFA (e.g. ("staff", "admin")) before their routes work
+    catalog_max_age_seconds: int = 5  # `Cache-Control: public, max-age` of anonymous catalog reads (web.cache)
+    account_export_dir: str = str(ROOT / "var" / "exports")  # account data exports: private, never served
+    account_export_ttl_days: int = 7  # days an account data export can be downloaded before it is deleted
+    otp_ttl_seconds: int = 300  # how long an SMS login code is good for
+    otp_max_attempts: int = 5  # wrong codes before a sent code is dead
+    otp_resend_seconds: int = 60  # shortest wait between two codes to one number
+    otp_max_per_hour: int = 5  # codes sent to one number in any hour (SMS pumping, guessing)
     extra: dict = field(default_factory=dict)
 
     @property
@@ -340,7 +347,7 @@ def load(env: dict | None = None) -> Settings:
         model_dir=env.get("MODEL_DIR", str(ROOT / "var" / "models")),
         media_dir=env.get("MEDIA_DIR", str(ROOT / "var" / "media")),
         db_pool_size=_int(env, "DB_POOL_SIZE", 20, 1, 500),
-        catalog_cache_seconds=_int(env, "CATALOG_CACHE_SECONDS", 2, 0, 3600),
+        catalog_cache_seconds=_int(env, "CATALOG_CACHE_SECONDS", 300, 0, 3600),
         sendgrid_api_host=env.get("SENDGRID_API_HOST", "https://api.sendgrid.com"),
         twilio_api_base=env.get("TWILIO_API_BASE", ""),
         recommendations_nightly_hour=_int(env, "RECOMMENDATIONS_NIGHTLY_HOUR", 3, -1, 23),
@@ -367,6 +374,12 @@ def load(env: dict | None = None) -> Settings:
         avatar_max_bytes=_int(env, "AVATAR_MAX_BYTES", 5 * 1024 * 1024, 1024, 50 * 1024 * 1024),
         avatar_max_dimension=_int(env, "AVATAR_MAX_DIMENSION", 4096, 64, 20_000),
         mfa_required_roles=_roles(env, "MFA_REQUIRED_ROLES"),
+        account_export_dir=env.get("ACCOUNT_EXPORT_DIR") or str(ROOT / "var" / "exports"),
+        account_export_ttl_days=_int(env, "ACCOUNT_EXPORT_TTL_DAYS", 7, 1, 90),
+        otp_ttl_seconds=_int(env, "OTP_TTL_SECONDS", 300, 30, 3600),
+        otp_max_attempts=_int(env, "OTP_MAX_ATTEMPTS", 5, 1, 20),
+        otp_resend_seconds=_int(env, "OTP_RESEND_SECONDS", 60, 0, 3600),
+        otp_max_per_hour=_int(env, "OTP_MAX_PER_HOUR", 5, 1, 100),
     )
 
 

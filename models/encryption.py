@@ -23,11 +23,13 @@ A value that does not decrypt (another key, tampered, moved, not in the format) 
 
 Lookups: `keyed_hash(value)` is HMAC-SHA256 under a key derived from the first PII key (HKDF
 info `b"cartwheel pii lookup"`), hex; store it beside the encrypted column and query it. It
-changes when the first key changes, so a rotation recomputes such columns too.
+changes when the first key changes, so a rotation recomputes such columns too (`rehash`);
+until then `lookup_hashes(value)` (the hash under every configured key) still finds them.
 
-Rotation: put the new key first, keep the old ones after it, and run `reencrypt(model,
-encrypted_fields(model))` for each model (a maintenance job, later) until it returns 0; then
-the old key can be dropped.
+Rotation: put the new key first, keep the old ones after it, and let the daily `rotate_pii`
+maintenance task (services.platform.pii_rotation) run `reencrypt(model, encrypted_fields(model))`
+for each model and `rehash` for each keyed-hash column until both return 0; then the old key
+can be dropped.
 """
 
 from __future__ import annotations
@@ -66,15 +68,19 @@ def _hkdf(material: bytes, info: bytes) -> bytes:
 
 
 @functools.lru_cache(maxsize=8)
-def _keyring(secret_key: str, pii_keys: tuple) -> tuple[tuple[tuple[str, AESGCM], ...], dict[str, AESGCM], bytes]:
-    """((kid, cipher), ...) in order, kid -> cipher, and the lookup (HMAC) key."""
+def _keyring(secret_key: str, pii_keys: tuple) -> tuple[tuple[tuple[str, AESGCM], ...], dict[str, AESGCM], bytes,
+                                                         tuple[bytes, ...]]:
+    """((kid, cipher), ...) in order, kid -> cipher, the lookup (HMAC) key, and every key's
+    lookup key (the current one first)."""
     keys = tuple(pii_keys) or ((DERIVED_KID, _hkdf(secret_key.encode("utf-8"), ENCRYPTION_INFO)),)
     ciphers = tuple((kid, AESGCM(key)) for kid, key in keys)
-    return ciphers, dict(ciphers), _hkdf(keys[0][1], LOOKUP_INFO)
+    lookups = tuple(_hkdf(key, LOOKUP_INFO) for _, key in keys)
+    return ciphers, dict(ciphers), lookups[0], lookups
 
 
 def keyring():
-    """The configured keys: `(((kid, AESGCM), ...), {kid: AESGCM}, lookup key)`; the first encrypts."""
+    """The configured keys: `(((kid, AESGCM), ...), {kid: AESGCM}, lookup key, (every lookup
+    key, ...))`; the first encrypts and hashes."""
     settings = config.get()
     return _keyring(settings.secret_key, tuple(settings.pii_keys or ()))
 
@@ -138,6 +144,14 @@ def keyed_hash(value: str) -> str:
     return hmac.new(keyring()[2], value.encode("utf-8"), hashlib.sha256).hexdigest()
 
 
+def lookup_hashes(value: str) -> list[str]:
+    """`value`'s keyed hash under every configured key's lookup key, the current one first: query
+    `column IN lookup_hashes(v)` so rows hashed before a rotation are still found until
+    `rehash` has rewritten them."""
+    data = value.encode("utf-8")
+    return list(dict.fromkeys(hmac.new(key, data, hashlib.sha256).hexdigest() for key in keyring()[3]))
+
+
 class EncryptedTextField(peewee.TextField):
     """A text column holding `encrypt(value, "table.column")`; reads decrypt (DecryptionError
     when that fails). Not queryable by value: compare a `keyed_hash` column instead."""
@@ -170,6 +184,22 @@ class EncryptedJSONField(EncryptedTextField):
 
     def decode(self, text: str):
         return json.loads(text)
+
+
+class KeyedHashField(peewee.CharField):
+    """The `keyed_hash` (64 hex) of the encrypted field named `source` of the same model: the
+    column lookups query. `rehash` recomputes it after a key rotation (`keyed_hash_fields` finds
+    every such column)."""
+
+    def __init__(self, source: str, **kwargs):
+        kwargs.setdefault("max_length", 64)
+        super().__init__(**kwargs)
+        self.source = source
+
+
+def keyed_hash_fields(model: type[peewee.Model]) -> list[KeyedHashField]:
+    """Every keyed-hash field of `model` (what a rotation passes to `rehash`)."""
+    return [f for f in model._meta.sorted_fields if isinstance(f, KeyedHashField)]
 
 
 def encrypted_fields(model: type[peewee.Model]) -> list[EncryptedTextField]:
@@ -212,4 +242,30 @@ def reencrypt(model: type[peewee.Model], fields, batch: int = 500) -> int:
                              else (f.coerce(False) == peewee.Value(value, converter=False))
                              for f, value in zip(fields, stored)]
                 rewritten += model.update(changes).where(pk == row_id, *unchanged).execute()
+        last = rows[-1][0]
+
+
+def rehash(model: type[peewee.Model], hash_field: KeyedHashField, batch: int = 500) -> int:
+    """Recompute `hash_field` = `keyed_hash(value of its source field)` for every row of `model`
+    whose stored hash is not the current key's (after a rotation put a new key first), `batch` rows per
+    transaction in primary-key order; rows whose hash column is NULL are left alone (NULL means
+    "not a lookup identity", e.g. a duplicate phone). A row changed meanwhile is left for the
+    next run. Returns the number of rows rewritten (0: every hash is current)."""
+    source = model._meta.fields[hash_field.source]
+    pk = model._meta.primary_key
+    rewritten = 0
+    last = None
+    while True:
+        query = model.select(pk, source.coerce(False), hash_field).where(hash_field.is_null(False),
+                                                                          source.is_null(False))
+        if last is not None:
+            query = query.where(pk > last)
+        rows = list(query.order_by(pk).limit(batch).tuples())
+        if not rows:
+            return rewritten
+        with atomic():
+            for row_id, stored, digest in rows:
+                current = keyed_hash(source.python_value(stored))
+                if current != digest:
+                    rewritten += model.update({hash_field: current}).where(pk == row_id, hash_field == digest).execute()
         last = rows[-1][0]

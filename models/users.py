@@ -3,20 +3,33 @@
 import peewee
 
 from models.db import BaseModel, JSONField, PrefixedIdField, utcnow
-from models.encryption import EncryptedTextField
+from models.encryption import EncryptedTextField, KeyedHashField
 
 ROLES = ("customer", "staff", "admin", "courier")
 
 
 class User(BaseModel):
-    """An account. `password_hash` is an Argon2id PHC string; `email` is stored lower-case."""
+    """An account.
+
+    - `email`: stored lower-case; NULL for a phone-first account (seed 002: created by OTP
+      login, services.customers.otp_login) until the customer adds one;
+    - `password_hash`: an Argon2id PHC string, or "!" (`accounts.NO_PASSWORD`) for an account
+      without a password (phone-first, or created by staff): no password verifies against it;
+    - `phone`: E.164, encrypted at rest (models.encryption); `phone_hash` is its keyed hash
+      (`keyed_hash(phone)`), UNIQUE, the column phone lookups (OTP login) query; NULL when the
+      number is not a login identity (no phone, or an older duplicate kept by migration 0013);
+    - `phone_verified_at`: when an OTP sent to the number was entered (the number is the
+      customer's).
+    """
 
     id = PrefixedIdField("usr")
-    email = peewee.CharField(max_length=254, unique=True)
+    email = peewee.CharField(max_length=254, unique=True, null=True)
     password_hash = peewee.CharField(max_length=255)
     first_name = peewee.CharField(max_length=100, default="")
     last_name = peewee.CharField(max_length=100, default="")
-    phone = peewee.CharField(max_length=32, null=True)
+    phone = EncryptedTextField(null=True)
+    phone_hash = KeyedHashField("phone", null=True, unique=True)
+    phone_verified_at = peewee.DateTimeField(null=True)
     role = peewee.CharField(max_length=16, default="customer", index=True)
     is_active = peewee.BooleanField(default=True)
     is_verified = peewee.BooleanField(default=False)  # the email address was confirmed (verify-email)
@@ -137,3 +150,29 @@ class MfaFactor(BaseModel):
 
     class Meta:
         table_name = "mfa_factor"
+
+
+class OtpChallenge(BaseModel):
+    """A one-time code sent by SMS for phone login (seed 002 send-otp / verify-otp).
+
+    The 6-digit code is never stored: it is derived from SECRET_KEY and the row's id when the
+    SMS is rendered (services.customers.otp_login.code_for), and `code_hash` keeps its HMAC for
+    the check. `phone` (E.164) is encrypted, `phone_hash` is its keyed hash (the lookup).
+    A challenge is good until `expires_at`, for at most `max_attempts` wrong codes
+    (`attempts` counts every check), and once (`consumed_at`).
+    """
+
+    id = PrefixedIdField("otp")
+    phone = EncryptedTextField()
+    phone_hash = KeyedHashField("phone")
+    code_hash = peewee.CharField(max_length=64)
+    attempts = peewee.IntegerField(default=0)
+    max_attempts = peewee.IntegerField(default=5)
+    ip = peewee.CharField(max_length=45, null=True)
+    expires_at = peewee.DateTimeField()
+    consumed_at = peewee.DateTimeField(null=True)
+    created_at = peewee.DateTimeField(default=utcnow)
+
+    class Meta:
+        table_name = "otp_challenge"
+        indexes = ((("phone_hash", "created_at"), False),)

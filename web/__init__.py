@@ -13,18 +13,20 @@ import config
 from models.db import database
 from services.platform import jobs as job_records  # (not `jobs`: importing web.jobs would shadow it)
 from services.platform import logs
-from web import audit_trail, cors, errors, headers, limits, metrics, permissions, request_checks, routing, sse
+from web import (audit_trail, compression, cors, errors, headers, limits, metrics, permissions, request_checks,
+                 routing, sse)
 from web.api import Api, current_operation
 from web.schemas import AddressSchema
 from web.security import authenticate_as_declared
 
 # One blueprint module per resource (sub-resources of /products in their own `product_*` modules);
 # each exposes `blp` (and optionally `admin_blp`).
-RESOURCE_MODULES = ["health", "auth", "sessions", "account_recovery", "products", "product_stock", "product_reviews",
-                    "product_recommendations", "product_stock_updates", "imports", "carts", "checkout", "orders",
-                    "webhooks", "jobs", "streams", "notifications", "preferences", "loyalty", "wishlist", "reviews",
-                    "recommendations", "fraud_rules", "fraud_reviews", "fraud_assessments", "fraud_models",
-                    "admin_users", "audit_log", "api_keys", "mfa", "profile", "addresses", "customers", "metrics"]
+RESOURCE_MODULES = ["health", "auth", "otp", "sessions", "account_recovery", "products", "product_stock",
+                    "product_reviews", "product_recommendations", "product_stock_updates", "imports", "carts",
+                    "checkout", "orders", "webhooks", "jobs", "streams", "notifications", "preferences", "loyalty",
+                    "wishlist", "reviews", "recommendations", "fraud_rules", "fraud_reviews", "fraud_assessments",
+                    "fraud_models", "admin_users", "audit_log", "cache_admin", "api_keys", "mfa", "profile",
+                    "addresses", "customers", "metrics", "account_data"]
 
 MAX_BODY_BYTES = 10 * 1024 * 1024
 
@@ -74,6 +76,7 @@ def create_app(settings: config.Settings | None = None) -> Flask:
     api = Api(app)
     errors.install(app)
     metrics.install(app)  # its hooks run first: timing, request id in the log context, the scrape token
+    compression.install(app)  # compresses after every later hook (audit, headers...) has seen the JSON body
     limits.install(app)
     headers.install(app)
     cors.install(app, settings.cors_origins)

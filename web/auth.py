@@ -1,4 +1,4 @@
-"""Auth: register, login, refresh (rotating), logout, me."""
+"""Auth: register, login, refresh (rotating), logout, me (OTP phone login: web.otp)."""
 
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ def user_to_dict(user: User) -> dict:
 
 class UserSchema(CamelSchema):
     id = ma.fields.String()
-    email = ma.fields.String()
+    email = ma.fields.String(allow_none=True, metadata={"description": "null for a phone-first account"})
     first_name = ma.fields.String()
     last_name = ma.fields.String()
     phone = ma.fields.String(allow_none=True)
@@ -42,6 +42,7 @@ class TokensSchema(CamelSchema):
                                   metadata={"description": "the sign-in's session (GET /auth/sessions)"})
     mfa_required = ma.fields.Boolean(metadata={"description": "sign-in needs the second factor (no tokens yet)"})
     challenge_token = ma.fields.String(metadata={"description": "for POST /auth/mfa/verify, valid 5 minutes"})
+    new_user = ma.fields.Boolean(metadata={"description": "OTP login: the account was created by this sign-in"})
     user = ma.fields.Nested(UserSchema)
 
 
@@ -80,9 +81,19 @@ def sign_in_client(body: dict) -> customers.Client:
                             user_agent=request.headers.get("User-Agent"), ip=client_ip())
 
 
-def tokens_answer(user: User, tokens: dict, status: int = 200):
-    """The `{"data": tokens + user}` answer of a sign-in."""
-    return ok(dict(tokens, user=user_to_dict(user)), status)
+def tokens_answer(user: User, tokens: dict, status: int = 200, **extra):
+    """The `{"data": tokens + user (+ extra)}` answer of a sign-in."""
+    return ok(dict(tokens, user=user_to_dict(user), **extra), status)
+
+
+def sign_in_answer(user: User, body: dict, **extra):
+    """The answer once `user` proved a first factor (password, OTP): the device noted, then
+    tokens for a new session, or for an MFA account `mfaRequired` and a challenge token."""
+    if body.get("device_id"):
+        customers.record_device(user.id, body["device_id"], body.get("platform"))
+    if customers.has_mfa(user.id):  # the second factor completes the sign-in: POST /auth/mfa/verify
+        return ok(dict(customers.mfa_challenge_for(user), **extra))
+    return tokens_answer(user, customers.issue_tokens(user, client=sign_in_client(body)), **extra)
 
 
 @blp.route("/register")
@@ -105,11 +116,7 @@ class Login(MethodView):
         """Log in with email and password. An account with MFA gets `mfaRequired` and a 5-minute
         `challengeToken` instead of tokens: POST /auth/mfa/verify completes the sign-in."""
         user = customers.authenticate_with_backoff(body["email"], body["password"], client_ip())
-        if body.get("device_id"):
-            customers.record_device(user.id, body["device_id"], body.get("platform"))
-        if customers.has_mfa(user.id):  # the second factor completes the sign-in: POST /auth/mfa/verify
-            return ok(customers.mfa_challenge_for(user))
-        return tokens_answer(user, customers.issue_tokens(user, client=sign_in_client(body)))
+        return sign_in_answer(user, body)
 
 
 @blp.route("/refresh")

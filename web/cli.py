@@ -1,5 +1,7 @@
 """Flask CLI commands: `flask --app web users create-admin EMAIL --password PASSWORD`,
-`flask --app web db migrate` and `flask --app web fraud demo-history` (SYNTHETIC fraud demo data)."""
+`flask --app web db migrate`, `flask --app web pii rotate` (re-encrypt personal data under the
+current PII key now, instead of waiting for the daily task) and `flask --app web fraud
+demo-history` (SYNTHETIC fraud demo data)."""
 
 from __future__ import annotations
 
@@ -11,7 +13,7 @@ from models.db import database
 
 
 def register_cli(app: Flask) -> None:
-    """Add the `users`, `db` and `fraud` command groups to `app`."""
+    """Add the `users`, `db`, `pii` and `fraud` command groups to `app`."""
     users = AppGroup("users", help="Manage accounts.")
 
     @users.command("create-admin")
@@ -42,6 +44,18 @@ def register_cli(app: Flask) -> None:
         applied = apply_migrations()
         click.echo("applied: " + (", ".join(applied) if applied else "nothing (up to date)"))
 
+    pii = AppGroup("pii", help="Personal data at rest.")
+
+    @pii.command("rotate")
+    def rotate():
+        """Re-encrypt and re-hash every PII column still under an old key (prints the counts)."""
+        import json
+
+        from services.platform import pii_rotation
+
+        with database.connection_context():
+            click.echo(json.dumps(pii_rotation.rotate_pii()))
+
     fraud_commands = AppGroup("fraud", help="Fraud demo data.")
 
     @fraud_commands.command("demo-history")
@@ -59,4 +73,5 @@ def register_cli(app: Flask) -> None:
 
     app.cli.add_command(users)
     app.cli.add_command(db)
+    app.cli.add_command(pii)
     app.cli.add_command(fraud_commands)

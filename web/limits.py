@@ -69,7 +69,9 @@ from web.schemas import ErrorBodySchema
 AUTH_PATHS = frozenset({"/api/v1/auth/login", "/api/v1/auth/register", "/api/v1/auth/refresh",
                         "/api/v1/auth/forgot-password", "/api/v1/auth/reset-password", "/api/v1/auth/change-password",
                         "/api/v1/auth/verify-email", "/api/v1/auth/verify-email/resend", "/api/v1/auth/verify",
-                        "/api/v1/auth/mfa/setup", "/api/v1/auth/mfa/verify", "/api/v1/auth/mfa/disable"})
+                        "/api/v1/auth/mfa/setup", "/api/v1/auth/mfa/verify", "/api/v1/auth/mfa/disable",
+                        "/api/v1/auth/send-otp", "/api/v1/auth/verify-otp",
+                        "/api/v1/users/me"})  # DELETE: erasing the account checks the password
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 HEALTH_PATH = "/api/v1/health"
 DOCS_PREFIX = "/api/v1/docs"

@@ -62,17 +62,17 @@ def with_saved_addresses(user, body: dict) -> dict:
     if user is None:
         raise AuthenticationFailed("Sign in to check out with a saved address", reason="authentication_required")
     body = dict(body)
-    try:
-        if "shipping_address_id" in body:
-            saved = customers.address_for_checkout(user.id, body.pop("shipping_address_id"))
-            body["shipping_address"] = ShippingAddressSchema().load(saved)
-        if "billing_address_id" in body:
-            body["billing_address"] = AddressSchema().load(
-                customers.address_for_checkout(user.id, body.pop("billing_address_id")))
-    except ma.ValidationError as exc:
-        raise ValidationFailed("The saved address lacks what an order needs", reason="invalid_saved_address",
-                               details=[{"field": f"shippingAddressId.{k}", "message": "; ".join(map(str, v))}
-                                        for k, v in exc.normalized_messages().items()]) from None
+    for id_key, address_key, schema, field in (
+            ("shipping_address_id", "shipping_address", ShippingAddressSchema, "shippingAddressId"),
+            ("billing_address_id", "billing_address", AddressSchema, "billingAddressId")):
+        if id_key not in body:
+            continue
+        try:
+            body[address_key] = schema().load(customers.address_for_checkout(user.id, body.pop(id_key)))
+        except ma.ValidationError as exc:
+            raise ValidationFailed("The saved address lacks what an order needs", reason="invalid_saved_address",
+                                   details=[{"field": f"{field}.{k}", "message": "; ".join(map(str, v))}
+                                            for k, v in exc.normalized_messages().items()]) from None
     return body
 
 

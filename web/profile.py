@@ -208,6 +208,15 @@ class AvatarUpload(MethodView):
         return ok(customers.store_avatar(user, _uploaded_avatar()), message="Avatar updated")
 
 
+@blp.route("/users/avatar")
+class Avatar(MethodView):
+    @blp.response(200, ProfileEnvelopeSchema)
+    @blp.doc(security=BEARER_SECURITY)
+    def delete(self):
+        """Remove my profile picture (`avatarUrl` becomes null, the file is deleted)."""
+        return ok(customers.remove_avatar(require_user()), message="Avatar removed")
+
+
 @blp.route("/users/preferences")
 class Preferences(MethodView):
     @blp.response(200, UserPreferencesEnvelopeSchema)

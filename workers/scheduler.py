@@ -44,6 +44,9 @@ MAINTENANCE_INTERVALS = {  # task -> seconds between runs
     "abandoned_cart_reminders": 15 * 60,
     "loyalty_points_reminders": 6 * 3600,
     "purge_expired_records": 3600,
+    "purge_expired_exports": 3600,
+    "catalog_cache_cleanup": 15 * 60,
+    "rotate_pii": 86400,
 }
 NIGHTLY_TASK = "recommendations_nightly"
 FIRST_RUN_DELAY_SECONDS = 30

@@ -171,6 +171,22 @@ def store_avatar(user: User, raw: bytes | None) -> dict:
     return get_profile(user)
 
 
+def remove_avatar(user: User) -> dict:
+    """Remove the user's avatar: `avatarUrl` becomes null and the file is deleted (after the
+    commit; a missing file is fine). Returns the profile (services.customers.profile_view)."""
+    with atomic():
+        if is_postgres():
+            list(User.select(User.id).where(User.id == user.id).for_update("FOR NO KEY UPDATE"))
+        current = profile_of(user.id)
+        previous = current.avatar_url if current else None
+        if previous:
+            upsert_profile(user.id, {"avatar_url": None, "last_active_at": utcnow()})
+    removed = _file_of(user.id, previous)
+    if removed is not None:
+        removed.unlink(missing_ok=True)
+    return get_profile(user)
+
+
 def avatar_file(user_id: str, filename: str) -> tuple[Path, str]:
     """The stored avatar file `filename` of `user_id` and its media type, for serving. Only names
     this module makes are looked up (no path can leave the user's avatar folder).

@@ -73,7 +73,10 @@ def reset_password(token: str, new_password: str) -> User:
 
 
 def request_verification(user: User) -> None:
-    """Email `user` a confirmation link. Raises Conflict (`email_already_verified`)."""
+    """Email `user` a confirmation link. Raises Conflict (`email_already_verified`),
+    ValidationFailed (422 `no_email`: a phone-first account without an email address)."""
+    if not user.email:
+        raise ValidationFailed("This account has no email address to confirm", reason="no_email")
     if user.is_verified:
         raise Conflict("This email address is already verified", reason="email_already_verified")
     with atomic():

@@ -15,13 +15,14 @@ from models.db import atomic, isoformat
 from models.orders import Order
 from models.profiles import CustomerProfile
 from models.users import User
+from services.customers.accounts import NO_PASSWORD, email_taken_error
 from services.customers.addresses import address_view, list_addresses
+from services.customers.phone_identity import is_phone_conflict, phone_columns, phone_taken_error
 from services.customers.profiles import clean_profile_changes, profile_of, upsert_profile
-from services.errors import Conflict, NotAllowed, NotFound
+from services.errors import NotAllowed, NotFound
 
 ORDER_HISTORY = 20  # orders shown with a customer, newest first
 PROFILE_KEYS = ("date_of_birth", "gender", "language", "skin_type", "skin_concerns")
-NO_PASSWORD = "!"  # not an Argon2 hash: never verifies
 
 
 def customer_view(user: User, profile: CustomerProfile | None = None) -> dict:
@@ -46,7 +47,7 @@ def create_customer(staff: User, fields: dict) -> dict:
     """Create a customer account with its profile (staff and admins only). `fields`
     (snake_case): email (required), first_name, last_name, phone (normalised to E.164),
     date_of_birth (date), gender, language, skin_type, skin_concerns. Returns `customer_view`.
-    Raises NotAllowed (403) for a caller who is not staff, Conflict (409 `email_taken`),
+    Raises NotAllowed (403) for a caller who is not staff, Conflict (409 `email_taken`, `phone_taken`),
     ValidationFailed (422: invalid_phone, invalid_date_of_birth, invalid_language, validation_failed)."""
     if not staff.is_staff:
         raise NotAllowed("Only staff create customers", reason="not_allowed")
@@ -55,11 +56,11 @@ def create_customer(staff: User, fields: dict) -> dict:
     try:
         with atomic():
             user = User.create(email=email, password_hash=NO_PASSWORD, first_name=clean.get("first_name", ""),
-                               last_name=clean.get("last_name", ""), phone=clean.get("phone"), role="customer")
+                               last_name=clean.get("last_name", ""), role="customer",
+                               **phone_columns(clean.get("phone")))
             upsert_profile(user.id, {k: v for k, v in clean.items() if k in PROFILE_KEYS})
-    except peewee.IntegrityError:
-        raise Conflict("An account with this email already exists", reason="email_taken",
-                       details=[{"field": "email", "message": "Already registered"}]) from None
+    except peewee.IntegrityError as error:
+        raise (phone_taken_error() if is_phone_conflict(error) else email_taken_error()) from None
     return customer_view(user, profile_of(user.id))
 
 

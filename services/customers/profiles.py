@@ -22,12 +22,14 @@ import datetime as dt
 import re
 from typing import Callable
 
+import peewee
 import phonenumbers
 
 import config
 from models.db import atomic, isoformat, utcnow
 from models.profiles import GENDERS, SKIN_TYPES, THEMES, CustomerProfile, UserDevice
 from models.users import User
+from services.customers.phone_identity import is_phone_conflict, phone_columns, phone_taken_error
 from services.errors import ValidationFailed
 
 MIN_AGE = 13  # years; younger customers need a guardian's account (COPPA, GDPR art. 8)
@@ -204,16 +206,27 @@ def update_profile(user: User, changes: dict) -> dict:
     """Apply a partial update (see `clean_profile_changes`; the keys sent change, None clears)
     to the account's names and phone and to the profile, in one transaction, and mark the
     customer active. A national phone number is read in the country of the profile's location.
-    Returns `profile_view`. Raises ValidationFailed (422)."""
+    Returns `profile_view`. Raises ValidationFailed (422), Conflict (409 `phone_taken`: the
+    number is another account's login phone)."""
     current = profile_of(user.id)
     location = changes.get("location") if "location" in changes else (current.location if current else None)
     clean = clean_profile_changes(changes, region=(location or {}).get("country"))
     now = utcnow()
-    with atomic():
-        user_changes = {k: v for k, v in clean.items() if k in USER_FIELDS}
-        if user_changes:
-            User.update(**user_changes, updated_at=now).where(User.id == user.id).execute()
-        upsert_profile(user.id, dict({k: v for k, v in clean.items() if k in PROFILE_FIELDS}, last_active_at=now))
+    user_changes = {k: v for k, v in clean.items() if k in USER_FIELDS}
+    if "phone" in user_changes:
+        phone = user_changes.pop("phone")
+        if phone != User.get_by_id(user.id).phone:  # a new number is unverified until an OTP proves it
+            user_changes.update(phone_columns(phone))
+    try:
+        with atomic():
+            if user_changes:
+                User.update(**user_changes, updated_at=now).where(User.id == user.id).execute()
+            upsert_profile(user.id, dict({k: v for k, v in clean.items() if k in PROFILE_FIELDS},
+                                         last_active_at=now))
+    except peewee.IntegrityError as error:
+        if is_phone_conflict(error):
+            raise phone_taken_error() from None
+        raise
     return get_profile(user)
 
 

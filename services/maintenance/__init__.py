@@ -20,6 +20,13 @@ period)` for each task on its timetable; that writes one `maintenance` job
   jobs are kept: they are the dead-letter list admins review and retry
   (`/api/v1/admin/jobs/failed`). Queued and running jobs are never touched, nor
   a job an unexpired idempotency key still replays.
+- `purge_expired_exports`: account data export files past their `expiresAt`
+  (`ACCOUNT_EXPORT_TTL_DAYS`), of failed, cancelled or purged jobs, or replaced by a
+  later attempt (`services.customers.purge_expired_exports`; hourly).
+- `catalog_cache_cleanup`: catalog cache entries of older generations and orphans removed
+  before their TTL would (`services.platform.catalog_ttl`; counts by kind).
+- `rotate_pii`: personal data still under an old PII key re-encrypted under the current one,
+  keyed hashes recomputed (`services.platform.pii_rotation`; daily).
 
 Running a task twice changes nothing more, and so does running it from two
 workers at once, because every write is conditional:
@@ -41,10 +48,10 @@ from typing import Callable
 
 from models.db import utcnow
 from models.jobs import Job
-from services import loyalty, orders, recommendations
+from services import customers, loyalty, orders, recommendations
 from services.errors import ValidationFailed
 from services.maintenance.reasons import REASONS
-from services.platform import periodic, retention
+from services.platform import catalog_ttl, periodic, pii_rotation, retention
 
 TASKS: dict[str, Callable[[Job, object, dt.datetime], dict]] = {
     "expire_carts": orders.expire_carts,
@@ -52,6 +59,9 @@ TASKS: dict[str, Callable[[Job, object, dt.datetime], dict]] = {
     "loyalty_points_reminders": loyalty.loyalty_points_reminders,
     "recommendations_nightly": recommendations.recommendations_nightly,
     "purge_expired_records": retention.purge_expired_records,
+    "purge_expired_exports": customers.purge_expired_exports,
+    "catalog_cache_cleanup": catalog_ttl.cleanup_catalog_cache,
+    "rotate_pii": pii_rotation.rotate_pii,
 }
 
 

@@ -7,6 +7,11 @@
   its request costs the same (the lookup happens here, in the job).
 - `account.password_changed` (subject: user id; data {"changedAt", "how": changed | reset}): a
   security notice, no link.
+- `account.otp` (subject: OTP challenge id): the login code, by SMS to the challenge's number
+  (`otp_message`). The stored context has only the challenge id; `reveal` adds the code when
+  the message is rendered for sending, and the notification keeps a redacted copy of the text
+  (the event is `secret`), so the code is in no database row (the console provider's outbox,
+  for development, keeps what it "sent").
 
 The links come from services.customers.account_tokens (one per fan-out job: a re-run mails
 the same link). These events are transactional: sent by email whatever the preferences say.
@@ -14,9 +19,13 @@ the same link). These events are transactional: sent by email whatever the prefe
 
 from __future__ import annotations
 
+import math
+
 from models.db import isoformat, utcnow
-from models.users import User
-from services.customers import account_link
+from models.users import OtpChallenge, User
+from services.customers import account_link, otp_code_for
+
+REDACTED = "[one-time code: sent, not stored]"
 
 
 def _active(**where) -> User | None:
@@ -44,3 +53,26 @@ def resolve(event: str, subject_id: str, data: dict, job_id: str) -> tuple[User 
     data = data or {}
     return user, {"account": {"changedAt": data.get("changedAt") or isoformat(utcnow()),
                               "how": "reset" if data.get("how") == "reset" else "changed"}}, None
+
+
+def otp_message(challenge_id: str) -> tuple[str | None, dict, str | None]:
+    """(E.164 number, extra template context, skip reason) for an `account.otp` event:
+    `{"otp": {"challengeId", "expiresInMinutes"}}`; a used or expired challenge is skipped
+    (`otp_not_live`), a missing one `subject_not_found`."""
+    challenge = OtpChallenge.get_or_none(OtpChallenge.id == challenge_id)
+    if challenge is None:
+        return None, {}, "subject_not_found"
+    left = (challenge.expires_at - utcnow()).total_seconds()
+    if challenge.consumed_at is not None or left <= 0:
+        return None, {}, "otp_not_live"
+    return challenge.phone, {"otp": {"challengeId": challenge.id,
+                                     "expiresInMinutes": max(1, math.ceil(left / 60))}}, None
+
+
+def reveal(context: dict) -> dict:
+    """The template context of a `secret` event's message with its secret added for rendering
+    (`otp.code` from the challenge id); the result is never stored."""
+    otp = dict(context.get("otp") or {})
+    if otp.get("challengeId"):
+        otp["code"] = otp_code_for(otp["challengeId"])
+    return {**context, "otp": otp}

@@ -20,6 +20,7 @@ class EventSpec:
     template: str
     description: str
     transactional: bool = False  # account mail: sent whatever the preferences say
+    secret: bool = False  # the text carries a secret (a login code): sent, never stored (account_mail.reveal)
 
 
 EVENTS = {
@@ -51,8 +52,10 @@ EVENTS = {
                                         "Password reset link (asked for on forgot-password)", transactional=True),
     "account.password_changed": EventSpec("account", ("email",), "warning", "account_password_changed",
                                           "Security notice: the password was changed or reset", transactional=True),
+    "account.otp": EventSpec("account", ("sms",), "info", "account_otp",
+                             "Login code by SMS (asked for on send-otp)", transactional=True, secret=True),
 }
-ACCOUNT_EVENTS = ("account.verify_email", "account.password_reset", "account.password_changed")
+ACCOUNT_EVENTS = ("account.verify_email", "account.password_reset", "account.password_changed", "account.otp")
 DIRECT_TEMPLATE = "custom"
 BULK_TEMPLATE = "announcement"
 ORDER_EVENTS = ("order.placed", "order.paid", "order.shipped", "order.delivered", "order.cancelled",

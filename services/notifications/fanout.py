@@ -20,7 +20,8 @@ goes to active staff and admins. `wishlist.price_drop` / `wishlist.back_in_stock
 `loyalty.points_reminder` (subject = user id) goes to that user;
 `cart.abandoned` (subject = cart id) to the cart's customer (guest carts have
 no address and are skipped). `account.*` (services.notifications.account_mail) go to
-the account by email, whatever its preferences say.
+the account by email, whatever its preferences say; `account.otp` (subject = OTP challenge)
+to the challenge's phone number by SMS.
 """
 
 from __future__ import annotations
@@ -51,21 +52,36 @@ SEND_BATCH = 25  # notifications of one channel per notification_send job
 
 @dataclass
 class Recipient:
-    """Who gets a message: a user (preferences apply) or a guest email address (email only)."""
+    """Who gets a message: a user (preferences apply), a guest email address (email only) or a
+    bare phone number (an OTP login code: SMS only)."""
 
     user: User | None
     email: str | None
     name: str
+    phone: str | None = None
 
     @property
     def key(self) -> str:
         if self.user is not None:
             return self.user.id
+        if self.phone:
+            return "phone-" + hashlib.sha256(self.phone.encode()).hexdigest()[:32]
         return "email-" + hashlib.sha256((self.email or "").lower().encode()).hexdigest()[:32]
+
+    def address(self, channel: str) -> str | None:
+        """Where `channel` reaches this recipient: the user id (in_app), the E.164 phone (sms) or
+        the email address; None when it has none."""
+        if channel == "in_app":
+            return self.user.id if self.user else None
+        if channel == "sms":
+            phone = self.phone or (self.user.phone if self.user else None)
+            return phone.replace(" ", "") if phone else None
+        return self.email
 
 
 def _user_recipient(user: User) -> Recipient:
-    return Recipient(user=user, email=user.email, name=(user.first_name or "").strip() or user.email.split("@")[0])
+    fallback = (user.email or "").split("@")[0] or "there"  # a phone-first account may have neither name nor email
+    return Recipient(user=user, email=user.email, name=(user.first_name or "").strip() or fallback)
 
 
 def _order_context(order: Order) -> dict:
@@ -107,6 +123,10 @@ def resolve_event(event: str, subject_id: str, data: dict,
     account mail keys its link on). Returns (recipients, context, skip_reason) where skip_reason
     explains an empty recipient list."""
     context = {"shopName": SHOP_NAME, "event": event, "data": data or {}}
+    if event == "account.otp":
+        phone, extra, skipped = account_mail.otp_message(subject_id)
+        context.update(extra)
+        return ([Recipient(user=None, email=None, name="", phone=phone)] if phone else []), context, skipped
     if event in ACCOUNT_EVENTS:
         user, extra, skipped = account_mail.resolve(event, subject_id, data, job_id)
         context.update(extra)
@@ -197,8 +217,7 @@ def _write_batch(source_job: Job, plans: list[tuple], owner_id: str | None = Non
             if dedupe_key in existing:
                 continue
             existing.add(dedupe_key)
-            to = recipient.user.id if channel == "in_app" else (
-                recipient.user.phone.replace(" ", "") if channel == "sms" else recipient.email)
+            to = recipient.address(channel)
             now = utcnow()
             rows.append({"id": new_id("ntf"), "user": recipient.user.id if recipient.user else None,
                          "channel": channel, "recipient": to, "dedupe_key": dedupe_key,
@@ -244,8 +263,8 @@ def fan_out_event(job: Job, ctx: JobContext) -> dict:
             prefs = {uid: preferences_of(uid, rows.get(uid)) for uid in users}
         plans = []
         for recipient in batch:
-            if recipient.user is None or spec.transactional:
-                channels = ["email"] if "email" in spec.channels and recipient.email else []
+            if recipient.user is None or spec.transactional:  # the event's first channel the recipient has
+                channels = [c for c in spec.channels if c != "in_app" and recipient.address(c)][:1]
             else:
                 channels = channels_for(recipient.user, spec.channels, spec.category, prefs[recipient.user.id])
             for channel in channels:

@@ -4,7 +4,8 @@ hands it to its channel's provider, at most once.
 Sending. `send_notification_job(job, ctx)` renders the template (Jinja2 files
 under templates/notifications/<template>/: subject.txt, body.txt, body.html
 with autoescape, short.txt for SMS and the in-app message) and calls the
-channel's provider. Never twice:
+channel's provider. A `secret` event's message (the OTP login code) is rendered with its
+secret (`account_mail.reveal`) and its stored body is a redacted placeholder. Never twice:
 - before the call it returns at once when the notification is already `sent` (or
   `logged`: the console provider only logs, so nothing is claimed delivered);
   success is recorded with a conditional UPDATE (still pending and still ours);
@@ -38,6 +39,8 @@ from models.db import discard_connection, retry_on_fresh_connection, utcnow
 from models.jobs import Job
 from models.notifications import Notification
 from services.errors import DomainError, NotFound, TransientError
+from services.notifications import account_mail
+from services.notifications.events import EVENTS
 from services.notifications.providers import OutgoingMessage, ProviderRejected, provider_for
 from services.notifications.rendering import render
 from services.platform import JobContext, job_types, metrics
@@ -118,8 +121,11 @@ def _send_one(notification_id: str | None, job: Job) -> dict:
         settled = _settle_abandoned_attempt(notification, provider_for(notification.channel))
         if settled is not None:
             return result(settled, skipped="already_sent")
+    spec = EVENTS.get(notification.event or "")
+    secret = bool(spec and spec.secret)  # e.g. a login code: rendered to send, stored redacted
+    context = account_mail.reveal(notification.context or {}) if secret else (notification.context or {})
     try:
-        rendered = render(notification.template, notification.context or {})
+        rendered = render(notification.template, context)
     except DomainError as exc:
         Notification.update(status="failed", error=exc.message[:2000], updated_at=utcnow()).where(
             Notification.id == notification.id, Notification.status.not_in(DONE_STATUSES)).execute()
@@ -131,8 +137,9 @@ def _send_one(notification_id: str | None, job: Job) -> dict:
     marker = utcnow()
     claimed = Notification.update(
         status="pending", send_started_at=marker, attempts=Notification.attempts + 1,
-        retry_count=Notification.attempts, provider=provider.name, subject=subject, body=body,
-        html=rendered.html if is_email else None, updated_at=marker,
+        retry_count=Notification.attempts, provider=provider.name, subject=subject,
+        body=account_mail.REDACTED if secret else body,
+        html=None if secret or not is_email else rendered.html, updated_at=marker,
     ).where(Notification.id == notification.id, Notification.status.in_(("pending", "failed")),
             Notification.send_started_at.is_null()).execute()
     if not claimed:

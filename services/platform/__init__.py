@@ -17,19 +17,22 @@ Public surface (import these modules from here, e.g. `from services.platform imp
 - `live`: publish/subscribe for live updates (Redis, or in-process when embedded);
 - `html`: user-written HTML cleaned on write (`sanitize_html`, `plain_text`);
 - `audit`: the append-only audit log of staff, courier, admin and API-key writes;
-- `catalog_ttl`: the per-process `CATALOG_CACHE_SECONDS` cache of catalog responses and totals;
+- `catalog_ttl`: the catalog cache of responses and totals (`CATALOG_CACHE_SECONDS`; Redis, or
+  in-process when embedded), invalidated by generation on every catalog write;
 - `metrics`: Prometheus metrics (HTTP, jobs, cache, notifications, scrape-time job gauges), one
   process or aggregated over every process (`PROMETHEUS_MULTIPROC_DIR`);
 - `logs`: structured logs (structlog over `logging`: JSON or console lines, request and job
   context, secrets masked, `security_event`);
 - `dependencies`: the detailed health report's checks (database, broker, Redis, Stripe,
-  providers, model registry, queues).
+  providers, model registry, queues);
+- `pii_rotation`: the `rotate_pii` task moving encrypted personal data and keyed hashes to the
+  current PII key.
 
 This package imports no domain package (a test checks it), and neither Flask nor Dramatiq.
 """
 
 from services.platform import (  # noqa: F401
     audit, catalog_ttl, consumption, dependencies, events, heartbeat, html, idempotency, job_types, jobs, live, logs,
-    metrics, model_registry, periodic, probe, recovery, retention)
+    metrics, model_registry, periodic, pii_rotation, probe, recovery, retention)
 from services.platform.jobcontext import JobCancelled, JobContext  # noqa: F401
 from services.platform.reasons import REASONS  # noqa: F401

@@ -235,3 +235,21 @@ def test_parallel_writes_keep_one_default_and_the_limit(app, api, user, token):
     assert sorted(statuses) == [201] * 4 + [422] * 6, statuses
     assert CustomerAddress.select().where(CustomerAddress.user == user.id).count() == customers.MAX_ADDRESSES
     assert len(defaults(api, token)["shipping"]) == 1
+
+
+def test_a_saved_address_checkout_cannot_use_is_422_naming_the_field_it_came_from(api, user, token):
+    product = make_product(stock=2)
+    cart_id = fill_cart(api, product, token=token)
+    for kind, field, lacking in (("shipping", "shippingAddressId", "firstName"),
+                                 ("billing", "billingAddressId", "street")):
+        saved = create(api, token, type=kind)
+        CustomerAddress.update(**{"first_name" if lacking == "firstName" else "street": None}).where(
+            CustomerAddress.id == saved["id"]).execute()  # a row from before a rule, say
+        body = checkout_body(cart_id, **{field: saved["id"]})
+        del body["shippingAddress" if kind == "shipping" else "billingAddress"]
+        if kind == "billing":
+            body["shippingAddressId"] = create(api, token)["id"]
+            del body["shippingAddress"]
+        status, answer, _ = api.post("/api/v1/orders", body, token=token)
+        assert status == 422 and answer["error"]["reason"] == "invalid_saved_address", answer
+        assert [d["field"] for d in answer["error"]["details"]] == [f"{field}.{lacking}"]

@@ -129,6 +129,15 @@ def test_a_new_avatar_deletes_the_old_file(api, client, media_dir, token):
     assert len(list(stored_file(media_dir, second).parent.iterdir())) == 1
 
 
+def test_removing_the_avatar_clears_the_url_and_deletes_the_file(api, client, media_dir, token):
+    url = upload(api, png_with_metadata((64, 64)), token=token)[1]["data"]["avatarUrl"]
+    status, body, _ = api.delete("/api/v1/users/avatar", token=token)
+    assert status == 200 and body["data"]["avatarUrl"] is None, body
+    assert not stored_file(media_dir, url).exists() and client.get(url).status_code == 404
+    assert api.delete("/api/v1/users/avatar", token=token)[0] == 200  # nothing left to remove: still fine
+    assert api.delete("/api/v1/users/avatar")[0] == 401
+
+
 def test_a_text_file_named_png_is_refused(api, media_dir, user, token):
     status, body, _ = upload(api, b"just some text, not an image\n" * 10, token=token, filename="fake.png")
     assert_error(status, body, 422, "invalid_image")

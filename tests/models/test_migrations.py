@@ -2,6 +2,7 @@
 
 from models import ALL_MODELS
 from models.db import database, init_database
+from models.users import User
 from models.migrate import apply_migrations, migration_names
 
 
@@ -26,3 +27,40 @@ def test_migrations_upgrade_an_existing_database_keeping_its_rows(tmp_path):
         indexes = [row[1] for row in database.execute_sql("PRAGMA index_list('job')").fetchall()]
     assert {"job_queued_dispatch", "job_unfinished", "job_finished"} <= set(indexes)
     assert "job_state_updated_at" not in indexes  # replaced by the partial indexes of 0007
+
+
+def test_0013_upgrades_users_to_encrypted_phone_identities_without_losing_rows(tmp_path):
+    """A database from before 0013: `user.email` NOT NULL, plain-text phones (one shared by two
+    accounts), no phone_hash. Rebuilt by hand from 0012's state (0001 creates current tables)."""
+    init_database(f"sqlite:///{tmp_path / 'phones.db'}")
+    with database.connection_context():
+        apply_migrations(target="0012_mfa")
+        database.execute_sql("DROP INDEX user_phone_hash")
+        database.execute_sql('ALTER TABLE "user" DROP COLUMN phone_hash')
+        database.execute_sql('ALTER TABLE "user" DROP COLUMN phone_verified_at')
+        sql = database.execute_sql("SELECT sql FROM sqlite_master WHERE name = 'user'").fetchone()[0]
+        version = database.execute_sql("PRAGMA schema_version").fetchone()[0]
+        database.execute_sql("PRAGMA writable_schema = ON")
+        database.execute_sql("UPDATE sqlite_master SET sql = ? WHERE name = 'user'",
+                             (sql.replace('"email" VARCHAR(254)', '"email" VARCHAR(254) NOT NULL'),))
+        database.execute_sql(f"PRAGMA schema_version = {version + 1}")
+        database.execute_sql("PRAGMA writable_schema = OFF")
+        for n, (user_id, phone, created) in enumerate([("usr_a", "+962 79 123 4567", "2025-01-01"),
+                                                        ("usr_b", "+962791234567", "2025-02-01"),
+                                                        ("usr_c", "not a phone", "2025-03-01")]):
+            database.execute_sql(
+                'INSERT INTO "user" (id, email, password_hash, first_name, last_name, phone, role, is_active, '
+                "is_verified, created_at, updated_at) VALUES (?, ?, '!', '', '', ?, 'customer', 1, 0, ?, ?)",
+                (user_id, f"u{n}@example.com", phone, created, created))
+        database.execute_sql("INSERT INTO refresh_token (id, user_id, token_hash, family, expires_at, created_at) "
+                             "VALUES ('rtk_1', 'usr_a', 'h', 'f', '2030-01-01', '2025-01-01')")
+
+        assert apply_migrations() == migration_names()[migration_names().index("0012_mfa") + 1:]
+        rows = database.execute_sql('SELECT id, phone, phone_hash FROM "user" ORDER BY id').fetchall()
+        assert all(phone.startswith("v1:") for _, phone, _ in rows)
+        assert rows[0][2] and rows[1][2] is None and rows[2][2] is None  # the oldest holder keeps the identity
+        assert [User.get_by_id(i).phone for i in ("usr_a", "usr_b", "usr_c")] == \
+            ["+962791234567", "+962791234567", "not a phone"]
+        assert database.execute_sql("SELECT count(*) FROM refresh_token").fetchone()[0] == 1  # no cascade
+        User.create(email=None, password_hash="!", phone="+962790000000")  # email is nullable now
+        assert database.execute_sql("PRAGMA integrity_check").fetchone()[0] == "ok"

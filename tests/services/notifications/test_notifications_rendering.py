@@ -35,6 +35,7 @@ CONTEXTS = {
     "account_password_reset": {"account": {"link": "https://shop.test/reset-password?token=act_2.sig",
                                             "validMinutes": 30}},
     "account_password_changed": {"account": {"changedAt": "2026-12-01T10:00:00.000Z", "how": "changed"}},
+    "account_otp": {"otp": {"challengeId": "otp_1", "code": "042917", "expiresInMinutes": 5}},
 }
 
 
