@@ -66,7 +66,16 @@ def save_artifact(obj, directory: str | os.PathLike) -> tuple[str, str]:
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     final = directory / f"{digest}.skops"
-    fd, tmp = tempfile.mkstemp(dir=directory, suffix=".tmp")
+    write_atomically(final, data)
+    return str(final.resolve()), digest
+
+
+def write_atomically(final: Path, data: bytes) -> None:
+    """Write `data` to `final`: a temporary file in the same folder (mode 0600, `mkstemp`),
+    flushed and fsynced, then renamed over `final` (atomic on POSIX), so a reader never sees a
+    partial file and a crash leaves either the old file or the new one. The temporary file is
+    removed on any error, which is re-raised."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{final.name}.", suffix=".tmp", dir=final.parent)
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
@@ -74,10 +83,8 @@ def save_artifact(obj, directory: str | os.PathLike) -> tuple[str, str]:
             os.fsync(fh.fileno())
         os.replace(tmp, final)
     except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+        Path(tmp).unlink(missing_ok=True)
         raise
-    return str(final.resolve()), digest
 
 
 def load_artifact(path: str | os.PathLike, expected_sha256: str, trusted: list[str]):

@@ -226,22 +226,28 @@ def reencrypt(model: type[peewee.Model], fields, batch: int = 500) -> int:
         condition = raw.is_null(False) & (peewee.fn.SUBSTR(raw, 1, len(prefix)) != prefix)
         stale = condition if stale is None else (stale | condition)
     rewritten = 0
+    for rows in _batches(model.select(pk, *[f.coerce(False) for f in fields]).where(stale), pk, batch):
+        for row_id, *stored in rows:
+            changes = {f: f.python_value(value) for f, value in zip(fields, stored) if value is not None
+                       and not value.startswith(prefix)}
+            unchanged = [f.is_null() if value is None
+                         else (f.coerce(False) == peewee.Value(value, converter=False))
+                         for f, value in zip(fields, stored)]
+            rewritten += model.update(changes).where(pk == row_id, *unchanged).execute()
+    return rewritten
+
+
+def _batches(query: peewee.SelectQuery, pk: peewee.Field, size: int):
+    """The rows (tuples, primary key first) of `query` in primary-key order, `size` at a time;
+    each batch is yielded inside its own transaction (the caller's writes for it commit together)."""
     last = None
     while True:
-        query = model.select(pk, *[f.coerce(False) for f in fields]).where(stale)
-        if last is not None:
-            query = query.where(pk > last)
-        rows = list(query.order_by(pk).limit(batch).tuples())
+        page = query.where(pk > last) if last is not None else query
+        rows = list(page.order_by(pk).limit(size).tuples())
         if not rows:
-            return rewritten
+            return
         with atomic():
-            for row_id, *stored in rows:
-                changes = {f: f.python_value(value) for f, value in zip(fields, stored) if value is not None
-                           and not value.startswith(prefix)}
-                unchanged = [f.is_null() if value is None
-                             else (f.coerce(False) == peewee.Value(value, converter=False))
-                             for f, value in zip(fields, stored)]
-                rewritten += model.update(changes).where(pk == row_id, *unchanged).execute()
+            yield rows
         last = rows[-1][0]
 
 
@@ -254,18 +260,10 @@ def rehash(model: type[peewee.Model], hash_field: KeyedHashField, batch: int = 5
     source = model._meta.fields[hash_field.source]
     pk = model._meta.primary_key
     rewritten = 0
-    last = None
-    while True:
-        query = model.select(pk, source.coerce(False), hash_field).where(hash_field.is_null(False),
-                                                                          source.is_null(False))
-        if last is not None:
-            query = query.where(pk > last)
-        rows = list(query.order_by(pk).limit(batch).tuples())
-        if not rows:
-            return rewritten
-        with atomic():
-            for row_id, stored, digest in rows:
-                current = keyed_hash(source.python_value(stored))
-                if current != digest:
-                    rewritten += model.update({hash_field: current}).where(pk == row_id, hash_field == digest).execute()
-        last = rows[-1][0]
+    query = model.select(pk, source.coerce(False), hash_field).where(hash_field.is_null(False), source.is_null(False))
+    for rows in _batches(query, pk, batch):
+        for row_id, stored, digest in rows:
+            current = keyed_hash(source.python_value(stored))
+            if current != digest:
+                rewritten += model.update({hash_field: current}).where(pk == row_id, hash_field == digest).execute()
+    return rewritten

@@ -47,13 +47,12 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import os
 import re
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import config
+from ml.artifacts import write_atomically
 from models.audit import AuditEntry
 from models.carts import Cart, CartItem
 from models.db import atomic, is_postgres, isoformat, utcnow
@@ -273,16 +272,7 @@ def _write(job_id: str, content: bytes) -> tuple[Path, str]:
     folder.mkdir(mode=0o700, parents=True, exist_ok=True)
     digest = hashlib.sha256(content).hexdigest()
     final = folder / f"{job_id}.{digest[:16]}.json"
-    handle, temporary = tempfile.mkstemp(prefix=f".{job_id}.", suffix=".tmp", dir=folder)  # mode 0600
-    try:
-        with os.fdopen(handle, "wb") as out:
-            out.write(content)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(temporary, final)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    write_atomically(final, content)  # mode 0600
     return final, digest
 
 

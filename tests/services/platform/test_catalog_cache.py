@@ -8,8 +8,6 @@ without one."""
 from __future__ import annotations
 
 import dataclasses
-import os
-import socket
 import time
 
 import pytest
@@ -19,20 +17,8 @@ from models.db import atomic
 from services.platform import catalog_ttl, jobs
 from services.platform.catalog_memory import MemoryCatalogStore
 from services.platform.catalog_redis import GENERATION_KEY, PREFIX, RedisCatalogStore
+from tests.factories.redis import closed_port, redis_url
 from workers.dispatch import dispatch
-
-
-def redis_url() -> str:
-    for url in (os.environ.get("REDIS_URL", ""), os.environ.get("TEST_BROKER_URL", "")):
-        if url.startswith(("redis://", "rediss://")):
-            return url
-    pytest.skip("no Redis configured (REDIS_URL / TEST_BROKER_URL)")
-
-
-def closed_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]  # nothing listens once the socket is closed
 
 
 def clear_redis_entries(store: RedisCatalogStore) -> None:

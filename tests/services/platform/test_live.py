@@ -1,7 +1,5 @@
 """services.live: in-process and Redis pub/sub, publishing only after commit, Redis outages."""
 
-import os
-import socket
 import threading
 import time
 from dataclasses import replace
@@ -14,22 +12,7 @@ from services import catalog, orders
 from services.catalog import inventory
 from services.platform import live
 from tests.factories import first_variant, make_product
-
-TEST_BROKER_URL = os.environ.get("TEST_BROKER_URL", "")
-
-
-def redis_url() -> str:
-    """A Redis to test against (REDIS_URL or a redis:// TEST_BROKER_URL), else skip."""
-    for url in (os.environ.get("REDIS_URL", ""), TEST_BROKER_URL):
-        if url.startswith(("redis://", "rediss://")):
-            return url
-    pytest.skip("no Redis configured (REDIS_URL / TEST_BROKER_URL)")
-
-
-def closed_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]  # nothing listens once the socket is closed
+from tests.factories.redis import closed_port, redis_url
 
 
 def drain(subscription, seconds=0.3):
