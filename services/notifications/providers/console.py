@@ -16,7 +16,8 @@ class ConsoleProvider(Provider):
     the shop, so its notifications are recorded `logged`, not `sent`.
 
     Returns the outbox row id as the message id. One row per call, so a
-    duplicate send would be visible as a second row.
+    duplicate send would be visible as a second row. The log line shows an email's subject and
+    an SMS's text (in `make run`, that is where an OTP login code can be read).
     """
 
     name = "console"
@@ -32,8 +33,8 @@ class ConsoleProvider(Provider):
         row = OutboxMessage.create(notification=message.notification_id, channel=message.channel,
                                    recipient=message.to, subject=message.subject[:500], body=message.text,
                                    html=message.html)
-        log.info("outbox %s %s to %s: %s", row.id, message.channel, message.to,
-                 message.subject or message.text[:80])
+        shown = message.text[:160] if message.channel == "sms" else (message.subject or message.text[:80])
+        log.info("outbox %s %s to %s: %s", row.id, message.channel, message.to, shown)
         return row.id
 
 
