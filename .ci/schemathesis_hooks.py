@@ -6,8 +6,9 @@ README lists them with their reasons.
   bodies, which the API answers 422 `IDEMPOTENCY_KEY_REUSED` by design (the IETF
   Idempotency-Key draft); a well-formed key becomes a fresh one per request (schemathesis's
   own advice for unique fields). Keys of a bad length are left as they are.
-- `minPrice` / `maxPrice` of `GET /api/v1/products`: a price range whose minimum exceeds its
-  maximum is 422; OpenAPI cannot relate two parameters, so a generated pair is put in order.
+- `minPrice` / `maxPrice` of `GET /api/v1/products` and `GET /api/v1/categories/{id}/products`:
+  a price range whose minimum exceeds its maximum is 422; OpenAPI cannot relate two parameters,
+  so a generated pair is put in order.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ import uuid
 
 import schemathesis
 
+PRODUCT_LISTS = ("/api/v1/products", "/api/v1/categories/{category_id}/products")
+
 
 @schemathesis.hook
 def before_call(context, case, kwargs):
@@ -23,7 +26,7 @@ def before_call(context, case, kwargs):
     key = headers.get("Idempotency-Key") if headers is not None else None
     if isinstance(key, str) and 1 <= len(key) <= 255:
         headers["Idempotency-Key"] = f"st-{uuid.uuid4().hex}"
-    if query is not None and case.operation.path == "/api/v1/products":
+    if query is not None and case.operation.path in PRODUCT_LISTS:
         low, high = _integer(query.get("minPrice")), _integer(query.get("maxPrice"))
         if low is not None and high is not None and low > high:
             query["minPrice"], query["maxPrice"] = query["maxPrice"], query["minPrice"]

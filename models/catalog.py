@@ -22,13 +22,36 @@ class Store(BaseModel):
     created_at = peewee.DateTimeField(default=utcnow)
 
 
+CATEGORY_TYPES = ("going_out", "home_delivery", "earn", "play")  # seed 002; a shop may use its own slug too
+
+
 class Category(BaseModel):
-    """A product category, addressed by `slug` in filters."""
+    """A product category (seed 002), addressed by `slug` in filters; categories form a tree.
+
+    `parent` is the parent category (None: a root); services.catalog.categories keeps the tree
+    acyclic and at most `MAX_DEPTH` levels deep, and deletes a category with its subtree.
+    `type` is one of `CATEGORY_TYPES` or a shop's own lower-case slug (<= 30 characters);
+    `icon` an icon name or URL, `image` a URL (both None when unset); `metadata` is
+    `{"color": "#RRGGBB", "tags": [str]}` (either key optional). Siblings are ordered by
+    `sort_order`, then name (index on `(parent, sort_order)`; columns added by migration 0016).
+    """
 
     id = PrefixedIdField("cat")
     name = peewee.CharField(max_length=200)
     slug = peewee.CharField(max_length=200, unique=True)
+    description = peewee.TextField(default="")
+    icon = peewee.CharField(max_length=1000, null=True)
+    image = peewee.CharField(max_length=1000, null=True)
+    type = peewee.CharField(max_length=30, default="home_delivery")
+    parent = peewee.ForeignKeyField("self", null=True, backref="children", on_delete="CASCADE")
+    is_active = peewee.BooleanField(default=True)
+    sort_order = peewee.IntegerField(default=0)
+    metadata = JSONField(default=dict)
     created_at = peewee.DateTimeField(default=utcnow)
+    updated_at = peewee.DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("parent", "sort_order"), False),)
 
 
 class Product(BaseModel):

@@ -35,6 +35,12 @@ def _product(product_id: str) -> dict:
     return product_to_dict(catalog.product_view(catalog.get_product(product_id, include_inactive=True)), detail=True)
 
 
+def _category(category_id: str) -> dict:
+    from web.categories import category_view
+
+    return category_view(category_id)
+
+
 def _order(order_id: str) -> dict:
     return orders.order_view(orders.get_order(order_id, _actor()))
 
@@ -47,7 +53,8 @@ def _fraud_rule(rule_id: str) -> dict:
     return fraud.rule_to_dict(fraud.get_rule(rule_id))
 
 
-SNAPSHOTS = {"product_id": _product, "order_id": _order, "user_id": _user, "rule_id": _fraud_rule}
+SNAPSHOTS = {"product_id": _product, "category_id": _category, "order_id": _order, "user_id": _user,
+             "rule_id": _fraud_rule}
 """route id argument -> how to read its target's API view (the entry's `before`)."""
 
 

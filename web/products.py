@@ -65,7 +65,7 @@ def product_to_dict(view: ProductView, detail: bool = False) -> dict:
         "compareAtPrice": p.compare_at_price, "currency": p.currency,
         "images": [image_to_dict(i) for i in view.images],
         "variants": [variant_to_dict(v, options, view.stock.get(v.id, 0)) for v in view.variants],
-        "category": view.category, "tags": p.tags or [], "status": p.status,
+        "category": view.category, "categoryId": p.category_id, "tags": p.tags or [], "status": p.status,
         "seoTitle": p.seo_title, "seoDescription": p.seo_description, "handle": p.handle,
         "vendor": p.vendor, "productType": p.product_type, "storeId": p.store_id,
         "createdAt": isoformat(p.created_at), "updatedAt": isoformat(p.updated_at),
@@ -124,6 +124,7 @@ class ProductSchema(CamelSchema):
     images = ma.fields.List(ma.fields.Nested(ImageSchema))
     variants = ma.fields.List(ma.fields.Nested(VariantSchema))
     category = ma.fields.String(allow_none=True, metadata={"description": "category slug"})
+    category_id = ma.fields.String(allow_none=True, metadata={"description": "category id (`cat_...`)"})
     tags = ma.fields.List(ma.fields.String())
     status = ma.fields.String(validate=validate.OneOf(PRODUCT_STATUSES))
     seo_title = ma.fields.String()
@@ -223,12 +224,18 @@ class VariantUpdateSchema(VariantCreateSchema):
 
 
 class ProductCreateSchema(CamelSchema):
-    """A new product (seed 004 shape). `price` is not set directly: it mirrors the cheapest variant."""
+    """A new product (seed 004 shape). `price` is not set directly: it mirrors the cheapest variant.
+    The category is given by slug (`category`) or by id (`categoryId`), not both."""
+
+    JSON_SCHEMA = {"not": {"required": ["category", "categoryId"]}}
 
     name = ma.fields.String(required=True, validate=validate.Length(min=1, max=255))
     description = ma.fields.String(validate=validate.Length(max=100_000))
     handle = ma.fields.String(validate=[validate.Length(min=1, max=255), SLUG, NOT_RESERVED])
-    category = ma.fields.String(allow_none=True, validate=[validate.Length(min=1, max=200), SLUG])
+    category = ma.fields.String(allow_none=True, validate=[validate.Length(min=1, max=200), SLUG],
+                                metadata={"description": "category slug (created on first use); or give categoryId"})
+    category_id = ma.fields.String(allow_none=True, validate=validate.Regexp(r"^cat_[0-9A-Za-z]{1,40}$"),
+                                   metadata={"description": "an existing category's id; or give category"})
     tags = ma.fields.List(ma.fields.String(validate=validate.Length(min=1, max=100)), validate=validate.Length(max=50))
     status = ma.fields.String(validate=validate.OneOf(PRODUCT_STATUSES))
     seo_title = ma.fields.String(validate=validate.Length(max=255))
@@ -245,6 +252,11 @@ class ProductCreateSchema(CamelSchema):
     images = ma.fields.List(ma.fields.Nested(ImageInputSchema), validate=validate.Length(max=50))
     variants = ma.fields.List(ma.fields.Nested(VariantCreateSchema), required=True,
                               validate=validate.Length(min=1, max=100))
+
+    @ma.validates_schema
+    def one_category_reference(self, data, **kwargs):
+        if "category" in data and "category_id" in data:
+            raise ma.ValidationError("Give category or categoryId, not both", "categoryId")
 
 
 class ProductUpdateSchema(ProductCreateSchema):

@@ -3,7 +3,8 @@
 Writes take a snake_case dict (what the web schemas load, and what the Shopify
 importer builds):
 
-    {"name", "description", "handle", "category" (slug or None), "tags", "status",
+    {"name", "description", "handle", "category" (slug or None), "category_id" (an existing
+     category's id or None; give one of the two), "tags", "status",
      "seo_title", "seo_description", "vendor", "product_type", "store_id",
      "attributes" (dict), "currency",
      "images": [{"id"?, "url", "alt_text", "sort_order"}],
@@ -28,9 +29,9 @@ import config
 from models.catalog import PRODUCT_STATUSES, Category, Product, Store, Variant
 from models.db import atomic, utcnow
 from models.wishlists import WishlistItem
-from services.catalog import inventory
+from services.catalog import categories, inventory
 from services.catalog.products import get_product
-from services.catalog.slugs import RESERVED_HANDLES, slugify
+from services.catalog.slugs import RESERVED_HANDLES, free_slug, slugify
 from services.catalog.variant_sets import save_images, save_variants
 from services.errors import Conflict, NotFound, ValidationFailed
 from services.platform import catalog_ttl, events
@@ -53,17 +54,8 @@ def _category_id(slug: str | None) -> str | None:
 
 
 def _unique_handle(name: str) -> str:
-    """A free handle for `name`: its slug, else the slug with the first free `-2`, `-3`... suffix (a
-    reserved word such as `search` counts as taken)."""
-    base = slugify(name) or "product"
-    taken = {h for (h,) in Product.select(Product.handle).where(
-        (Product.handle == base) | Product.handle.startswith(base + "-")).tuples()} | RESERVED_HANDLES
-    if base not in taken:
-        return base
-    n = 2
-    while f"{base}-{n}" in taken:
-        n += 1
-    return f"{base}-{n}"
+    """A free handle for `name` (a reserved word such as `search` counts as taken)."""
+    return free_slug(name, Product.handle, "product", RESERVED_HANDLES)
 
 
 def _apply_fields(product: Product, data: dict) -> None:
@@ -80,6 +72,8 @@ def _apply_fields(product: Product, data: dict) -> None:
                                details=[{"field": "currency", "message": f"Must be {product.currency}"}])
     if "category" in data:
         product.category = _category_id(data["category"])
+    if "category_id" in data:
+        product.category = categories.existing_category_id(data["category_id"])
     if "store_id" in data:
         store_id = data["store_id"]
         if store_id and not Store.select().where(Store.id == store_id).exists():

@@ -117,10 +117,12 @@ def load_views(products: list[Product]) -> list[ProductView]:
 def list_products(category: str | None = None, min_price: int | None = None, max_price: int | None = None,
                   search: str | None = None, sort_by: str = "createdAt", sort_order: str | None = None,
                   in_stock: bool | None = None, page: int = 1, limit: int = 20, include_inactive: bool = False,
-                  status: str | None = None, store_id: str | None = None) -> tuple[list[ProductView], int]:
+                  status: str | None = None, store_id: str | None = None,
+                  category_ids: list[str] | None = None) -> tuple[list[ProductView], int]:
     """A page of products and the total matching. Returns `(views, total)`.
 
-    Filters: `category` slug; `min_price`/`max_price` in minor units, on the
+    Filters: `category` slug; `category_ids` (products in any of them: a category's subtree,
+    services.catalog.categories.subtree_ids); `min_price`/`max_price` in minor units, on the
     cheapest variant; `search` (case-insensitive substring of name, vendor,
     type, tags or a SKU); `in_stock` (some variant has units on hand);
     `store_id`. Only active products unless `include_inactive` (staff), who
@@ -139,6 +141,8 @@ def list_products(category: str | None = None, min_price: int | None = None, max
         query = query.where(Product.status != "archived")
     if category:
         query = query.where(Product.category.in_(Category.select(Category.id).where(Category.slug == category)))
+    if category_ids is not None:
+        query = query.where(Product.category.in_(category_ids))
     if store_id:
         query = query.where(Product.store == store_id)
     if min_price is not None:

@@ -1,7 +1,9 @@
-"""Demo data for `make run`: an admin, the seed shops and the sample Shopify catalogs (`shops`)."""
+"""Demo data for `make run`: an admin, the category tree (`categories`), the seed shops and the
+sample Shopify catalogs (`shops`)."""
 
+from services.demo.categories import seed_categories
 from services.demo.shops import seed_demo_if_empty
 
 __all__ = [
-    "seed_demo_if_empty",
+    "seed_categories", "seed_demo_if_empty",
 ]

@@ -1,5 +1,5 @@
-"""The demo catalog for a fresh install: an admin, three shops from the seeds, and a
-fourth store fed the sample Shopify CSVs through the real import job.
+"""The demo catalog for a fresh install: an admin, the category tree (`categories`), three
+shops from the seeds, and a fourth store fed the sample Shopify CSVs through the real import job.
 
 `data/demo/shops.json` holds Amour Florals (seed 001), Fromagerie Alioui (003)
 and Skinior (004) with prices as decimal strings in major units (converted to
@@ -17,6 +17,7 @@ import config
 from models.catalog import Product, Store
 from models.db import atomic
 from services import catalog, customers
+from services.demo.categories import seed_categories
 from services.platform import jobs
 
 DATA_DIR = config.ROOT / "data"
@@ -40,6 +41,7 @@ def seed_demo_if_empty(admin_email: str = "admin@cartwheel.test", admin_password
             if Product.select().exists() or Store.select().where(Store.slug == IMPORT_STORE["slug"]).exists():
                 return []
             admin = customers.ensure_admin(admin_email, admin_password)
+            seed_categories()  # before the products, which name its leaves by slug
             exponent = config.get().currency_exponent
             for shop in json.loads(DEMO_FILE.read_text(encoding="utf-8"))["stores"]:
                 store = _store(shop)
