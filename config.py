@@ -215,6 +215,10 @@ class Settings:
     otp_max_attempts: int = 5  # wrong codes before a sent code is dead
     otp_resend_seconds: int = 60  # shortest wait between two codes to one number
     otp_max_per_hour: int = 5  # codes sent to one number in any hour (SMS pumping, guessing)
+    reviews_auto_approve_verified: bool = True  # a verified purchase's review is approved without staff
+    reviews_report_hide_threshold: int = 3  # reports that hide an approved review until staff look
+    review_image_max_bytes: int = 8 * 1024 * 1024  # upload size limit of a review photo
+    review_video_max_bytes: int = 20 * 1024 * 1024  # upload size limit of a review video (stored as sent)
     extra: dict = field(default_factory=dict)
 
     @property
@@ -380,6 +384,10 @@ def load(env: dict | None = None) -> Settings:
         otp_max_attempts=_int(env, "OTP_MAX_ATTEMPTS", 5, 1, 20),
         otp_resend_seconds=_int(env, "OTP_RESEND_SECONDS", 60, 0, 3600),
         otp_max_per_hour=_int(env, "OTP_MAX_PER_HOUR", 5, 1, 100),
+        reviews_auto_approve_verified=_bool(env, "REVIEWS_AUTO_APPROVE_VERIFIED", True),
+        reviews_report_hide_threshold=_int(env, "REVIEWS_REPORT_HIDE_THRESHOLD", 3, 1, 1000),
+        review_image_max_bytes=_int(env, "REVIEW_IMAGE_MAX_BYTES", 8 * 1024 * 1024, 1024, 50 * 1024 * 1024),
+        review_video_max_bytes=_int(env, "REVIEW_VIDEO_MAX_BYTES", 20 * 1024 * 1024, 1024, 200 * 1024 * 1024),
     )
 
 

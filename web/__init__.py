@@ -24,9 +24,9 @@ from web.security import authenticate_as_declared
 RESOURCE_MODULES = ["health", "auth", "otp", "sessions", "account_recovery", "products", "product_stock",
                     "product_reviews", "product_recommendations", "product_stock_updates", "imports", "carts",
                     "checkout", "orders", "webhooks", "jobs", "streams", "notifications", "preferences", "loyalty",
-                    "wishlist", "reviews", "recommendations", "fraud_rules", "fraud_reviews", "fraud_assessments",
-                    "fraud_models", "admin_users", "audit_log", "cache_admin", "api_keys", "mfa", "profile",
-                    "addresses", "customers", "metrics", "account_data"]
+                    "wishlist", "reviews", "review_admin", "recommendations", "fraud_rules", "fraud_reviews",
+                    "fraud_assessments", "fraud_models", "admin_users", "audit_log", "cache_admin", "api_keys",
+                    "mfa", "profile", "addresses", "customers", "metrics", "account_data", "categories"]
 
 MAX_BODY_BYTES = 10 * 1024 * 1024
 

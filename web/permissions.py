@@ -32,6 +32,9 @@ ROUTES: dict[tuple[str, str], str] = {
     ("DELETE", "/api/v1/products/<product:product_id>"): "catalog:write",
     ("PUT", "/api/v1/products/<product:product_id>/stock"): "catalog:stock",
     ("POST", "/api/v1/admin/imports/products"): "catalog:write",
+    ("POST", "/api/v1/categories"): "catalog:write",
+    ("PUT", "/api/v1/categories/<id(cat):category_id>"): "catalog:write",
+    ("DELETE", "/api/v1/categories/<id(cat):category_id>"): "catalog:write",
     ("PUT", "/api/v1/orders/<order:order_id>/status"): "orders:manage",
     ("GET", "/api/v1/customers"): "customers:manage",
     ("POST", "/api/v1/customers"): "customers:manage",
@@ -71,6 +74,9 @@ ROUTES: dict[tuple[str, str], str] = {
     ("POST", "/api/v1/admin/api-keys"): "api_keys:admin",
     ("POST", "/api/v1/admin/api-keys/<id(ck):key_id>/rotate"): "api_keys:admin",
     ("DELETE", "/api/v1/admin/api-keys/<id(ck):key_id>"): "api_keys:admin",
+    ("GET", "/api/v1/admin/reviews"): "reviews:moderate",
+    ("POST", "/api/v1/admin/reviews/<id(rev):review_id>/approve"): "reviews:moderate",
+    ("POST", "/api/v1/admin/reviews/<id(rev):review_id>/reject"): "reviews:moderate",
 }
 """(method, URL rule) -> the permission the route needs."""
 

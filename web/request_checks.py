@@ -30,6 +30,7 @@ from web.schemas import bad_string_paths
 JSON_BODY_METHODS = ("POST", "PUT", "PATCH")
 NON_JSON_PREFIXES = ("/api/v1/admin/imports", "/api/v1/webhooks",  # CSV uploads; providers' own formats
                      "/api/v1/users/upload-avatar")  # multipart image upload
+MULTIPART_UPLOAD = re.compile(r"^/api/v1/reviews/[^/]+/media$")  # review photos and videos
 MAX_JSON_DEPTH = 32
 
 _STRING = re.compile(rb'"(?:[^"\\]+|\\.)*"', re.DOTALL)
@@ -85,7 +86,7 @@ def check_request():
         return error_response(400, "VALIDATION_ERROR", "NUL characters are not allowed",
                               [{"field": "request", "message": "Remove NUL (0x00) characters"}])
     if request.method in JSON_BODY_METHODS and request.content_length and not request.is_json \
-            and not request.path.startswith(NON_JSON_PREFIXES):
+            and not request.path.startswith(NON_JSON_PREFIXES) and not MULTIPART_UPLOAD.match(request.path):
         return error_response(415, "VALIDATION_ERROR", "Content-Type must be application/json",
                               [{"field": "Content-Type", "message": "Use application/json"}])
     if _is_json_body():

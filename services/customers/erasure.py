@@ -68,11 +68,11 @@ from models.notifications import Notification, NotificationPreference, OutboxMes
 from models.orders import Order
 from models.profiles import CustomerAddress, CustomerProfile, UserDevice
 from models.recommendations import UserRecommendation
-from models.reviews import Review
+from models.reviews import Review, ReviewMedia
 from models.encryption import lookup_hashes
 from models.users import AccountToken, ApiKey, AuthSession, MfaFactor, OtpChallenge, RefreshToken, User
 from models.wishlists import WishlistItem, WishlistShare
-from services import loyalty, orders
+from services import catalog, loyalty, orders
 from services.customers import mfa, otp_login, sessions
 from services.customers.accounts import NO_PASSWORD, verify_password
 from services.customers.avatars import avatar_dir
@@ -220,7 +220,11 @@ def _unfinished_jobs(user_id: str) -> bool:
 
 
 def _remove_avatars(user_id: str) -> int:
-    folder = avatar_dir(user_id)
+    return _remove_folder(avatar_dir(user_id))
+
+
+def _remove_folder(folder) -> int:
+    """Delete `folder` and its files; the number of files it held (0 when missing)."""
     if not folder.is_dir():
         return 0
     count = sum(1 for path in folder.rglob("*") if path.is_file())
@@ -241,7 +245,10 @@ def run_erasure_job(job: Job, ctx: JobContext) -> dict:
     with atomic():
         if not jobs.mark_committed(job.id):
             raise JobCancelled(job.id)
+        review_ids = [r.id for r in Review.select(Review.id).where(Review.user == user.id)]
         deleted = _delete_rows(user)
+        deleted["reviewMedia"] = (ReviewMedia.delete().where(ReviewMedia.review.in_(review_ids)).execute()
+                                  if review_ids else 0)
         anonymised = _anonymise(user)
         forfeited = loyalty.forfeit_points(user.id, f"forfeit:erasure:{user.id}", "Forfeited: account erased")
         counts = {"deleted": deleted, "anonymised": anonymised, "loyaltyPointsForfeited": forfeited}
@@ -249,5 +256,6 @@ def run_erasure_job(job: Job, ctx: JobContext) -> dict:
             audit.record(action="account.erased", status=200, actor_id=user.id, actor_role=user.role,
                          target_type="user", target_id=user.id, after={"jobId": job.id, **counts})
     deleted["avatarFiles"] = _remove_avatars(user.id)
+    deleted["reviewMediaFiles"] = sum(_remove_folder(catalog.review_media_dir(r)) for r in review_ids)
     deleted["exportFiles"] = remove_exports(user.id)
     return {"userId": user.id, "alreadyErased": already, **counts}

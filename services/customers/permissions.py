@@ -31,6 +31,7 @@ PERMISSIONS: dict[str, frozenset] = {
     "audit:read": ADMIN,
     "operations:read": STAFF_AND_ADMIN,  # metrics, detailed health, dependency status
     "cache:admin": ADMIN,  # purge the catalog cache
+    "reviews:moderate": STAFF_AND_ADMIN,  # the review queue: approve, reject
 }
 """permission -> the roles that have it."""
 

@@ -16,6 +16,8 @@ Public surface (import these modules from here, e.g. `from services.platform imp
 - `model_registry`: trained models (register, activate, roll back, load);
 - `live`: publish/subscribe for live updates (Redis, or in-process when embedded);
 - `html`: user-written HTML cleaned on write (`sanitize_html`, `plain_text`);
+- `images`: uploaded images checked and re-encoded from their pixels alone (`clean_image`:
+  avatars, review photos);
 - `audit`: the append-only audit log of staff, courier, admin and API-key writes;
 - `catalog_ttl`: the catalog cache of responses and totals (`CATALOG_CACHE_SECONDS`; Redis, or
   in-process when embedded), invalidated by generation on every catalog write;
@@ -32,7 +34,7 @@ This package imports no domain package (a test checks it), and neither Flask nor
 """
 
 from services.platform import (  # noqa: F401
-    audit, catalog_ttl, consumption, dependencies, events, heartbeat, html, idempotency, job_types, jobs, live, logs,
-    metrics, model_registry, periodic, pii_rotation, probe, recovery, retention)
+    audit, catalog_ttl, consumption, dependencies, events, heartbeat, html, idempotency, images, job_types, jobs, live,
+    logs, metrics, model_registry, periodic, pii_rotation, probe, recovery, retention)
 from services.platform.jobcontext import JobCancelled, JobContext  # noqa: F401
 from services.platform.reasons import REASONS  # noqa: F401

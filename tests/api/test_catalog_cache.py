@@ -15,6 +15,7 @@ import pytest
 import config
 from services.platform import live
 from tests.factories import ApiClient, checkout_body, fill_cart, make_product, make_user, token_for
+from tests.factories.catalog import approve_review
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -138,13 +139,15 @@ def test_a_checkout_in_the_worker_invalidates_the_cached_stock(api, cached):
     assert headers["X-Cache"] == "miss" and body["data"]["variants"][0]["inventoryCount"] == 3
 
 
-def test_a_new_review_invalidates_the_cached_rating_summary(api, cached):
+def test_an_approved_review_invalidates_the_cached_rating_summary(api, cached):
     product = make_product(stock=5)
     path = f"/api/v1/products/{product.id}"
     api.get(path)
     assert api.get(path)[2]["X-Cache"] == "hit"
     status, body, _ = api.post(f"{path}/reviews", {"rating": 4}, token=token_for(make_user()))
     assert status == 201, body
+    assert api.get(path)[1]["data"]["reviews"]["totalReviews"] == 0  # pending: not counted yet
+    approve_review(body["data"]["id"])
     status, body, headers = api.get(path)
     assert headers["X-Cache"] == "miss" and body["data"]["reviews"]["totalReviews"] == 1
 

@@ -24,3 +24,13 @@ def make_product(name="Vitamin C Serum", price=2950, stock=10, variants=None, cu
 
 def first_variant(product: Product) -> Variant:
     return Variant.select().where(Variant.product == product).order_by(Variant.position).first()
+
+
+def approve_review(review_id: str) -> None:
+    """Approve a (pending) review as a staff member would, through the moderation service."""
+    from models.users import User
+    from services import catalog
+    from tests.factories.customers import quick_user
+
+    staff = User.select().where(User.role == "staff").first() or quick_user(role="staff")
+    catalog.approve_review(staff, review_id)

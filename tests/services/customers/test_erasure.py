@@ -88,7 +88,8 @@ def test_erasure_leaves_no_personal_data_in_any_table_and_keeps_the_orders_total
         == items
     assert Payment.get(Payment.order == order.id).amount == order.total
     review = Review.select(Review, User).join(User).where(Review.user == user.id).get()
-    assert (review.rating, review.title, review.body, review.is_verified_purchase) == (5, "", "", True)
+    # the order was paid, not delivered: not a verified purchase
+    assert (review.rating, review.title, review.body, review.is_verified_purchase) == (5, "", "", False)
     assert catalog.review_view(review)["author"] == "Deleted user"
 
     account = LoyaltyAccount.get(LoyaltyAccount.user == user.id)
@@ -190,3 +191,27 @@ def test_a_cancel_before_the_commit_point_erases_nothing(api):
 
 def test_the_placeholder_email_cannot_be_typed_at_sign_in():
     assert erasure.erased_email("usr_AbC") == "deleted-usr_AbC@erased.invalid"
+
+
+def test_erasure_deletes_the_photos_of_the_customers_reviews(api, tmp_path):
+    import dataclasses
+    import io
+
+    from PIL import Image
+
+    import config
+    from models.reviews import ReviewMedia
+
+    config.override(dataclasses.replace(config.get(), media_dir=str(tmp_path / "media")))
+    me = rich_customer(api)
+    review = Review.get(Review.user == me.user.id)
+    out = io.BytesIO()
+    Image.new("RGB", (64, 48), (200, 30, 30)).save(out, format="PNG")
+    catalog.add_media(User.get_by_id(me.user.id), review.id, out.getvalue())
+    folder = catalog.review_media_dir(review.id)
+    assert ReviewMedia.select().count() == 1 and any(folder.iterdir())
+
+    job = erase(me.user, code=me.recovery_codes[1])
+    result = run(job, customers.run_erasure_job)
+    assert result["deleted"]["reviewMedia"] == 1 and result["deleted"]["reviewMediaFiles"] == 1
+    assert ReviewMedia.select().count() == 0 and not folder.exists()

@@ -10,6 +10,8 @@ import json
 import re
 import urllib.parse
 
+import pytest
+
 from models.jobs import Job
 from models.notifications import Notification
 from models.users import OtpChallenge
@@ -18,7 +20,24 @@ from services.customers import otp_login
 from tests.factories import make_user
 from tests.factories.providers import sendgrid_server, twilio_server  # noqa: F401 (fixtures)
 from tests.factories.providers import TWILIO_SID, with_providers
+from workers import dispatch as dispatch_module
 from workers.runner import run_job
+
+
+class NoWorker:
+    """Stands in for the fan-out and send actors: nothing reaches a worker (this test runs the jobs)."""
+
+    def send(self, job_id):
+        pass
+
+    def send_with_options(self, args, delay=None):
+        pass
+
+
+@pytest.fixture(autouse=True)
+def jobs_run_here(monkeypatch):
+    for job_type in ("event_fanout", "notification_send"):
+        monkeypatch.setitem(dispatch_module.ACTORS, job_type, NoWorker())
 
 
 def run_event(event: str) -> list[Notification]:
