@@ -1,7 +1,9 @@
 """Apply the migrations in `models/migrations/` that a database has not had yet.
 
 Applied names are recorded in `schema_migrations`; each migration runs in its
-own transaction, so a failure leaves the database at the previous version.
+own transaction (on SQLite `BEGIN IMMEDIATE`: it holds the write lock from its first read, so
+another connection writing meanwhile waits instead of failing the migration with "database is
+locked"), so a failure leaves the database at the previous version.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import peewee
 from playhouse.migrate import PostgresqlMigrator, SqliteMigrator
 
 from models import migrations as migrations_pkg
-from models.db import BaseModel, database, is_postgres, utcnow
+from models.db import BaseModel, atomic, database, is_postgres, utcnow
 
 
 class SchemaMigration(BaseModel):
@@ -48,8 +50,8 @@ def apply_migrations(target: str | None = None) -> list[str]:
                 if name in done:
                     continue
                 module = importlib.import_module(f"{migrations_pkg.__name__}.{name}")
-                with database.atomic():
-                    module.migrate(database, migrator)
+                with atomic():  # SQLite: BEGIN IMMEDIATE, so a concurrent writer waits instead of
+                    module.migrate(database, migrator)  # invalidating the migration's snapshot
                     SchemaMigration.create(name=name)
                 applied_now.append(name)
                 if name == target:
