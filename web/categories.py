@@ -25,7 +25,6 @@ registered when the blueprint is).
 from __future__ import annotations
 
 import marshmallow as ma
-from flask import jsonify
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import validate
@@ -37,9 +36,8 @@ from services import catalog
 from services.catalog import CategoryDetail, CategoryNode
 from services.errors import NotAllowed
 from web.cache import cached_get
-from web.products import HTTP_URL, LIST_FIELDS, ProductListSchema, ProductQueryArgsSchema, product_to_dict
-from web.response_fields import FieldSelection
-from web.schemas import CamelSchema, QueryBoolean, StrictBoolean, StrictInteger, ok, pagination
+from web.products import HTTP_URL, ProductListSchema, ProductQueryArgsSchema, product_list_answer
+from web.schemas import CamelSchema, QueryBoolean, StrictBoolean, StrictInteger, ok
 from web.security import BEARER_SECURITY, OPTIONAL_BEARER_SECURITY, checked, current_user, require_admin
 
 blp = Blueprint("categories", __name__, url_prefix="/api/v1/categories", description="Catalog: categories")
@@ -287,15 +285,4 @@ class CategoryProducts(MethodView):
     @cached_get
     def get(self, args, category_id):
         """List the products of a category and its subcategories (as GET /products)."""
-        ids = catalog.subtree_ids(category_id, _include_inactive(args))
-        fields = LIST_FIELDS.parse(args.pop("selected_fields", None))
-        status = args.pop("status", None)
-        staff = False
-        if status and status != "active":
-            user = current_user()
-            if not (user and user.is_staff):
-                raise NotAllowed("Only staff may list draft or archived products", reason="insufficient_role")
-            staff = True
-        views, total = catalog.list_products(include_inactive=staff, status=status, category_ids=ids, **args)
-        return jsonify({"data": [FieldSelection.apply(product_to_dict(v), fields) for v in views],
-                        "pagination": pagination(args["page"], args["limit"], total)})
+        return product_list_answer(args, category_ids=catalog.subtree_ids(category_id, _include_inactive(args)))

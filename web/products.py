@@ -278,6 +278,24 @@ def _service_data(args: dict) -> dict:
 
 # --------------------------------------------------------------------------- routes
 
+def product_list_answer(args: dict, **filters):
+    """The `{"data": [product], "pagination"}` answer of a product list: `args` are the parsed
+    ProductQueryArgsSchema query (`fields` selection, `status`: anything but active is staff
+    only, 403 `insufficient_role`), `filters` more `catalog.list_products` filters (e.g.
+    `category_ids`)."""
+    fields = LIST_FIELDS.parse(args.pop("selected_fields", None))
+    status = args.pop("status", None)
+    staff = False
+    if status and status != "active":
+        user = current_user()
+        if not (user and user.is_staff):
+            raise NotAllowed("Only staff may list draft or archived products", reason="insufficient_role")
+        staff = True
+    views, total = catalog.list_products(include_inactive=staff, status=status, **filters, **args)
+    return jsonify({"data": [FieldSelection.apply(product_to_dict(v), fields) for v in views],
+                    "pagination": pagination(args["page"], args["limit"], total)})
+
+
 @blp.route("")
 class Products(MethodView):
     @blp.arguments(ProductQueryArgsSchema(), location="query")
@@ -287,18 +305,7 @@ class Products(MethodView):
     @cached_get
     def get(self, args):
         """List products with filters, sorting and pagination."""
-        fields = LIST_FIELDS.parse(args.pop("selected_fields", None))
-        status = args.pop("status", None)
-        staff = False
-        if status and status != "active":
-            user = current_user()
-            if not (user and user.is_staff):
-                raise NotAllowed("Only staff may list draft or archived products", reason="insufficient_role")
-            staff = True
-        page, limit = args["page"], args["limit"]
-        views, total = catalog.list_products(include_inactive=staff, status=status, **args)
-        return jsonify({"data": [FieldSelection.apply(product_to_dict(v), fields) for v in views],
-                        "pagination": pagination(page, limit, total)})
+        return product_list_answer(args)
 
     @blp.response(201, ProductEnvelopeSchema)
     @blp.doc(security=BEARER_SECURITY)

@@ -10,7 +10,7 @@ not a profile update.
 from __future__ import annotations
 
 import marshmallow as ma
-from flask import request, send_file
+from flask import send_file
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from flask_smorest.fields import Upload
@@ -19,9 +19,9 @@ from marshmallow import validate
 import config
 from models.profiles import GENDERS, SKIN_TYPES, THEMES
 from services import customers, notifications
-from services.errors import ValidationFailed
 from web.schemas import CamelSchema, StrictBoolean, StrictFloat, StrictInteger, ok
 from web.security import BEARER_SECURITY, checked, require_user
+from web.uploads import uploaded_file
 
 blp = Blueprint("profile", __name__, url_prefix="/api/v1", description="My profile, avatar and preferences")
 
@@ -30,7 +30,6 @@ LANGUAGE = dict(validate=validate.Regexp(r"^[A-Za-z]{2,3}(-[A-Za-z]{4})?(-([A-Za
                 metadata={"description": "BCP 47 language tag: language[-Script][-REGION], e.g. en, ar, pt-BR"})
 SLUG = validate.Regexp(r"^[A-Za-z0-9][A-Za-z0-9 _-]{0,39}$", error="1-40 letters, digits, spaces, '-' or '_'")
 AVATAR_CACHE = "public, max-age=31536000, immutable"  # a stored avatar never changes: a new one has a new name
-FORM_FIELDS = {"avatar"}
 
 
 # --------------------------------------------------------------------------- schemas
@@ -187,14 +186,8 @@ class Profile(MethodView):
 
 
 def _uploaded_avatar() -> bytes | None:
-    """The first AVATAR_MAX_BYTES + 1 bytes of the `avatar` part (None without one).
-    Raises ValidationFailed (422 `unknown_fields`)."""
-    unknown = sorted(set(request.form) - FORM_FIELDS) + sorted(set(request.files) - FORM_FIELDS)
-    if unknown:
-        raise ValidationFailed(f"Unknown form fields: {', '.join(unknown)[:200]}", reason="unknown_fields",
-                               details=[{"field": name[:100], "message": "Unknown field"} for name in unknown[:20]])
-    upload = request.files.get("avatar")
-    return None if upload is None else upload.stream.read(config.get().avatar_max_bytes + 1)
+    """The `avatar` part, up to AVATAR_MAX_BYTES (web.uploads)."""
+    return uploaded_file("avatar", config.get().avatar_max_bytes)
 
 
 @blp.route("/users/upload-avatar")

@@ -23,15 +23,14 @@ from marshmallow import validate
 import config
 from models.reviews import REPORT_REASONS
 from services import catalog
-from services.errors import ValidationFailed
 from web.schemas import (CamelSchema, MessageSchema, PaginationArgsSchema, PaginationSchema, StrictInteger, ok,
                          pagination)
 from web.security import BEARER_SECURITY, OPTIONAL_BEARER_SECURITY, checked, current_user, require_user
+from web.uploads import uploaded_file
 
 blp = Blueprint("reviews", __name__, url_prefix="/api/v1",
                 description="Reviews: change, delete, report, vote, photos and videos")
 
-FORM_FIELDS = {"file"}
 FORM_MARGIN = 64 * 1024  # bytes of multipart framing allowed above the largest file
 PUBLIC_MEDIA_CACHE = "public, max-age=300"
 
@@ -198,16 +197,9 @@ class ReviewHelpful(MethodView):
 
 
 def _uploaded_file() -> bytes | None:
-    """The first (largest limit + 1) bytes of the `file` part (None without one).
-    Raises ValidationFailed (422 `unknown_fields`)."""
-    unknown = sorted(set(request.form) - FORM_FIELDS) + sorted(set(request.files) - FORM_FIELDS)
-    if unknown:
-        raise ValidationFailed(f"Unknown form fields: {', '.join(unknown)[:200]}", reason="unknown_fields",
-                               details=[{"field": name[:100], "message": "Unknown field"} for name in unknown[:20]])
-    upload = request.files.get("file")
+    """The `file` part, up to the larger of the photo and video limits (web.uploads)."""
     settings = config.get()
-    limit = max(settings.review_video_max_bytes, settings.review_image_max_bytes)
-    return None if upload is None else upload.stream.read(limit + 1)
+    return uploaded_file("file", max(settings.review_video_max_bytes, settings.review_image_max_bytes))
 
 
 @blp.route("/reviews/<id(rev):review_id>/media")

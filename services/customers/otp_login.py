@@ -156,6 +156,7 @@ def verify_code(raw_phone: str, code: str, region: str | None = None) -> tuple[U
         user = _sign_up(phone, now)
     elif user.phone_verified_at is None:
         User.update(phone_verified_at=now, updated_at=now).where(User.id == user.id).execute()
+        user.phone_verified_at = user.updated_at = now
     if not user.is_active:
         raise AuthenticationFailed("This account is disabled", reason="account_disabled")
-    return User.get_by_id(user.id), created
+    return user, created
