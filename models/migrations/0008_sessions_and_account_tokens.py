@@ -11,14 +11,9 @@ Columns are added only when missing: a database created from the current model c
 """
 
 import peewee
-from playhouse import migrate as pw_migrate
 
 from models.users import AccountToken, AuthSession
-
-
-def _add_column_if_missing(database, migrator, table, name, field):
-    if name not in {c.name for c in database.get_columns(table)}:
-        pw_migrate.migrate(migrator.add_column(table, name, field))
+from models.migrations.helpers import add_column_if_missing
 
 
 def migrate(database, migrator):
@@ -26,7 +21,7 @@ def migrate(database, migrator):
                         ("email_verified_at", peewee.DateTimeField(null=True)),
                         ("last_login_at", peewee.DateTimeField(null=True)),
                         ("password_changed_at", peewee.DateTimeField(null=True))):
-        _add_column_if_missing(database, migrator, "user", name, field)
+        add_column_if_missing(database, migrator, "user", name, field)
     database.create_tables([AuthSession, AccountToken], safe=True)
     database.execute_sql(
         "INSERT INTO auth_session (id, user_id, family, created_at, last_seen_at) "

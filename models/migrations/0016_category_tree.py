@@ -9,17 +9,10 @@ default `{}`) and `updated_at` (existing rows: their `created_at`). Creates the 
 """
 
 import peewee
-from playhouse import migrate as pw_migrate
 
 from models.catalog import Category
 from models.db import JSONField, utcnow
-
-
-def _add_column_if_missing(database, migrator, table, name, field):
-    if name not in {c.name for c in database.get_columns(table)}:
-        pw_migrate.migrate(migrator.add_column(table, name, field))
-        return True
-    return False
+from models.migrations.helpers import add_column_if_missing
 
 
 def migrate(database, migrator):
@@ -34,7 +27,7 @@ def migrate(database, migrator):
         ("metadata", JSONField(default=dict)),
     ]
     for name, field in columns:
-        _add_column_if_missing(database, migrator, "category", name, field)
-    if _add_column_if_missing(database, migrator, "category", "updated_at", peewee.DateTimeField(default=utcnow)):
+        add_column_if_missing(database, migrator, "category", name, field)
+    if add_column_if_missing(database, migrator, "category", "updated_at", peewee.DateTimeField(default=utcnow)):
         database.execute_sql("UPDATE category SET updated_at = created_at")
     database.execute_sql("CREATE INDEX IF NOT EXISTS category_parent_id_sort_order ON category (parent_id, sort_order)")

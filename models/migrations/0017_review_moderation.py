@@ -7,27 +7,22 @@ indexes of the moderated lists; creates `review_media`, `review_vote` and `revie
 """
 
 import peewee
-from playhouse import migrate as pw_migrate
 
 from models.reviews import ReviewMedia, ReviewReport, ReviewVote
 from models.users import User
-
-
-def _add_column_if_missing(database, migrator, table, name, field):
-    if name not in {c.name for c in database.get_columns(table)}:
-        pw_migrate.migrate(migrator.add_column(table, name, field))
+from models.migrations.helpers import add_column_if_missing
 
 
 def migrate(database, migrator):
-    _add_column_if_missing(database, migrator, "review", "status",
+    add_column_if_missing(database, migrator, "review", "status",
                            peewee.CharField(max_length=16, default="approved"))
-    _add_column_if_missing(database, migrator, "review", "moderation_reason",
+    add_column_if_missing(database, migrator, "review", "moderation_reason",
                            peewee.CharField(max_length=500, null=True))
-    _add_column_if_missing(database, migrator, "review", "moderated_by_id",
+    add_column_if_missing(database, migrator, "review", "moderated_by_id",
                            peewee.ForeignKeyField(User, null=True, field=User.id, on_delete="SET NULL"))
-    _add_column_if_missing(database, migrator, "review", "moderated_at", peewee.DateTimeField(null=True))
-    _add_column_if_missing(database, migrator, "review", "reported_count", peewee.IntegerField(default=0))
-    _add_column_if_missing(database, migrator, "review", "helpful_count", peewee.IntegerField(default=0))
+    add_column_if_missing(database, migrator, "review", "moderated_at", peewee.DateTimeField(null=True))
+    add_column_if_missing(database, migrator, "review", "reported_count", peewee.IntegerField(default=0))
+    add_column_if_missing(database, migrator, "review", "helpful_count", peewee.IntegerField(default=0))
     database.execute_sql("CREATE INDEX IF NOT EXISTS review_product_id_status_created_at "
                          "ON review (product_id, status, created_at)")
     database.execute_sql("CREATE INDEX IF NOT EXISTS review_status_created_at ON review (status, created_at)")
