@@ -64,3 +64,31 @@ def test_0013_upgrades_users_to_encrypted_phone_identities_without_losing_rows(t
         assert database.execute_sql("SELECT count(*) FROM refresh_token").fetchone()[0] == 1  # no cascade
         User.create(email=None, password_hash="!", phone="+962790000000")  # email is nullable now
         assert database.execute_sql("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+def test_columns_added_to_a_referenced_table_keep_the_rows_that_refer_to_it(tmp_path):
+    """0018 adds NOT NULL columns to `product`, which variants, images and cart lines refer to with
+    ON DELETE CASCADE: on SQLite the columns must be added in place (a table rebuild drops the old
+    table, and with foreign keys on that deletes every row referring to it)."""
+    init_database(f"sqlite:///{tmp_path / 'kinds.db'}")
+    with database.connection_context():
+        apply_migrations(target="0017_review_moderation")
+        database.execute_sql("DROP INDEX IF EXISTS product_kind")
+        database.execute_sql("DROP INDEX IF EXISTS product_is_featured")
+        database.execute_sql("ALTER TABLE product DROP COLUMN kind")
+        database.execute_sql("ALTER TABLE product DROP COLUMN is_featured")
+        database.execute_sql("INSERT INTO product (id, handle, name, description, vendor, product_type, tags, status, "
+                             "price, currency, seo_title, seo_description, attributes, options, customizations, "
+                             "created_at, updated_at) VALUES ('prod_1', 'brie', 'Brie', '', '', '', '[]', 'active', "
+                             "900, 'USD', '', '', '{\"milk\": \"cow\"}', '[]', '[]', '2025-01-01', '2025-01-01')")
+        database.execute_sql("INSERT INTO variant (id, product_id, name, price, option_values, low_stock_threshold, "
+                             "position, requires_shipping, created_at, updated_at) VALUES ('var_1', 'prod_1', "
+                             "'Default', 900, '[]', 10, 1, 1, '2025-01-01', '2025-01-01')")
+        database.execute_sql("INSERT INTO product_image (id, product_id, url, alt_text, sort_order) "
+                             "VALUES ('img_1', 'prod_1', 'https://img.example/brie.jpg', '', 1)")
+        apply_migrations()
+        assert database.execute_sql("SELECT count(*) FROM variant").fetchone()[0] == 1
+        assert database.execute_sql("SELECT count(*) FROM product_image").fetchone()[0] == 1
+        kind, featured = database.execute_sql("SELECT kind, is_featured FROM product").fetchone()
+        assert (kind, featured) == ("cheese", 0)  # the backfill read its attributes
+        assert database.execute_sql("PRAGMA integrity_check").fetchone()[0] == "ok"
