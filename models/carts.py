@@ -3,7 +3,7 @@
 import peewee
 
 from models.catalog import Product, Variant
-from models.db import BaseModel, PrefixedIdField, utcnow
+from models.db import BaseModel, JSONField, PrefixedIdField, utcnow
 from models.users import User
 
 CART_STATUSES = ("active", "converted", "expired")
@@ -40,7 +40,15 @@ class Cart(BaseModel):
 
 
 class CartItem(BaseModel):
-    """A line of a cart; one per variant (adding the same variant again adds to its quantity)."""
+    """A line of a cart: one per variant and set of chosen customizations (adding the same
+    variant with the same customizations again adds to its quantity).
+
+    `customizations` is the chosen set as it was when added (services.catalog.customizations:
+    `[{"code", "label", "value", "price"}]`, price in minor units per unit, in the product's
+    definition order); `customization_key` is its stable hash (`customization_key()`, "" for no
+    customizations), so the unique index is on `(cart, variant, customization_key)` (migration
+    0019). `unit_price` is the price at the last write (minor units); reads re-price the line.
+    """
 
     id = PrefixedIdField("item")
     cart = peewee.ForeignKeyField(Cart, backref="items", on_delete="CASCADE")
@@ -48,8 +56,10 @@ class CartItem(BaseModel):
     variant = peewee.ForeignKeyField(Variant, on_delete="CASCADE")
     quantity = peewee.IntegerField()
     unit_price = peewee.IntegerField()
+    customizations = JSONField(default=list, constraints=[peewee.SQL("DEFAULT '[]'")])
+    customization_key = peewee.CharField(max_length=64, default="", constraints=[peewee.SQL("DEFAULT ''")])
     created_at = peewee.DateTimeField(default=utcnow)
     updated_at = peewee.DateTimeField(default=utcnow)
 
     class Meta:
-        indexes = ((("cart", "variant"), True),)
+        indexes = ((("cart", "variant", "customization_key"), True),)

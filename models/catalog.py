@@ -10,6 +10,7 @@ import peewee
 from models.db import BaseModel, JSONField, PrefixedIdField, utcnow
 
 PRODUCT_STATUSES = ("active", "draft", "archived")
+PRODUCT_KINDS = ("general", "florist", "cheese", "skincare")  # decides a product's typed attributes
 
 
 class Store(BaseModel):
@@ -74,8 +75,31 @@ class Product(BaseModel):
     seo_description = peewee.TextField(default="")
     attributes = JSONField(default=dict)  # ingredients, skinTypes, howToUse, occasion...
     options = JSONField(default=list)  # option names, e.g. ["Size", "Color"]
+    kind = peewee.CharField(max_length=20, default="general", index=True)  # PRODUCT_KINDS (migration 0018)
+    is_featured = peewee.BooleanField(default=False, index=True)  # seed 002 (migration 0018)
+    # priced options chosen per cart line (services.catalog.customizations; migration 0019)
+    customizations = JSONField(default=list, constraints=[peewee.SQL("DEFAULT '[]'")])
     created_at = peewee.DateTimeField(default=utcnow, index=True)
     updated_at = peewee.DateTimeField(default=utcnow)
+
+
+class ProductAttributeValue(BaseModel):
+    """The filterable index of a product's typed attributes (migration 0018).
+
+    One row per product, attribute name (the API's camelCase name, e.g. `occasion`,
+    `flowerType`, `colors`, `skinTypes`) and value: a list attribute has a row per element.
+    `value` is the lower-cased text of a choice (numbers are not indexed here: they filter on
+    the product's `attributes` JSON). Rewritten on every product write, so filters and search
+    facets count products with `WHERE name = ? AND value IN (...)` on the `(name, value)` index.
+    """
+
+    product = peewee.ForeignKeyField(Product, backref="attribute_values", on_delete="CASCADE")
+    name = peewee.CharField(max_length=100)
+    value = peewee.CharField(max_length=255)
+
+    class Meta:
+        primary_key = peewee.CompositeKey("product", "name", "value")
+        indexes = ((("name", "value"), False),)
 
 
 class ProductImage(BaseModel):
@@ -100,6 +124,7 @@ class Variant(BaseModel):
     sku = peewee.CharField(max_length=100, unique=True, null=True)
     price = peewee.IntegerField()
     compare_at_price = peewee.IntegerField(null=True)
+    wholesale_price = peewee.IntegerField(null=True)  # minor units, for wholesale customers (migration 0019)
     weight_grams = peewee.IntegerField(null=True)
     option_values = JSONField(default=list)
     low_stock_threshold = peewee.IntegerField(default=10)
@@ -118,11 +143,15 @@ class Warehouse(BaseModel):
 
 
 class InventoryLevel(BaseModel):
-    """Units on hand of one variant in one warehouse; `quantity >= 0` is enforced by a CHECK."""
+    """Units on hand of one variant in one warehouse; `quantity >= 0` is enforced by a CHECK.
+
+    `reserved` (migration 0021): units held by active cart reservations (models.inventory),
+    CHECK 0 <= reserved <= quantity; the units a shopper can buy are `quantity - reserved`."""
 
     variant = peewee.ForeignKeyField(Variant, backref="inventory_levels", on_delete="CASCADE")
     warehouse = peewee.ForeignKeyField(Warehouse, backref="inventory_levels", on_delete="CASCADE")
     quantity = peewee.IntegerField(default=0, constraints=[peewee.Check("quantity >= 0")])
+    reserved = peewee.IntegerField(default=0, constraints=[peewee.Check("reserved >= 0 AND reserved <= quantity")])
     updated_at = peewee.DateTimeField(default=utcnow)
 
     class Meta:

@@ -53,6 +53,11 @@ class Order(BaseModel):
 
 
 class OrderItem(BaseModel):
+    """A line of an order, priced at checkout (minor units): `unit_price` is the variant's price
+    (its wholesale price for a wholesale customer) plus the chosen customizations' prices;
+    `customizations` is `[{"code", "label", "value", "price"}]` (migration 0019; also in
+    `product_snapshot["customizations"]`)."""
+
     id = PrefixedIdField("oi")
     order = peewee.ForeignKeyField(Order, backref="items", on_delete="CASCADE")
     product_id = peewee.CharField(max_length=40)
@@ -61,6 +66,7 @@ class OrderItem(BaseModel):
     unit_price = peewee.IntegerField()
     total_price = peewee.IntegerField()
     product_snapshot = JSONField()
+    customizations = JSONField(default=list, constraints=[peewee.SQL("DEFAULT '[]'")])
 
 
 class Payment(BaseModel):

@@ -6,6 +6,7 @@ from models.db import BaseModel, JSONField, PrefixedIdField, utcnow
 from models.encryption import EncryptedTextField, KeyedHashField
 
 ROLES = ("customer", "staff", "admin", "courier")
+CUSTOMER_GROUPS = ("retail", "wholesale")  # price list of a customer's carts (services.orders.pricing)
 
 
 class User(BaseModel):
@@ -19,7 +20,9 @@ class User(BaseModel):
       (`keyed_hash(phone)`), UNIQUE, the column phone lookups (OTP login) query; NULL when the
       number is not a login identity (no phone, or an older duplicate kept by migration 0013);
     - `phone_verified_at`: when an OTP sent to the number was entered (the number is the
-      customer's).
+      customer's);
+    - `customer_group`: one of CUSTOMER_GROUPS (migration 0019); carts of a `wholesale` customer
+      are priced at variants' wholesale prices (seed 000 pricing). Only admins set it.
     """
 
     id = PrefixedIdField("usr")
@@ -31,6 +34,7 @@ class User(BaseModel):
     phone_hash = KeyedHashField("phone", null=True, unique=True)
     phone_verified_at = peewee.DateTimeField(null=True)
     role = peewee.CharField(max_length=16, default="customer", index=True)
+    customer_group = peewee.CharField(max_length=16, default="retail", constraints=[peewee.SQL("DEFAULT 'retail'")])
     is_active = peewee.BooleanField(default=True)
     is_verified = peewee.BooleanField(default=False)  # the email address was confirmed (verify-email)
     email_verified_at = peewee.DateTimeField(null=True)

@@ -1,5 +1,6 @@
 """Admins manage accounts: `GET /admin/users` (search by email or name prefix, filter by role
-and status), `PUT /admin/users/{id}/role`, `PUT /admin/users/{id}/status` (disable: every
+and status), `PUT /admin/users/{id}/role`, `PUT /admin/users/{id}/customer-group` (retail or wholesale
+pricing, seed 000), `PUT /admin/users/{id}/status` (disable: every
 session signed out at once). Who may call them is the permission matrix's (`users:admin`)."""
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import validate
 
-from models.users import ROLES
+from models.users import CUSTOMER_GROUPS, ROLES
 from services import customers
 from web.schemas import CamelSchema, PaginationArgsSchema, PaginationSchema, StrictBoolean, ok, pagination
 from web.security import BEARER_SECURITY, checked, require_admin
@@ -25,6 +26,8 @@ class AdminUserSchema(CamelSchema):
     last_name = ma.fields.String()
     phone = ma.fields.String(allow_none=True)
     role = ma.fields.String(metadata={"enum": list(ROLES)})
+    customer_group = ma.fields.String(metadata={"enum": list(CUSTOMER_GROUPS),
+                                                "description": "wholesale: carts priced at wholesale prices"})
     is_active = ma.fields.Boolean()
     is_verified = ma.fields.Boolean()
     last_login = ma.fields.String(allow_none=True)
@@ -49,6 +52,10 @@ class UserListArgs(PaginationArgsSchema):
 
 class RoleSchema(CamelSchema):
     role = ma.fields.String(required=True, validate=validate.OneOf(ROLES))
+
+
+class CustomerGroupSchema(CamelSchema):
+    customer_group = ma.fields.String(required=True, validate=validate.OneOf(CUSTOMER_GROUPS))
 
 
 class StatusSchema(CamelSchema):
@@ -78,6 +85,18 @@ class UserRole(MethodView):
     def put(self, body, user_id):
         """Give an account a role: customer, courier, staff or admin (admin; not your own)."""
         return ok(customers.admin_user_view(customers.set_role(require_admin(), user_id, body["role"])))
+
+
+@blp.route("/<id(usr):user_id>/customer-group")
+class UserCustomerGroup(MethodView):
+    @blp.doc(security=BEARER_SECURITY)
+    @checked(require_admin)
+    @blp.arguments(CustomerGroupSchema)
+    @blp.response(200, AdminUserEnvelopeSchema)
+    def put(self, body, user_id):
+        """Put an account in a customer group: retail or wholesale prices in its carts (admin; not your own)."""
+        return ok(customers.admin_user_view(customers.set_customer_group(require_admin(), user_id,
+                                                                         body["customer_group"])))
 
 
 @blp.route("/<id(usr):user_id>/status")

@@ -8,6 +8,7 @@ from flask_smorest import Blueprint
 from marshmallow import validate
 
 from services import orders
+from web.customizations import CHOSEN, ChosenCustomizationSchema, LineCustomizationSchema
 from web.schemas import CamelSchema, MessageSchema, ShopCurrency, StrictInteger, TotalsSchema, ok
 from web.security import OPTIONAL_BEARER_SECURITY, current_user
 
@@ -26,6 +27,7 @@ class CartItemCreateSchema(CamelSchema):
     product_id = ma.fields.String(required=True, validate=validate.Length(min=1, max=40))
     variant_id = ma.fields.String(load_default=None, allow_none=True, validate=validate.Length(min=1, max=40))
     quantity = StrictInteger(**QUANTITY)
+    customizations = ma.fields.List(ma.fields.Nested(ChosenCustomizationSchema), **CHOSEN)
 
 
 class CartItemUpdateSchema(CamelSchema):
@@ -50,8 +52,10 @@ class CartItemSchema(ma.Schema):
     productId = ma.fields.String()
     variantId = ma.fields.String()
     quantity = ma.fields.Integer()
-    unitPrice = ma.fields.Integer(metadata={"description": "minor units"})
+    unitPrice = ma.fields.Integer(metadata={"description": "minor units: the variant's price (a wholesale "
+                                                          "customer's: its wholesale price) plus the customizations'"})
     totalPrice = ma.fields.Integer(metadata={"description": "minor units"})
+    customizations = ma.fields.List(ma.fields.Nested(LineCustomizationSchema))
     product = ma.fields.Nested(CartItemProductSchema)
     variant = ma.fields.Nested(CartItemVariantSchema)
 
@@ -107,9 +111,9 @@ class CartItems(MethodView):
     @blp.response(200, CartEnvelopeSchema)
     @blp.doc(security=OPTIONAL_BEARER_SECURITY)
     def post(self, body, cart_id):
-        """Add an item (merges with an existing line of the same variant)."""
+        """Add an item (merges with the line of the same variant and customizations)."""
         cart = orders.get_cart(cart_id, current_user())
-        orders.add_to_cart(cart, body["product_id"], body["variant_id"], body["quantity"])
+        orders.add_to_cart(cart, body["product_id"], body["variant_id"], body["quantity"], body["customizations"])
         return ok(orders.cart_view(cart), message="Item added to cart successfully")
 
 
@@ -119,7 +123,7 @@ class CartItemById(MethodView):
     @blp.response(200, CartEnvelopeSchema)
     @blp.doc(security=OPTIONAL_BEARER_SECURITY)
     def put(self, body, cart_id, item_id):
-        """Set an item's quantity."""
+        """Set an item's quantity (its customizations stay)."""
         cart = orders.get_cart(cart_id, current_user())
         orders.update_cart_item(cart, item_id, body["quantity"])
         return ok(orders.cart_view(cart), message="Cart item updated successfully")

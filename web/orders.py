@@ -10,6 +10,7 @@ from marshmallow import validate
 from models.orders import ORDER_STATUSES
 from services import customers, orders
 from services.errors import AuthenticationFailed, ValidationFailed
+from web.customizations import LineCustomizationSchema
 from web.request_info import client_ip
 from web.jobview import documents_job, submit
 from web.schemas import (AddressSchema, CamelSchema, PaginationArgsSchema, PaginationSchema, SameOrAddress,
@@ -96,8 +97,9 @@ class OrderItemSchema(ma.Schema):
     productId = ma.fields.String()
     variantId = ma.fields.String()
     quantity = ma.fields.Integer()
-    unitPrice = ma.fields.Integer()
-    totalPrice = ma.fields.Integer()
+    unitPrice = ma.fields.Integer(metadata={"description": "minor units, customizations included"})
+    totalPrice = ma.fields.Integer(metadata={"description": "minor units"})
+    customizations = ma.fields.List(ma.fields.Nested(LineCustomizationSchema))
     product = ma.fields.Dict()
     variant = ma.fields.Dict()
 

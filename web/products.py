@@ -17,22 +17,25 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import validate
 
-from models.catalog import PRODUCT_STATUSES
+from models.catalog import PRODUCT_KINDS, PRODUCT_STATUSES
 from models.db import isoformat
 from services import catalog
 from services.catalog import MAX_PRICE, ProductView
+from services.catalog import product_attributes as typed
 from services.errors import NotAllowed, NotFound
 from web.cache import cached_get
+from web.customizations import CUSTOMIZATIONS, CustomizationSchema
 from web.response_fields import FieldSelection
+from web.product_attribute_fields import attribute_fields, filter_query_fields, filters_from_args
 from web.routing import RESERVED_PRODUCT_WORDS
 from web.schemas import (CamelSchema, MessageSchema, PaginationArgsSchema, PaginationSchema, QueryBoolean,
-                         ShopCurrency, StrictBoolean, StrictInteger, pagination)
+                         ShopCurrency, StrictBoolean, StrictFloat, StrictInteger, pagination)
 from web.security import BEARER_SECURITY, OPTIONAL_BEARER_SECURITY, checked, current_user, require_admin
+from web.slug_moved import or_moved
 
 blp = Blueprint("products", __name__, url_prefix="/api/v1/products", description="Catalog: products")
 
-SEED_ATTRIBUTES = {"ingredients": "ingredients", "skin_types": "skinTypes", "concerns": "concerns",
-                   "how_to_use": "howToUse"}
+TYPED_ATTRIBUTES = tuple(spec.name for spec in typed.SPECS)  # top-level request/response fields (camelCase)
 SLUG = validate.Regexp(r"^[a-z0-9]+(?:-[a-z0-9]+)*$", error="Use lower-case letters, digits and hyphens")
 PRICE = validate.Range(min=0, max=MAX_PRICE)
 _LABEL = "[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
@@ -48,16 +51,19 @@ def image_to_dict(image) -> dict:
 
 
 def variant_to_dict(variant, option_names: list, stock: int) -> dict:
-    """A variant: prices in minor units, `inventoryCount` units on hand, `options` [{name, value}]."""
+    """A variant: prices in minor units (`wholesalePrice`: public, applied only in wholesale customers'
+    carts, see services.catalog.price_list), `inventoryCount` available units (on hand minus reserved
+    by carts), `options` [{name, value}]."""
     return {"id": variant.id, "name": variant.name, "sku": variant.sku, "price": variant.price,
             "compareAtPrice": variant.compare_at_price, "inventoryCount": stock, "available": stock > 0,
-            "weightGrams": variant.weight_grams,
+            "weightGrams": variant.weight_grams, "wholesalePrice": variant.wholesale_price,
             "options": [{"name": n, "value": v} for n, v in zip(option_names, variant.option_values or [])]}
 
 
 def product_to_dict(view: ProductView, detail: bool = False) -> dict:
-    """Seed 004's product; `detail` adds `attributes`, the seed's top-level ingredients,
-    skinTypes, concerns, howToUse (when set) and `reviews`."""
+    """Seed 004's product with its `kind` and `isFeatured`; `detail` adds `attributes`, each set
+    typed attribute again as a top-level field (ingredients, skinTypes, occasion,
+    nutritionalInfo...: services.catalog.product_attributes) and `reviews`."""
     p = view.product
     options = p.options or []
     body = {
@@ -66,15 +72,19 @@ def product_to_dict(view: ProductView, detail: bool = False) -> dict:
         "images": [image_to_dict(i) for i in view.images],
         "variants": [variant_to_dict(v, options, view.stock.get(v.id, 0)) for v in view.variants],
         "category": view.category, "categoryId": p.category_id, "tags": p.tags or [], "status": p.status,
-        "seoTitle": p.seo_title, "seoDescription": p.seo_description, "handle": p.handle,
+        "seoTitle": catalog.seo_title(p.name, p.seo_title),
+        "seoDescription": catalog.seo_description(p.description, p.seo_description, fallback=p.name), "handle": p.handle,
         "vendor": p.vendor, "productType": p.product_type, "storeId": p.store_id,
+        "kind": p.kind, "isFeatured": p.is_featured,
+        "pricing": catalog.product_pricing(p.price, p.compare_at_price, view.variants),
         "createdAt": isoformat(p.created_at), "updatedAt": isoformat(p.updated_at),
     }
     if detail:
         attributes = p.attributes or {}
         body["attributes"] = attributes
-        body.update({key: attributes[key] for key in SEED_ATTRIBUTES.values() if key in attributes})
+        body.update({key: attributes[key] for key in TYPED_ATTRIBUTES if key in attributes})
         body["reviews"] = catalog.rating_summaries([p.id])[p.id]
+        body["customizations"] = p.customizations or []
     return body
 
 
@@ -106,10 +116,21 @@ class VariantSchema(CamelSchema):
     sku = ma.fields.String(allow_none=True)
     price = ma.fields.Integer(metadata={"description": "minor units"})
     compare_at_price = ma.fields.Integer(allow_none=True, metadata={"description": "minor units"})
-    inventory_count = ma.fields.Integer(metadata={"description": "units on hand"})
+    inventory_count = ma.fields.Integer(metadata={"description": "available units: on hand minus those reserved "
+                                                                 "by carts (POST /inventory/reserve)"})
     available = ma.fields.Boolean()
     weight_grams = ma.fields.Integer(allow_none=True)
+    wholesale_price = ma.fields.Integer(allow_none=True, metadata={
+        "description": "minor units; what wholesale customers pay (services.catalog.price_list)"})
     options = ma.fields.List(ma.fields.Nested(OptionValueSchema))
+
+
+class PricingSchema(CamelSchema):
+    """Seed 000's pricing, minor units (services.catalog.price_list)."""
+
+    base = ma.fields.Integer(metadata={"description": "compareAtPrice when set, else price"})
+    discounted = ma.fields.Integer(allow_none=True, metadata={"description": "price when below base, else null"})
+    wholesale = ma.fields.Integer(allow_none=True, metadata={"description": "the lowest variant wholesale price"})
 
 
 class ProductSchema(CamelSchema):
@@ -127,12 +148,17 @@ class ProductSchema(CamelSchema):
     category_id = ma.fields.String(allow_none=True, metadata={"description": "category id (`cat_...`)"})
     tags = ma.fields.List(ma.fields.String())
     status = ma.fields.String(validate=validate.OneOf(PRODUCT_STATUSES))
-    seo_title = ma.fields.String()
-    seo_description = ma.fields.String()
+    seo_title = ma.fields.String(metadata={"description": "its own, else the name (70 characters): services.catalog.seo"})
+    seo_description = ma.fields.String(metadata={"description": "its own, else the description as plain text "
+                                                                "(160 characters)"})
     handle = ma.fields.String()
     vendor = ma.fields.String()
     product_type = ma.fields.String()
     store_id = ma.fields.String(allow_none=True)
+    kind = ma.fields.String(validate=validate.OneOf(PRODUCT_KINDS),
+                            metadata={"description": "product kind: decides its typed attributes"})
+    is_featured = ma.fields.Boolean(metadata={"description": "listed in GET /products/featured"})
+    pricing = ma.fields.Nested(PricingSchema)
     created_at = ma.fields.String()
     updated_at = ma.fields.String()
 
@@ -145,15 +171,20 @@ class ReviewSummarySchema(CamelSchema):
     distribution = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Integer())
 
 
-class ProductDetailSchema(ProductSchema):
-    """A product with its details: attributes (and the seed's skincare fields) and review summary."""
+TypedAttributesSchema = CamelSchema.from_dict(attribute_fields(request=False), name="TypedAttributes")
+TypedAttributesInputSchema = CamelSchema.from_dict(attribute_fields(request=True), name="TypedAttributesInput")
 
-    attributes = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Raw())
-    ingredients = ma.fields.List(ma.fields.String())
-    skin_types = ma.fields.List(ma.fields.String())
-    concerns = ma.fields.List(ma.fields.String())
-    how_to_use = ma.fields.String()
+
+class ProductDetailSchema(ProductSchema, TypedAttributesSchema):
+    """A product with its details: `attributes` (its typed attributes, also each as a top-level
+    field when set: services.catalog.product_attributes) and review summary."""
+
+    attributes = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Raw(),
+                                metadata={"description": "the typed attributes of the product's kind "
+                                                         "(each also a top-level field)"})
     reviews = ma.fields.Nested(ReviewSummarySchema)
+    customizations = ma.fields.List(ma.fields.Nested(CustomizationSchema), metadata={
+        "description": "options priced on top of a variant, chosen per cart line (seed 001)"})
 
 
 LIST_FIELDS = FieldSelection(ProductSchema())  # `?fields=` of the list: a list item's fields
@@ -175,7 +206,15 @@ class FieldsArgsSchema(CamelSchema):
     selected_fields = DETAIL_FIELDS.query_field()
 
 
-class ProductQueryArgsSchema(PaginationArgsSchema):
+ProductFilterArgsSchema = CamelSchema.from_dict(filter_query_fields(), name="ProductFilterArgs")
+
+
+class ProductQueryArgsSchema(PaginationArgsSchema, ProductFilterArgsSchema):
+    """The product list's query: pagination, `fields`, filters (price range in minor units;
+    `kind`, `isFeatured`, `isNew` and the typed attribute filters `occasion`, `flowerType`,
+    `color`, `skinType`, `concern`, `milk`: comma-separated values match any of them, several
+    filters must all match) and sorting."""
+
     selected_fields = LIST_FIELDS.query_field()
     category = ma.fields.String(validate=validate.Length(min=1, max=200), metadata={"description": "category slug"})
     min_price = ma.fields.Integer(validate=PRICE, metadata={"description": "minor units"})
@@ -214,6 +253,8 @@ class VariantCreateSchema(CamelSchema):
     inventory_count = StrictInteger(validate=validate.Range(min=0, max=MAX_PRICE),
                                     metadata={"description": "units on hand (default 0)"})
     weight_grams = StrictInteger(allow_none=True, validate=validate.Range(min=0, max=10_000_000))
+    wholesale_price = StrictInteger(allow_none=True, validate=PRICE,
+                                    metadata={"description": "minor units; null: none (wholesale customers pay price)"})
     requires_shipping = StrictBoolean()
     options = ma.fields.List(ma.fields.Nested(OptionValueSchema), validate=validate.Length(max=3))
 
@@ -223,9 +264,12 @@ class VariantUpdateSchema(VariantCreateSchema):
     price = StrictInteger(validate=PRICE, metadata={"description": "minor units; required for new variants"})
 
 
-class ProductCreateSchema(CamelSchema):
+class ProductCreateSchema(TypedAttributesInputSchema):
     """A new product (seed 004 shape). `price` is not set directly: it mirrors the cheapest variant.
-    The category is given by slug (`category`) or by id (`categoryId`), not both."""
+    The category is given by slug (`category`) or by id (`categoryId`), not both.
+    `kind` (default general, or the one kind the given attributes need) decides which typed
+    attributes (top-level fields such as `occasion`, or inside `attributes`) it may carry:
+    another kind's attribute is a 422 `unknown_attribute`."""
 
     JSON_SCHEMA = {"not": {"required": ["category", "categoryId"]}}
 
@@ -244,12 +288,15 @@ class ProductCreateSchema(CamelSchema):
     product_type = ma.fields.String(validate=validate.Length(max=255))
     store_id = ma.fields.String(allow_none=True, validate=validate.Length(max=40))
     currency = ShopCurrency()
-    attributes = ma.fields.Dict(keys=ma.fields.String(validate=validate.Length(max=100)), values=ma.fields.Raw())
-    ingredients = ma.fields.List(ma.fields.String(validate=validate.Length(max=200)))
-    skin_types = ma.fields.List(ma.fields.String(validate=validate.Length(max=100)))
-    concerns = ma.fields.List(ma.fields.String(validate=validate.Length(max=100)))
-    how_to_use = ma.fields.String(validate=validate.Length(max=5000))
+    kind = ma.fields.String(validate=validate.OneOf(PRODUCT_KINDS),
+                            metadata={"description": "product kind (default general, or the kind its attributes "
+                                                     "need); decides its typed attributes"})
+    is_featured = StrictBoolean(metadata={"description": "list it in GET /products/featured (default false)"})
+    attributes = ma.fields.Dict(keys=ma.fields.String(validate=validate.Length(max=100)), values=ma.fields.Raw(),
+                                metadata={"description": "the complete typed attribute set (names as the top-level "
+                                                         "fields); top-level fields given too are set over it"})
     images = ma.fields.List(ma.fields.Nested(ImageInputSchema), validate=validate.Length(max=50))
+    customizations = ma.fields.List(ma.fields.Nested(CustomizationSchema), **CUSTOMIZATIONS)
     variants = ma.fields.List(ma.fields.Nested(VariantCreateSchema), required=True,
                               validate=validate.Length(min=1, max=100))
 
@@ -261,18 +308,21 @@ class ProductCreateSchema(CamelSchema):
 
 class ProductUpdateSchema(ProductCreateSchema):
     """Changes to a product: only given fields change; `variants` and `images`, when given,
-    are the complete new lists (entries matched by id, then SKU/URL; unlisted ones are removed)."""
+    are the complete new lists (entries matched by id, then SKU/URL; unlisted ones are removed).
+    `attributes`, when given, is the complete new attribute set; a top-level attribute field
+    changes only that attribute (`null` removes it). A new `kind` must suit the attributes kept."""
 
     name = ma.fields.String(validate=validate.Length(min=1, max=255))
     variants = ma.fields.List(ma.fields.Nested(VariantUpdateSchema), validate=validate.Length(min=1, max=100))
 
 
 def _service_data(args: dict) -> dict:
-    """Request fields -> the catalog's write shape (seed skincare fields go into `attributes`)."""
-    data = {k: v for k, v in args.items() if k not in SEED_ATTRIBUTES}
-    seed = {SEED_ATTRIBUTES[k]: args[k] for k in SEED_ATTRIBUTES if k in args}
-    if seed:
-        data["attributes"] = {**(args.get("attributes") or {}), **seed}
+    """Request fields -> the catalog's write shape (top-level typed attributes become
+    `attribute_updates`, set over `attributes` or the current ones)."""
+    data = {k: v for k, v in args.items() if k not in TYPED_ATTRIBUTES}
+    updates = {k: args[k] for k in TYPED_ATTRIBUTES if k in args}
+    if updates:
+        data["attribute_updates"] = updates
     return data
 
 
@@ -284,6 +334,7 @@ def product_list_answer(args: dict, **filters):
     only, 403 `insufficient_role`), `filters` more `catalog.list_products` filters (e.g.
     `category_ids`)."""
     fields = LIST_FIELDS.parse(args.pop("selected_fields", None))
+    filters = {**filters, **filters_from_args(args)}
     status = args.pop("status", None)
     staff = False
     if status and status != "active":
@@ -325,16 +376,23 @@ class ProductById(MethodView):
     @blp.response(200, ProductEnvelopeSchema)
     @blp.alt_response(304, description="Not modified (If-None-Match matched the ETag)")
     @blp.doc(security=OPTIONAL_BEARER_SECURITY)
+    @blp.alt_response(301, description="An old handle: Location gives the product's current one")
     @cached_get
     def get(self, args, product_id):
-        """Get one product by id or handle, with details."""
+        """Get one product by id or handle, with details; an old handle redirects (301)."""
         fields = DETAIL_FIELDS.parse(args.get("selected_fields"))
-        product = catalog.get_product(product_id, include_inactive=True)
-        if product.status != "active":
-            user = current_user()
-            if not (user and user.is_staff):
-                raise NotFound("Product not found", reason="product_not_found")
-        return product_response(catalog.product_view(product), fields=fields)
+
+        def read():
+            product = catalog.get_product(product_id, include_inactive=True)
+            if product.status != "active":
+                user = current_user()
+                if not (user and user.is_staff):
+                    raise NotFound("Product not found", reason="product_not_found")
+            return product_response(catalog.product_view(product), fields=fields)
+
+        if product_id.startswith("prod_"):
+            return read()
+        return or_moved("product", product_id, f"{blp.url_prefix}/{{}}", read)
 
     @blp.response(200, ProductEnvelopeSchema)
     @blp.doc(security=BEARER_SECURITY)

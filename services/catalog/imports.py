@@ -10,6 +10,9 @@ A variant missing from the file is archived when an order line refers to it
 come back in a later file (`variant_sets.save_variants`).
 A retried or resumed job simply upserts again. A product with any bad row is
 skipped whole, never half-written.
+Imported products keep their kind (new ones are `general`: a Shopify export has no typed
+attributes; its "Type" column is the free-text `productType`); the write rewrites their
+attribute filter rows in the product's transaction like any other (`product_writes`).
 """
 
 from __future__ import annotations

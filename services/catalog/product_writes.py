@@ -6,9 +6,14 @@ importer builds):
     {"name", "description", "handle", "category" (slug or None), "category_id" (an existing
      category's id or None; give one of the two), "tags", "status",
      "seo_title", "seo_description", "vendor", "product_type", "store_id",
-     "attributes" (dict), "currency",
+     "kind" (models.catalog.PRODUCT_KINDS), "is_featured" (bool),
+     "attributes" (dict: the complete typed attribute set), "attribute_updates" (dict: attributes
+     to set over the current ones, None removes one; what top-level API fields such as
+     `occasion` become), "currency",
      "images": [{"id"?, "url", "alt_text", "sort_order"}],
-     "variants": [{"id"?, "name", "sku", "price", "compare_at_price",
+     "customizations": [definition] (the complete new list; services.catalog.customizations),
+     "variants": [{"id"?, "name", "sku", "price", "compare_at_price", "wholesale_price" (minor
+                   units or None),
                    "inventory_count", "weight_grams", "requires_shipping",
                    "options": [{"name", "value"}]}]}
 
@@ -19,6 +24,13 @@ ids; unlisted images are deleted. An unlisted variant is archived when an order
 line refers to it (it keeps its row and stock, so cancelling that order gives
 the units back, but is no longer sold or shown), deleted otherwise; see
 `variant_sets`. Orders keep their own product snapshot, so neither rewrites history.
+
+Typed attributes (services.catalog.product_attributes) are validated against the product's
+kind whenever `kind`, `attributes` or `attribute_updates` is given (always on create), and
+the product's ProductAttributeValue filter rows are rewritten in the same transaction. A
+new product without `kind` is `general`, unless its attributes need one kind (`occasion` ->
+florist, `skinTypes` -> skincare...: `product_attributes.infer_kind`). Changing the kind of a
+product keeps its attributes, so they must suit the new kind (or be replaced in the same write).
 """
 
 from __future__ import annotations
@@ -29,7 +41,8 @@ import config
 from models.catalog import PRODUCT_STATUSES, Category, Product, Store, Variant
 from models.db import atomic, utcnow
 from models.wishlists import WishlistItem
-from services.catalog import categories, inventory
+from services.catalog import categories, inventory, product_attributes, slug_redirects
+from services.catalog.customizations import normalise_customizations
 from services.catalog.products import get_product
 from services.catalog.slugs import RESERVED_HANDLES, free_slug, slugify
 from services.catalog.variant_sets import save_images, save_variants
@@ -37,7 +50,7 @@ from services.errors import Conflict, NotFound, ValidationFailed
 from services.platform import catalog_ttl, events
 
 PRODUCT_FIELDS = ("name", "description", "vendor", "product_type", "tags", "status", "seo_title",
-                  "seo_description", "attributes")
+                  "seo_description", "is_featured")
 
 
 def _category_id(slug: str | None) -> str | None:
@@ -90,10 +103,28 @@ def _apply_fields(product: Product, data: dict) -> None:
         if clash:
             raise Conflict(f"Handle {handle!r} is already used by another product", reason="handle_taken",
                            details=[{"field": "handle", "message": "Already used"}])
+        slug_redirects.record_slug_change("product", product.handle, handle, product.id)
         product.handle = handle
     elif not product.handle:
         product.handle = _unique_handle(product.name)
     product.updated_at = utcnow()
+
+
+def _apply_attributes(product: Product, data: dict, creating: bool) -> bool:
+    """Validate and set `product.kind` and `product.attributes` from `data` (module docstring);
+    True when they were (re)set, so the filter rows need rewriting."""
+    updates = data.get("attribute_updates") or {}
+    if not creating and "kind" not in data and data.get("attributes") is None and not updates:
+        return False
+    if data.get("attributes") is not None:
+        base = data["attributes"]
+    else:
+        base = {} if creating else (product.attributes or {})
+    merged = {**base, **updates}
+    kind = data.get("kind") or (product_attributes.infer_kind(merged) if creating else product.kind)
+    product.attributes = product_attributes.validate_attributes(kind, merged, top_level=frozenset(updates))
+    product.kind = kind
+    return True
 
 
 def _mirror_cheapest(product: Product, variants: list[Variant]) -> None:
@@ -109,6 +140,9 @@ def _write(product: Product, data: dict, creating: bool) -> Product:
     `wishlist.price_drop` (product id; data oldPrice, newPrice in minor units, currency)."""
     old_price = None if creating else product.price
     _apply_fields(product, data)
+    reindex = _apply_attributes(product, data, creating)
+    if data.get("customizations") is not None:  # the complete new list (services.catalog.customizations)
+        product.customizations = normalise_customizations(data["customizations"])
     if creating and "variants" not in data:
         raise ValidationFailed("A product needs at least one variant", reason="no_variants",
                                details=[{"field": "variants", "message": "Required"}])
@@ -123,6 +157,8 @@ def _write(product: Product, data: dict, creating: bool) -> Product:
         save_images(product, data["images"] or [])
     _mirror_cheapest(product, variants)
     product.save()
+    if reindex:
+        product_attributes.reindex(product)
     if old_price is not None and product.price < old_price and product.status == "active" \
             and WishlistItem.select().where(WishlistItem.product == product.id).exists():
         events.emit("wishlist.price_drop", product.id, {"productId": product.id, "oldPrice": old_price,

@@ -18,7 +18,7 @@ import peewee
 from peewee import JOIN
 
 from models.catalog import Category, InventoryLevel, Product, ProductImage, Variant
-from services.catalog import inventory, list_totals
+from services.catalog import inventory, list_totals, product_filters
 from services.errors import NotFound
 
 MAX_PRICE = 10**9  # minor units; keeps sums far from 64-bit limits
@@ -37,6 +37,7 @@ class VariantRow(NamedTuple):
     weight_grams: int | None
     option_values: list
     position: int
+    wholesale_price: int | None = None  # minor units (migration 0019)
 
 
 class ImageRow(NamedTuple):
@@ -55,7 +56,8 @@ class ProductView:
 
     `category` is the category slug (or None); `variants` (VariantRow) are in
     position order, `images` (ImageRow) in sort order; `stock` maps variant id
-    to units on hand in the default warehouse.
+    to available units in the default warehouse (on hand minus reserved by carts: the
+    product JSON's `inventoryCount`).
     """
 
     product: Product
@@ -80,7 +82,7 @@ def with_category(query):
 
 
 VARIANT_ROW_COLUMNS = (Variant.id, Variant.product, Variant.name, Variant.sku, Variant.price, Variant.compare_at_price,
-                   Variant.weight_grams, Variant.option_values, Variant.position)
+                   Variant.weight_grams, Variant.option_values, Variant.position, Variant.wholesale_price)
 
 
 def load_views(products: list[Product]) -> list[ProductView]:
@@ -94,7 +96,7 @@ def load_views(products: list[Product]) -> list[ProductView]:
         return []
     ids = list(views)
     warehouse = inventory.default_warehouse_id()
-    variants = (Variant.select(*VARIANT_ROW_COLUMNS, InventoryLevel.quantity)
+    variants = (Variant.select(*VARIANT_ROW_COLUMNS, InventoryLevel.quantity - InventoryLevel.reserved)
                 .join(InventoryLevel, JOIN.LEFT_OUTER,
                       on=((InventoryLevel.variant == Variant.id) & (InventoryLevel.warehouse == warehouse)))
                 .where(Variant.product.in_(ids), Variant.archived_at.is_null())
@@ -118,49 +120,22 @@ def list_products(category: str | None = None, min_price: int | None = None, max
                   search: str | None = None, sort_by: str = "createdAt", sort_order: str | None = None,
                   in_stock: bool | None = None, page: int = 1, limit: int = 20, include_inactive: bool = False,
                   status: str | None = None, store_id: str | None = None,
-                  category_ids: list[str] | None = None) -> tuple[list[ProductView], int]:
+                  category_ids: list[str] | None = None, kind=None, is_featured: bool | None = None,
+                  is_new: bool | None = None, attributes: dict | None = None) -> tuple[list[ProductView], int]:
     """A page of products and the total matching. Returns `(views, total)`.
 
-    Filters: `category` slug; `category_ids` (products in any of them: a category's subtree,
-    services.catalog.categories.subtree_ids); `min_price`/`max_price` in minor units, on the
-    cheapest variant; `search` (case-insensitive substring of name, vendor,
-    type, tags or a SKU); `in_stock` (some variant has units on hand);
-    `store_id`. Only active products unless `include_inactive` (staff), who
-    may then pick a `status` (default: everything but archived).
+    Filters are services.catalog.product_filters.filter_products's (category, category_ids,
+    min_price/max_price in minor units, search, in_stock, store_id, status/include_inactive,
+    kind, is_featured, is_new and typed `attributes` {name: [values]}).
     `sort_by` is price | name | createdAt (also created_at); `sort_order`
     asc | desc, by default asc for price and name, desc for createdAt. Ties
     break on id so pages never overlap. Costs at most four queries. The public list's total
     is cached per filter set for `CATALOG_CACHE_SECONDS` (`list_totals`).
     """
-    query = Product.select()
-    if not include_inactive:
-        query = query.where(Product.status == "active")
-    elif status:
-        query = query.where(Product.status == status)
-    else:
-        query = query.where(Product.status != "archived")
-    if category:
-        query = query.where(Product.category.in_(Category.select(Category.id).where(Category.slug == category)))
-    if category_ids is not None:
-        query = query.where(Product.category.in_(category_ids))
-    if store_id:
-        query = query.where(Product.store == store_id)
-    if min_price is not None:
-        query = query.where(Product.price >= min_price)
-    if max_price is not None:
-        query = query.where(Product.price <= max_price)
-    if search and search.strip():
-        term = search.strip()
-        query = query.where(
-            Product.name.contains(term) | Product.vendor.contains(term) | Product.product_type.contains(term)
-            | Product.tags.cast("text").contains(term)
-            | Product.id.in_(Variant.select(Variant.product).where(Variant.sku.contains(term),
-                                                                  Variant.archived_at.is_null())))
-    if in_stock is not None:
-        stocked = (Variant.select(Variant.product).join(InventoryLevel)
-                   .where(InventoryLevel.quantity > 0, InventoryLevel.warehouse == inventory.default_warehouse_id(),
-                          Variant.archived_at.is_null()))
-        query = query.where(Product.id.in_(stocked) if in_stock else Product.id.not_in(stocked))
+    query = product_filters.filter_products(
+        Product.select(), include_inactive=include_inactive, status=status, category=category,
+        category_ids=category_ids, store_id=store_id, min_price=min_price, max_price=max_price, search=search,
+        in_stock=in_stock, kind=kind, is_featured=is_featured, is_new=is_new, attributes=attributes)
 
     sort_key = "createdAt" if sort_by == "created_at" else sort_by
     column = {"price": Product.price, "name": peewee.fn.LOWER(Product.name),

@@ -18,7 +18,8 @@ from models.orders import OrderItem
 from services.catalog import inventory
 from services.errors import Conflict, ValidationFailed
 
-VARIANT_FIELDS = ("name", "sku", "price", "compare_at_price", "weight_grams", "requires_shipping")
+VARIANT_FIELDS = ("name", "sku", "price", "compare_at_price", "wholesale_price", "weight_grams",
+                  "requires_shipping")  # wholesale_price: minor units, None = none (carts of wholesale customers)
 
 
 def _option_layout(specs: list[dict]) -> list[str]:

@@ -42,7 +42,7 @@ from services.customers.sessions import (Client, list_sessions, revoke_all_sessi
                                          session_view)
 from services.customers.tokens import (authenticate_access_token, decode_access_token, issue_access_token,
                                        issue_tokens, logout, revoke_family, rotate_refresh_token, user_from_token)
-from services.customers.user_admin import admin_user_view, list_users, set_active, set_role
+from services.customers.user_admin import admin_user_view, list_users, set_active, set_customer_group, set_role
 from services.customers.wishlist_bulk import (BULK_ACTIONS, MAX_BULK_ITEMS, run_wishlist_bulk_job,
                                               start_wishlist_bulk, wishlist_bulk_result)
 from services.customers.wishlist_items import (WishlistEntry, add_to_wishlist, check_cart, get_wishlist_entry,
@@ -66,7 +66,7 @@ __all__ = [
     "request_password_reset", "request_verification", "reset_password", "revoke_all_sessions", "revoke_family",
     "revoke_key", "revoke_session", "revoke_share", "rotate_key", "rotate_refresh_token", "run_erasure_job",
     "run_export_job", "run_wishlist_bulk_job", "send_otp", "session_view", "set_active", "set_default_address",
-    "set_role", "share_view", "shared_wishlist", "start_export", "start_mfa_setup", "start_wishlist_bulk",
+    "set_customer_group", "set_role", "share_view", "shared_wishlist", "start_export", "start_mfa_setup", "start_wishlist_bulk",
     "store_avatar", "update_address", "update_customer_preferences", "update_profile", "user_from_token",
     "users_wishlisting", "verify_email", "verify_otp", "verify_signature", "wishlist_bulk_result",
     "wishlist_entry_view",

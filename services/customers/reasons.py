@@ -13,6 +13,7 @@ REASONS = {
     "api_signature_invalid": "The signed API key request lacks x-timestamp / x-signature, or its signature "
                              "does not match",
     "bad_role": "Unknown role",
+    "bad_customer_group": "Unknown customer group (retail or wholesale)",
     "bad_scope": "Unknown API key scope, none given, or one its creator does not hold",
     "email_already_verified": "The account's email address is already verified",
     "email_taken": "An account with this email already exists",

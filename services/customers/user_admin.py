@@ -1,4 +1,5 @@
-"""Admins manage accounts: list and search users, assign roles, disable and enable accounts.
+"""Admins manage accounts: list and search users, assign roles and customer groups (retail or
+wholesale pricing), disable and enable accounts.
 
 Disabling an account signs out every one of its sessions at once (`account_disabled`); a
 disabled account cannot sign in or refresh (services.customers.accounts, tokens). An admin
@@ -11,16 +12,17 @@ from __future__ import annotations
 import peewee
 
 from models.db import atomic, isoformat, utcnow
-from models.users import ROLES, User
+from models.users import CUSTOMER_GROUPS, ROLES, User
 from services.customers import sessions
 from services.errors import Conflict, NotFound, ValidationFailed
 
 
 def admin_user_view(user: User) -> dict:
-    """{"id", "email", "firstName", "lastName", "phone", "role", "isActive", "isVerified",
-    "lastLogin", "createdAt"}."""
+    """{"id", "email", "firstName", "lastName", "phone", "role", "customerGroup", "isActive",
+    "isVerified", "lastLogin", "createdAt"}."""
     return {"id": user.id, "email": user.email, "firstName": user.first_name, "lastName": user.last_name,
-            "phone": user.phone, "role": user.role, "isActive": user.is_active, "isVerified": user.is_verified,
+            "phone": user.phone, "role": user.role, "customerGroup": user.customer_group,
+            "isActive": user.is_active, "isVerified": user.is_verified,
             "lastLogin": isoformat(user.last_login_at), "createdAt": isoformat(user.created_at)}
 
 
@@ -59,6 +61,20 @@ def set_role(admin: User, user_id: str, role: str) -> User:
     user = _target(admin, user_id)
     with atomic():
         User.update(role=role, updated_at=utcnow()).where(User.id == user.id).execute()
+    return User.get_by_id(user.id)
+
+
+def set_customer_group(admin: User, user_id: str, group: str) -> User:
+    """Put `user_id` in customer group `group` (models.users.CUSTOMER_GROUPS: `retail` or
+    `wholesale`; a wholesale customer's carts are priced at variants' wholesale prices,
+    services.orders.pricing). Raises NotFound, Conflict (`own_account`), ValidationFailed
+    (`bad_customer_group`)."""
+    if group not in CUSTOMER_GROUPS:
+        raise ValidationFailed(f"Unknown customer group {group!r}", reason="bad_customer_group",
+                               details=[{"field": "customerGroup", "message": f"One of {', '.join(CUSTOMER_GROUPS)}"}])
+    user = _target(admin, user_id)
+    with atomic():
+        User.update(customer_group=group, updated_at=utcnow()).where(User.id == user.id).execute()
     return User.get_by_id(user.id)
 
 

@@ -57,12 +57,15 @@ def _store(spec: dict) -> Store:
 
 
 def _product_data(spec: dict, store_id: str, exponent: int) -> dict:
-    """A demo product (camelCase JSON, major-unit prices) in the catalog's write shape."""
+    """A demo product (camelCase JSON, major-unit prices) in the catalog's write shape; `kind`
+    (default general), `isFeatured` and the typed `attributes` of that kind pass through
+    (services.catalog.product_attributes validates them)."""
     return {
         "name": spec["name"], "handle": spec["handle"], "category": spec.get("category"),
         "tags": spec.get("tags", []), "description": spec.get("description", ""),
         "vendor": spec.get("vendor", ""), "seo_title": spec.get("seoTitle", ""),
         "seo_description": spec.get("seoDescription", ""), "attributes": spec.get("attributes", {}),
+        "kind": spec.get("kind", "general"), "is_featured": spec.get("isFeatured", False),
         "store_id": store_id, "status": "active",
         "images": [{"url": i["url"], "alt_text": i.get("altText", ""), "sort_order": n}
                    for n, i in enumerate(spec.get("images", []), start=1)],

@@ -10,14 +10,14 @@ handler of Stripe's `payment_intent.*` events (`payment_flow`).
 
 from services.orders.cart_upkeep import abandoned_cart_reminders, expire_carts
 from services.orders.carts import (CartLine, add_to_cart, cart_totals, cart_view, check_quantity, clear_cart,
-                                   create_cart, discount_for, ensure_writable, get_cart, load_lines, lock_cart,
-                                   remove_cart_item, update_cart_item)
+                                   create_cart, customization_problems, discount_for, ensure_writable, get_cart,
+                                   load_lines, lock_cart, remove_cart_item, update_cart_item, variant_quantities)
 from services.orders.checkout import PAYMENT_METHODS, place_order, run_checkout_job, start_checkout
 from services.orders.live import (ALL_ORDERS_CHANNEL, customer_orders_channel, order_channel, order_status_view,
                                   publish_order_changed)
 from services.orders.numbering import next_order_number
 from services.orders.payment_flow import run_payment_job, start_payment, sync_payment_intent
-from services.orders.pricing import Totals, compute_totals, discount_amount, round_half_up
+from services.orders.pricing import Totals, compute_totals, discount_amount, round_half_up, unit_price
 from services.orders.reads import get_order, list_orders, order_view
 from services.orders.reasons import REASONS
 from services.orders.refunds import (payment_settlement, refund_cancelled_order, refund_late_payment, refund_view,
@@ -41,5 +41,5 @@ __all__ = [
     "publish_order_changed", "refund_cancelled_order", "refund_late_payment", "refund_view", "release_hold",
     "remove_cart_item", "request_refund", "round_half_up", "run_checkout_job", "run_payment_job", "run_refund_job",
     "shipping_methods", "start_checkout", "start_payment", "sync_payment_intent", "update_cart_item",
-    "update_status",
+    "update_status", "customization_problems", "unit_price", "variant_quantities",
 ]

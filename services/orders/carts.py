@@ -10,18 +10,30 @@ is placed or is refused. Adding checks stock (409 `out_of_stock`) and the
 per-line maximum `MAX_ITEM_QUANTITY` (422). Archived variants (see
 `services.catalog`) cannot be added and their lines are not shown.
 Item prices are re-read from the variant on every read and write.
+
+Customizations (seed 001, services.catalog.customizations): an add may choose the product's
+customizations, checked against its definitions (422, nothing written); the same variant with
+another chosen set is another line (unique on cart, variant and the set's key), the same set
+adds to the line's quantity, and a quantity update keeps the line's set. Reads re-price the
+set at the product's current definitions; a set that no longer fits them (an option removed,
+a choice withdrawn, a date now out of its window) keeps the prices it was added with and is
+reported in `CartLine.problems`, which makes checkout refuse the cart (409
+`customizations_changed`). Stock is per variant: every stock check counts all of the cart's
+lines of the variant. A line's unit price is services.orders.pricing.unit_price (wholesale
+price for a customer of the `wholesale` group).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import peewee
 
 import config
 from models.carts import Cart, CartItem, DiscountCode
 from models.catalog import InventoryLevel, Product, ProductImage, Variant
+from models.inventory import StockReservation
 from models.db import atomic, is_postgres, isoformat, utcnow
 from models.users import User
 from services import catalog
@@ -31,13 +43,21 @@ from services.orders import pricing
 
 @dataclass
 class CartLine:
-    """One cart line joined with its variant, product, first image and stock on hand."""
+    """One cart line joined with its variant, product, first image and stock on hand.
+
+    `customizations` is the line's priced set `[{"code", "label", "value", "price"}]` (minor
+    units per unit) at the product's current definitions, or as it was added when it no longer
+    fits them; `problems` then lists why (`[{"field", "message"}]`, else []). `unit_price` is
+    what one unit costs now (minor units, pricing.unit_price)."""
 
     item: CartItem
     variant: Variant
     product: Product
     image: str | None
     stock: int
+    customizations: list = field(default_factory=list)
+    unit_price: int = 0
+    problems: list = field(default_factory=list)
 
 
 def create_cart(user: User | None, currency: str | None = None, customer_id: str | None = None) -> Cart:
@@ -114,8 +134,10 @@ def check_quantity(quantity: int) -> None:
                                details=[{"field": "quantity", "message": f"At most {limit}"}])
 
 
-def _check_stock(variant_id: str, quantity: int) -> None:
-    available = catalog.stock_levels([variant_id])[variant_id]
+def _check_stock(variant_id: str, quantity: int, cart_id: str | None = None) -> None:
+    """Raise InsufficientStock unless `quantity` units are available to the cart (available units
+    plus what the cart itself has reserved, services.catalog.reservations)."""
+    available = catalog.stock_levels([variant_id], cart_id=cart_id)[variant_id]
     if quantity > available:
         raise InsufficientStock("Insufficient inventory", reason="out_of_stock",
                                 details=[{"field": "quantity", "message": f"Only {available} available"}])
@@ -136,13 +158,37 @@ def _sold_variant(product_id: str, variant_id: str | None) -> Variant:
     return variant
 
 
-def add_to_cart(cart: Cart, product_id: str, variant_id: str | None, quantity: int) -> Cart:
-    """Add `quantity` of a variant (default: the product's only/first variant), merging with an existing line.
+def _wholesale(cart_id: str) -> bool:
+    """Whether the cart's customer is in the `wholesale` customer group (guests never are)."""
+    group = (Cart.select(User.customer_group).join(User, on=(Cart.customer == User.id))
+             .where(Cart.id == cart_id).scalar())
+    return group == "wholesale"
+
+
+def _other_lines_quantity(cart: Cart, variant_id: str, item_id: str | None) -> int:
+    """Units of `variant_id` in the cart's lines other than `item_id` (other customizations)."""
+    query = CartItem.select(peewee.fn.COALESCE(peewee.fn.SUM(CartItem.quantity), 0)).where(
+        CartItem.cart == cart.id, CartItem.variant == variant_id)
+    if item_id is not None:
+        query = query.where(CartItem.id != item_id)
+    return query.scalar() or 0
+
+
+def _line_price(variant: Variant, priced: list[dict], wholesale: bool) -> int:
+    return pricing.unit_price(variant.price, variant.wholesale_price, wholesale, catalog.customizations_price(priced))
+
+
+def add_to_cart(cart: Cart, product_id: str, variant_id: str | None, quantity: int,
+                customizations: list[dict] | None = None) -> Cart:
+    """Add `quantity` of a variant (default: the product's only/first variant) with the chosen
+    `customizations` (`[{"code", "value"}]`, default none), merging with the line of the same
+    variant and the same chosen set.
 
     One transaction, which first re-reads and locks the cart row. Raises Conflict
     (409 `cart_not_active` / `cart_expired`), ValidationFailed (400 `invalid_product` for an
     unknown or inactive product, `invalid_variant` for an unknown or archived variant, 422 for
-    a bad quantity), InsufficientStock (409). Returns `cart` (its state refreshed).
+    a bad quantity or customizations: services.catalog.choose_customizations), InsufficientStock
+    (409, counting every line of the variant). Returns `cart` (its state refreshed).
     """
     for _ in range(2):
         try:
@@ -150,16 +196,21 @@ def add_to_cart(cart: Cart, product_id: str, variant_id: str | None, quantity: i
                 _writable(cart)
                 check_quantity(quantity)
                 variant = _sold_variant(product_id, variant_id)
-                existing = CartItem.get_or_none(CartItem.cart == cart, CartItem.variant == variant)
+                priced = catalog.choose_customizations(variant.product.customizations or [], customizations)
+                key = catalog.customization_key(priced)
+                existing = CartItem.get_or_none(CartItem.cart == cart, CartItem.variant == variant,
+                                                CartItem.customization_key == key)
                 total_qty = quantity + (existing.quantity if existing else 0)
                 check_quantity(total_qty)
-                _check_stock(variant.id, total_qty)
+                others = _other_lines_quantity(cart, variant.id, existing.id if existing else None)
+                _check_stock(variant.id, total_qty + others, cart.id)
+                price = _line_price(variant, priced, _wholesale(cart.id))
                 if existing:
-                    CartItem.update(quantity=total_qty, unit_price=variant.price, updated_at=utcnow()).where(
-                        CartItem.id == existing.id).execute()
+                    CartItem.update(quantity=total_qty, unit_price=price, customizations=priced,
+                                    updated_at=utcnow()).where(CartItem.id == existing.id).execute()
                 else:
                     CartItem.create(cart=cart, product=variant.product, variant=variant, quantity=quantity,
-                                    unit_price=variant.price)
+                                    unit_price=price, customizations=priced, customization_key=key)
                 _touch(cart)
             return cart
         except peewee.IntegrityError:  # a concurrent add created the line first: merge into it
@@ -175,19 +226,21 @@ def _item(cart: Cart, item_id: str) -> CartItem:
 
 
 def update_cart_item(cart: Cart, item_id: str, quantity: int) -> Cart:
-    """Set a line's quantity, in one transaction that first re-reads and locks the cart row.
+    """Set a line's quantity (its customizations stay), in one transaction that first re-reads
+    and locks the cart row.
 
     Raises Conflict (409, cart not active or expired), NotFound, ValidationFailed (422),
-    InsufficientStock (409). Returns `cart`.
+    InsufficientStock (409, counting the cart's other lines of the variant). Returns `cart`.
     """
     with atomic():
         _writable(cart)
         item = _item(cart, item_id)
         check_quantity(quantity)
-        _check_stock(item.variant_id, quantity)
-        variant = Variant.get_by_id(item.variant_id)
-        CartItem.update(quantity=quantity, unit_price=variant.price, updated_at=utcnow()).where(
-            CartItem.id == item.id).execute()
+        _check_stock(item.variant_id, quantity + _other_lines_quantity(cart, item.variant_id, item.id), cart.id)
+        variant = Variant.select(Variant, Product).join(Product).where(Variant.id == item.variant_id).get()
+        priced, _ = _repriced(item, variant.product)
+        CartItem.update(quantity=quantity, unit_price=_line_price(variant, priced, _wholesale(cart.id)),
+                        updated_at=utcnow()).where(CartItem.id == item.id).execute()
         _touch(cart)
     return cart
 
@@ -214,17 +267,23 @@ def clear_cart(cart: Cart) -> None:
 
 
 def load_lines(cart_id: str) -> list[CartLine]:
-    """The cart's lines with current variant data and stock on hand, oldest line first (2 queries).
-    Lines of archived variants are left out."""
-    on_hand = (InventoryLevel.select(InventoryLevel.quantity)
+    """The cart's lines with current variant data and the stock this cart may buy (available
+    units: on hand minus reserved, plus what this cart's own active reservations hold),
+    each priced (customizations re-checked, wholesale prices for a wholesale customer: `CartLine`),
+    oldest line first (3 queries). Lines of archived variants are left out."""
+    held = (StockReservation.select(peewee.fn.COALESCE(peewee.fn.SUM(StockReservation.quantity), 0))
+            .where((StockReservation.cart == cart_id) & (StockReservation.variant == CartItem.variant)
+                   & (StockReservation.warehouse == catalog.default_warehouse_id())
+                   & (StockReservation.status == "active")))
+    on_hand = (InventoryLevel.select(InventoryLevel.quantity - InventoryLevel.reserved + held)
                .where((InventoryLevel.variant == CartItem.variant)
                       & (InventoryLevel.warehouse == catalog.default_warehouse_id())))
     rows = list(CartItem.select(CartItem.id, CartItem.quantity, CartItem.unit_price, CartItem.created_at,
-                                CartItem.product, CartItem.variant,
+                                CartItem.product, CartItem.variant, CartItem.customizations,
                                 Variant.id, Variant.name, Variant.sku, Variant.price, Variant.option_values,
-                                Variant.weight_grams,
+                                Variant.weight_grams, Variant.wholesale_price,
                                 Product.id, Product.name, Product.handle, Product.status, Product.vendor,
-                                on_hand.alias("on_hand"))
+                                Product.customizations, on_hand.alias("on_hand"))
                 .join(Variant).switch(CartItem).join(Product)
                 .where(CartItem.cart == cart_id, Variant.archived_at.is_null())
                 .order_by(CartItem.created_at, CartItem.id))
@@ -233,8 +292,40 @@ def load_lines(cart_id: str) -> list[CartLine]:
         for image in ProductImage.select(ProductImage.product, ProductImage.url).where(
                 ProductImage.product.in_({row.product_id for row in rows})).order_by(ProductImage.sort_order):
             images.setdefault(image.product_id, image.url)
-    return [CartLine(row, row.variant, row.product, images.get(row.product_id), getattr(row, "on_hand", None) or 0)
-            for row in rows]
+    wholesale = _wholesale(cart_id) if rows else False
+    lines = []
+    for row in rows:
+        priced, problems = _repriced(row, row.product)
+        lines.append(CartLine(row, row.variant, row.product, images.get(row.product_id),
+                              getattr(row, "on_hand", None) or 0, priced, _line_price(row.variant, priced, wholesale),
+                              problems))
+    return lines
+
+
+def _repriced(item: CartItem, product: Product) -> tuple[list[dict], list[dict]]:
+    """A line's chosen set priced at the product's current definitions, and `[]`; or, when it
+    no longer fits them, the set as it was added and the problems (`[{"field", "message"}]`)."""
+    stored = item.customizations or []
+    chosen = [{"code": c["code"], "value": c["value"]} for c in stored]
+    try:
+        return catalog.choose_customizations(product.customizations or [], chosen), []
+    except ValidationFailed as exc:
+        return stored, exc.details
+
+
+def variant_quantities(lines: list[CartLine]) -> dict[str, int]:
+    """Units per variant id over `lines` (lines of one variant with different customizations add up)."""
+    wanted: dict[str, int] = {}
+    for line in lines:
+        wanted[line.variant.id] = wanted.get(line.variant.id, 0) + line.item.quantity
+    return wanted
+
+
+def customization_problems(lines: list[CartLine]) -> list[dict]:
+    """`[{"field": "items.<item id>.<path>", "message"}]` for every line whose customizations no
+    longer fit the product's current definitions ([] when all fit)."""
+    return [{"field": f"items.{line.item.id}.{problem['field']}", "message": problem["message"]}
+            for line in lines for problem in line.problems]
 
 
 def discount_for(cart: Cart) -> DiscountCode | None:
@@ -244,23 +335,28 @@ def discount_for(cart: Cart) -> DiscountCode | None:
 
 
 def cart_totals(cart: Cart, lines: list[CartLine], shipping_price: int | None = None) -> pricing.Totals:
-    """Totals at current variant prices (see services.orders.pricing)."""
-    return pricing.compute_totals([(line.variant.price, line.item.quantity) for line in lines], shipping_price,
+    """Totals at the lines' current unit prices (customizations and wholesale prices included;
+    see services.orders.pricing)."""
+    return pricing.compute_totals([(line.unit_price, line.item.quantity) for line in lines], shipping_price,
                                   discount_for(cart))
 
 
 def cart_view(cart: Cart) -> dict:
     """The seed-004 cart object: id, customerId, items[...], subtotal, tax, shipping, discount, total,
-    currency, discountCode, itemCount, status, createdAt, updatedAt, expiresAt (money in minor units)."""
+    currency, discountCode, itemCount, status, createdAt, updatedAt, expiresAt (money in minor units).
+    An item's `unitPrice` includes its `customizations` (`[{"code", "label", "value", "price"}]`)
+    and the wholesale price of a wholesale customer; `variant.available` says whether the stock
+    covers all of the cart's lines of the variant."""
     lines = load_lines(cart.id)
     totals = cart_totals(cart, lines)
+    wanted = variant_quantities(lines)
     items = [{
         "id": line.item.id, "productId": line.product.id, "variantId": line.variant.id,
-        "quantity": line.item.quantity, "unitPrice": line.variant.price,
-        "totalPrice": line.variant.price * line.item.quantity,
+        "quantity": line.item.quantity, "unitPrice": line.unit_price,
+        "totalPrice": line.unit_price * line.item.quantity, "customizations": line.customizations,
         "product": {"name": line.product.name, "image": line.image, "slug": line.product.handle},
         "variant": {"name": line.variant.name, "sku": line.variant.sku,
-                    "available": line.product.status == "active" and line.stock >= line.item.quantity,
+                    "available": line.product.status == "active" and line.stock >= wanted[line.variant.id],
                     "inventoryCount": line.stock},
     } for line in lines]
     return {"id": cart.id, "customerId": cart.customer_id, "items": items, **totals.as_dict(),

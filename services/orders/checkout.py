@@ -3,8 +3,11 @@
 `start_checkout` validates the request against the cart (visible, active,
 not empty, stock available now, shipping method allowed, payment method
 enabled) and writes the job. `run_checkout_job` places the order in one
-transaction: lock the cart, re-price it from current variant prices, take
-stock with conditional updates in variant-id order, apply the discount code
+transaction: lock the cart, re-price it from current variant prices (plus the lines'
+customizations, re-checked against the products' current definitions: 409
+`customizations_changed` when they no longer fit; wholesale prices for a wholesale customer), take
+stock with conditional updates in variant-id order (consuming the cart's stock
+reservations, services.catalog.reservations), apply the discount code
 under its usage limit, number the order, snapshot the items, create the
 payment row and mark the cart converted. For Stripe it then creates the
 PaymentIntent (fixed idempotency key) and returns its client secret.
@@ -65,6 +68,17 @@ def _order_customer(user: User | None, cart, requested: str | None) -> User | No
     return customer
 
 
+def _check_customizations(lines: list) -> None:
+    """Raise Conflict (409 `customizations_changed`, details per line: `items.<item id>.<path>`)
+    when a line's customizations no longer fit its product's current definitions (an option
+    removed or changed, a date now outside its window): the order is never placed with a
+    silently different price or option; the customer chooses them again."""
+    problems = carts.customization_problems(lines)
+    if problems:
+        raise Conflict("The customizations of some items changed; choose them again", reason="customizations_changed",
+                       details=problems)
+
+
 def start_checkout(user: User | None, request: dict) -> Job:
     """Check a Create Order request and write its `checkout` job (call inside a transaction).
 
@@ -86,11 +100,13 @@ def start_checkout(user: User | None, request: dict) -> Job:
     if not lines:
         raise ValidationFailed("Cart is empty", reason="cart_empty", status=400,
                                details=[{"field": "cartId", "message": "Add items before checking out"}])
-    short = [line for line in lines if line.stock < line.item.quantity or line.product.status != "active"]
+    _check_customizations(lines)
+    wanted = carts.variant_quantities(lines)  # lines of one variant with other customizations add up
+    short = [line for line in lines if line.stock < wanted[line.variant.id] or line.product.status != "active"]
     if short:
         raise InsufficientStock("Inventory insufficient for one or more items", reason="out_of_stock",
                                 details=[{"field": f"items.{line.item.id}",
-                                          "message": f"Requested {line.item.quantity}, available {line.stock}"}
+                                          "message": f"Requested {wanted[line.variant.id]}, available {line.stock}"}
                                          for line in short])
     method = shipping.choose_method(request["shipping_method"], request["shipping_address"])
     if request["payment_method"] == "stripe" and not config.get().stripe_enabled:
@@ -114,7 +130,7 @@ def place_order(job: Job) -> Order:
     The job must be running: the transaction ends by marking it committed
     (`jobs.mark_committed`), after which a cancel is refused (409) and the job
     finishes with its order. Raises JobCancelled when a cancel was requested
-    before that point, Conflict (cart already converted), ValidationFailed (cart
+    before that point, Conflict (cart already converted; `customizations_changed`), ValidationFailed (cart
     empty, product no longer sold), InsufficientStock (409) - each rolls back everything.
     """
     p = job.payload
@@ -131,13 +147,14 @@ def place_order(job: Job) -> Order:
         gone = [line.product.name for line in lines if line.product.status != "active"]
         if gone:
             raise ValidationFailed(f"No longer sold: {', '.join(gone)}", reason="product_unavailable")
+        _check_customizations(lines)
         quantities: dict[str, int] = {}
         for line in lines:
             quantities[line.variant.id] = quantities.get(line.variant.id, 0) + line.item.quantity
-        catalog.take_stock(quantities)
+        catalog.take_stock(quantities, cart_id=cart.id)  # consumes the cart's reservations
 
         code = carts.discount_for(cart)
-        totals = pricing.compute_totals([(line.variant.price, line.item.quantity) for line in lines],
+        totals = pricing.compute_totals([(line.unit_price, line.item.quantity) for line in lines],
                                         p["shippingMethod"]["price"], code)
         if code is not None and totals.discount:
             used = DiscountCode.update(usage_count=DiscountCode.usage_count + 1).where(
@@ -160,13 +177,14 @@ def place_order(job: Job) -> Order:
             notes=p["notes"], job_id=job.id, client_ip=p.get("clientIp"), created_at=now, updated_at=now)
         OrderItem.insert_many([{
             "order": order.id, "product_id": line.product.id, "variant_id": line.variant.id,
-            "quantity": line.item.quantity, "unit_price": line.variant.price,
-            "total_price": line.variant.price * line.item.quantity,
+            "quantity": line.item.quantity, "unit_price": line.unit_price,
+            "total_price": line.unit_price * line.item.quantity, "customizations": line.customizations,
             "product_snapshot": {"name": line.product.name, "slug": line.product.handle, "image": line.image,
-                                 "vendor": line.product.vendor,
+                                 "vendor": line.product.vendor, "customizations": line.customizations,
                                  "variant": {"name": line.variant.name, "sku": line.variant.sku,
                                              "options": line.variant.option_values,
-                                             "weightGrams": line.variant.weight_grams}},
+                                             "weightGrams": line.variant.weight_grams,
+                                             "price": line.variant.price}},
         } for line in lines]).execute()
         Payment.create(order=order.id, provider=p["paymentMethod"], amount=totals.total, currency=cart.currency)
         converted = Cart.update(status="converted", converted_at=now, updated_at=now).where(

@@ -1,7 +1,10 @@
 """Cart and order totals, in integer minor units.
 
 total = subtotal - discount + tax + shipping, where
-- subtotal = sum(unit price x quantity) at current variant prices,
+- subtotal = sum(unit price x quantity) at current prices, a line's unit price being
+  `unit_price`: the variant's price - its wholesale price instead, when the cart's customer is in
+  the `wholesale` customer group and the variant has one (seed 000) - plus what the line's chosen
+  customizations add per unit (seed 001, services.catalog.customizations),
 - discount = percentage (rounded half up) or fixed amount, never above subtotal,
 - tax = round_half_up((subtotal - discount) x TAX_RATE) (tax on the discounted
   goods, shipping untaxed, as Shopify's default US set-up),
@@ -36,6 +39,14 @@ class Totals:
     def as_dict(self) -> dict:
         return {"subtotal": self.subtotal, "tax": self.tax, "shipping": self.shipping, "discount": self.discount,
                 "total": self.total, "itemCount": self.item_count}
+
+
+def unit_price(price: int, wholesale_price: int | None, wholesale_customer: bool, customizations: int = 0) -> int:
+    """A line's unit price in minor units: `wholesale_price` for a wholesale customer when the
+    variant has one, else `price`, plus `customizations` (the chosen customizations' prices per
+    unit, minor units). Retail customers and guests never get the wholesale price."""
+    base = wholesale_price if wholesale_customer and wholesale_price is not None else price
+    return base + customizations
 
 
 def discount_amount(code: DiscountCode | None, subtotal: int) -> int:

@@ -44,7 +44,8 @@ def payment_view(payment: Payment) -> dict:
 def order_view(order: Order, items: list[OrderItem] | None = None) -> dict:
     """The seed-004 order object (money in minor units of `currency`), plus, as in Saleor and
     Shopify, the order's `payments` (`payment_view`) and `refunds` (`refunds.refund_view`,
-    oldest first)."""
+    oldest first). An item's `unitPrice` is what one unit cost at checkout, its
+    `customizations` (`[{"code", "label", "value", "price"}]`, price per unit) included."""
     if items is None:
         items = list(OrderItem.select().where(OrderItem.order == order.id).order_by(OrderItem.id))
     order_payments = list(Payment.select().where(Payment.order == order.id).order_by(Payment.created_at))
@@ -56,6 +57,7 @@ def order_view(order: Order, items: list[OrderItem] | None = None) -> dict:
         "items": [{
             "id": item.id, "productId": item.product_id, "variantId": item.variant_id,
             "quantity": item.quantity, "unitPrice": item.unit_price, "totalPrice": item.total_price,
+            "customizations": item.customizations or [],
             "product": {k: item.product_snapshot.get(k) for k in ("name", "image", "slug")},
             "variant": {k: item.product_snapshot.get("variant", {}).get(k) for k in ("name", "sku")},
         } for item in items],

@@ -9,6 +9,8 @@ REASONS = {
     "cart_not_active": "The cart was converted into an order or expired",
     "cart_not_found": "No (visible) cart with this id",
     "concurrent_update": "The order changed meanwhile; reload and retry",
+    "customizations_changed": "A cart line's customizations no longer fit the product's current definitions "
+                              "(removed, changed or out of their date window): choose them again",
     "customer_mismatch": "customerId is not the authenticated customer",
     "customer_not_found": "No customer with this id",
     "discount_exhausted": "The discount code's usage limit is reached",

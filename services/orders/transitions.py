@@ -52,7 +52,7 @@ def _release_once(order_id: str) -> bool:
     quantities: dict[str, int] = {}
     for item in OrderItem.select().where(OrderItem.order == order_id):
         quantities[item.variant_id] = quantities.get(item.variant_id, 0) + item.quantity
-    catalog.release_stock(quantities)
+    catalog.release_stock(quantities, reference=order_id)
     return True
 
 

@@ -23,8 +23,8 @@ def test_admins_list_and_search_accounts_and_nobody_else_does(api):
     make_user(email="zack@example.com", role="staff")
     status, body, _ = api.get("/api/v1/admin/users?q=zo", token=token_for(admin))
     assert status == 200 and [u["email"] for u in body["data"]] == ["zoe.baker@example.com"]
-    assert set(body["data"][0]) == {"id", "email", "firstName", "lastName", "phone", "role", "isActive",
-                                    "isVerified", "lastLogin", "createdAt"}
+    assert set(body["data"][0]) == {"id", "email", "firstName", "lastName", "phone", "role", "customerGroup",
+                                    "isActive", "isVerified", "lastLogin", "createdAt"}
     body = api.get("/api/v1/admin/users?role=staff", token=token_for(admin))[1]
     assert [u["email"] for u in body["data"]] == ["zack@example.com"] and body["pagination"]["total"] == 1
     assert api.get("/api/v1/admin/users?role=king", token=token_for(admin))[0] == 422
