@@ -8,6 +8,13 @@
 | `checkout_user` | a registered customer (logged in once, before the run) does the same, then `GET /orders/{id}` | the whole operation |
 | `checkout_open` | `checkout_guest` started at a fixed arrival rate (open loop) | from the planned arrival |
 | `noop_jobs` | `POST /jobs/probes` (admin: a no-op `probe` job on the `maintenance` queue), followed until `succeeded` | the whole operation |
+| `search` | `GET /products/search?q=...` (one or two words of the large shop's names, bench.large_shop), every other one `GET /products/search/advanced?q=...&sort=price&availability=in-stock` | the request |
+| `autocomplete` | `GET /search/autocomplete?q=...`: the first 1-14 characters of a random large-shop name ("velvet rose b") | the request |
+
+Both search scenarios are anonymous, so repeated queries are served by the catalog cache as in
+production (web.cache); the autocomplete prefixes end in random product numbers often enough
+that most of the longer ones miss it. On the 100,000 products of `--large-shop` they are the
+issue-9 measurements (autocomplete p99 target: 30 ms).
 
 An operation counts only when everything in it answered as expected and its job (if any)
 `succeeded`. Besides its latency, the job of each checkout and probe gives the timing
@@ -27,6 +34,7 @@ from dataclasses import dataclass, field
 from typing import Awaitable, Callable
 
 from bench.client import Client, OperationFailed, wait_job
+from bench.large_shop import ADJECTIVES, FORMS, NOUNS
 from tests.e2e.flows import order_body
 
 API = "/api/v1"
@@ -158,6 +166,29 @@ async def noop_job(ctx: Context, user: dict) -> None:
     await run_job(ctx, "probe POST", "/jobs/probes", None, ctx.admin_token, "job", idempotent=False)
 
 
+def search_text(rng: random.Random) -> str:
+    """One or two words of the large shop's product names (bench.large_shop), e.g. "velvet rose"."""
+    noun = rng.choice(NOUNS).lower()
+    return f"{rng.choice(ADJECTIVES).lower()} {noun}" if rng.random() < 0.5 else noun
+
+
+async def search(ctx: Context, user: dict) -> None:
+    user["n"] = user.get("n", 0) + 1
+    q = search_text(ctx.rng).replace(" ", "+")
+    if user["n"] % 2:
+        await ctx.client.call("search", "GET", f"{API}/products/search?q={q}&limit={LIST_PAGE_SIZE}")
+    else:
+        await ctx.client.call("search advanced", "GET", f"{API}/products/search/advanced?q={q}&sort=price"
+                                                        f"&availability=in-stock&limit={LIST_PAGE_SIZE}")
+
+
+async def autocomplete(ctx: Context, user: dict) -> None:
+    rng = ctx.rng
+    name = f"{rng.choice(ADJECTIVES)} {rng.choice(NOUNS)} {rng.choice(FORMS)} {rng.randint(1, 99_999)}".lower()
+    prefix = name[:rng.randint(1, 14)].rstrip() or name[0]
+    await ctx.client.call("autocomplete", "GET", f"{API}/search/autocomplete?q={prefix.replace(' ', '+')}")
+
+
 SCENARIOS: dict[str, Scenario] = {s.name: s for s in [
     Scenario("browse", browse),
     Scenario("cart", cart),
@@ -165,4 +196,6 @@ SCENARIOS: dict[str, Scenario] = {s.name: s for s in [
     Scenario("checkout_user", checkout_user, orders=True, new_user=customer_user),
     Scenario("checkout_open", checkout_guest, open_loop=True, orders=True),
     Scenario("noop_jobs", noop_job),
+    Scenario("search", search),
+    Scenario("autocomplete", autocomplete),
 ]}
