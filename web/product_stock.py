@@ -1,4 +1,9 @@
-"""A product's stock (staff): set or adjust one variant's units on hand."""
+"""A product's stock (staff): set or adjust one variant's units on hand.
+
+Every change is an `adjustment` movement of the stock ledger and may alert staff (`stock.low`,
+judged on available units); setting fewer units than carts have reserved is 409
+`stock_reserved`, and an adjustment may remove only available units (409 `out_of_stock`).
+The product JSON's `inventoryCount` is the available count (on hand minus reserved)."""
 
 from __future__ import annotations
 

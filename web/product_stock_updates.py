@@ -31,15 +31,17 @@ PRODUCT_ID = re.compile(r"^prod_[0-9A-Za-z]{1,40}$")
 
 class VariantStockSchema(ma.Schema):
     variantId = ma.fields.String(required=True)
-    inventoryCount = ma.fields.Integer(required=True, metadata={"description": "units on hand"})
+    inventoryCount = ma.fields.Integer(required=True, metadata={"description": "available units (on hand minus "
+                                                                             "reserved by carts)"})
     available = ma.fields.Boolean(required=True)
 
 
 class StockUpdateEventSchema(ma.Schema):
-    """`data` of a `stock-update` event: a product's units on hand, in all and per live variant."""
+    """`data` of a `stock-update` event: a product's available units (on hand minus reserved by carts),
+    in all and per live variant."""
 
     productId = ma.fields.String(required=True)
-    inventoryCount = ma.fields.Integer(required=True, metadata={"description": "units on hand, all variants"})
+    inventoryCount = ma.fields.Integer(required=True, metadata={"description": "available units, all variants"})
     available = ma.fields.Boolean(required=True)
     variants = ma.fields.List(ma.fields.Nested(VariantStockSchema), required=True)
 

@@ -23,13 +23,13 @@ def stock_channel(product_id: str) -> str:
 
 def product_stock_views(product_ids: Iterable[str]) -> dict[str, dict]:
     """`stock-update` payloads per product id (products without variants are left out):
-    `{"productId", "inventoryCount" (units on hand, all variants), "available",
-    "variants": [{"variantId", "inventoryCount", "available"}]}` - default warehouse, live
-    (not archived) variants only."""
+    `{"productId", "inventoryCount" (available units: on hand minus reserved, all variants),
+    "available", "variants": [{"variantId", "inventoryCount", "available"}]}` - default warehouse,
+    live (not archived) variants only."""
     ids = list(dict.fromkeys(product_ids))
     if not ids:
         return {}
-    rows = (Variant.select(Variant.id, Variant.product, InventoryLevel.quantity)
+    rows = (Variant.select(Variant.id, Variant.product, InventoryLevel.quantity - InventoryLevel.reserved)
             .join(InventoryLevel, join_type=JOIN.LEFT_OUTER,
                   on=((InventoryLevel.variant == Variant.id)
                       & (InventoryLevel.warehouse == DEFAULT_WAREHOUSE_ID)))

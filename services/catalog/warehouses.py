@@ -1,5 +1,7 @@
 """Warehouses. Today every unit is in the default warehouse (`wh_default`, a fixed id so
-every process agrees without a lookup); its row is created on first use."""
+every process agrees without a lookup); its row is created on first use. Stock functions
+(inventory, reservations) take a `warehouse_id` defaulting to it, and every reservation and
+movement row names its warehouse, so allocation across warehouses can be added later."""
 
 from __future__ import annotations
 
@@ -17,5 +19,6 @@ def default_warehouse() -> Warehouse:
 
 
 def default_warehouse_id() -> str:
-    """Id of the default warehouse (`wh_default`); its row is created by `set_stock` when missing."""
+    """Id of the default warehouse (`wh_default`); its row is created by the first stock write
+    (services.catalog.inventory) when missing."""
     return DEFAULT_WAREHOUSE_ID

@@ -1,0 +1,195 @@
+"""Stock reservations (seed 004 `POST /inventory/reserve`): a cart holds units for a while.
+
+- `reserve_stock(cart_id, items, minutes)`: in one transaction, the cart's row is locked (so one
+  cart's reservations are written one request at a time) and, per variant in variant-id order,
+  one conditional UPDATE `SET reserved = reserved + n WHERE quantity - reserved >= n` moves the
+  units from available to reserved: two carts can never hold the last unit (the second UPDATE
+  waits for the first's row lock, re-checks and matches nothing: 409 `out_of_stock`). Any item
+  short rolls back the whole request.
+- Re-reserving a variant for the same cart *replaces* that cart's reservation of it: the hold
+  becomes the new quantity (only the difference moves) and its expiry restarts at now +
+  `minutes`. Variants not named keep their reservations.
+- `release_reservations(cart_id)` ends the cart's active reservations (`released`).
+- Checkout consumes the cart's reservations (services.catalog.inventory.take_stock).
+- `expire_reservations` (maintenance task, every minute) ends active reservations past
+  `expires_at` (`expired`). Until it runs, an expired reservation still counts in `reserved`
+  for reads; writes that care (checkout, re-reserving) already treat it as gone or replace it.
+
+Every change writes a movement (`reservation` for a hold placed or grown, `reservation_release`
+for one shrunk, released or expired) and is announced like any stock change (stock_alerts:
+low stock on available units, live stock streams).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from models.carts import Cart
+from models.catalog import InventoryLevel, Product, Variant
+from models.db import atomic, is_postgres, isoformat, utcnow
+from models.inventory import StockReservation
+from models.jobs import Job
+from services.catalog import stock_alerts
+from services.catalog.inventory import stock_levels
+from services.catalog.stock_ledger import record_movement
+from services.catalog.warehouses import default_warehouse_id
+from services.errors import Conflict, InsufficientStock, NotFound, ValidationFailed
+
+DEFAULT_RESERVATION_MINUTES = 15
+MAX_RESERVATION_MINUTES = 1440
+EXPIRY_BATCH = 200
+
+
+def _lock_active_cart(cart_id: str, now: dt.datetime) -> Cart:
+    query = Cart.select().where(Cart.id == cart_id)
+    cart = (query.for_update() if is_postgres() else query).first()
+    if cart is None:
+        raise NotFound("Cart not found", reason="cart_not_found")
+    if cart.status != "active" or (cart.expires_at is not None and cart.expires_at <= now):
+        raise Conflict(f"Cart is {'expired' if cart.status == 'active' else cart.status}", reason="cart_not_active")
+    return cart
+
+
+def _wanted(items: list[dict]) -> dict[str, int]:
+    """Units wanted per variant id (duplicates summed), each a live variant of its active product.
+    Raises ValidationFailed (400 `invalid_variant`, 422 `invalid_quantity`)."""
+    wanted: dict[str, int] = {}
+    for n, item in enumerate(items):
+        if item["quantity"] < 1:
+            raise ValidationFailed("Quantity must be > 0", reason="invalid_quantity",
+                                   details=[{"field": f"items.{n}.quantity", "message": "Must be at least 1"}])
+        found = (Variant.select(Variant.id).join(Product)
+                 .where(Variant.id == item["variant_id"], Variant.product == item["product_id"],
+                        Variant.archived_at.is_null(), Product.status == "active").exists())
+        if not found:
+            raise ValidationFailed("Invalid variant ID", reason="invalid_variant",
+                                   details=[{"field": f"items.{n}.variantId",
+                                             "message": "No such variant of this active product"}])
+        wanted[item["variant_id"]] = wanted.get(item["variant_id"], 0) + item["quantity"]
+    return wanted
+
+
+def _change_reserved(variant_id: str, wh: str, delta: int, reference: str) -> None:
+    """Move `delta` units between available and reserved (conditional when growing) with its movement.
+    Raises InsufficientStock when fewer than `delta` units are available."""
+    if delta > 0:
+        changed = InventoryLevel.update(reserved=InventoryLevel.reserved + delta, updated_at=utcnow()).where(
+            InventoryLevel.variant == variant_id, InventoryLevel.warehouse == wh,
+            InventoryLevel.quantity - InventoryLevel.reserved >= delta).execute()
+        if not changed:
+            available = stock_levels([variant_id], warehouse_id=wh)[variant_id]
+            raise InsufficientStock("Not enough stock to reserve", reason="out_of_stock",
+                                    details=[{"field": f"items.{variant_id}",
+                                              "message": f"Requested {delta} more, available {available}"}])
+    elif delta < 0:
+        InventoryLevel.update(reserved=InventoryLevel.reserved + delta, updated_at=utcnow()).where(
+            InventoryLevel.variant == variant_id, InventoryLevel.warehouse == wh).execute()
+    if delta:
+        record_movement(variant_id, wh, "reservation" if delta > 0 else "reservation_release",
+                        reserved_change=delta, reference=reference)
+
+
+def reserve_stock(cart_id: str, items: list[dict], minutes: int = DEFAULT_RESERVATION_MINUTES,
+                  warehouse_id: str | None = None) -> list[StockReservation]:
+    """Hold `items` (`[{"product_id", "variant_id", "quantity"}]`) for the cart for `minutes`
+    (1..MAX_RESERVATION_MINUTES); see the module docstring. The caller checks the cart is the
+    caller's. Returns the cart's reservations of these variants, variant-id order.
+
+    Raises ValidationFailed (422: bad minutes or quantity, `invalid_variant`), NotFound
+    (`cart_not_found`), Conflict (409 `cart_not_active`), InsufficientStock (409 `out_of_stock`).
+    """
+    if not 1 <= minutes <= MAX_RESERVATION_MINUTES:
+        raise ValidationFailed("reservationMinutes must be 1..1440", reason="invalid_reservation_minutes",
+                               details=[{"field": "reservationMinutes", "message": "1..1440"}])
+    if not items:
+        raise ValidationFailed("Nothing to reserve", reason="invalid_quantity",
+                               details=[{"field": "items", "message": "At least one item"}])
+    wh = warehouse_id or default_warehouse_id()
+    now = utcnow()
+    expires = now + dt.timedelta(minutes=minutes)
+    with atomic():
+        _lock_active_cart(cart_id, now)
+        wanted = _wanted(items)
+        before = stock_alerts.snapshot(wanted, wh)
+        query = StockReservation.select().where(StockReservation.cart == cart_id, StockReservation.warehouse == wh,
+                                                StockReservation.variant.in_(list(wanted)))
+        # Reservation rows before levels, as checkout and the expiry task lock them: no deadlock.
+        existing = {r.variant_id: r for r in (query.for_update() if is_postgres() else query)}
+        saved = []
+        for variant_id in sorted(wanted):
+            row = existing.get(variant_id)
+            held = row.quantity if row is not None and row.status == "active" else 0
+            is_new = row is None
+            if is_new:
+                row = StockReservation(cart=cart_id, variant=variant_id, warehouse=wh, created_at=now)
+            _change_reserved(variant_id, wh, wanted[variant_id] - held, reference=cart_id)
+            row.quantity, row.status, row.expires_at, row.updated_at = wanted[variant_id], "active", expires, now
+            row.save(force_insert=is_new)
+            saved.append(row)
+        stock_alerts.announce(before)
+    return saved
+
+
+def _end(rows: list[StockReservation], status: str, wh: str, now: dt.datetime) -> int:
+    """End active `rows` (variant-id order) with `status`, giving their units back to available.
+    Each ends only if still active (a concurrent end wins once). Returns the units released."""
+    rows = sorted(rows, key=lambda r: (r.variant_id, r.id))
+    before = stock_alerts.snapshot([r.variant_id for r in rows], wh)
+    units = 0
+    for row in rows:
+        ended = StockReservation.update(status=status, updated_at=now).where(
+            StockReservation.id == row.id, StockReservation.status == "active").execute()
+        if ended:
+            _change_reserved(row.variant_id, wh, -row.quantity, reference=row.id)
+            units += row.quantity
+    stock_alerts.announce(before)
+    return units
+
+
+def release_reservations(cart_id: str, warehouse_id: str | None = None) -> int:
+    """End the cart's active reservations (`released`); returns the units given back (0: none).
+    The caller checks the cart is the caller's."""
+    wh = warehouse_id or default_warehouse_id()
+    with atomic():
+        query = StockReservation.select().where(StockReservation.cart == cart_id, StockReservation.warehouse == wh,
+                                                StockReservation.status == "active")
+        rows = list(query.for_update() if is_postgres() else query)
+        return _end(rows, "released", wh, utcnow()) if rows else 0
+
+
+def active_reservations(cart_id: str) -> list[StockReservation]:
+    """The cart's active reservations (expired ones not yet ended included), variant-id order."""
+    return list(StockReservation.select().where(StockReservation.cart == cart_id, StockReservation.status == "active")
+                .order_by(StockReservation.variant, StockReservation.warehouse))
+
+
+def expire_reservations(job: Job, ctx, now: dt.datetime) -> dict:
+    """Maintenance task: active reservations past `expires_at` -> `expired`, their units available
+    again and announced (stock streams, back in stock), in batches of EXPIRY_BATCH (one
+    transaction each). Result: `{"expired": n, "units": n}`."""
+    expired = units = 0
+    while True:
+        with atomic():
+            query = (StockReservation.select().where(StockReservation.status == "active",
+                                                     StockReservation.expires_at <= now)
+                     .order_by(StockReservation.variant, StockReservation.id).limit(EXPIRY_BATCH))
+            rows = list(query.for_update("FOR UPDATE SKIP LOCKED") if is_postgres() else query)
+            by_warehouse: dict[str, list] = {}
+            for row in rows:
+                by_warehouse.setdefault(row.warehouse_id, []).append(row)
+            for wh, group in sorted(by_warehouse.items()):
+                units += _end(group, "expired", wh, now)
+        expired += len(rows)
+        ctx.progress(expired, expired, f"{expired} reservation(s) expired")
+        if len(rows) < EXPIRY_BATCH:
+            break
+    return {"expired": expired, "units": units}
+
+
+def reservation_view(row: StockReservation) -> dict:
+    """`{"id", "cartId", "productId", "variantId", "warehouseId", "quantity", "status", "expiresAt",
+    "createdAt"}` (quantity in units, times ISO 8601 UTC)."""
+    product_id = Variant.select(Variant.product).where(Variant.id == row.variant_id).scalar()
+    return {"id": row.id, "cartId": row.cart_id, "productId": product_id, "variantId": row.variant_id,
+            "warehouseId": row.warehouse_id, "quantity": row.quantity, "status": row.status,
+            "expiresAt": isoformat(row.expires_at), "createdAt": isoformat(row.created_at)}
