@@ -39,6 +39,7 @@ from web.cache import cached_get
 from web.products import HTTP_URL, ProductListSchema, ProductQueryArgsSchema, product_list_answer
 from web.schemas import CamelSchema, QueryBoolean, StrictBoolean, StrictInteger, ok
 from web.security import BEARER_SECURITY, OPTIONAL_BEARER_SECURITY, checked, current_user, require_admin
+from web.slug_moved import or_moved
 
 blp = Blueprint("categories", __name__, url_prefix="/api/v1/categories", description="Catalog: categories")
 
@@ -70,6 +71,8 @@ def category_to_dict(node: CategoryNode, tree: bool = True) -> dict:
     body = {"id": c.id, "name": c.name, "slug": c.slug, "description": c.description, "icon": c.icon,
             "image": c.image, "type": c.type, "parentId": c.parent_id, "isActive": c.is_active,
             "sortOrder": c.sort_order, "metadata": c.metadata or {}, "productCount": node.product_count,
+            "seoTitle": catalog.seo_title(c.name),
+            "seoDescription": catalog.seo_description(c.description, fallback=f"Shop {c.name}"),
             "createdAt": isoformat(c.created_at), "updatedAt": isoformat(c.updated_at)}
     if tree:
         body["children"] = [category_to_dict(child) for child in node.children]
@@ -110,6 +113,8 @@ class CategoryFieldsSchema(CamelSchema):
     sort_order = ma.fields.Integer()
     metadata = ma.fields.Nested(CategoryMetadataSchema)
     product_count = ma.fields.Integer(metadata={"description": "active products, subcategories included"})
+    seo_title = ma.fields.String(metadata={"description": "the name, shortened to 70 characters"})
+    seo_description = ma.fields.String(metadata={"description": "the description as plain text (160 characters)"})
     created_at = ma.fields.String()
     updated_at = ma.fields.String()
 
@@ -240,10 +245,12 @@ class CategoryBySlug(MethodView):
     @blp.response(200, CategoryEnvelopeSchema)
     @blp.alt_response(304, description="Not modified (If-None-Match matched the ETag)")
     @blp.doc(security=OPTIONAL_BEARER_SECURITY)
+    @blp.alt_response(301, description="An old slug: Location gives the category's current one")
     @cached_get
     def get(self, args, slug):
-        """Get a category by slug, with its subcategories and ancestors."""
-        return ok(detail_to_dict(catalog.get_category(slug, _include_inactive(args))))
+        """Get a category by slug, with its subcategories and ancestors; an old slug redirects (301)."""
+        return or_moved("category", slug, f"{blp.url_prefix}/{{}}",
+                        lambda: ok(detail_to_dict(catalog.get_category(slug, _include_inactive(args)))))
 
 
 @blp.route("/<id(cat):category_id>")

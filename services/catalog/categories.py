@@ -37,6 +37,7 @@ import peewee
 
 from models.catalog import Category, Product
 from models.db import atomic, database, is_postgres, utcnow
+from services.catalog import slug_redirects
 from services.catalog.slugs import free_slug, slugify
 from services.errors import Conflict, NotFound, ValidationFailed
 from services.platform import catalog_ttl
@@ -259,7 +260,9 @@ def update_category(category_id: str, data: dict) -> Category:
             if category is None:
                 raise NotFound("Category not found", reason="category_not_found")
             if data.get("slug"):
-                category.slug = _claim_slug(data["slug"], category.id)
+                slug = _claim_slug(data["slug"], category.id)
+                slug_redirects.record_slug_change("category", category.slug, slug, category.id)
+                category.slug = slug
             _apply(category, data, existing=True)
             category.save()
             catalog_ttl.invalidate_after_commit()
