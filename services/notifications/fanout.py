@@ -14,9 +14,11 @@ never creates a second notification or a second send job.
 Recipients. Order events (order.placed/paid/shipped/delivered/cancelled,
 payment.failed; subject = order id) go to the order's customer, or for a guest
 order to its `customer_email` by email only. `stock.low` (subject = variant id)
-goes to active staff and admins. `wishlist.price_drop` / `wishlist.back_in_stock`
+and `purchase_order.created` (subject = purchase order id) go to active staff and admins. `wishlist.price_drop` / `wishlist.back_in_stock`
 (subject = product or variant id) go to the users who wishlisted the product
 (`services.customers.users_wishlisting`, looked up when the fan-out runs).
+`stock.back_in_stock` (subject = variant id) goes to the users named in its data (`userIds`: the
+back-in-stock requests the stock change marked notified, services.catalog.back_in_stock).
 `loyalty.points_reminder` (subject = user id) goes to that user;
 `cart.abandoned` (subject = cart id) to the cart's customer (guest carts have
 no address and are skipped). `account.*` (services.notifications.account_mail) go to
@@ -37,7 +39,7 @@ from models.jobs import Job
 from models.notifications import Notification, NotificationPreference
 from models.orders import Order, OrderItem
 from models.users import User
-from services import customers, loyalty
+from services import catalog, customers, loyalty
 from services.errors import DomainError
 from services.notifications import account_mail
 from services.notifications.events import ACCOUNT_EVENTS, EVENTS, ORDER_EVENTS, SHOP_NAME
@@ -117,6 +119,13 @@ def _active_users(user_ids) -> list[User]:
     return list(User.select().where(User.id.in_(ids), User.is_active == True).order_by(User.id))  # noqa: E712
 
 
+def _staff_recipients(context: dict):
+    """Every active staff member and admin, for the staff-facing events."""
+    staff = list(User.select().where(User.role.in_(("staff", "admin")), User.is_active == True)  # noqa: E712
+                 .order_by(User.id))
+    return [_user_recipient(u) for u in staff], context, None if staff else "no_staff"
+
+
 def resolve_event(event: str, subject_id: str, data: dict,
                   job_id: str = "") -> tuple[list[Recipient], dict, str | None]:
     """Recipients and the shared template context for an event (`job_id`: the fan-out job, which
@@ -154,9 +163,24 @@ def resolve_event(event: str, subject_id: str, data: dict,
         context.update({"variant": {"id": variant.id, "name": variant.name, "sku": variant.sku},
                         "product": {"id": variant.product_id, "name": product.name if product else ""},
                         "quantity": (data or {}).get("quantity"), "threshold": (data or {}).get("threshold")})
-        staff = list(User.select().where(User.role.in_(("staff", "admin")), User.is_active == True)  # noqa: E712
-                     .order_by(User.id))
-        return [_user_recipient(u) for u in staff], context, None if staff else "no_staff"
+        return _staff_recipients(context)
+    if event == "purchase_order.created":
+        summary = catalog.purchase_order_summary(subject_id)
+        if summary is None:
+            return [], context, "subject_not_found"
+        context["purchaseOrder"] = summary
+        return _staff_recipients(context)
+    if event == "stock.back_in_stock":  # the requesters were picked (and marked notified) with the event
+        product = _product_for_subject(subject_id)
+        if product is None:
+            return [], context, "subject_not_found"
+        variant = Variant.get_or_none(Variant.id == subject_id)
+        context["product"] = {"id": product.id, "name": product.name, "handle": product.handle,
+                              "price": product.price, "currency": product.currency}
+        context["variant"] = {"id": subject_id, "name": variant.name if variant else "",
+                              "sku": variant.sku if variant else None}
+        users = _active_users((data or {}).get("userIds") or [])
+        return [_user_recipient(u) for u in users], context, None if users else "no_recipients"
     if event in ("wishlist.price_drop", "wishlist.back_in_stock"):
         product = _product_for_subject(subject_id)
         if product is None:

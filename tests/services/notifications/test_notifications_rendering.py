@@ -26,6 +26,11 @@ CONTEXTS = {
     "wishlist_price_drop": {"product": {"name": "Brie", "price": 900, "currency": "USD"},
                             "data": {"oldPrice": 1200, "newPrice": 900}},
     "wishlist_back_in_stock": {"product": {"name": "Brie"}},
+    "stock_back_in_stock": {"product": {"name": "Serum"}, "variant": {"id": "var_1", "name": "30 ml"}},
+    "purchase_order_created": {"purchaseOrder": {"number": "PO-2026-000001", "supplier": "Dairy Co",
+                                                 "warehouse": "Default", "expectedAt": "2026-12-09",
+                                                 "lines": [{"quantity": 30, "product": "Brie", "variant": "250 g",
+                                                            "sku": "BRIE-250"}]}},
     "loyalty_points_reminder": {"points": 240},
     "cart_abandoned": {"cart": {"items": [{"name": "Brie", "quantity": 2}]}},
     "custom": {"subject": "Hello", "message": "Line one\n\nLine two"},
@@ -55,6 +60,13 @@ def test_every_event_has_a_template_directory():
     names = {t["name"] for t in notifications.list_templates()}
     assert {spec.template for spec in notifications.EVENTS.values()} <= names
     assert set(CONTEXTS) == names
+
+
+def test_a_purchase_order_notice_lists_its_lines():
+    rendered = notifications.render("purchase_order_created", base(CONTEXTS["purchase_order_created"]))
+    assert rendered.subject == "Purchase order PO-2026-000001 drafted for Dairy Co"
+    assert "- 30 x Brie / 250 g (SKU BRIE-250)" in rendered.text and "(expected 2026-12-09)" in rendered.text
+    assert "30 &times; Brie / 250 g" in rendered.html
 
 
 def test_html_is_autoescaped_and_text_is_not():
