@@ -12,7 +12,8 @@ from peewee import sort_models
 from models.db import BaseModel
 
 DOMAIN_MODULES = ["users", "catalog", "carts", "orders", "jobs", "ml", "fraud", "notifications", "loyalty",
-                  "reviews", "recommendations", "wishlists", "profiles", "audit"]
+                  "reviews", "recommendations", "wishlists", "profiles", "audit", "seo", "inventory",
+                  "search", "purchasing"]
 
 
 def _collect():

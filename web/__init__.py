@@ -26,7 +26,8 @@ RESOURCE_MODULES = ["health", "auth", "otp", "sessions", "account_recovery", "pr
                     "checkout", "orders", "webhooks", "jobs", "streams", "notifications", "preferences", "loyalty",
                     "wishlist", "reviews", "review_admin", "recommendations", "fraud_rules", "fraud_reviews",
                     "fraud_assessments", "fraud_models", "admin_users", "audit_log", "cache_admin", "api_keys",
-                    "mfa", "profile", "addresses", "customers", "metrics", "account_data", "categories"]
+                    "mfa", "profile", "addresses", "customers", "metrics", "account_data", "categories", "seo",
+                    "inventory", "product_collections", "product_search", "search", "purchasing"]
 
 MAX_BODY_BYTES = 10 * 1024 * 1024
 
@@ -87,8 +88,9 @@ def create_app(settings: config.Settings | None = None) -> Flask:
     for name in RESOURCE_MODULES:
         module = importlib.import_module(f"web.{name}")
         api.register_blueprint(module.blp)
-        if hasattr(module, "admin_blp"):
-            api.register_blueprint(module.admin_blp)
+        for extra in ("admin_blp", "root_blp"):  # admin routes; routes at the site root (/sitemap.xml)
+            if hasattr(module, extra):
+                api.register_blueprint(getattr(module, extra))
 
     sse.register_event_schemas(api)
 

@@ -1,8 +1,9 @@
-"""Queue `maintenance`: the periodic jobs the scheduler writes (see services.maintenance), and probes."""
+"""Queue `maintenance`: the periodic jobs the scheduler writes (see services.maintenance), sitemap builds and probes."""
 
-from services import maintenance
+from services import catalog, maintenance
 from services.platform import probe
 from workers.actor import job_actor
 
 run_maintenance = job_actor("maintenance", "run_maintenance", maintenance.run_maintenance)
+build_sitemap = job_actor("sitemap_build", "build_sitemap", catalog.run_sitemap_job)
 run_probe = job_actor("probe", "run_probe", probe.run_probe)

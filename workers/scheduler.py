@@ -47,6 +47,8 @@ MAINTENANCE_INTERVALS = {  # task -> seconds between runs
     "purge_expired_exports": 3600,
     "catalog_cache_cleanup": 15 * 60,
     "rotate_pii": 86400,
+    "build_sitemap": 3600,
+    "expire_stock_reservations": 60,
 }
 NIGHTLY_TASK = "recommendations_nightly"
 FIRST_RUN_DELAY_SECONDS = 30

@@ -25,8 +25,12 @@ period)` for each task on its timetable; that writes one `maintenance` job
   later attempt (`services.customers.purge_expired_exports`; hourly).
 - `catalog_cache_cleanup`: catalog cache entries of older generations and orphans removed
   before their TTL would (`services.platform.catalog_ttl`; counts by kind).
+- `expire_stock_reservations`: active stock reservations past `expires_at` -> `expired`, their
+  units available again and announced (`services.catalog.expire_reservations`; every minute).
 - `rotate_pii`: personal data still under an old PII key re-encrypted under the current one,
   keyed hashes recomputed (`services.platform.pii_rotation`; daily).
+- `build_sitemap`: the sitemap documents rebuilt from the live catalog (`services.catalog.sitemap`;
+  hourly).
 
 Running a task twice changes nothing more, and so does running it from two
 workers at once, because every write is conditional:
@@ -48,7 +52,7 @@ from typing import Callable
 
 from models.db import utcnow
 from models.jobs import Job
-from services import customers, loyalty, orders, recommendations
+from services import catalog, customers, loyalty, orders, recommendations
 from services.errors import ValidationFailed
 from services.maintenance.reasons import REASONS
 from services.platform import catalog_ttl, periodic, pii_rotation, retention
@@ -62,6 +66,8 @@ TASKS: dict[str, Callable[[Job, object, dt.datetime], dict]] = {
     "purge_expired_exports": customers.purge_expired_exports,
     "catalog_cache_cleanup": catalog_ttl.cleanup_catalog_cache,
     "rotate_pii": pii_rotation.rotate_pii,
+    "build_sitemap": catalog.build_sitemap_task,
+    "expire_stock_reservations": catalog.expire_reservations,
 }
 
 

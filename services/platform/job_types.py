@@ -76,8 +76,11 @@ JOB_TYPES: dict[str, JobType] = {
     "recommendations_train": JobType("ml", max_attempts=2, time_limit=3600, lease=120),
     "wishlist_bulk": JobType("bulk", max_attempts=3, time_limit=600),
     "account_export": JobType("bulk", max_attempts=3, time_limit=300),
+    "inventory_report": JobType("bulk", max_attempts=3, time_limit=600),
     "account_erasure": JobType("bulk", max_attempts=8, time_limit=300),  # retried while the user's jobs finish
     "maintenance": JobType("maintenance", max_attempts=3, time_limit=600),
+    "sitemap_build": JobType("maintenance", max_attempts=3, time_limit=600),
+    "purchase_reorder": JobType("bulk", max_attempts=5, time_limit=60),
     "probe": JobType("maintenance", max_attempts=3, time_limit=10, lease=10),
 }
 
