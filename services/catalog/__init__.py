@@ -26,6 +26,7 @@ from services.catalog.categories import (MAX_DEPTH, CategoryDetail, CategoryNode
                                          delete_category, flatten, get_category, subtree_ids, update_category)
 from services.catalog.customizations import LIMITS as CUSTOMIZATION_LIMITS
 from services.catalog.customizations import (CUSTOMIZATION_TYPES, choose_customizations, customization_key,
+                                             customization_types,
                                              customizations_price, normalise_customizations)
 from services.catalog.imports import check_store, import_payload, run_import_job
 from services.catalog.back_in_stock import subscribe_back_in_stock, unsubscribe_back_in_stock
@@ -83,6 +84,7 @@ from services.catalog.stock_live import active_products, product_stock_views, pu
 from services.catalog.warehouses import DEFAULT_WAREHOUSE_ID, default_warehouse, default_warehouse_id
 
 __all__ = [
+    "customization_types",
     "PurchaseOrderView", "cancel_purchase_order", "create_purchase_order", "get_purchase_order", "list_purchase_orders",
     "purchase_order_summary", "purchase_order_view", "receive_purchase_order", "send_purchase_order",
     "update_purchase_order", "delete_reorder_rule", "list_reorder_rules", "run_reorder_job", "set_reorder_rule",

@@ -41,6 +41,7 @@ import json
 import re
 from dataclasses import dataclass
 
+from models.catalog import Product
 from models.db import utcnow
 from services.catalog.products import MAX_PRICE
 from services.errors import ValidationFailed
@@ -344,3 +345,13 @@ def customization_key(priced: list[dict]) -> str:
 def customizations_price(priced: list[dict]) -> int:
     """What a priced set adds to one unit, in minor units."""
     return sum(c["price"] for c in priced)
+
+
+def customization_types(product_ids) -> dict[str, dict[str, str]]:
+    """`{product id: {customization code: type}}` of the products' current definitions (one query)."""
+    ids = list(product_ids)
+    if not ids:
+        return {}
+    return {pid: {d.get("code"): d.get("type") for d in (definitions or [])}
+            for pid, definitions in Product.select(Product.id, Product.customizations)
+            .where(Product.id.in_(ids)).tuples()}

@@ -184,7 +184,8 @@ def _carts(user: User) -> list[dict]:
                      .order_by(CartItem.created_at, CartItem.id)):
             lines.setdefault(item.cart_id, []).append(
                 {"id": item.id, "productId": item.product_id, "variantId": item.variant_id,
-                 "quantity": item.quantity, "unitPrice": item.unit_price, "addedAt": isoformat(item.created_at)})
+                 "quantity": item.quantity, "unitPrice": item.unit_price, "customizations": item.customizations or [],
+                 "addedAt": isoformat(item.created_at)})
     return [{"id": c.id, "status": c.status, "currency": c.currency, "discountCode": c.discount_code,
              "items": lines.get(c.id, []), "createdAt": isoformat(c.created_at), "updatedAt": isoformat(c.updated_at),
              "expiresAt": isoformat(c.expires_at), "convertedAt": isoformat(c.converted_at)} for c in carts]

@@ -242,7 +242,8 @@ def anonymise_customer_orders(customer_id: str, email: str, keep_address_keys: t
     """Strip the personal data from the orders of customer `customer_id`, an erased account
     (services.customers.erasure): `customer_email` becomes `email` (a placeholder), the shipping
     and billing addresses keep only `keep_address_keys` (where the goods went, for the accounts
-    and tax), the notes and the checkout's client IP are cleared. Status, totals, items, payments
+    and tax), the notes, the checkout's client IP and the lines' written customizations (card
+    messages) are cleared. Status, totals, items, payments
     and refunds stay as they are. Returns how many orders changed (0 once done: a re-run changes
     nothing). Call inside the erasure's transaction."""
     def kept(address) -> dict:
@@ -255,4 +256,30 @@ def anonymise_customer_orders(customer_id: str, email: str, keep_address_keys: t
                   "billing_address": kept(order.billing_address), "notes": "", "client_ip": None}
         if any(getattr(order, field) != value for field, value in values.items()):
             changed += Order.update(**values, updated_at=utcnow()).where(Order.id == order.id).execute()
+    _redact_written_customizations(customer_id)
     return changed
+
+
+def _redact_written_customizations(customer_id: str) -> None:
+    """Blank what the customer wrote in their order lines' customizations (a card message: a
+    `text` option, or any option whose product no longer defines it), in the line and in its
+    snapshot; chosen vases, sizes and dates stay, with their prices."""
+    items = list(OrderItem.select(OrderItem.id, OrderItem.product_id, OrderItem.customizations,
+                                  OrderItem.product_snapshot)
+                 .join(Order).where(Order.customer == customer_id, OrderItem.customizations != "[]"))
+    if not items:
+        return
+    types = catalog.customization_types({item.product_id for item in items})
+
+    def redacted(chosen, product_id):
+        kinds = types.get(product_id, {})
+        return [{**c, "value": ""} if isinstance(c.get("value"), str) and kinds.get(c.get("code"), "text") == "text"
+                else c for c in chosen or []]
+
+    for item in items:
+        lines = redacted(item.customizations, item.product_id)
+        snapshot = dict(item.product_snapshot or {})
+        if "customizations" in snapshot:
+            snapshot["customizations"] = redacted(snapshot["customizations"], item.product_id)
+        if lines != item.customizations or snapshot != item.product_snapshot:
+            OrderItem.update(customizations=lines, product_snapshot=snapshot).where(OrderItem.id == item.id).execute()

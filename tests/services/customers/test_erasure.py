@@ -215,3 +215,26 @@ def test_erasure_deletes_the_photos_of_the_customers_reviews(api, tmp_path):
     result = run(job, customers.run_erasure_job)
     assert result["deleted"]["reviewMedia"] == 1 and result["deleted"]["reviewMediaFiles"] == 1
     assert ReviewMedia.select().count() == 0 and not folder.exists()
+
+
+def test_erasure_blanks_card_messages_in_order_lines_and_keeps_chosen_options(api):
+    from models.catalog import Product
+
+    me = rich_customer(api)
+    item = OrderItem.select().join(Order).where(Order.customer == me.user.id).first()
+    Product.update(customizations=[
+        {"code": "card-message", "label": "Card", "type": "text", "required": False, "price": 0, "maxLength": 200,
+         "choices": [], "minLeadDays": None, "maxAheadDays": None},
+        {"code": "vase", "label": "Vase", "type": "choice", "required": False, "price": 0, "maxLength": None,
+         "choices": [{"value": "classic", "label": "Classic", "price": 1500}], "minLeadDays": None,
+         "maxAheadDays": None}]).where(Product.id == item.product_id).execute()
+    chosen = [{"code": "card-message", "label": "Card", "value": "Love you Sara Qasem", "price": 0},
+              {"code": "vase", "label": "Vase", "value": "classic", "price": 1500}]
+    OrderItem.update(customizations=chosen, product_snapshot={**item.product_snapshot, "customizations": chosen}).where(
+        OrderItem.id == item.id).execute()
+
+    run(erase(me.user, code=me.recovery_codes[1]), customers.run_erasure_job)
+    after = OrderItem.get_by_id(item.id)
+    assert [c["value"] for c in after.customizations] == ["", "classic"]
+    assert [c["value"] for c in after.product_snapshot["customizations"]] == ["", "classic"]
+    assert "Sara Qasem" not in raw_rows()
