@@ -46,7 +46,8 @@ def seed_demo_if_empty(admin_email: str = "admin@cartwheel.test", admin_password
             for shop in json.loads(DEMO_FILE.read_text(encoding="utf-8"))["stores"]:
                 store = _store(shop)
                 for product in shop["products"]:
-                    catalog.create_product(_product_data(product, store.id, exponent))
+                    catalog.create_product(_product_data(product, store.id, exponent,
+                                                         shop.get("productCustomizations", [])))
             return _queue_imports(_store(IMPORT_STORE).id, admin.id)
     except peewee.IntegrityError:  # another process seeded first (unique store slug)
         return []
@@ -56,16 +57,19 @@ def _store(spec: dict) -> Store:
     return Store.create(name=spec["name"], slug=spec["slug"], description=spec.get("description", ""))
 
 
-def _product_data(spec: dict, store_id: str, exponent: int) -> dict:
+def _product_data(spec: dict, store_id: str, exponent: int, customizations: list) -> dict:
     """A demo product (camelCase JSON, major-unit prices) in the catalog's write shape; `kind`
     (default general), `isFeatured` and the typed `attributes` of that kind pass through
-    (services.catalog.product_attributes validates them)."""
+    (services.catalog.product_attributes validates them). Its `customizations` (else the store's
+    `productCustomizations`) get their prices in minor units (services.catalog.customizations
+    validates them)."""
     return {
         "name": spec["name"], "handle": spec["handle"], "category": spec.get("category"),
         "tags": spec.get("tags", []), "description": spec.get("description", ""),
         "vendor": spec.get("vendor", ""), "seo_title": spec.get("seoTitle", ""),
         "seo_description": spec.get("seoDescription", ""), "attributes": spec.get("attributes", {}),
         "kind": spec.get("kind", "general"), "is_featured": spec.get("isFeatured", False),
+        "customizations": [_priced(c, exponent) for c in spec.get("customizations", customizations)],
         "store_id": store_id, "status": "active",
         "images": [{"url": i["url"], "alt_text": i.get("altText", ""), "sort_order": n}
                    for n, i in enumerate(spec.get("images", []), start=1)],
@@ -75,6 +79,15 @@ def _product_data(spec: dict, store_id: str, exponent: int) -> dict:
                       "options": v.get("options", [])}
                      for v in spec["variants"]],
     }
+
+
+def _priced(option: dict, exponent: int) -> dict:
+    """A demo customization with its prices (major-unit strings) in minor units."""
+    priced = {**option, "price": catalog.parse_money(option.get("price", "0"), exponent) or 0}
+    if "choices" in option:
+        priced["choices"] = [{**c, "price": catalog.parse_money(c.get("price", "0"), exponent) or 0}
+                             for c in option["choices"]]
+    return priced
 
 
 def _queue_imports(store_id: str, owner_id: str) -> list[str]:

@@ -161,6 +161,12 @@ def test_the_demo_catalog_has_typed_products_of_each_kind(db):
     assert comte.attributes["weight"] == 250 and comte.attributes["nutritionalInfo"]["protein"] == 28
     assert catalog.featured_products(limit=100)[1] >= 3
     assert catalog.list_products(attributes={"skinTypes": ["sensitive"]})[1] == 3
+    roses = Product.get(Product.handle == "classic-red-roses-bouquet")
+    vase = next(c for c in roses.customizations if c["code"] == "vase")
+    assert [c["code"] for c in roses.customizations] == ["card-message", "vase", "size", "delivery-date"]
+    assert [choice["price"] for choice in vase["choices"]] == [1200, 1800]  # "12.00" USD in minor units
+    orchid = Product.get(Product.handle == "phalaenopsis-orchid-ceramic-pot")
+    assert [c["code"] for c in orchid.customizations] == ["card-message", "delivery-date"]
 
 
 def test_0018_backfills_kind_and_index_rows_of_existing_products(db):
