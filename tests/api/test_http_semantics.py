@@ -30,7 +30,7 @@ def test_every_405_carries_an_allow_header_in_the_envelope(api, method, path, al
     assert body["error"]["details"] == [{"field": "method", "message": f"Allowed: {headers['Allow']}"}]
 
 
-@pytest.mark.parametrize("path", ["/api/v1/products/search", "/api/v1/products/featured", "/api/v1/products/Search",
+@pytest.mark.parametrize("path", ["/api/v1/products/compare", "/api/v1/products/bestsellers", "/api/v1/products/Search",
                                   "/api/v1/orders/analytics", "/api/v1/orders/nope/events",
                                   "/api/v1/products/search/reviews", "/api/v1/products/featured/related",
                                   "/api/v1/admin/fraud/orders/analytics/assessment"])
@@ -43,7 +43,9 @@ def test_other_methods_on_a_fixed_word_answer_as_that_route(api, admin_token):
     status, body, headers = api.put("/api/v1/products/stock-updates", {}, token=admin_token)
     assert status == 405 and {m.strip() for m in headers["Allow"].split(",")} == {"GET", "HEAD", "OPTIONS"}
     assert_route_miss(*api.put("/api/v1/products/search/stock", {"adjustment": 1}, token=admin_token)[:2])
-    assert_route_miss(*api.call("DELETE", "/api/v1/products/featured", token=admin_token)[:2])
+    status, _, headers = api.call("DELETE", "/api/v1/products/featured", token=admin_token)
+    assert status == 405 and {m.strip() for m in headers["Allow"].split(",")} == {"GET", "HEAD", "OPTIONS"}
+    assert_route_miss(*api.call("DELETE", "/api/v1/products/compare", token=admin_token)[:2])
 
 
 def test_ids_and_handles_still_read_as_products_and_orders(api):
@@ -93,11 +95,11 @@ def test_a_product_cannot_take_a_reserved_word_as_its_handle(api, admin_token):
 
 def test_an_unknown_query_parameter_is_400_and_named(api):
     make_product(stock=1)
-    status, body, _ = api.get("/api/v1/products?occasion=birthday&limit=5&colour=red&occasion=x")
+    status, body, _ = api.get("/api/v1/products?flavour=nutty&limit=5&colour=red&flavour=x")
     assert status == 400, body
     error = body["error"]
     assert (error["code"], error["reason"]) == ("VALIDATION_ERROR", "unknown_query_parameters")
-    assert [d["field"] for d in error["details"]] == ["occasion", "colour"]
+    assert [d["field"] for d in error["details"]] == ["flavour", "colour"]
     assert error["details"][0]["message"].startswith("Unknown field.")
 
 

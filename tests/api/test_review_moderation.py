@@ -12,6 +12,7 @@ import pytest
 
 import config
 from models.audit import AuditEntry
+from models.catalog import Product
 from models.db import database, init_database
 from models.migrate import apply_migrations, migration_names
 from models.reviews import Review, ReviewReport, ReviewVote
@@ -203,7 +204,7 @@ def test_0017_adds_moderation_to_existing_reviews_which_become_approved(settings
         database.execute_sql("CREATE UNIQUE INDEX review_user_id_product_id ON review (user_id, product_id)")
         database.execute_sql("CREATE INDEX review_product_id_created_at ON review (product_id, created_at)")
         user = quick_user()
-        product = make_product(name="Old cheese")
+        product = Product.create(name="Old cheese", handle="old-cheese", currency="USD", price=900)  # no stock:
         database.execute_sql("INSERT INTO review (id, product_id, user_id, rating, title, body, is_verified_purchase, "
                              "created_at, updated_at) VALUES ('rev_old', ?, ?, 4, 'Old', '', 0, '2025-01-01', "
                              "'2025-01-01')", (product.id, user.id))
