@@ -52,16 +52,23 @@ def _target(admin: User, user_id: str) -> User:
     return user
 
 
+def _set_choice(admin: User, user_id: str, column, value: str, allowed: tuple, what: str, field: str,
+                reason: str) -> User:
+    """Set `column` of `user_id` to `value`, one of `allowed` (else ValidationFailed `reason` on
+    `field`, naming `what`). Raises NotFound, Conflict (`own_account`)."""
+    if value not in allowed:
+        raise ValidationFailed(f"Unknown {what} {value!r}", reason=reason,
+                               details=[{"field": field, "message": f"One of {', '.join(allowed)}"}])
+    user = _target(admin, user_id)
+    with atomic():
+        User.update({column: value, User.updated_at: utcnow()}).where(User.id == user.id).execute()
+    return User.get_by_id(user.id)
+
+
 def set_role(admin: User, user_id: str, role: str) -> User:
     """Give `user_id` `role` (one of models.users.ROLES). Raises NotFound, Conflict (`own_account`),
     ValidationFailed (`bad_role`)."""
-    if role not in ROLES:
-        raise ValidationFailed(f"Unknown role {role!r}", reason="bad_role",
-                               details=[{"field": "role", "message": f"One of {', '.join(ROLES)}"}])
-    user = _target(admin, user_id)
-    with atomic():
-        User.update(role=role, updated_at=utcnow()).where(User.id == user.id).execute()
-    return User.get_by_id(user.id)
+    return _set_choice(admin, user_id, User.role, role, ROLES, "role", "role", reason="bad_role")
 
 
 def set_customer_group(admin: User, user_id: str, group: str) -> User:
@@ -69,13 +76,8 @@ def set_customer_group(admin: User, user_id: str, group: str) -> User:
     `wholesale`; a wholesale customer's carts are priced at variants' wholesale prices,
     services.orders.pricing). Raises NotFound, Conflict (`own_account`), ValidationFailed
     (`bad_customer_group`)."""
-    if group not in CUSTOMER_GROUPS:
-        raise ValidationFailed(f"Unknown customer group {group!r}", reason="bad_customer_group",
-                               details=[{"field": "customerGroup", "message": f"One of {', '.join(CUSTOMER_GROUPS)}"}])
-    user = _target(admin, user_id)
-    with atomic():
-        User.update(customer_group=group, updated_at=utcnow()).where(User.id == user.id).execute()
-    return User.get_by_id(user.id)
+    return _set_choice(admin, user_id, User.customer_group, group, CUSTOMER_GROUPS, "customer group",
+                       "customerGroup", reason="bad_customer_group")
 
 
 def set_active(admin: User, user_id: str, active: bool) -> User:
