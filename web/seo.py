@@ -22,7 +22,7 @@ from marshmallow import validate
 
 from services import catalog
 from services.errors import NotFound
-from web.jobview import accepted, documents_job
+from web.jobview import documents_job, submit
 from web.schemas import CamelSchema, ErrorEnvelopeSchema
 from web.security import BEARER_SECURITY, checked, require_admin
 
@@ -72,7 +72,8 @@ class SitemapBuild(MethodView):
     @checked(require_admin)
     def post(self):
         """Rebuild the sitemap now (a job) (admin)."""
-        return accepted(catalog.request_sitemap_build(require_admin().id))
+        admin = require_admin()
+        return submit(lambda: catalog.request_sitemap_build(admin.id), body={})
 
 
 def _document(name: str) -> Response:

@@ -150,6 +150,14 @@ def test_a_sitemap_part_holds_at_most_the_limit_and_a_rebuild_replaces_everythin
     assert "sitemap-categories-1.xml" not in SitemapDocument.get_by_id("sitemap.xml").content
 
 
+def test_sitemap_build_honours_the_idempotency_key(api, admin):
+    first = api.post("/api/v1/admin/sitemap", token=admin, headers={"Idempotency-Key": "sitemap-1"})
+    again = api.post("/api/v1/admin/sitemap", token=admin, headers={"Idempotency-Key": "sitemap-1"})
+    assert first[0] in (200, 202) and again[1]["data"]["id"] == first[1]["data"]["id"]
+    assert again[2].get("Idempotent-Replayed") == "true"
+    assert_error(*api.post("/api/v1/admin/sitemap", token=admin, headers={"Idempotency-Key": "k" * 300})[:2], 422)
+
+
 def test_sitemap_build_is_admin_only(api):
     assert api.post("/api/v1/admin/sitemap")[0] == 401
     assert api.post("/api/v1/admin/sitemap", token=token_for(make_user()))[0] == 403
