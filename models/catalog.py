@@ -136,10 +136,32 @@ class Variant(BaseModel):
 
 
 class Warehouse(BaseModel):
+    """A stock location (seed 000 warehouses). Migration 0024 added everything after `is_default`.
+
+    - `address`: `{"line1", "city", "state", "postalCode", "country"}` (ISO 3166-1 alpha-2);
+      `latitude`/`longitude` in degrees (optional).
+    - `regions`: the shipping regions served, each `"*"` (everywhere), a country (`"US"`) or a
+      country and state / province (`"US-CA"`, matched against the address's `state`).
+    - `shipping_estimates`: days from dispatch to delivery per region,
+      `{"US": {"minDays": 2, "maxDays": 4}, "*": {...}}`; the most specific region matching the
+      address wins, and a region without an estimate uses the shipping method's days.
+    - `priority`: allocation order among equally good choices (lower first).
+    - `active`: an inactive warehouse is not allocated to and its units are not sellable.
+    """
+
     id = PrefixedIdField("wh")
     code = peewee.CharField(max_length=50, unique=True)
     name = peewee.CharField(max_length=200)
     is_default = peewee.BooleanField(default=False)
+    address = JSONField(default=dict)
+    latitude = peewee.FloatField(null=True)
+    longitude = peewee.FloatField(null=True)
+    regions = JSONField(default=list)
+    shipping_estimates = JSONField(default=dict)
+    priority = peewee.IntegerField(default=100)
+    active = peewee.BooleanField(default=True)
+    created_at = peewee.DateTimeField(default=utcnow)
+    updated_at = peewee.DateTimeField(default=utcnow)
 
 
 class InventoryLevel(BaseModel):

@@ -3,6 +3,7 @@
 import peewee
 
 from models.carts import Cart
+from models.catalog import Warehouse
 from models.db import BaseModel, JSONField, PrefixedIdField, utcnow
 from models.users import User
 
@@ -67,6 +68,23 @@ class OrderItem(BaseModel):
     total_price = peewee.IntegerField()
     product_snapshot = JSONField()
     customizations = JSONField(default=list, constraints=[peewee.SQL("DEFAULT '[]'")])
+
+
+class OrderAllocation(BaseModel):
+    """Units of one variant of an order taken from one warehouse (migration 0024): checkout
+    allocates the order's lines to warehouses (services.orders.allocation) and a cancellation
+    gives each unit back to the warehouse it came from. One shipment per warehouse;
+    `estimated_delivery` is that shipment's (from the warehouse's estimate for the region)."""
+
+    id = PrefixedIdField("oal")
+    order = peewee.ForeignKeyField(Order, backref="allocations", on_delete="CASCADE")
+    warehouse = peewee.ForeignKeyField(Warehouse, backref="allocations", on_delete="RESTRICT")
+    variant_id = peewee.CharField(max_length=40)
+    quantity = peewee.IntegerField(constraints=[peewee.Check("quantity > 0")])
+    estimated_delivery = peewee.DateField(null=True)
+
+    class Meta:
+        indexes = ((("order", "warehouse", "variant_id"), True),)
 
 
 class Payment(BaseModel):

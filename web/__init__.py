@@ -27,7 +27,8 @@ RESOURCE_MODULES = ["health", "auth", "otp", "sessions", "account_recovery", "pr
                     "wishlist", "reviews", "review_admin", "recommendations", "fraud_rules", "fraud_reviews",
                     "fraud_assessments", "fraud_models", "admin_users", "audit_log", "cache_admin", "api_keys",
                     "mfa", "profile", "addresses", "customers", "metrics", "account_data", "categories", "seo",
-                    "inventory", "product_collections", "product_search", "search", "purchasing"]
+                    "inventory", "product_collections", "product_search", "search", "purchasing",
+                    "warehouses"]
 
 MAX_BODY_BYTES = 10 * 1024 * 1024
 

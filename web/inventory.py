@@ -14,8 +14,13 @@ requests, and for staff (permission `catalog:stock`) the low-stock list, restock
 - `DELETE /inventory/reserve/{cartId}`: release the cart's reservations (200 with the units given back).
 - `POST|DELETE /inventory/{productId}/variants/{variantId}/notify`: a signed-in caller asks (201;
   200 when already asked) or stops asking (204) to be told when the variant is available again.
-- `GET /inventory/low-stock` (staff): variants at or below their threshold, paginated.
+- `GET /inventory/low-stock?warehouseId=` (staff): variants at or below their threshold (in one
+  warehouse, else summed over the active ones), paginated.
 - `POST /inventory/restock` (staff) `{variantId, quantity, warehouseId?, note?}`: record units received.
+- `POST /inventory/transfer` (staff) `{variantId, fromWarehouseId, toWarehouseId, quantity, note?}`:
+  move available units between warehouses (409 `out_of_stock` when the source has fewer).
+- Stock shown to shoppers is summed over the active warehouses (web.warehouses); a reservation
+  may name `warehouseId`, else it holds in the first active warehouse with the units.
 - `GET /inventory/reports?format=json|csv&days=30` (staff): 202 with an `inventory_report` job (poll
   `Location`); its result is the report, also downloadable from `GET /inventory/reports/{jobId}`
   (JSON) and `GET /inventory/reports/{jobId}/csv` (the per-variant table; the result's `downloadUrl`
@@ -46,14 +51,15 @@ UNITS = dict(required=True, validate=validate.Range(min=1, max=1_000_000), metad
 class WarehouseLevelSchema(ma.Schema):
     warehouseId = ma.fields.String()
     code = ma.fields.String()
+    active = ma.fields.Boolean(metadata={"description": "inactive warehouses are not sold from"})
     onHand = ma.fields.Integer()
     reserved = ma.fields.Integer()
     available = ma.fields.Integer()
 
 
 class VariantInventorySchema(ma.Schema):
-    """A variant's stock (units, default warehouse). `onHand`, `reserved`, `threshold` and `warehouses`
-    are given to staff only."""
+    """A variant's stock (units, summed over the active warehouses). `onHand`, `reserved`, `threshold`
+    and `warehouses` are given to staff only."""
 
     productId = ma.fields.String()
     variantId = ma.fields.String()
@@ -83,6 +89,8 @@ class ReserveSchema(CamelSchema):
     cart_id = ma.fields.String(**ID)
     items = ma.fields.List(ma.fields.Nested(ReserveItemSchema), required=True,
                            validate=validate.Length(min=1, max=100))
+    warehouse_id = ma.fields.String(validate=validate.Regexp(r"^wh_[0-9A-Za-z]{1,40}$"), metadata={
+        "description": "hold in this warehouse; default: the first active warehouse (by priority) with the units"})
     reservation_minutes = StrictInteger(
         load_default=catalog.DEFAULT_RESERVATION_MINUTES,
         validate=validate.Range(min=1, max=catalog.MAX_RESERVATION_MINUTES),
@@ -144,7 +152,7 @@ class LowStockRowSchema(ma.Schema):
     reserved = ma.fields.Integer()
     available = ma.fields.Integer()
     threshold = ma.fields.Integer()
-    warehouseId = ma.fields.String()
+    warehouseId = ma.fields.String(allow_none=True, metadata={"description": "null: summed over active warehouses"})
 
 
 class LowStockListSchema(ma.Schema):
@@ -157,9 +165,38 @@ class RestockSchema(CamelSchema):
 
     variant_id = ma.fields.String(**ID)
     quantity = StrictInteger(**UNITS)
-    warehouse_id = ma.fields.String(validate=validate.Length(min=1, max=40),
+    warehouse_id = ma.fields.String(validate=validate.Regexp(r"^wh_[0-9A-Za-z]{1,40}$"),
                                     metadata={"description": "default: the default warehouse"})
     note = ma.fields.String(load_default="", validate=validate.Length(max=500))
+
+
+class TransferSchema(CamelSchema):
+    """Units moved from one warehouse to another."""
+
+    variant_id = ma.fields.String(**ID)
+    from_warehouse_id = ma.fields.String(required=True, validate=validate.Regexp(r"^wh_[0-9A-Za-z]{1,40}$"))
+    to_warehouse_id = ma.fields.String(required=True, validate=validate.Regexp(r"^wh_[0-9A-Za-z]{1,40}$"))
+    quantity = StrictInteger(**UNITS)
+    note = ma.fields.String(load_default="", validate=validate.Length(max=500))
+
+
+class TransferResultSchema(ma.Schema):
+    variantId = ma.fields.String()
+    fromWarehouseId = ma.fields.String()
+    toWarehouseId = ma.fields.String()
+    quantity = ma.fields.Integer(metadata={"description": "units moved"})
+    fromAvailable = ma.fields.Integer(metadata={"description": "units available at the source after"})
+    toAvailable = ma.fields.Integer(metadata={"description": "units available at the destination after"})
+
+
+class TransferEnvelopeSchema(ma.Schema):
+    data = ma.fields.Nested(TransferResultSchema)
+    message = ma.fields.String()
+
+
+class LowStockArgsSchema(PaginationArgsSchema):
+    warehouseId = ma.fields.String(validate=validate.Regexp(r"^wh_[0-9A-Za-z]{1,40}$"), metadata={
+        "description": "one warehouse's levels; default: summed over the active warehouses"})
 
 
 class RestockResultSchema(ma.Schema):
@@ -255,7 +292,8 @@ class Reserve(MethodView):
     def post(self, body):
         """Reserve stock for a cart for reservationMinutes (re-reserving replaces the cart's hold)."""
         cart = orders.get_cart(body["cart_id"], current_user())
-        rows = catalog.reserve_stock(cart.id, body["items"], body["reservation_minutes"])
+        rows = catalog.reserve_stock(cart.id, body["items"], body["reservation_minutes"],
+                                     warehouse_id=body.get("warehouse_id"))
         return _reservations_response(cart.id, rows)
 
 
@@ -273,13 +311,32 @@ class ReserveByCart(MethodView):
 @blp.route("/low-stock")
 class LowStock(MethodView):
     @checked(require_staff)
-    @blp.arguments(PaginationArgsSchema, location="query")
+    @blp.arguments(LowStockArgsSchema, location="query")
     @blp.response(200, LowStockListSchema)
     @blp.doc(security=BEARER_SECURITY)
     def get(self, args):
         """List variants at or below their low-stock threshold, fewest available first (staff)."""
-        rows, total = catalog.low_stock(args["page"], args["limit"])
+        if args.get("warehouseId"):
+            catalog.get_warehouse(args["warehouseId"])  # 404 for an unknown one
+        rows, total = catalog.low_stock(args["page"], args["limit"], warehouse_id=args.get("warehouseId"))
         return ok(rows, pagination=pagination(args["page"], args["limit"], total))
+
+
+@blp.route("/transfer")
+class Transfer(MethodView):
+    @checked(require_staff)
+    @blp.arguments(TransferSchema)
+    @blp.response(201, TransferEnvelopeSchema)
+    @blp.doc(security=BEARER_SECURITY)
+    def post(self, body):
+        """Move available units of a variant from one warehouse to another (staff): two `transfer` movements."""
+        for field in ("from_warehouse_id", "to_warehouse_id"):
+            catalog.get_warehouse(body[field])  # 404 for an unknown one
+        levels = catalog.transfer_stock(body["variant_id"], body["from_warehouse_id"], body["to_warehouse_id"],
+                                        body["quantity"], actor_id=require_staff().id, note=body["note"])
+        return ok({"variantId": body["variant_id"], "fromWarehouseId": body["from_warehouse_id"],
+                   "toWarehouseId": body["to_warehouse_id"], "quantity": body["quantity"],
+                   "fromAvailable": levels["from"], "toAvailable": levels["to"]}, 201, message="Transfer recorded")
 
 
 @blp.route("/restock")

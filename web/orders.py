@@ -132,6 +132,21 @@ class OrderRefundSchema(ma.Schema):
     createdAt = ma.fields.String()
 
 
+class ShipmentItemSchema(ma.Schema):
+    variantId = ma.fields.String()
+    quantity = ma.fields.Integer(metadata={"description": "units"})
+
+
+class ShipmentSchema(ma.Schema):
+    """Units of the order shipped from one warehouse (checkout's allocation)."""
+
+    warehouseId = ma.fields.String()
+    warehouseCode = ma.fields.String()
+    warehouseName = ma.fields.String()
+    estimatedDelivery = ma.fields.String(allow_none=True, metadata={"description": "ISO date"})
+    items = ma.fields.List(ma.fields.Nested(ShipmentItemSchema))
+
+
 class OrderSchema(TotalsSchema):
     """An order; money in integer minor units of `currency`."""
 
@@ -147,7 +162,9 @@ class OrderSchema(TotalsSchema):
     billingAddress = ma.fields.Dict()
     shippingMethod = ma.fields.Dict()
     paymentMethod = ma.fields.String()
-    estimatedDelivery = ma.fields.String(allow_none=True)
+    estimatedDelivery = ma.fields.String(allow_none=True, metadata={"description": "the latest shipment's"})
+    shipments = ma.fields.List(ma.fields.Nested(ShipmentSchema), metadata={
+        "description": "one per warehouse the order's units were allocated from"})
     trackingNumber = ma.fields.String(allow_none=True)
     notes = ma.fields.String()
     payments = ma.fields.List(ma.fields.Nested(OrderPaymentSchema))

@@ -30,7 +30,8 @@ from services.catalog.customizations import (CUSTOMIZATION_TYPES, choose_customi
                                              customizations_price, normalise_customizations)
 from services.catalog.imports import check_store, import_payload, run_import_job
 from services.catalog.back_in_stock import subscribe_back_in_stock, unsubscribe_back_in_stock
-from services.catalog.inventory import adjust_stock, release_stock, restock, set_stock, stock_levels, take_stock
+from services.catalog.inventory import (adjust_stock, release_allocated, release_stock, restock, set_stock, stock_levels,
+                                        take_allocated, take_stock, transfer_stock)
 from services.catalog.inventory_reports import (finished_report, report_csv, run_inventory_report_job,
                                                 start_inventory_report)
 from services.catalog.inventory_views import low_stock, variant_inventory
@@ -81,10 +82,15 @@ from services.catalog.sitemap import (build_sitemap, build_sitemap_task, empty_s
 from services.catalog.slug_redirects import current_slug
 from services.catalog.slugs import RESERVED_HANDLES, slugify
 from services.catalog.stock_live import active_products, product_stock_views, publish_stock_changed, stock_channel
-from services.catalog.warehouses import DEFAULT_WAREHOUSE_ID, default_warehouse, default_warehouse_id
+from services.catalog.warehouse_admin import (create_warehouse, delete_warehouse, get_warehouse, list_warehouses,
+                                              update_warehouse, warehouse_view)
+from services.catalog.warehouses import (DEFAULT_WAREHOUSE_ID, default_warehouse, default_warehouse_id, estimate_days,
+                                         sellable_units, serving)
 
 __all__ = [
     "customization_types",
+    "create_warehouse", "delete_warehouse", "estimate_days", "get_warehouse", "list_warehouses", "release_allocated",
+    "sellable_units", "serving", "take_allocated", "transfer_stock", "update_warehouse", "warehouse_view",
     "PurchaseOrderView", "cancel_purchase_order", "create_purchase_order", "get_purchase_order", "list_purchase_orders",
     "purchase_order_summary", "purchase_order_view", "receive_purchase_order", "send_purchase_order",
     "update_purchase_order", "delete_reorder_rule", "list_reorder_rules", "run_reorder_job", "set_reorder_rule",

@@ -3,8 +3,10 @@ restock, take and give back units.
 
 A level has `quantity` (units on hand) and `reserved` (units held by cart reservations,
 services.catalog.reservations); shoppers can buy `quantity - reserved` ("available", the
-number every read shows). Every function takes a `warehouse_id` (default: the default
-warehouse, today the only one) so allocation can pick warehouses later.
+number every read shows). Writes take a `warehouse_id` (default: the default warehouse);
+reads without one sum the active warehouses (services.catalog.warehouses). Checkout takes
+and cancellations give back per (variant, warehouse) pair (`take_allocated`,
+`release_allocated`) after services.orders.allocation chose the warehouses.
 
 Every change, in the caller's transaction:
 - is one conditional UPDATE per variant (`take_stock`: `SET quantity = quantity - n WHERE
@@ -19,28 +21,30 @@ from __future__ import annotations
 
 import logging
 
-from models.catalog import InventoryLevel, Variant
+from models.catalog import InventoryLevel, Variant, Warehouse
 from models.db import atomic, is_postgres, utcnow
 from models.inventory import StockReservation
 from services.catalog import stock_alerts
 from services.catalog.stock_ledger import record_movement
-from services.catalog.warehouses import default_warehouse, default_warehouse_id
+from services.catalog.warehouses import active_warehouse_ids, default_warehouse, default_warehouse_id
 from services.errors import Conflict, InsufficientStock, NotFound, ValidationFailed
 
 log = logging.getLogger(__name__)
 
 
 def stock_levels(variant_ids, cart_id: str | None = None, warehouse_id: str | None = None) -> dict[str, int]:
-    """Available units (on hand - reserved) per variant id (missing rows count 0). With `cart_id`,
-    the units that cart's own active reservations hold are added back (what that cart may buy:
-    at checkout `take_stock` frees them for it, expired or not)."""
-    wh = warehouse_id or default_warehouse_id()
-    levels = stock_alerts.available_units(variant_ids, wh)
+    """Available units (on hand - reserved) per variant id (missing rows count 0): in
+    `warehouse_id`, or without it the sellable units over all active warehouses. With
+    `cart_id`, the units that cart's own active reservations hold there are added back (what
+    that cart may buy: at checkout `take_stock` frees them for it, expired or not)."""
+    levels = stock_alerts.available_units(variant_ids, warehouse_id)
     if cart_id and levels:
-        for variant_id, held in (StockReservation.select(StockReservation.variant, StockReservation.quantity)
-                                 .where(StockReservation.cart == cart_id, StockReservation.status == "active",
-                                        StockReservation.warehouse == wh,
-                                        StockReservation.variant.in_(list(levels))).tuples()):
+        query = (StockReservation.select(StockReservation.variant, StockReservation.quantity)
+                 .where(StockReservation.cart == cart_id, StockReservation.status == "active",
+                        StockReservation.variant.in_(list(levels))))
+        query = query.where(StockReservation.warehouse == warehouse_id) if warehouse_id else query.where(
+            StockReservation.warehouse.in_(active_warehouse_ids()))
+        for variant_id, held in query.tuples():
             levels[variant_id] += held
     return levels
 
@@ -52,7 +56,8 @@ def _locked_level(variant_id: str, wh: str) -> InventoryLevel | None:
 
 
 def _ensure_level(variant_id: str, wh: str) -> InventoryLevel:
-    """The level row (locked), created with 0 units when missing. Raises NotFound for an unknown variant."""
+    """The level row (locked), created with 0 units when missing. Raises NotFound for an unknown
+    variant (`variant_not_found`) or warehouse (`warehouse_not_found`)."""
     level = _locked_level(variant_id, wh)
     if level is not None:
         return level
@@ -60,6 +65,8 @@ def _ensure_level(variant_id: str, wh: str) -> InventoryLevel:
         raise NotFound("Variant not found", reason="variant_not_found")
     if wh == default_warehouse_id():
         default_warehouse()
+    elif not Warehouse.select().where(Warehouse.id == wh).exists():
+        raise NotFound("Warehouse not found", reason="warehouse_not_found")
     InventoryLevel.insert(variant=variant_id, warehouse=wh, quantity=0).on_conflict_ignore().execute()
     return _locked_level(variant_id, wh)
 
@@ -143,32 +150,79 @@ def restock(variant_id: str, quantity: int, warehouse_id: str | None = None, act
                       reference, note)
 
 
+def transfer_stock(variant_id: str, from_warehouse_id: str, to_warehouse_id: str, quantity: int,
+                   actor_id: str | None = None, note: str = "") -> dict[str, int]:
+    """Move `quantity` (> 0) available units of a variant between two warehouses: two `transfer`
+    movements (-n at the source, +n at the destination, each referencing the other
+    warehouse), in one transaction. Returns `{"from": available units left at the source,
+    "to": available units at the destination}`.
+    Raises ValidationFailed (422 `invalid_quantity`, `same_warehouse`), NotFound
+    (`variant_not_found`, `warehouse_not_found`), InsufficientStock (409 `out_of_stock`:
+    fewer available units at the source)."""
+    if quantity <= 0:
+        raise ValidationFailed("A transfer moves at least one unit", reason="invalid_quantity",
+                               details=[{"field": "quantity", "message": "Must be > 0"}])
+    if from_warehouse_id == to_warehouse_id:
+        raise ValidationFailed("Source and destination are the same warehouse", reason="same_warehouse",
+                               details=[{"field": "toWarehouseId", "message": "Must differ from fromWarehouseId"}])
+    with atomic():
+        for wh in sorted((from_warehouse_id, to_warehouse_id)):  # lock order: warehouse id
+            _ensure_level(variant_id, wh)
+        before = stock_alerts.snapshot_pairs([(variant_id, from_warehouse_id), (variant_id, to_warehouse_id)])
+        moved = InventoryLevel.update(quantity=InventoryLevel.quantity - quantity, updated_at=utcnow()).where(
+            InventoryLevel.variant == variant_id, InventoryLevel.warehouse == from_warehouse_id,
+            InventoryLevel.quantity - InventoryLevel.reserved >= quantity).execute()
+        if not moved:
+            raise InsufficientStock("Not enough available units to transfer", reason="out_of_stock",
+                                    details=[{"field": "quantity", "message": "More than the source has available"}])
+        InventoryLevel.update(quantity=InventoryLevel.quantity + quantity, updated_at=utcnow()).where(
+            InventoryLevel.variant == variant_id, InventoryLevel.warehouse == to_warehouse_id).execute()
+        record_movement(variant_id, from_warehouse_id, "transfer", quantity=-quantity, reference=to_warehouse_id,
+                        actor_id=actor_id, note=note)
+        record_movement(variant_id, to_warehouse_id, "transfer", quantity=quantity, reference=from_warehouse_id,
+                        actor_id=actor_id, note=note)
+        stock_alerts.announce(before)
+        levels = {wh: stock_levels([variant_id], warehouse_id=wh)[variant_id]
+                  for wh in (from_warehouse_id, to_warehouse_id)}
+    return {"from": levels[from_warehouse_id], "to": levels[to_warehouse_id]}
+
+
 def take_stock(quantities: dict[str, int], cart_id: str | None = None, reference: str = "",
                warehouse_id: str | None = None) -> None:
-    """Sell each variant's quantity, in variant-id order; call inside a transaction.
-
-    With `cart_id`, the cart's active reservations of these variants end here, their units
-    available again in the same statement: `SET quantity = quantity - n, reserved = reserved -
-    held WHERE quantity - reserved + held >= n`, so the held units serve the cart first and the
-    rest of each line comes from the available units. An unexpired hold ends `consumed`; an
-    expired one (not yet ended by the expiry task) ends `expired`: it no longer held anything
-    for the cart, its units are simply available again to whoever buys first.
-    One `sale` movement per variant (reference: `reference`, else the cart id).
-    Raises InsufficientStock (409, details name the variants short) on the first variant
-    without enough units; the caller's transaction then rolls back all.
-    """
+    """Sell each variant's quantity from one warehouse (default: the default warehouse); see
+    `take_allocated`, which this calls with every unit from that warehouse."""
     wh = warehouse_id or default_warehouse_id()
-    before = stock_alerts.snapshot(quantities, wh)
+    take_allocated({(variant_id, wh): n for variant_id, n in quantities.items()}, cart_id=cart_id,
+                   reference=reference)
+
+
+def take_allocated(allocation: dict[tuple[str, str], int], cart_id: str | None = None, reference: str = "") -> None:
+    """Sell `allocation` (`{(variant id, warehouse id): units}`), in (variant, warehouse) order
+    (the order reservations lock levels in, so concurrent checkouts and reservations cannot
+    deadlock); call inside a transaction.
+
+    With `cart_id`, the cart's active reservations of these (variant, warehouse) pairs end here,
+    their units available again in the same statement: `SET quantity = quantity - n, reserved =
+    reserved - held WHERE quantity - reserved + held >= n`, so the held units serve the cart
+    first and the rest comes from the available units. An unexpired hold ends `consumed`; an
+    expired one (not yet ended by the expiry task) ends `expired`: it no longer held anything
+    for the cart, its units are simply available again to whoever buys first. The cart's other
+    holds are left alone (checkout releases them).
+    One `sale` movement per pair (reference: `reference`, else the cart id).
+    Raises InsufficientStock (409, details name the variants short) on the first pair without
+    enough units; the caller's transaction then rolls back all.
+    """
+    pairs = sorted(allocation)
+    before = stock_alerts.snapshot_pairs(pairs)
     now = utcnow()
-    holds: dict[str, StockReservation] = {}
+    holds: dict[tuple[str, str], StockReservation] = {}
     if cart_id:
-        query = StockReservation.select().where(StockReservation.cart == cart_id, StockReservation.warehouse == wh,
-                                                StockReservation.status == "active",
-                                                StockReservation.variant.in_(list(quantities)))
-        holds = {r.variant_id: r for r in (query.for_update() if is_postgres() else query)}
-    for variant_id in sorted(quantities):
-        n = quantities[variant_id]
-        hold = holds.get(variant_id)
+        query = StockReservation.select().where(StockReservation.cart == cart_id, StockReservation.status == "active",
+                                                StockReservation.variant.in_([vid for vid, _ in pairs]))
+        holds = {(r.variant_id, r.warehouse_id): r for r in (query.for_update() if is_postgres() else query)}
+    for variant_id, wh in pairs:
+        n = allocation[(variant_id, wh)]
+        hold = holds.get((variant_id, wh))
         held = hold.quantity if hold else 0
         changed = InventoryLevel.update(quantity=InventoryLevel.quantity - n,
                                         reserved=InventoryLevel.reserved - held, updated_at=now).where(
@@ -190,22 +244,32 @@ def take_stock(quantities: dict[str, int], cart_id: str | None = None, reference
 
 
 def release_stock(quantities: dict[str, int], reference: str = "", warehouse_id: str | None = None) -> None:
-    """Give units back (a cancelled or failed order; `reference`: its id); call inside a transaction.
-    One `release` movement per variant.
+    """Give units back to one warehouse (default: the default warehouse); see `release_allocated`."""
+    wh = warehouse_id or default_warehouse_id()
+    release_allocated({(variant_id, wh): n for variant_id, n in quantities.items()}, reference=reference)
+
+
+def release_allocated(allocation: dict[tuple[str, str], int], reference: str = "") -> None:
+    """Give units back (a cancelled or failed order; `reference`: its id) to the warehouses they
+    were taken from (`{(variant id, warehouse id): units}`); call inside a transaction. One
+    `release` movement per pair, in (variant, warehouse) order.
 
     Archived variants get their units back like any other. A variant whose row no longer
     exists (deleted before variants were archived) is skipped with a warning: there is
     nothing to give the units back to, and the cancellation must not fail for it."""
-    wh = warehouse_id or default_warehouse_id()
-    present = {vid for (vid,) in Variant.select(Variant.id).where(Variant.id.in_(list(quantities))).tuples()}
-    for variant_id in sorted(set(quantities) - present):
-        log.warning("release_stock: variant %s no longer exists; %d unit(s) not given back",
-                    variant_id, quantities[variant_id])
-    for variant_id in sorted(present):
+    variant_ids = {vid for vid, _ in allocation}
+    present = {vid for (vid,) in Variant.select(Variant.id).where(Variant.id.in_(list(variant_ids))).tuples()}
+    for (variant_id, wh), n in sorted(allocation.items()):
+        if variant_id not in present:
+            log.warning("release_stock: variant %s no longer exists; %d unit(s) not given back to %s",
+                        variant_id, n, wh)
+    pairs = sorted(pair for pair in allocation if pair[0] in present)
+    for variant_id, wh in pairs:
         _ensure_level(variant_id, wh)
-    before = stock_alerts.snapshot(sorted(present), wh)
-    for variant_id in sorted(present):
-        InventoryLevel.update(quantity=InventoryLevel.quantity + quantities[variant_id], updated_at=utcnow()).where(
+    before = stock_alerts.snapshot_pairs(pairs)
+    for variant_id, wh in pairs:
+        InventoryLevel.update(quantity=InventoryLevel.quantity + allocation[(variant_id, wh)],
+                              updated_at=utcnow()).where(
             InventoryLevel.variant == variant_id, InventoryLevel.warehouse == wh).execute()
-        record_movement(variant_id, wh, "release", quantity=quantities[variant_id], reference=reference)
+        record_movement(variant_id, wh, "release", quantity=allocation[(variant_id, wh)], reference=reference)
     stock_alerts.announce(before)

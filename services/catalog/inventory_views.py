@@ -13,7 +13,7 @@ from __future__ import annotations
 from peewee import JOIN, fn
 
 from models.catalog import InventoryLevel, Product, Variant, Warehouse
-from services.catalog.warehouses import default_warehouse_id
+from services.catalog.warehouses import active_warehouse_ids
 from services.errors import NotFound
 
 
@@ -29,44 +29,51 @@ def _variant(product_id: str, variant_id: str, include_inactive: bool) -> Varian
 
 
 def variant_inventory(product_id: str, variant_id: str, staff: bool = False) -> dict:
-    """One variant's stock. Everyone: `{"productId", "variantId", "sku", "available" (units),
-    "inStock", "lowStock"}`; staff also `"onHand", "reserved", "threshold"` (units, default
-    warehouse) and `"warehouses": [{"warehouseId", "code", "onHand", "reserved", "available"}]`.
+    """One variant's stock over the active warehouses. Everyone: `{"productId", "variantId", "sku",
+    "available" (units), "inStock", "lowStock"}`; staff also `"onHand", "reserved", "threshold"`
+    (units, active warehouses summed) and `"warehouses": [{"warehouseId", "code", "active",
+    "onHand", "reserved", "available"}]` (every warehouse with a row).
     Raises NotFound (`variant_not_found`: no such live variant of this product; for shoppers
     the product must be active)."""
     variant = _variant(product_id, variant_id, include_inactive=staff)
     levels = list(InventoryLevel.select(InventoryLevel, Warehouse).join(Warehouse)
-                  .where(InventoryLevel.variant == variant.id).order_by(Warehouse.code))
-    default = next((lv for lv in levels if lv.warehouse_id == default_warehouse_id()), None)
-    on_hand, reserved = (default.quantity, default.reserved) if default else (0, 0)
+                  .where(InventoryLevel.variant == variant.id).order_by(Warehouse.priority, Warehouse.code))
+    selling = [lv for lv in levels if lv.warehouse.active]
+    on_hand, reserved = sum(lv.quantity for lv in selling), sum(lv.reserved for lv in selling)
     available = on_hand - reserved
     view = {"productId": variant.product_id, "variantId": variant.id, "sku": variant.sku, "available": available,
             "inStock": available > 0, "lowStock": available <= variant.low_stock_threshold}
     if staff:
         view.update(onHand=on_hand, reserved=reserved, threshold=variant.low_stock_threshold,
-                    warehouses=[{"warehouseId": lv.warehouse_id, "code": lv.warehouse.code, "onHand": lv.quantity,
+                    warehouses=[{"warehouseId": lv.warehouse_id, "code": lv.warehouse.code,
+                                 "active": bool(lv.warehouse.active), "onHand": lv.quantity,
                                  "reserved": lv.reserved, "available": lv.quantity - lv.reserved} for lv in levels])
     return view
 
 
 def low_stock(page: int = 1, limit: int = 20, warehouse_id: str | None = None) -> tuple[list[dict], int]:
     """Live variants of non-archived products whose available units are at or below their
-    threshold in the warehouse (default: the default warehouse; a variant without a stock row
-    there has 0 units), fewest available first.
+    threshold: in `warehouse_id`, or without it summed over the active warehouses (a variant
+    without stock rows has 0 units), fewest available first.
     Returns `(rows, total)`; rows `{"productId", "productName", "variantId", "variantName", "sku",
-    "onHand", "reserved", "available", "threshold", "warehouseId"}` (units)."""
-    wh = warehouse_id or default_warehouse_id()
-    on_hand, reserved = fn.COALESCE(InventoryLevel.quantity, 0), fn.COALESCE(InventoryLevel.reserved, 0)
+    "onHand", "reserved", "available", "threshold", "warehouseId"}` (units; `warehouseId` null
+    for the totals)."""
+    scope = ((InventoryLevel.warehouse == warehouse_id) if warehouse_id
+             else InventoryLevel.warehouse.in_(active_warehouse_ids()))
+    levels = (InventoryLevel.select(InventoryLevel.variant, fn.SUM(InventoryLevel.quantity).alias("on_hand"),
+                                    fn.SUM(InventoryLevel.reserved).alias("held"))
+              .where(scope).group_by(InventoryLevel.variant).alias("lv"))
+    on_hand, reserved = fn.COALESCE(levels.c.on_hand, 0), fn.COALESCE(levels.c.held, 0)
     available = on_hand - reserved
     query = (Variant.select(Variant.id, Variant.name, Variant.sku, Variant.low_stock_threshold, Product.id,
                             Product.name, on_hand, reserved)
              .join(Product).switch(Variant)
-             .join(InventoryLevel, JOIN.LEFT_OUTER,
-                   on=((InventoryLevel.variant == Variant.id) & (InventoryLevel.warehouse == wh)))
+             .join(levels, JOIN.LEFT_OUTER, on=(levels.c.variant_id == Variant.id))
              .where(Variant.archived_at.is_null(), Product.status != "archived",
                     available <= Variant.low_stock_threshold))
     total = query.count()
     rows = query.order_by(available, Variant.id).paginate(page, limit).tuples()
     return [{"productId": pid, "productName": pname, "variantId": vid, "variantName": vname, "sku": sku,
-             "onHand": q, "reserved": r, "available": q - r, "threshold": threshold, "warehouseId": wh}
+             "onHand": int(q), "reserved": int(r), "available": int(q) - int(r), "threshold": threshold,
+             "warehouseId": warehouse_id}
             for vid, vname, sku, threshold, pid, pname, q, r in rows], total

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping
 import peewee
 
 from models.catalog import Category, InventoryLevel, Product, ProductAttributeValue, Variant
-from services.catalog import inventory
+from services.catalog.warehouses import active_warehouse_ids
 
 
 def _as_list(value) -> list | None:
@@ -41,10 +41,10 @@ def attribute_filter(name: str, values: Iterable[str]) -> peewee.Expression:
 
 def in_stock_filter(in_stock: bool) -> peewee.Expression:
     """Products with (True) or without (False) a live variant with available units (on hand minus
-    reserved) in the default warehouse."""
+    reserved) in an active warehouse."""
     stocked = (Variant.select(Variant.product).join(InventoryLevel)
                .where(InventoryLevel.quantity > InventoryLevel.reserved,
-                      InventoryLevel.warehouse == inventory.default_warehouse_id(),
+                      InventoryLevel.warehouse.in_(active_warehouse_ids()),
                       Variant.archived_at.is_null()))
     return Product.id.in_(stocked) if in_stock else Product.id.not_in(stocked)
 

@@ -17,8 +17,9 @@ from typing import NamedTuple
 import peewee
 from peewee import JOIN
 
-from models.catalog import Category, InventoryLevel, Product, ProductImage, Variant
-from services.catalog import inventory, list_totals, product_filters
+from models.catalog import Category, Product, ProductImage, Variant
+from services.catalog import list_totals, product_filters
+from services.catalog.warehouses import sellable_units
 from services.errors import NotFound
 
 MAX_PRICE = 10**9  # minor units; keeps sums far from 64-bit limits
@@ -95,10 +96,7 @@ def load_views(products: list[Product]) -> list[ProductView]:
     if not views:
         return []
     ids = list(views)
-    warehouse = inventory.default_warehouse_id()
-    variants = (Variant.select(*VARIANT_ROW_COLUMNS, InventoryLevel.quantity - InventoryLevel.reserved)
-                .join(InventoryLevel, JOIN.LEFT_OUTER,
-                      on=((InventoryLevel.variant == Variant.id) & (InventoryLevel.warehouse == warehouse)))
+    variants = (Variant.select(*VARIANT_ROW_COLUMNS, sellable_units(Variant.id))  # active warehouses
                 .where(Variant.product.in_(ids), Variant.archived_at.is_null())
                 .order_by(Variant.position, Variant.id)
                 .tuples())

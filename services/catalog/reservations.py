@@ -9,6 +9,11 @@
 - Re-reserving a variant for the same cart *replaces* that cart's reservation of it: the hold
   becomes the new quantity (only the difference moves) and its expiry restarts at now +
   `minutes`. Variants not named keep their reservations.
+- Warehouses: each variant's hold is in one warehouse, the request's `warehouseId` or else
+  the one already holding it when it has room, else the first active warehouse by priority
+  with enough units (a reservation has no shipping address yet). Checkout's allocation
+  (services.orders.allocation) counts the cart's holds as its own units and releases the
+  holds it does not use.
 - `release_reservations(cart_id)` ends the cart's active reservations (`released`).
 - Checkout consumes the cart's reservations (services.catalog.inventory.take_stock).
 - `expire_reservations` (maintenance task, every minute) ends active reservations past
@@ -25,7 +30,7 @@ from __future__ import annotations
 import datetime as dt
 
 from models.carts import Cart
-from models.catalog import InventoryLevel, Product, Variant
+from models.catalog import InventoryLevel, Product, Variant, Warehouse
 from models.db import atomic, is_postgres, isoformat, utcnow
 from models.inventory import StockReservation
 from models.jobs import Job
@@ -89,14 +94,39 @@ def _change_reserved(variant_id: str, wh: str, delta: int, reference: str) -> No
                         reserved_change=delta, reference=reference)
 
 
+def _choose_warehouses(cart_id: str, wanted: dict[str, int], existing: dict, warehouse_id: str | None) -> dict:
+    """Where each variant's hold goes: `warehouse_id` when given; else the warehouse already
+    holding it for this cart when it can hold the new quantity, else the first active
+    warehouse (priority, then code) with that many available units (unlocked reads: the
+    conditional UPDATE decides). Returns `{variant id: warehouse id}`."""
+    if warehouse_id:
+        return {vid: warehouse_id for vid in wanted}
+    order = [wh for (wh,) in Warehouse.select(Warehouse.id).where(Warehouse.active == True)  # noqa: E712
+             .order_by(Warehouse.priority, Warehouse.code).tuples()] or [default_warehouse_id()]
+    chosen = {}
+    for variant_id, n in wanted.items():
+        held_in = [wh for (vid, wh), row in existing.items() if vid == variant_id and row.status == "active"]
+        candidates = [wh for wh in held_in if wh in order] + [wh for wh in order if wh not in held_in]
+        chosen[variant_id] = candidates[0]
+        for wh in candidates:
+            held = existing[(variant_id, wh)].quantity if wh in held_in else 0
+            if stock_levels([variant_id], warehouse_id=wh)[variant_id] + held >= n:
+                chosen[variant_id] = wh
+                break
+    return chosen
+
+
 def reserve_stock(cart_id: str, items: list[dict], minutes: int = DEFAULT_RESERVATION_MINUTES,
                   warehouse_id: str | None = None) -> list[StockReservation]:
     """Hold `items` (`[{"product_id", "variant_id", "quantity"}]`) for the cart for `minutes`
-    (1..MAX_RESERVATION_MINUTES); see the module docstring. The caller checks the cart is the
-    caller's. Returns the cart's reservations of these variants, variant-id order.
+    (1..MAX_RESERVATION_MINUTES); see the module docstring. Each variant is held in one
+    warehouse: `warehouse_id`, else as `_choose_warehouses` picks; a hold moving to another
+    warehouse is released where it was. The caller checks the cart is the caller's. Returns
+    the cart's reservations of these variants, variant-id order.
 
     Raises ValidationFailed (422: bad minutes or quantity, `invalid_variant`), NotFound
-    (`cart_not_found`), Conflict (409 `cart_not_active`), InsufficientStock (409 `out_of_stock`).
+    (`cart_not_found`, `warehouse_not_found`), Conflict (409 `cart_not_active`),
+    InsufficientStock (409 `out_of_stock`).
     """
     if not 1 <= minutes <= MAX_RESERVATION_MINUTES:
         raise ValidationFailed("reservationMinutes must be 1..1440", reason="invalid_reservation_minutes",
@@ -104,25 +134,40 @@ def reserve_stock(cart_id: str, items: list[dict], minutes: int = DEFAULT_RESERV
     if not items:
         raise ValidationFailed("Nothing to reserve", reason="invalid_quantity",
                                details=[{"field": "items", "message": "At least one item"}])
-    wh = warehouse_id or default_warehouse_id()
+    if warehouse_id and not Warehouse.select().where(Warehouse.id == warehouse_id, Warehouse.active == True).exists():  # noqa: E712
+        raise NotFound("Warehouse not found", reason="warehouse_not_found")
     now = utcnow()
     expires = now + dt.timedelta(minutes=minutes)
     with atomic():
         _lock_active_cart(cart_id, now)
         wanted = _wanted(items)
-        before = stock_alerts.snapshot(wanted, wh)
-        query = StockReservation.select().where(StockReservation.cart == cart_id, StockReservation.warehouse == wh,
+        query = StockReservation.select().where(StockReservation.cart == cart_id,
                                                 StockReservation.variant.in_(list(wanted)))
         # Reservation rows before levels, as checkout and the expiry task lock them: no deadlock.
-        existing = {r.variant_id: r for r in (query.for_update() if is_postgres() else query)}
-        saved = []
-        for variant_id in sorted(wanted):
-            row = existing.get(variant_id)
+        existing = {(r.variant_id, r.warehouse_id): r for r in (query.for_update() if is_postgres() else query)}
+        chosen = _choose_warehouses(cart_id, wanted, existing, warehouse_id)
+        deltas: dict[tuple[str, str], int] = {}
+        for (variant_id, wh), row in existing.items():
+            if row.status == "active" and chosen[variant_id] != wh:
+                deltas[(variant_id, wh)] = -row.quantity  # moved elsewhere: released here
+        for variant_id, wh in chosen.items():
+            row = existing.get((variant_id, wh))
             held = row.quantity if row is not None and row.status == "active" else 0
+            deltas[(variant_id, wh)] = wanted[variant_id] - held
+        before = stock_alerts.snapshot_pairs(deltas)
+        for variant_id, wh in sorted(deltas):  # (variant, warehouse) order, like checkout
+            _change_reserved(variant_id, wh, deltas[(variant_id, wh)], reference=cart_id)
+        saved = []
+        for (variant_id, wh), row in sorted(existing.items()):
+            if row.status == "active" and chosen[variant_id] != wh:
+                row.status, row.updated_at = "released", now
+                row.save()
+        for variant_id in sorted(wanted):
+            wh = chosen[variant_id]
+            row = existing.get((variant_id, wh))
             is_new = row is None
             if is_new:
                 row = StockReservation(cart=cart_id, variant=variant_id, warehouse=wh, created_at=now)
-            _change_reserved(variant_id, wh, wanted[variant_id] - held, reference=cart_id)
             row.quantity, row.status, row.expires_at, row.updated_at = wanted[variant_id], "active", expires, now
             row.save(force_insert=is_new)
             saved.append(row)
@@ -130,31 +175,31 @@ def reserve_stock(cart_id: str, items: list[dict], minutes: int = DEFAULT_RESERV
     return saved
 
 
-def _end(rows: list[StockReservation], status: str, wh: str, now: dt.datetime) -> int:
-    """End active `rows` (variant-id order) with `status`, giving their units back to available.
-    Each ends only if still active (a concurrent end wins once). Returns the units released."""
-    rows = sorted(rows, key=lambda r: (r.variant_id, r.id))
-    before = stock_alerts.snapshot([r.variant_id for r in rows], wh)
+def _end(rows: list[StockReservation], status: str, now: dt.datetime) -> int:
+    """End active `rows` with `status`, in (variant, warehouse) order, giving their units back to
+    available. Each ends only if still active (a concurrent end wins once). Returns the units released."""
+    rows = sorted(rows, key=lambda r: (r.variant_id, r.warehouse_id, r.id))
+    before = stock_alerts.snapshot_pairs([(r.variant_id, r.warehouse_id) for r in rows])
     units = 0
     for row in rows:
         ended = StockReservation.update(status=status, updated_at=now).where(
             StockReservation.id == row.id, StockReservation.status == "active").execute()
         if ended:
-            _change_reserved(row.variant_id, wh, -row.quantity, reference=row.id)
+            _change_reserved(row.variant_id, row.warehouse_id, -row.quantity, reference=row.id)
             units += row.quantity
     stock_alerts.announce(before)
     return units
 
 
 def release_reservations(cart_id: str, warehouse_id: str | None = None) -> int:
-    """End the cart's active reservations (`released`); returns the units given back (0: none).
-    The caller checks the cart is the caller's."""
-    wh = warehouse_id or default_warehouse_id()
+    """End the cart's active reservations (`released`; only those in `warehouse_id` when given);
+    returns the units given back (0: none). The caller checks the cart is the caller's."""
     with atomic():
-        query = StockReservation.select().where(StockReservation.cart == cart_id, StockReservation.warehouse == wh,
-                                                StockReservation.status == "active")
+        query = StockReservation.select().where(StockReservation.cart == cart_id, StockReservation.status == "active")
+        if warehouse_id:
+            query = query.where(StockReservation.warehouse == warehouse_id)
         rows = list(query.for_update() if is_postgres() else query)
-        return _end(rows, "released", wh, utcnow()) if rows else 0
+        return _end(rows, "released", utcnow()) if rows else 0
 
 
 def active_reservations(cart_id: str) -> list[StockReservation]:
@@ -174,11 +219,8 @@ def expire_reservations(job: Job, ctx, now: dt.datetime) -> dict:
                                                      StockReservation.expires_at <= now)
                      .order_by(StockReservation.variant, StockReservation.id).limit(EXPIRY_BATCH))
             rows = list(query.for_update("FOR UPDATE SKIP LOCKED") if is_postgres() else query)
-            by_warehouse: dict[str, list] = {}
-            for row in rows:
-                by_warehouse.setdefault(row.warehouse_id, []).append(row)
-            for wh, group in sorted(by_warehouse.items()):
-                units += _end(group, "expired", wh, now)
+            if rows:
+                units += _end(rows, "expired", now)
         expired += len(rows)
         ctx.progress(expired, expired, f"{expired} reservation(s) expired")
         if len(rows) < EXPIRY_BATCH:

@@ -1,20 +1,21 @@
 """What every stock change announces once its level changed (issue 9: "Low-stock alerts fire
 for every kind of stock change").
 
-The writer takes `snapshot(variant_ids, warehouse)` (available units, i.e. on hand minus
-reserved) before its UPDATE and calls `announce(before, warehouse)` after it, inside the same
-transaction. `announce` then, per variant:
+The writer takes `snapshot(variant_ids, warehouse)` (or `snapshot_pairs` for a change across
+warehouses: available units, i.e. on hand minus reserved, per variant and warehouse, and each
+variant's sellable total over active warehouses) before its UPDATE and calls `announce(before)`
+after it, inside the same transaction. `announce` then:
 
-- emits `stock.low` (subject: variant id; data `{"quantity": available, "threshold", "onHand",
-  "reserved", "warehouseId"}`) when the change took the available units from above the
+- per variant and warehouse, emits `stock.low` (subject: variant id; data `{"quantity":
+  available, "threshold", "onHand", "reserved", "warehouseId"}`) when the change took the available units from above the
   variant's `low_stock_threshold` to at or below it (only on the crossing: one alert per dip,
   whatever the change: a sale, a staff edit from 90 to 5, a reservation, an import);
-- from 0 available to more: notifies the variant's back-in-stock requests
-  (services.catalog.back_in_stock) and, for a wishlisted product that had no available unit
+- per variant, from 0 sellable units (all active warehouses) to more: notifies the variant's
+  back-in-stock requests (services.catalog.back_in_stock) and, for a wishlisted product that had no available unit
   in any variant, emits `wishlist.back_in_stock` (subject: product id; data `{"productId",
   "quantity"}`);
-- writes a `purchase_reorder` job for each reorder rule whose point the change crossed
-  downwards (services.catalog.reorder_points);
+- writes a `purchase_reorder` job for each reorder rule (variant and warehouse) whose point the
+  change crossed downwards (services.catalog.reorder_points);
 - publishes the products' stock after commit (services.catalog.stock_live).
 
 Low stock and "back" are judged on available units, the number shoppers see.
@@ -29,64 +30,91 @@ from models.wishlists import WishlistItem
 from services.catalog.back_in_stock import notify_requesters
 from services.catalog.reorder_points import queue_reorders
 from services.catalog.stock_live import publish_stock_changed
+from services.catalog.warehouses import active_warehouse_ids
 from services.platform import events
 
 
-def available_units(variant_ids, warehouse_id: str) -> dict[str, int]:
-    """Available units (on hand - reserved) per variant id in the warehouse (no level: 0)."""
+def available_units(variant_ids, warehouse_id: str | None = None) -> dict[str, int]:
+    """Available units (on hand - reserved) per variant id in the warehouse, or with no
+    warehouse the sellable units over all active warehouses (no level: 0)."""
     ids = list(dict.fromkeys(variant_ids))
     levels = {vid: 0 for vid in ids}
     if ids:
-        levels.update({vid: q - r for vid, q, r in InventoryLevel.select(
-            InventoryLevel.variant, InventoryLevel.quantity, InventoryLevel.reserved).where(
-            InventoryLevel.variant.in_(ids), InventoryLevel.warehouse == warehouse_id).tuples()})
+        query = (InventoryLevel.select(InventoryLevel.variant, fn.SUM(InventoryLevel.quantity - InventoryLevel.reserved))
+                 .where(InventoryLevel.variant.in_(ids)).group_by(InventoryLevel.variant))
+        query = query.where(InventoryLevel.warehouse == warehouse_id) if warehouse_id else query.where(
+            InventoryLevel.warehouse.in_(active_warehouse_ids()))
+        levels.update({vid: int(units or 0) for vid, units in query.tuples()})
     return levels
 
 
-def _product_available(product_id: str, warehouse_id: str) -> int:
+def _product_available(product_id: str) -> int:
+    """Sellable units of the product's live variants (active warehouses)."""
     return (InventoryLevel.select(fn.COALESCE(fn.SUM(InventoryLevel.quantity - InventoryLevel.reserved), 0))
-            .join(Variant).where(Variant.product == product_id, InventoryLevel.warehouse == warehouse_id,
+            .join(Variant).where(Variant.product == product_id, InventoryLevel.warehouse.in_(active_warehouse_ids()),
                                  Variant.archived_at.is_null()).scalar()) or 0
 
 
-class Snapshot:
-    """Available units of some variants before a change (and which wishlisted products had none)."""
+def _pair_units(pairs: list[tuple[str, str]]) -> dict[tuple[str, str], tuple[int, int, int]]:
+    """`(on hand, reserved, available)` per (variant id, warehouse id) pair (no level: zeros)."""
+    found = {pair: (0, 0, 0) for pair in pairs}
+    for warehouse_id in {wh for _, wh in pairs}:
+        ids = [vid for vid, wh in pairs if wh == warehouse_id]
+        for vid, q, r in (InventoryLevel.select(InventoryLevel.variant, InventoryLevel.quantity,
+                                                InventoryLevel.reserved)
+                          .where(InventoryLevel.variant.in_(ids), InventoryLevel.warehouse == warehouse_id).tuples()):
+            found[(vid, warehouse_id)] = (q, r, q - r)
+    return found
 
-    def __init__(self, variant_ids, warehouse_id: str):
-        self.warehouse_id = warehouse_id
-        self.before = available_units(variant_ids, warehouse_id)
-        products = Variant.select(Variant.product).where(Variant.id.in_(list(self.before)))
+
+class Snapshot:
+    """Available units of some (variant, warehouse) pairs before a change, the variants'
+    sellable totals, and which wishlisted products had no sellable unit."""
+
+    def __init__(self, pairs):
+        self.pairs = sorted(dict.fromkeys(pairs))
+        self.before = {pair: units[2] for pair, units in _pair_units(self.pairs).items()}
+        self.totals = available_units([vid for vid, _ in self.pairs])
+        products = Variant.select(Variant.product).where(Variant.id.in_(list(self.totals)))
         watched = [pid for (pid,) in WishlistItem.select(WishlistItem.product).where(
-            WishlistItem.product.in_(products)).distinct().tuples()] if self.before else []
-        self.sold_out_wishlisted = {pid for pid in watched if _product_available(pid, warehouse_id) <= 0}
+            WishlistItem.product.in_(products)).distinct().tuples()] if self.totals else []
+        self.sold_out_wishlisted = {pid for pid in watched if _product_available(pid) <= 0}
 
 
 def snapshot(variant_ids, warehouse_id: str) -> Snapshot:
-    """Take the before-state of a change (see the module docstring); call inside its transaction."""
-    return Snapshot(variant_ids, warehouse_id)
+    """Take the before-state of a change of these variants in one warehouse (see the module
+    docstring); call inside its transaction."""
+    return Snapshot([(vid, warehouse_id) for vid in variant_ids])
+
+
+def snapshot_pairs(pairs) -> Snapshot:
+    """Take the before-state of a change of (variant id, warehouse id) pairs in several warehouses."""
+    return Snapshot(pairs)
 
 
 def announce(before: Snapshot) -> None:
     """Compare with the levels now and emit / publish what changed (module docstring)."""
-    ids = list(before.before)
-    if not ids:
+    if not before.pairs:
         return
-    rows = (Variant.select(Variant.id, Variant.low_stock_threshold, InventoryLevel.quantity,
-                           InventoryLevel.reserved)
-            .join(InventoryLevel, on=(InventoryLevel.variant == Variant.id))
-            .where(Variant.id.in_(ids), InventoryLevel.warehouse == before.warehouse_id).tuples())
-    changes = {}
-    for variant_id, threshold, quantity, reserved in rows:
-        was, now = before.before[variant_id], quantity - reserved
-        changes[variant_id] = (was, now)
+    thresholds = dict(Variant.select(Variant.id, Variant.low_stock_threshold)
+                      .where(Variant.id.in_(list(before.totals))).tuples())
+    changes: dict[str, dict[str, tuple[int, int]]] = {}
+    for (variant_id, warehouse_id), (quantity, reserved, now) in _pair_units(before.pairs).items():
+        if variant_id not in thresholds:
+            continue
+        was, threshold = before.before[(variant_id, warehouse_id)], thresholds[variant_id]
+        changes.setdefault(warehouse_id, {})[variant_id] = (was, now)
         if now <= threshold < was:
             events.emit("stock.low", variant_id, {"quantity": now, "threshold": threshold, "onHand": quantity,
-                                                  "reserved": reserved, "warehouseId": before.warehouse_id})
-        if was <= 0 < now:
-            notify_requesters(variant_id, now)
-    queue_reorders(before.warehouse_id, changes)
+                                                  "reserved": reserved, "warehouseId": warehouse_id})
+    totals = available_units(list(before.totals))
+    for variant_id in sorted(before.totals):
+        if variant_id in thresholds and before.totals[variant_id] <= 0 < totals[variant_id]:
+            notify_requesters(variant_id, totals[variant_id])
+    for warehouse_id in sorted(changes):
+        queue_reorders(warehouse_id, changes[warehouse_id])
     for product_id in sorted(before.sold_out_wishlisted):
-        units = _product_available(product_id, before.warehouse_id)
+        units = _product_available(product_id)
         if units > 0:
             events.emit("wishlist.back_in_stock", product_id, {"productId": product_id, "quantity": units})
-    publish_stock_changed(ids)
+    publish_stock_changed(list(before.totals))

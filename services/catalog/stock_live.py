@@ -9,10 +9,8 @@ from __future__ import annotations
 
 from typing import Iterable
 
-from peewee import JOIN
-
-from models.catalog import InventoryLevel, Product, Variant
-from services.catalog.warehouses import DEFAULT_WAREHOUSE_ID
+from models.catalog import Product, Variant
+from services.catalog.warehouses import sellable_units
 from services.platform import catalog_ttl, live
 
 
@@ -24,15 +22,12 @@ def stock_channel(product_id: str) -> str:
 def product_stock_views(product_ids: Iterable[str]) -> dict[str, dict]:
     """`stock-update` payloads per product id (products without variants are left out):
     `{"productId", "inventoryCount" (available units: on hand minus reserved, all variants),
-    "available", "variants": [{"variantId", "inventoryCount", "available"}]}` - default warehouse,
-    live (not archived) variants only."""
+    "available", "variants": [{"variantId", "inventoryCount", "available"}]}` - sellable units (active
+    warehouses), live (not archived) variants only."""
     ids = list(dict.fromkeys(product_ids))
     if not ids:
         return {}
-    rows = (Variant.select(Variant.id, Variant.product, InventoryLevel.quantity - InventoryLevel.reserved)
-            .join(InventoryLevel, join_type=JOIN.LEFT_OUTER,
-                  on=((InventoryLevel.variant == Variant.id)
-                      & (InventoryLevel.warehouse == DEFAULT_WAREHOUSE_ID)))
+    rows = (Variant.select(Variant.id, Variant.product, sellable_units(Variant.id))
             .where(Variant.product.in_(ids), Variant.archived_at.is_null())
             .order_by(Variant.product, Variant.position, Variant.id)
             .tuples())

@@ -2,7 +2,8 @@
 shops from the seeds, and a fourth store fed the sample Shopify CSVs through the real import job.
 
 `data/demo/shops.json` holds Amour Florals (seed 001), Fromagerie Alioui (003)
-and Skinior (004) with prices as decimal strings in major units (converted to
+and Skinior (004), and two warehouses besides the default one (an Amman hub serving the
+Middle East, a Lyon cheese cave serving France and its neighbours), with prices as decimal strings in major units (converted to
 minor units of the configured currency); `data/shopify/*.csv` are Shopify's
 public sample exports.
 """
@@ -14,7 +15,7 @@ import json
 import peewee
 
 import config
-from models.catalog import Product, Store
+from models.catalog import Product, Store, Variant
 from models.db import atomic
 from services import catalog, customers
 from services.demo.categories import seed_categories
@@ -43,11 +44,14 @@ def seed_demo_if_empty(admin_email: str = "admin@cartwheel.test", admin_password
             admin = customers.ensure_admin(admin_email, admin_password)
             seed_categories()  # before the products, which name its leaves by slug
             exponent = config.get().currency_exponent
-            for shop in json.loads(DEMO_FILE.read_text(encoding="utf-8"))["stores"]:
+            demo = json.loads(DEMO_FILE.read_text(encoding="utf-8"))
+            for shop in demo["stores"]:
                 store = _store(shop)
                 for product in shop["products"]:
                     catalog.create_product(_product_data(product, store.id, exponent,
                                                          shop.get("productCustomizations", [])))
+            for spec in demo.get("warehouses", []):
+                _warehouse(spec, admin.id)
             return _queue_imports(_store(IMPORT_STORE).id, admin.id)
     except peewee.IntegrityError:  # another process seeded first (unique store slug)
         return []
@@ -79,6 +83,17 @@ def _product_data(spec: dict, store_id: str, exponent: int, customizations: list
                       "options": v.get("options", [])}
                      for v in spec["variants"]],
     }
+
+
+def _warehouse(spec: dict, admin_id: str) -> None:
+    """A demo warehouse (camelCase JSON) and its `stock` ({SKU: units}) recorded as restocks."""
+    wh = catalog.create_warehouse({
+        "code": spec["code"], "name": spec["name"], "regions": spec["regions"], "priority": spec.get("priority", 100),
+        "address": spec.get("address", {}), "latitude": spec.get("location", {}).get("lat"),
+        "longitude": spec.get("location", {}).get("lng"), "shipping_estimates": spec.get("shippingEstimates", {})})
+    variants = dict(Variant.select(Variant.sku, Variant.id).where(Variant.sku.in_(list(spec.get("stock", {})))).tuples())
+    for sku, units in sorted(spec.get("stock", {}).items()):
+        catalog.restock(variants[sku], units, warehouse_id=wh.id, actor_id=admin_id, note="demo stock")
 
 
 def _priced(option: dict, exponent: int) -> dict:

@@ -32,7 +32,7 @@ import peewee
 
 import config
 from models.carts import Cart, CartItem, DiscountCode
-from models.catalog import InventoryLevel, Product, ProductImage, Variant
+from models.catalog import Product, ProductImage, Variant, Warehouse
 from models.inventory import StockReservation
 from models.db import atomic, is_postgres, isoformat, utcnow
 from models.users import User
@@ -272,12 +272,10 @@ def load_lines(cart_id: str) -> list[CartLine]:
     each priced (customizations re-checked, wholesale prices for a wholesale customer: `CartLine`),
     oldest line first (3 queries). Lines of archived variants are left out."""
     held = (StockReservation.select(peewee.fn.COALESCE(peewee.fn.SUM(StockReservation.quantity), 0))
+            .join(Warehouse)
             .where((StockReservation.cart == cart_id) & (StockReservation.variant == CartItem.variant)
-                   & (StockReservation.warehouse == catalog.default_warehouse_id())
-                   & (StockReservation.status == "active")))
-    on_hand = (InventoryLevel.select(InventoryLevel.quantity - InventoryLevel.reserved + held)
-               .where((InventoryLevel.variant == CartItem.variant)
-                      & (InventoryLevel.warehouse == catalog.default_warehouse_id())))
+                   & (Warehouse.active == True) & (StockReservation.status == "active")))  # noqa: E712
+    on_hand = peewee.fn.COALESCE(catalog.sellable_units(CartItem.variant), 0) + peewee.fn.COALESCE(held, 0)
     rows = list(CartItem.select(CartItem.id, CartItem.quantity, CartItem.unit_price, CartItem.created_at,
                                 CartItem.product, CartItem.variant, CartItem.customizations,
                                 Variant.id, Variant.name, Variant.sku, Variant.price, Variant.option_values,

@@ -1,13 +1,16 @@
 """Checkout (DESIGN.md section 5): synchronous checks, then the `checkout` job.
 
 `start_checkout` validates the request against the cart (visible, active,
-not empty, stock available now, shipping method allowed, payment method
-enabled) and writes the job. `run_checkout_job` places the order in one
+not empty, stock available now, shipping method allowed, the address served by a
+warehouse holding the units, payment method enabled) and writes the job. `run_checkout_job` places the order in one
 transaction: lock the cart, re-price it from current variant prices (plus the lines'
 customizations, re-checked against the products' current definitions: 409
-`customizations_changed` when they no longer fit; wholesale prices for a wholesale customer), take
-stock with conditional updates in variant-id order (consuming the cart's stock
-reservations, services.catalog.reservations), apply the discount code
+`customizations_changed` when they no longer fit; wholesale prices for a wholesale customer), allocate the
+units to warehouses serving the shipping address (services.orders.allocation: fewest
+shipments first) and take them with conditional updates in (variant, warehouse) order
+(consuming the cart's stock reservations there and releasing its other holds,
+services.catalog.reservations), record the allocation (`OrderAllocation`, one shipment per
+warehouse, each with its estimated delivery; the order's is the latest), apply the discount code
 under its usage limit, number the order, snapshot the items, create the
 payment row and mark the cart converted. For Stripe it then creates the
 PaymentIntent (fixed idempotency key) and returns its client secret.
@@ -25,11 +28,11 @@ import config
 from models.carts import Cart, DiscountCode
 from models.db import atomic, utcnow
 from models.jobs import Job
-from models.orders import Order, OrderItem, Payment
+from models.orders import Order, OrderAllocation, OrderItem, Payment
 from models.users import User
 from services import catalog, payments
 from services.errors import Conflict, InsufficientStock, PaymentFailed, ValidationFailed
-from services.orders import carts, pricing, shipping
+from services.orders import allocation, carts, pricing, shipping
 from services.orders import transitions as orders
 from services.orders.live import publish_order_changed
 from services.orders.numbering import next_order_number
@@ -109,6 +112,7 @@ def start_checkout(user: User | None, request: dict) -> Job:
                                           "message": f"Requested {wanted[line.variant.id]}, available {line.stock}"}
                                          for line in short])
     method = shipping.choose_method(request["shipping_method"], request["shipping_address"])
+    allocation.allocate(wanted, request["shipping_address"], cart_id=cart.id, method_id=method["id"])  # 422/409 now
     if request["payment_method"] == "stripe" and not config.get().stripe_enabled:
         raise ValidationFailed("Card payments are not enabled on this shop", reason="payment_method_unavailable",
                                details=[{"field": "paymentMethod", "message": "Use cash_on_delivery"}])
@@ -148,10 +152,11 @@ def place_order(job: Job) -> Order:
         if gone:
             raise ValidationFailed(f"No longer sold: {', '.join(gone)}", reason="product_unavailable")
         _check_customizations(lines)
-        quantities: dict[str, int] = {}
-        for line in lines:
-            quantities[line.variant.id] = quantities.get(line.variant.id, 0) + line.item.quantity
-        catalog.take_stock(quantities, cart_id=cart.id)  # consumes the cart's reservations
+        quantities = carts.variant_quantities(lines)
+        method_id = p["shippingMethod"]["id"]
+        # Consumes the cart's reservations in the warehouses chosen; re-allocates after a lost race.
+        shipments = allocation.allocate_and_take(quantities, p["shippingAddress"], cart.id, method_id)
+        catalog.release_reservations(cart.id)  # holds the allocation did not use
 
         code = carts.discount_for(cart)
         totals = pricing.compute_totals([(line.unit_price, line.item.quantity) for line in lines],
@@ -172,8 +177,8 @@ def place_order(job: Job) -> Order:
             discount=totals.discount, total=totals.total, currency=cart.currency,
             discount_code=code.code if (code and totals.discount) else None,
             shipping_address=p["shippingAddress"], billing_address=p["billingAddress"],
-            shipping_method=p["shippingMethod"], estimated_delivery=shipping.estimated_delivery(
-                p["shippingMethod"], now.date()),
+            shipping_method=p["shippingMethod"], estimated_delivery=allocation.estimated_delivery(
+                shipments, method_id, now.date()),
             notes=p["notes"], job_id=job.id, client_ip=p.get("clientIp"), created_at=now, updated_at=now)
         OrderItem.insert_many([{
             "order": order.id, "product_id": line.product.id, "variant_id": line.variant.id,
@@ -186,6 +191,10 @@ def place_order(job: Job) -> Order:
                                              "weightGrams": line.variant.weight_grams,
                                              "price": line.variant.price}},
         } for line in lines]).execute()
+        OrderAllocation.insert_many([{
+            "order": order.id, "warehouse": s.warehouse.id, "variant_id": variant_id, "quantity": n,
+            "estimated_delivery": allocation.shipment_delivery(s, method_id, now.date()),
+        } for s in shipments for variant_id, n in sorted(s.quantities.items())]).execute()
         Payment.create(order=order.id, provider=p["paymentMethod"], amount=totals.total, currency=cart.currency)
         converted = Cart.update(status="converted", converted_at=now, updated_at=now).where(
             Cart.id == cart.id, Cart.status == "active").execute()

@@ -6,7 +6,8 @@ from __future__ import annotations
 import datetime as dt
 
 from models.db import isoformat
-from models.orders import Order, OrderItem, Payment, Refund
+from models.catalog import Warehouse
+from models.orders import Order, OrderAllocation, OrderItem, Payment, Refund
 from models.users import User
 from services.errors import NotFound
 from services.orders.refunds import refund_view
@@ -41,11 +42,32 @@ def payment_view(payment: Payment) -> dict:
             "createdAt": isoformat(payment.created_at), "updatedAt": isoformat(payment.updated_at)}
 
 
+def shipments_view(order_id: str) -> list[dict]:
+    """The order's shipments, one per warehouse its units were allocated from (by priority):
+    `[{"warehouseId", "warehouseCode", "warehouseName", "estimatedDelivery" (ISO date or null),
+    "items": [{"variantId", "quantity"}]}]`; empty for orders placed before allocations."""
+    shipments: dict[str, dict] = {}
+    rows = (OrderAllocation.select(OrderAllocation, Warehouse).join(Warehouse)
+            .where(OrderAllocation.order == order_id)
+            .order_by(Warehouse.priority, Warehouse.code, OrderAllocation.variant_id))
+    for row in rows:
+        shipment = shipments.setdefault(row.warehouse_id, {
+            "warehouseId": row.warehouse_id, "warehouseCode": row.warehouse.code, "warehouseName": row.warehouse.name,
+            "estimatedDelivery": _date(row.estimated_delivery), "items": []})
+        shipment["items"].append({"variantId": row.variant_id, "quantity": row.quantity})
+    return list(shipments.values())
+
+
+def _date(value) -> str | None:
+    return value.isoformat() if isinstance(value, dt.date) else value
+
+
 def order_view(order: Order, items: list[OrderItem] | None = None) -> dict:
     """The seed-004 order object (money in minor units of `currency`), plus, as in Saleor and
     Shopify, the order's `payments` (`payment_view`) and `refunds` (`refunds.refund_view`,
     oldest first). An item's `unitPrice` is what one unit cost at checkout, its
-    `customizations` (`[{"code", "label", "value", "price"}]`, price per unit) included."""
+    `customizations` (`[{"code", "label", "value", "price"}]`, price per unit) included;
+    `shipments` (`shipments_view`) tell where the units ship from."""
     if items is None:
         items = list(OrderItem.select().where(OrderItem.order == order.id).order_by(OrderItem.id))
     order_payments = list(Payment.select().where(Payment.order == order.id).order_by(Payment.created_at))
@@ -65,8 +87,7 @@ def order_view(order: Order, items: list[OrderItem] | None = None) -> dict:
         "total": order.total, "currency": order.currency, "discountCode": order.discount_code,
         "shippingAddress": order.shipping_address, "billingAddress": order.billing_address,
         "shippingMethod": order.shipping_method, "paymentMethod": order.payment_method,
-        "estimatedDelivery": order.estimated_delivery.isoformat() if isinstance(order.estimated_delivery, dt.date)
-        else order.estimated_delivery,
+        "estimatedDelivery": _date(order.estimated_delivery), "shipments": shipments_view(order.id),
         "trackingNumber": order.tracking_number, "notes": order.notes,
         "payments": [payment_view(p) for p in order_payments],
         "refunds": [refund_view(r) for r in order_refunds],

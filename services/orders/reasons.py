@@ -2,6 +2,7 @@
 
 REASONS = {
     "amount_mismatch": "The PaymentIntent's amount or currency differs from the order's",
+    "address_not_serviceable": "No active warehouse ships to the shipping address (country, or country and state)",
     "cart_busy": "The cart changed concurrently; retry",
     "cart_empty": "The cart has no items",
     "cart_expired": "The cart has expired",

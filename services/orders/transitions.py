@@ -27,7 +27,7 @@ from peewee import fn
 
 from models.db import atomic, utcnow
 from models.jobs import Job
-from models.orders import ORDER_STATUSES, Order, OrderItem, Payment
+from models.orders import ORDER_STATUSES, Order, OrderAllocation, OrderItem, Payment
 from services import catalog
 from services.errors import Conflict, ValidationFailed
 from services.orders.live import publish_order_changed
@@ -45,14 +45,19 @@ STATUS_TRANSITIONS = {
 
 
 def _release_once(order_id: str) -> bool:
-    """Give the order's units back if not already done (flag flipped conditionally)."""
+    """Give the order's units back, each to the warehouse it was allocated from, if not already
+    done (flag flipped conditionally)."""
     flipped = Order.update(stock_released=True).where(Order.id == order_id, Order.stock_released == False).execute()  # noqa: E712
     if not flipped:
         return False
-    quantities: dict[str, int] = {}
-    for item in OrderItem.select().where(OrderItem.order == order_id):
-        quantities[item.variant_id] = quantities.get(item.variant_id, 0) + item.quantity
-    catalog.release_stock(quantities, reference=order_id)
+    units: dict[tuple[str, str], int] = {}
+    for row in OrderAllocation.select().where(OrderAllocation.order == order_id):
+        units[(row.variant_id, row.warehouse_id)] = units.get((row.variant_id, row.warehouse_id), 0) + row.quantity
+    if not units:  # placed before allocations were recorded (migration 0024): all from the default warehouse
+        for item in OrderItem.select().where(OrderItem.order == order_id):
+            key = (item.variant_id, catalog.default_warehouse_id())
+            units[key] = units.get(key, 0) + item.quantity
+    catalog.release_allocated(units, reference=order_id)
     return True
 
 

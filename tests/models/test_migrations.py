@@ -92,3 +92,21 @@ def test_columns_added_to_a_referenced_table_keep_the_rows_that_refer_to_it(tmp_
         kind, featured = database.execute_sql("SELECT kind, is_featured FROM product").fetchone()
         assert (kind, featured) == ("cheese", 0)  # the backfill read its attributes
         assert database.execute_sql("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+def test_0024_gives_an_existing_default_warehouse_every_region_and_first_place(tmp_path):
+    """A database from before 0024: `warehouse` without location, regions or priority (rebuilt
+    by dropping them, 0001 creating current tables) with the default and another warehouse."""
+    init_database(f"sqlite:///{tmp_path / 'warehouses.db'}")
+    with database.connection_context():
+        apply_migrations(target="0023_purchasing")
+        for column in ("address", "latitude", "longitude", "regions", "shipping_estimates", "priority", "active",
+                       "created_at", "updated_at"):
+            database.execute_sql(f"ALTER TABLE warehouse DROP COLUMN {column}")
+        database.execute_sql("INSERT INTO warehouse (id, code, name, is_default) VALUES "
+                             "('wh_default', 'default', 'Default warehouse', 1), ('wh_2', 'second', 'Second', 0)")
+
+        assert apply_migrations() == ["0024_warehouses"]
+        rows = database.execute_sql("SELECT id, regions, priority, active FROM warehouse ORDER BY id").fetchall()
+        assert rows == [("wh_2", "[]", 100, 0), ("wh_default", '["*"]', 0, 1)]  # wh_2 was never sold from
+        assert "order_allocation" in database.get_tables()

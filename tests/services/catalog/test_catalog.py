@@ -253,6 +253,11 @@ def test_seed_demo_if_empty_creates_three_shops_and_queues_the_csv_imports(db):
     assert {(j.type, j.state, j.dispatched_at) for j in jobs} == {("product_import", "queued", None)}
     serum = catalog.product_view(catalog.get_product("skinior-vitamin-c-serum"))
     assert (serum.product.price, serum.product.compare_at_price, serum.category) == (2950, 3500, "serums")
-    assert serum.stock[serum.variants[0].id] == 150
+    assert serum.stock[serum.variants[0].id] == 150 + 40  # default warehouse + the Amman hub
+    from models.catalog import Warehouse
+
+    assert [w.code for w in Warehouse.select().order_by(Warehouse.code)] == ["amman-hub", "default", "lyon-cave"]
+    assert catalog.stock_levels([serum.variants[0].id], warehouse_id=Warehouse.get(code="amman-hub").id) == {
+        serum.variants[0].id: 40}
     assert demo.seed_demo_if_empty() == []  # idempotent
     assert Job.select().count() == 3
