@@ -22,7 +22,8 @@ Reads take no locks: `allocate_and_take` then takes the units with conditional u
 (services.catalog.inventory.take_allocated) and, when a concurrent checkout took them in
 between, allocates again from the levels now (409, the whole order rolled back, only when
 the units are really gone). The order's estimated delivery is its latest shipment's
-(`estimated_delivery`): the warehouse's estimate for the region when it has one, else the
+(`estimated_delivery`): with standard shipping the warehouse's estimate for the region when
+it has one, else (and for express and same-day, whose promise the customer paid for) the
 shipping method's.
 """
 
@@ -151,13 +152,16 @@ def allocate_and_take(quantities: dict[str, int], address: dict, cart_id: str, m
     raise AssertionError("unreachable")
 
 
-def estimated_delivery(shipments: list[Shipment], method_id: str, placed: dt.date) -> dt.date:
-    """The order's estimated delivery: its latest shipment's, in business days after `placed`
-    (the warehouse's maxDays for the region, else the shipping method's)."""
-    method_days = METHODS[method_id]["max_days"]
-    return add_business_days(placed, max(_days(s.estimate, method_days) for s in shipments))
-
-
 def shipment_delivery(shipment: Shipment, method_id: str, placed: dt.date) -> dt.date:
-    """One shipment's estimated delivery (business days after `placed`)."""
-    return add_business_days(placed, _days(shipment.estimate, METHODS[method_id]["max_days"]))
+    """One shipment's estimated delivery, business days after `placed`: with standard shipping
+    the warehouse's maxDays for the region (else the method's 5); express and same-day keep
+    their own promise (the customer paid for it)."""
+    days = METHODS[method_id]["max_days"]
+    if method_id == "standard":
+        days = _days(shipment.estimate, days)
+    return add_business_days(placed, days)
+
+
+def estimated_delivery(shipments: list[Shipment], method_id: str, placed: dt.date) -> dt.date:
+    """The order's estimated delivery: its latest shipment's (`shipment_delivery`)."""
+    return max(shipment_delivery(s, method_id, placed) for s in shipments)

@@ -107,3 +107,14 @@ def test_inactive_warehouses_are_neither_sold_from_nor_allocated(db):
     assert catalog.stock_levels([a.id])[a.id] == 1
     with pytest.raises(InsufficientStock):
         allocation.allocate({a.id: 2}, JO)
+
+
+def test_standard_delivery_follows_the_warehouse_estimate_express_keeps_its_own(db):
+    import datetime as dt
+
+    slow = warehouse("slow", ["*"], estimates={"JO": {"minDays": 6, "maxDays": 9}})
+    _, a = stocked({slow.id: 5})
+    shipments = allocation.allocate({a.id: 1}, JO)
+    monday = dt.date(2026, 11, 30)
+    assert allocation.estimated_delivery(shipments, "standard", monday) == dt.date(2026, 12, 11)  # 9 business days
+    assert allocation.estimated_delivery(shipments, "express", monday) == dt.date(2026, 12, 2)  # express: 2
