@@ -1,9 +1,11 @@
-"""A product's stock (staff): set or adjust one variant's units on hand.
+"""A product's stock (staff): set or adjust one variant's units on hand in a warehouse
+(`warehouseId`, default: the default warehouse); the movement records who did it.
 
 Every change is an `adjustment` movement of the stock ledger and may alert staff (`stock.low`,
 judged on available units); setting fewer units than carts have reserved is 409
 `stock_reserved`, and an adjustment may remove only available units (409 `out_of_stock`).
-The product JSON's `inventoryCount` is the available count (on hand minus reserved)."""
+The product JSON's `inventoryCount` is the available count (on hand minus reserved, summed
+over the active warehouses)."""
 
 from __future__ import annotations
 
@@ -28,6 +30,8 @@ class StockUpdateSchema(CamelSchema):
 
     variant_id = ma.fields.String(validate=validate.Length(max=40),
                                   metadata={"description": "optional when the product has one variant"})
+    warehouse_id = ma.fields.String(validate=validate.Regexp(r"^wh_[0-9A-Za-z]{1,40}$"),
+                                    metadata={"description": "default: the default warehouse"})
     inventory_count = StrictInteger(validate=validate.Range(min=0, max=MAX_PRICE))
     adjustment = StrictInteger(validate=validate.Range(min=-MAX_PRICE, max=MAX_PRICE))
 
@@ -45,5 +49,7 @@ class ProductStock(MethodView):
     @blp.arguments(StockUpdateSchema)
     def put(self, args, product_id):
         """Set or adjust a variant's stock; returns the product (staff)."""
-        product = catalog.set_product_stock(product_id, **args)
+        if args.get("warehouse_id"):
+            catalog.get_warehouse(args["warehouse_id"])  # 404 for an unknown one
+        product = catalog.set_product_stock(product_id, **args, actor_id=require_staff().id)
         return product_response(catalog.product_view(product))

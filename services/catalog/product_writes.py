@@ -237,12 +237,14 @@ def archive_product(product_id: str) -> Product:
 
 
 def set_product_stock(product_id: str, variant_id: str | None = None, inventory_count: int | None = None,
-                      adjustment: int | None = None) -> Product:
-    """Set (`inventory_count` >= 0) or change (`adjustment`, may be negative) one variant's units on hand.
+                      adjustment: int | None = None, warehouse_id: str | None = None,
+                      actor_id: str | None = None) -> Product:
+    """Set (`inventory_count` >= 0) or change (`adjustment`, may be negative) one variant's units on
+    hand in `warehouse_id` (default: the default warehouse); the movement names `actor_id`.
 
     Give exactly one of the two. `variant_id` may be omitted when the product
-    has a single (live) variant. Raises NotFound (product, or a variant not on it or archived),
-    ValidationFailed (422: both/neither amount, `variant_required`,
+    has a single (live) variant. Raises NotFound (product, or a variant not on it or archived,
+    `warehouse_not_found`), ValidationFailed (422: both/neither amount, `variant_required`,
     negative stock), InsufficientStock (409) when an adjustment would go below 0.
     """
     if (inventory_count is None) == (adjustment is None):
@@ -261,8 +263,8 @@ def set_product_stock(product_id: str, variant_id: str | None = None, inventory_
         elif variant_id not in {v.id for v in variants}:
             raise NotFound("Variant not found on this product", reason="variant_not_found")
         if inventory_count is not None:
-            inventory.set_stock(variant_id, inventory_count)
+            inventory.set_stock(variant_id, inventory_count, warehouse_id=warehouse_id, actor_id=actor_id)
         else:
-            inventory.adjust_stock(variant_id, adjustment)
+            inventory.adjust_stock(variant_id, adjustment, warehouse_id=warehouse_id, actor_id=actor_id)
         Product.update(updated_at=utcnow()).where(Product.id == product.id).execute()
     return get_product(product.id, include_inactive=True)

@@ -250,3 +250,23 @@ def test_concurrent_checkouts_across_two_warehouses_sell_exactly_the_units(app, 
     assert Order.select().count() == 3
     assert units(variant.id, "wh_default") == (0, 0) and units(variant.id, wh["id"]) == (0, 0)
     assert_ledger_adds_up()
+
+
+def test_staff_set_a_products_stock_in_a_warehouse_and_the_movement_names_them(api, admin_token):
+    from models.inventory import StockMovement
+
+    wh = create(api, admin_token)
+    product = make_product(stock=2)
+    variant = first_variant(product)
+    staff = quick_user(role="staff")
+    status, body, _ = api.put(f"/api/v1/products/{product.id}/stock",
+                              {"variantId": variant.id, "inventoryCount": 6, "warehouseId": wh["id"]},
+                              token=token_for(staff))
+    assert status == 200, body
+    assert body["data"]["variants"][0]["inventoryCount"] == 8  # 2 in the default warehouse + 6
+    assert units(variant.id, wh["id"]) == (6, 0)
+    movement = StockMovement.get(StockMovement.warehouse == wh["id"])
+    assert (movement.kind, movement.quantity, movement.actor_id) == ("adjustment", 6, staff.id)
+    assert_error(*api.put(f"/api/v1/products/{product.id}/stock", {"variantId": variant.id, "adjustment": 1,
+                                                                   "warehouseId": "wh_nope"},
+                          token=token_for(staff))[:2], 404, reason="warehouse_not_found")
