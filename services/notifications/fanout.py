@@ -107,6 +107,15 @@ def _product_for_subject(subject_id: str) -> Product | None:
     return Product.get_or_none(Product.id == subject_id)
 
 
+def _variant_context(variant_id: str) -> tuple[dict, Product] | None:
+    """`({"id", "name", "sku"}, its product)` for a variant id, or None when either is gone."""
+    variant = Variant.get_or_none(Variant.id == variant_id)
+    product = Product.get_or_none(Product.id == variant.product_id) if variant else None
+    if product is None:
+        return None
+    return {"id": variant.id, "name": variant.name, "sku": variant.sku}, product
+
+
 def _wishlisting_user_ids(product_id: str) -> list[str]:
     """Ids of the users who have `product_id` on their wishlist."""
     return list(customers.users_wishlisting(product_id))
@@ -156,12 +165,10 @@ def resolve_event(event: str, subject_id: str, data: dict,
         name = (order.shipping_address or {}).get("firstName") or order.customer_email.split("@")[0]
         return [Recipient(user=None, email=order.customer_email, name=name)], context, None
     if event == "stock.low":
-        variant = Variant.get_or_none(Variant.id == subject_id)
-        if variant is None:
+        found = _variant_context(subject_id)
+        if found is None:
             return [], context, "subject_not_found"
-        product = Product.get_or_none(Product.id == variant.product_id)
-        context.update({"variant": {"id": variant.id, "name": variant.name, "sku": variant.sku},
-                        "product": {"id": variant.product_id, "name": product.name if product else ""},
+        context.update({"variant": found[0], "product": {"id": found[1].id, "name": found[1].name},
                         "quantity": (data or {}).get("quantity"), "threshold": (data or {}).get("threshold")})
         return _staff_recipients(context)
     if event == "purchase_order.created":
@@ -171,14 +178,13 @@ def resolve_event(event: str, subject_id: str, data: dict,
         context["purchaseOrder"] = summary
         return _staff_recipients(context)
     if event == "stock.back_in_stock":  # the requesters were picked (and marked notified) with the event
-        product = _product_for_subject(subject_id)
-        if product is None:
+        found = _variant_context(subject_id)
+        if found is None:
             return [], context, "subject_not_found"
-        variant = Variant.get_or_none(Variant.id == subject_id)
+        variant, product = found
         context["product"] = {"id": product.id, "name": product.name, "handle": product.handle,
                               "price": product.price, "currency": product.currency}
-        context["variant"] = {"id": subject_id, "name": variant.name if variant else "",
-                              "sku": variant.sku if variant else None}
+        context["variant"] = variant
         users = _active_users((data or {}).get("userIds") or [])
         return [_user_recipient(u) for u in users], context, None if users else "no_recipients"
     if event in ("wishlist.price_drop", "wishlist.back_in_stock"):
