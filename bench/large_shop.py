@@ -83,8 +83,10 @@ def _statements(products: int, customers: int, orders: int) -> list[tuple[str, s
                    5, 1, true, NULL, now(), now()
             FROM generate_series(1, {products}) AS g"""),
         ("warehouse", f"""
-            INSERT INTO warehouse (id, code, name, is_default)
-            VALUES ('{DEFAULT_WAREHOUSE_ID}', '{DEFAULT_WAREHOUSE_CODE}', 'Default warehouse', true)
+            INSERT INTO warehouse (id, code, name, is_default, address, latitude, longitude, regions,
+                                   shipping_estimates, priority, active, created_at, updated_at)
+            VALUES ('{DEFAULT_WAREHOUSE_ID}', '{DEFAULT_WAREHOUSE_CODE}', 'Default warehouse', true, '{{}}', NULL,
+                    NULL, '["*"]', '{{}}', 0, true, now(), now())
             ON CONFLICT DO NOTHING"""),
         ("inventory", f"""
             INSERT INTO inventory_level (variant_id, warehouse_id, quantity, reserved, updated_at)
