@@ -8,6 +8,7 @@ import config
 from models.carts import Cart, CartItem
 from models.catalog import InventoryLevel, Product, Variant
 from models.db import atomic, new_id, utcnow
+from models.inventory import StockMovement
 from models.orders import Order, OrderItem
 from models.reviews import Review
 from models.users import User
@@ -45,6 +46,9 @@ def seed_synthetic_history(history, price: int = 1500) -> dict:
                              for vid, pid in zip(variant_ids, product_ids)]).execute()
         InventoryLevel.insert_many([{"variant": vid, "warehouse": wh, "quantity": 100}
                                     for vid in variant_ids]).execute()
+        _insert_chunks(StockMovement, [{"id": new_id("mov"), "variant": vid, "warehouse": wh, "kind": "adjustment",
+                                        "quantity": 100, "quantity_after": 100, "reference": "synthetic",
+                                        "created_at": now} for vid in variant_ids])  # the ledger adds up
         User.insert_many([{"id": uid, "email": f"synthetic-{uid.lower()}@example.com", "password_hash": "!",
                            "first_name": "Synthetic", "last_name": f"User{u}", "role": "customer",
                            "created_at": now, "updated_at": now} for u, uid in enumerate(user_ids)]).execute()

@@ -200,3 +200,13 @@ def test_a_retried_training_job_cleans_up_the_half_written_run_of_its_earlier_at
     run = RecommendationRun.get_by_id(result["runId"])
     assert run.status == "active" and run.job_id == job.id
     assert ModelVersion.get_by_id(run.model_version_id).status == "active"
+
+
+def test_the_synthetic_shops_stock_is_in_the_ledger(shop):
+    from models.catalog import InventoryLevel
+    from services import catalog
+
+    levels = list(InventoryLevel.select())
+    assert len(levels) == 60
+    for level in levels:
+        assert catalog.ledger_totals(level.variant_id, level.warehouse_id) == (level.quantity, level.reserved)
