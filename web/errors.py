@@ -41,24 +41,26 @@ def error_response(status: int, code: str, message: str, details: list | None = 
     return response
 
 
-def _flatten(messages, prefix="") -> list[dict]:
-    """webargs/marshmallow messages -> [{"field": "a.b", "message": "..."}]."""
+def _flatten(messages, prefix="", top=True) -> list[dict]:
+    """webargs/marshmallow messages -> [{"field": "a.b", "message": "..."}]. The outermost keys
+    are webargs locations (`json`, `query`...) and dropped; below them every key is a field,
+    including one named like a location (a body field `query`)."""
     details = []
     if isinstance(messages, dict):
         for key, value in messages.items():
-            if key in ("json", "query", "form", "files", "headers", "view_args", "querystring") and not prefix:
-                details.extend(_flatten(value, ""))
+            if top and key in ("json", "query", "form", "files", "headers", "view_args", "querystring"):
+                details.extend(_flatten(value, "", top=False))
                 continue
             name = f"{prefix}.{key}" if prefix else str(key)
             if key == "_schema":
                 name = prefix or "body"
-            details.extend(_flatten(value, name))
+            details.extend(_flatten(value, name, top=False))
     elif isinstance(messages, list):
         if all(isinstance(m, str) for m in messages):
             details.extend({"field": prefix or "body", "message": m} for m in messages)
         else:
             for item in messages:
-                details.extend(_flatten(item, prefix))
+                details.extend(_flatten(item, prefix, top=False))
     else:
         details.append({"field": prefix or "body", "message": str(messages)})
     return details

@@ -136,3 +136,13 @@ def test_a_body_the_server_cannot_deliver_is_400_unreadable_body(client):
                                               "HTTP_TRANSFER_ENCODING": "chunked"})
     assert response.status_code == 400, response.get_data()
     assert response.get_json()["error"]["reason"] == "unreadable_body"
+
+
+def test_validation_details_keep_a_body_field_named_like_a_request_location():
+    from web.errors import _flatten
+
+    messages = {"json": {"query": ["Not a valid string."], "items": {"0": {"form": ["Unknown field."]}}},
+                "query": {"page": ["Must be >= 1."]}}
+    assert _flatten(messages) == [{"field": "query", "message": "Not a valid string."},
+                                  {"field": "items.0.form", "message": "Unknown field."},
+                                  {"field": "page", "message": "Must be >= 1."}]
