@@ -1,8 +1,8 @@
 # Cartwheel: one-command set-up, tests and the production-shape processes.
 #
 #   make run        embedded: SQLite under var/, in-process workers, demo catalog
-#   make test       unit + integration tests on SQLite + the stub broker
-#   make test-pg    the same tests on PostgreSQL + Redis with a real dramatiq worker
+#   make test       unit + integration tests on SQLite + the stub broker (2 pytest-xdist workers)
+#   make test-pg    the same tests on PostgreSQL + Redis with a real dramatiq worker (2 xdist workers)
 #   make e2e        real HTTP against `python -m web.serve` and gunicorn + dramatiq
 #   make schemathesis  schemathesis against `python -m web.serve`, anonymous and as admin
 #   make serve      gunicorn (gthread) on $(BIND)
@@ -38,6 +38,16 @@ PRODUCTION_ENV = LOG_FORMAT=$(LOG_FORMAT) $(if $(PROMETHEUS_DIR),PROMETHEUS_MULT
 
 PYTEST_ARGS ?=
 TEST_TIMEOUT ?= 300
+# `make test` / `make test-pg` run on TEST_WORKERS pytest-xdist processes (TEST_WORKERS=0: one
+# serial process). Each worker is a session of its own: SQLite files per test, and on the
+# PostgreSQL pass its own database (test_gw0, test_gw1), Redis database and dramatiq worker
+# (tests/conftest.py; at most 2 workers there). --dist loadfile keeps each test module on one
+# worker, in file order as in a serial run: the modules' tests share module-level state
+# (monkeypatched globals, config overrides, app caches), and a module's set-up stays on one
+# worker. `make e2e` stays serial (its stacks share fixed Redis and PostgreSQL databases).
+TEST_WORKERS ?= 2
+TEST_DIST ?= loadfile
+XDIST_ARGS = -n $(TEST_WORKERS) $(if $(filter-out 0,$(TEST_WORKERS)),--dist $(TEST_DIST))
 TEST_PG_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/test
 TEST_PG_BROKER_URL ?= redis://127.0.0.1:6379/15
 BENCH_ARGS ?=
@@ -70,11 +80,11 @@ run: $(RUNTIME_STAMP)
 	$(BIN)/python -m web.serve
 
 test: $(DEV_STAMP)
-	$(BIN)/python -m pytest tests --ignore=tests/e2e -q --timeout=$(TEST_TIMEOUT) $(PYTEST_ARGS)
+	$(BIN)/python -m pytest tests --ignore=tests/e2e -q --timeout=$(TEST_TIMEOUT) $(XDIST_ARGS) $(PYTEST_ARGS)
 
 test-pg: $(DEV_STAMP)
 	TEST_DATABASE_URL=$(TEST_PG_DATABASE_URL) TEST_BROKER_URL=$(TEST_PG_BROKER_URL) \
-		$(BIN)/python -m pytest tests --ignore=tests/e2e -q --timeout=$(TEST_TIMEOUT) $(PYTEST_ARGS)
+		$(BIN)/python -m pytest tests --ignore=tests/e2e -q --timeout=$(TEST_TIMEOUT) $(XDIST_ARGS) $(PYTEST_ARGS)
 
 e2e: $(DEV_STAMP)
 	$(BIN)/python -m pytest tests/e2e -q --timeout=$(TEST_TIMEOUT) $(PYTEST_ARGS)

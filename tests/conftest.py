@@ -5,26 +5,133 @@ default; with `TEST_DATABASE_URL` (PostgreSQL) and `TEST_BROKER_URL` (Redis)
 the same tests run on PostgreSQL with a real `dramatiq` worker process.
 localstripe is started once per session on a free loopback port when the
 package is installed; Stripe tests skip without it (and fail under CI=true).
+
+Under pytest-xdist (`make test` / `make test-pg` run `-n 2`; PYTEST_XDIST_WORKER is gw0, gw1)
+each worker process is a session of its own: its own
+PostgreSQL database (`test` -> `test_gw0`, `test_gw1`, created when missing), its own Redis
+database for the broker and everything that falls back to it (catalog cache, live updates;
+see `WORKER_REDIS_DBS`), its own `dramatiq` worker process given those two URLs, its own
+localstripe, and its own MODEL_DIR / MEDIA_DIR / ACCOUNT_EXPORT_DIR under its temporary
+directory. TEST_DATABASE_URL and TEST_BROKER_URL in this module and in `os.environ` are the
+worker's, so helpers and subprocesses that read them get the worker's resources too.
+Still shared: Redis pub/sub channels (server-wide, whatever the database: a test on a fixed
+channel such as `cartwheel:orders` can see the other worker's messages) and Redis db 14 (the
+rate-limit and login-backoff tests' counters, under random keys).
 """
 
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
 import config
 
 ROOT = Path(__file__).resolve().parent.parent
-TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "")
-TEST_BROKER_URL = os.environ.get("TEST_BROKER_URL", "")
 IN_CI = os.environ.get("CI", "").lower() == "true"
 WEBHOOK_SECRET = "whsec_cartwheel_test_secret"
+
+# pytest-xdist: "gw0", "gw1", ... in a worker process; empty in a plain (serial) run.
+XDIST_WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
+# Redis database of each xdist worker (gw0 first). Not 14: the rate-limit and login-backoff tests
+# keep their counters there from every worker at once (random keys), and it must never be
+# flushed under them (a worker's broker database is flushed at its start); not 9, 11, 12, 13
+# (other tools, e.g. `make bench` uses 13). More workers than entries fail at start.
+WORKER_REDIS_DBS = (15, 10)
+
+
+def _worker_index() -> int | None:
+    if not XDIST_WORKER:
+        return None
+    match = re.fullmatch(r"gw(\d+)", XDIST_WORKER)
+    if match is None:
+        raise pytest.UsageError(f"unexpected PYTEST_XDIST_WORKER={XDIST_WORKER!r} (want gw0, gw1, ...)")
+    return int(match.group(1))
+
+
+def _worker_database_url(url: str) -> str:
+    """`.../test` -> `.../test_gw0` under xdist worker gw0; unchanged in a serial run."""
+    if _worker_index() is None or not url.startswith(("postgres://", "postgresql://")):
+        return url
+    parts = urlsplit(url)
+    name = parts.path.lstrip("/") or "test"
+    return urlunsplit(parts._replace(path=f"/{name}_{XDIST_WORKER}"))
+
+
+def _worker_broker_url(url: str) -> str:
+    """The Redis URL with this xdist worker's database number (WORKER_REDIS_DBS); unchanged in
+    a serial run. Fails when there are more workers than databases set aside for them."""
+    index = _worker_index()
+    if index is None or not url.startswith(("redis://", "rediss://")):
+        return url
+    if index >= len(WORKER_REDIS_DBS):
+        raise pytest.UsageError(
+            f"tests/conftest.py: xdist worker {XDIST_WORKER} has no Redis database of its own: the "
+            f"PostgreSQL + Redis pass supports at most {len(WORKER_REDIS_DBS)} workers "
+            f"(WORKER_REDIS_DBS = {WORKER_REDIS_DBS}); run with -n {len(WORKER_REDIS_DBS)} or fewer")
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path=f"/{WORKER_REDIS_DBS[index]}"))
+
+
+TEST_DATABASE_URL = _worker_database_url(os.environ.get("TEST_DATABASE_URL", ""))
+TEST_BROKER_URL = _worker_broker_url(os.environ.get("TEST_BROKER_URL", ""))
+if XDIST_WORKER:  # helpers (tests.factories.redis) and subprocesses read these from the environment
+    for _name, _value in (("TEST_DATABASE_URL", TEST_DATABASE_URL), ("TEST_BROKER_URL", TEST_BROKER_URL)):
+        if _value:
+            os.environ[_name] = _value
+
+
+def _ensure_database(url: str) -> None:
+    """Create the database of `url` (through the server's `postgres` database) when missing."""
+    import psycopg2
+    from psycopg2 import errors, sql
+
+    parts = urlsplit(url)
+    name = parts.path.lstrip("/")
+    admin = psycopg2.connect(urlunsplit(parts._replace(path="/postgres")))
+    admin.autocommit = True
+    try:
+        with admin.cursor() as cursor:
+            for attempt in range(10):
+                cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,))
+                if cursor.fetchone():
+                    return
+                try:
+                    cursor.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+                    return
+                except errors.DuplicateDatabase:
+                    return
+                except errors.ObjectInUse:  # "source database template1 is being accessed by other users"
+                    if attempt == 9:
+                        raise
+                    time.sleep(0.5)
+    finally:
+        admin.close()
+
+
+def pytest_configure(config):
+    """In the xdist controller: refuse more workers than Redis databases set aside for them (the
+    workers' own check would only crash them one by one)."""
+    workers = getattr(config.option, "numprocesses", None)
+    if not XDIST_WORKER and isinstance(workers, int) and workers > len(WORKER_REDIS_DBS) \
+            and TEST_BROKER_URL.startswith(("redis://", "rediss://")):
+        raise pytest.UsageError(
+            f"-n {workers}: the PostgreSQL + Redis pass supports at most {len(WORKER_REDIS_DBS)} xdist workers "
+            f"(one Redis database each, WORKER_REDIS_DBS = {WORKER_REDIS_DBS} in tests/conftest.py)")
+
+
+def pytest_sessionstart(session):
+    """An xdist worker's own PostgreSQL database exists before any test (tests/models/test_pool.py
+    connects without the `backend` fixture)."""
+    if XDIST_WORKER and TEST_DATABASE_URL.startswith(("postgres://", "postgresql://")):
+        _ensure_database(TEST_DATABASE_URL)
 
 
 def free_port() -> int:
@@ -63,7 +170,7 @@ def localstripe():
         proc.wait(timeout=10)
 
 
-def _env(database_url: str, broker_url: str, stripe_base: str | None) -> dict:
+def _env(database_url: str, broker_url: str, stripe_base: str | None, var_dir: Path) -> dict:
     env = {
         "CARTWHEEL_ENV": "test",
         "DATABASE_URL": database_url,
@@ -78,6 +185,10 @@ def _env(database_url: str, broker_url: str, stripe_base: str | None) -> dict:
         "DB_POOL_SIZE": "40",
         "CATALOG_CACHE_SECONDS": "0",
         "RATE_LIMITS_ENABLED": "false",  # the rate-limit tests turn them on (tests/api/test_rate_limits.py)
+        # Files of this session (one per xdist worker), not the repository's var/.
+        "MODEL_DIR": str(var_dir / "models"),
+        "MEDIA_DIR": str(var_dir / "media"),
+        "ACCOUNT_EXPORT_DIR": str(var_dir / "exports"),
     }
     if stripe_base:
         env.update({"STRIPE_SECRET_KEY": "sk_test_cartwheel", "STRIPE_API_BASE": stripe_base,
@@ -93,9 +204,10 @@ def backend(localstripe, tmp_path_factory):
     """
     postgres = TEST_DATABASE_URL.startswith(("postgres://", "postgresql://"))
     broker_url = TEST_BROKER_URL or "stub://"
-    info = {"postgres": postgres, "broker_url": broker_url, "stripe": localstripe, "process": None}
+    info = {"postgres": postgres, "broker_url": broker_url, "stripe": localstripe, "process": None,
+            "var_dir": tmp_path_factory.mktemp("var")}
     if postgres:
-        env = _env(TEST_DATABASE_URL, broker_url, localstripe)
+        env = _env(TEST_DATABASE_URL, broker_url, localstripe, info["var_dir"])
         from models.db import database, init_database
 
         init_database(TEST_DATABASE_URL)
@@ -130,7 +242,7 @@ def settings(backend, tmp_path):
         url = TEST_DATABASE_URL
     else:
         url = f"sqlite:///{tmp_path / 'test.db'}"
-    s = config.load(_env(url, backend["broker_url"], backend["stripe"]))
+    s = config.load(_env(url, backend["broker_url"], backend["stripe"], backend["var_dir"]))
     config.override(s)
     return s
 
