@@ -259,5 +259,18 @@ def test_seed_demo_if_empty_creates_three_shops_and_queues_the_csv_imports(db):
     assert [w.code for w in Warehouse.select().order_by(Warehouse.code)] == ["amman-hub", "default", "lyon-cave"]
     assert catalog.stock_levels([serum.variants[0].id], warehouse_id=Warehouse.get(code="amman-hub").id) == {
         serum.variants[0].id: 40}
+    from models.reviews import Review, ReviewMedia
+
+    assert {r.status for r in Review.select()} == {"approved"} and Review.select().count() == 6
+    photos = list(ReviewMedia.select())
+    assert len(photos) == 4 and {p.kind for p in photos} == {"image"}
+    from PIL import Image
+
+    for photo in photos:  # re-encoded images on disk
+        with Image.open(catalog.review_media_dir(photo.review_id) / photo.filename) as image:
+            assert image.size[0] > 0 and photo.content_type == Image.MIME[image.format]
+    roses = catalog.get_product("classic-red-roses-bouquet")
+    summary = catalog.rating_summaries([roses.id])[roses.id]
+    assert (summary["totalReviews"], summary["averageRating"]) == (1, 5.0)
     assert demo.seed_demo_if_empty() == []  # idempotent
     assert Job.select().count() == 3
