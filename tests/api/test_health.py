@@ -37,9 +37,17 @@ def test_a_queue_whose_oldest_ready_job_waited_too_long_is_backlogged(api, setti
 
 def test_a_queue_with_work_and_no_recent_claim_has_no_consumer(api, settings):
     waiting_job("fraud_score", consumption.READY_GRACE_SECONDS + 2)
-    QueueConsumption.insert(queue="fraud", last_claim_at=utcnow() - dt.timedelta(
-        seconds=settings.health_queue_age_seconds + 1)).execute()
-    status, body, _ = api.get("/api/v1/health")
+    # On PostgreSQL the session's dramatiq worker may still be claiming an earlier test's fraud
+    # message and write a fresh claim at any moment: set the old claim again when it did.
+    for _ in range(5):
+        old = utcnow() - dt.timedelta(seconds=settings.health_queue_age_seconds + 1)
+        (QueueConsumption.insert(queue="fraud", last_claim_at=old)
+         .on_conflict(conflict_target=[QueueConsumption.queue], update={QueueConsumption.last_claim_at: old})
+         .execute())
+        status, body, _ = api.get("/api/v1/health")
+        if QueueConsumption.get_by_id("fraud").last_claim_at == old:
+            break
+        time.sleep(0.5)
     assert body["status"] == "degraded" and body["jobs"]["queues"]["fraud"]["status"] == "no_consumer", body
 
 
