@@ -1,4 +1,6 @@
-"""Cart (seed 004 section 2): create, get, add item, update quantity, remove item, clear."""
+"""Cart (seed 004 section 2): create, get, add item, update quantity, remove item, clear; and
+`GET /cart` (seeds 001-003): the signed-in customer's own cart (200), created empty when they
+have none (201), so an app on another device finds the same cart."""
 
 from __future__ import annotations
 
@@ -10,7 +12,7 @@ from marshmallow import validate
 from services import orders
 from web.customizations import CHOSEN, ChosenCustomizationSchema, LineCustomizationSchema
 from web.schemas import CamelSchema, MessageSchema, ShopCurrency, StrictInteger, TotalsSchema, ok
-from web.security import OPTIONAL_BEARER_SECURITY, current_user
+from web.security import BEARER_SECURITY, OPTIONAL_BEARER_SECURITY, checked, current_user, require_user
 
 blp = Blueprint("carts", __name__, url_prefix="/api/v1/cart", description="Carts (guest or customer)")
 
@@ -80,6 +82,15 @@ class CartEnvelopeSchema(ma.Schema):
 
 @blp.route("")
 class Carts(MethodView):
+    @blp.response(200, CartEnvelopeSchema, description="Your active cart")
+    @blp.alt_response(201, schema=CartEnvelopeSchema, description="You had none: a new empty cart")
+    @blp.doc(security=BEARER_SECURITY)
+    @checked(require_user)
+    def get(self):
+        """Get my cart: my newest active cart, or a new empty one when I have none (signed in)."""
+        cart, created = orders.my_cart(require_user())
+        return ok(orders.cart_view(cart), 201 if created else 200)
+
     @blp.arguments(CartCreateSchema, required=False)  # no body: a cart in the shop currency
     @blp.response(201, CartEnvelopeSchema)
     @blp.doc(security=OPTIONAL_BEARER_SECURITY)

@@ -83,6 +83,22 @@ def create_cart(user: User | None, currency: str | None = None, customer_id: str
                        expires_at=now + dt.timedelta(days=settings.cart_ttl_days))
 
 
+def my_cart(user: User) -> tuple[Cart, bool]:
+    """The signed-in `user`'s cart (seeds 001-003 `GET /cart`: one cart per customer): their newest
+    active, unexpired cart, or a new empty one in the shop currency when they have none.
+    Returns `(cart, created)`. The user's row is locked while looking (FOR UPDATE on PostgreSQL;
+    `atomic()` holds SQLite's write lock), so concurrent calls agree on one cart."""
+    with atomic():
+        query = User.select(User.id).where(User.id == user.id)
+        (query.for_update() if is_postgres() else query).first()
+        now = utcnow()
+        cart = (Cart.select().where(Cart.customer == user.id, Cart.status == "active", Cart.expires_at > now)
+                .order_by(Cart.updated_at.desc(), Cart.id.desc()).first())
+        if cart is not None:
+            return cart, False
+        return create_cart(user), True
+
+
 def get_cart(cart_id: str, user: User | None) -> Cart:
     """The cart if `user` may see it. Raises NotFound (also for someone else's cart)."""
     cart = Cart.get_or_none(Cart.id == cart_id)
