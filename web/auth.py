@@ -10,7 +10,7 @@ from marshmallow import validate
 
 from models.db import isoformat
 from models.users import User
-from services import customers
+from services import customers, orders
 from web.request_info import client_ip
 from web.schemas import CamelSchema, MessageSchema, ok
 from web.security import BEARER_SECURITY, require_user
@@ -33,6 +33,18 @@ class UserSchema(CamelSchema):
     created_at = ma.fields.String()
 
 
+class CappedLineSchema(ma.Schema):
+    variantId = ma.fields.String()
+    requested = ma.fields.Integer(metadata={"description": "units on the guest cart's line"})
+    quantity = ma.fields.Integer(metadata={"description": "units added (stock or the line maximum ran out)"})
+
+
+class CartMergeSchema(ma.Schema):
+    cartId = ma.fields.String(metadata={"description": "your cart now"})
+    merged = ma.fields.String(metadata={"description": "claimed (you had no cart) | lines (added to yours)"})
+    capped = ma.fields.List(ma.fields.Nested(CappedLineSchema))
+
+
 class TokensSchema(CamelSchema):
     access_token = ma.fields.String()
     refresh_token = ma.fields.String()
@@ -44,6 +56,8 @@ class TokensSchema(CamelSchema):
     challenge_token = ma.fields.String(metadata={"description": "for POST /auth/mfa/verify, valid 5 minutes"})
     new_user = ma.fields.Boolean(metadata={"description": "OTP login: the account was created by this sign-in"})
     user = ma.fields.Nested(UserSchema)
+    cart = ma.fields.Nested(CartMergeSchema, allow_none=True, metadata={
+        "description": "the guest cart named by cartId joined yours (null: nothing joined)"})
 
 
 class TokensEnvelopeSchema(ma.Schema):
@@ -60,6 +74,8 @@ class RegisterSchema(CamelSchema):
     first_name = ma.fields.String(load_default="", validate=validate.Length(max=100))
     last_name = ma.fields.String(load_default="", validate=validate.Length(max=100))
     phone = ma.fields.String(load_default=None, allow_none=True, validate=validate.Regexp(r"^\+?[0-9 ()-]{5,20}$"))
+    cart_id = ma.fields.String(validate=validate.Length(min=1, max=40), metadata={
+        "description": "a guest cart to join into the account's cart (services.orders.cart_merge)"})
 
 
 class LoginSchema(CamelSchema):
@@ -69,6 +85,8 @@ class LoginSchema(CamelSchema):
                                  metadata={"description": "the app's device id (seed 001 deviceInfo)"})
     platform = ma.fields.String(validate=validate.Length(min=1, max=30),
                                 metadata={"description": "ios, android, web..."})
+    cart_id = ma.fields.String(validate=validate.Length(min=1, max=40), metadata={
+        "description": "a guest cart to join into the account's cart (not for MFA accounts)"})
 
 
 class RefreshSchema(CamelSchema):
@@ -93,7 +111,8 @@ def sign_in_answer(user: User, body: dict, **extra):
         customers.record_device(user.id, body["device_id"], body.get("platform"))
     if customers.has_mfa(user.id):  # the second factor completes the sign-in: POST /auth/mfa/verify
         return ok(dict(customers.mfa_challenge_for(user), **extra))
-    return tokens_answer(user, customers.issue_tokens(user, client=sign_in_client(body)), **extra)
+    cart = orders.merge_guest_cart(user, body.get("cart_id"))
+    return tokens_answer(user, customers.issue_tokens(user, client=sign_in_client(body)), cart=cart, **extra)
 
 
 @blp.route("/register")
@@ -105,7 +124,8 @@ class Register(MethodView):
         user = customers.register_user(body["email"], body["password"], body["first_name"], body["last_name"],
                                   body["phone"])
         customers.request_verification(user)  # the confirmation link, by email (a job)
-        return tokens_answer(user, customers.issue_tokens(user, client=sign_in_client({})), 201)
+        cart = orders.merge_guest_cart(user, body.get("cart_id"))
+        return tokens_answer(user, customers.issue_tokens(user, client=sign_in_client({})), 201, cart=cart)
 
 
 @blp.route("/login")
