@@ -86,7 +86,8 @@ class LoginSchema(CamelSchema):
     platform = ma.fields.String(validate=validate.Length(min=1, max=30),
                                 metadata={"description": "ios, android, web..."})
     cart_id = ma.fields.String(validate=validate.Length(min=1, max=40), metadata={
-        "description": "a guest cart to join into the account's cart (not for MFA accounts)"})
+        "description": "a guest cart to join into the account's cart (an MFA account sends it to "
+                       "POST /auth/mfa/verify with the challenge token)"})
 
 
 class RefreshSchema(CamelSchema):

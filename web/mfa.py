@@ -13,7 +13,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import validate
 
-from services import customers
+from services import customers, orders
 from services.errors import AuthenticationFailed
 from web.auth import TokensSchema, sign_in_client, tokens_answer
 from web.schemas import CamelSchema, MessageSchema, ok
@@ -39,6 +39,8 @@ class MfaVerifyBodySchema(CamelSchema):
     code = Code
     challenge_token = ma.fields.String(validate=validate.Length(min=1, max=2000),
                                        metadata={"description": "from a sign-in that answered mfaRequired"})
+    cart_id = ma.fields.String(validate=validate.Length(min=1, max=40), metadata={
+        "description": "with challengeToken: a guest cart to join into the account's cart"})
 
 
 class MfaVerifiedSchema(TokensSchema):
@@ -73,7 +75,8 @@ class MfaVerify(MethodView):
         """Confirm enrolment (signed in), or complete a sign-in with its challenge token."""
         if body.get("challenge_token"):
             user = customers.complete_mfa_challenge(body["challenge_token"], body["code"])
-            return tokens_answer(user, customers.issue_tokens(user, client=sign_in_client({})))
+            cart = orders.merge_guest_cart(user, body.get("cart_id"))
+            return tokens_answer(user, customers.issue_tokens(user, client=sign_in_client({})), cart=cart)
         user = current_user()
         if user is None:
             raise AuthenticationFailed("Sign in, or send the challengeToken of your sign-in",

@@ -67,3 +67,17 @@ def test_a_bad_cart_id_is_422(api, db):
     user = make_user()
     status, body, _ = login(api, user, cartId="x" * 41)
     assert status == 422 and body["error"]["details"][0]["field"] == "cartId", body
+
+
+def test_an_mfa_account_joins_the_guest_cart_when_it_completes_the_sign_in(api, db):
+    from tests.api.test_mfa import code_at, enrol
+
+    user = make_user()
+    setup, _, _ = enrol(api, user)
+    guest = fill_cart(api, make_product(stock=5))
+    challenge = login(api, user, cartId=guest)[1]["data"]
+    assert challenge["mfaRequired"] is True and Cart.get_by_id(guest).customer_id is None
+    status, body, _ = api.post("/api/v1/auth/mfa/verify", {"challengeToken": challenge["challengeToken"],
+                                                           "code": code_at(setup["secret"], 30), "cartId": guest})
+    assert status == 200 and body["data"]["cart"]["cartId"] == guest, body
+    assert Cart.get_by_id(guest).customer_id == user.id
