@@ -79,6 +79,8 @@ def with_saved_addresses(user, body: dict) -> dict:
 
 class OrderQueryArgsSchema(PaginationArgsSchema):
     status = ma.fields.String(validate=validate.OneOf(ORDER_STATUSES))
+    customerId = ma.fields.String(validate=validate.Regexp(r"^usr_[0-9A-Za-z]{1,40}$"), metadata={
+        "description": "staff: one customer's orders (a customer may name only themself)"})
 
 
 class OrderStatusUpdateSchema(CamelSchema):
@@ -200,7 +202,20 @@ class Orders(MethodView):
     def get(self, args):
         """List my orders (staff: all orders, filterable by status)."""
         user = require_user()
-        rows, total = orders.list_orders(user, args.get("status"), args["page"], args["limit"])
+        rows, total = orders.list_orders(user, args.get("status"), args["page"], args["limit"],
+                                         customer_id=args.get("customerId"))
+        return ok([orders.order_view(o) for o in rows], pagination=pagination(args["page"], args["limit"], total))
+
+
+@blp.route("/user/<id(usr):user_id>")
+class OrdersOfUser(MethodView):
+    @blp.arguments(OrderQueryArgsSchema(exclude=("customerId",)), location="query")
+    @blp.response(200, OrderListSchema)
+    @blp.doc(security=BEARER_SECURITY)
+    def get(self, args, user_id):
+        """List one customer's orders, newest first (seed 000; staff, or the customer themself)."""
+        user = require_user()
+        rows, total = orders.list_orders(user, args.get("status"), args["page"], args["limit"], customer_id=user_id)
         return ok([orders.order_view(o) for o in rows], pagination=pagination(args["page"], args["limit"], total))
 
 

@@ -9,7 +9,7 @@ from models.db import isoformat
 from models.catalog import Warehouse
 from models.orders import Order, OrderAllocation, OrderItem, Payment, Refund
 from models.users import User
-from services.errors import NotFound
+from services.errors import NotAllowed, NotFound
 from services.orders.refunds import refund_view
 
 
@@ -21,11 +21,18 @@ def get_order(order_id: str, user: User | None) -> Order:
     return order
 
 
-def list_orders(user: User, status: str | None, page: int, limit: int) -> tuple[list[Order], int]:
-    """The caller's orders (staff: everyone's), newest first, optionally by status. Returns (orders, total)."""
+def list_orders(user: User, status: str | None, page: int, limit: int,
+                customer_id: str | None = None) -> tuple[list[Order], int]:
+    """The caller's orders (staff: everyone's, or one customer's with `customer_id`), newest
+    first, optionally by status. Returns (orders, total). Raises NotAllowed (403
+    `not_your_orders`) when a customer names another customer."""
+    if customer_id and not user.is_staff and customer_id != user.id:
+        raise NotAllowed("You can only list your own orders", reason="not_your_orders")
     query = Order.select()
     if not user.is_staff:
         query = query.where(Order.customer == user.id)
+    elif customer_id:
+        query = query.where(Order.customer == customer_id)
     if status:
         query = query.where(Order.status == status)
     total = query.count()

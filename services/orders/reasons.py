@@ -22,6 +22,7 @@ REASONS = {
     "invalid_transition": "The order cannot move to this status from its current one",
     "invalid_variant": "No such variant of this product",
     "not_your_customer": "A cart can only be created for the caller (or by staff)",
+    "not_your_orders": "A customer can only list their own orders",
     "order_already_paid": "The order is already paid",
     "order_cancelled": "The order is cancelled",
     "order_not_found": "No (visible) order with this id",
