@@ -5,6 +5,9 @@
   customer's by them and staff; anyone else 404).
 - `GET /api/v1/orders/events`: every order of the caller (staff: every order),
   new ones included; authentication required.
+- `GET /api/v1/realtime/cart-sync` (seed 001 cross-device cart sync): `cart-update` events of
+  the caller's carts (services.orders.cart_live), the current state first; authentication
+  required.
 
 Events are `event: order-status` (data: orderId, orderNumber, status, paymentStatus,
 trackingNumber, updatedAt), each with `id:` = a hash of the state it carries; the first
@@ -30,7 +33,7 @@ from web.security import BEARER_SECURITY, OPTIONAL_BEARER_SECURITY, current_user
 from web.sse import LAST_EVENT_ID_DOC, StateStream, documents_stream, event_stream, last_event_id, stream_options
 
 blp = Blueprint("streams", __name__, url_prefix="/api/v1",
-                description="Live updates (Server-Sent Events): order status")
+                description="Live updates (Server-Sent Events): order status, cart sync")
 
 RECENT_ORDERS = 20  # orders in the first events of /orders/events
 
@@ -117,3 +120,38 @@ class OrdersStatusStream(MethodView):
     def get(self):
         """Stream status changes of all my orders (staff: all orders) as Server-Sent Events."""
         return orders_status_stream()
+
+
+class CartUpdateEventSchema(ma.Schema):
+    """`data` of a `cart-update` event."""
+
+    cartId = ma.fields.String(required=True)
+    status = ma.fields.String(required=True, metadata={"description": "active | converted | merged | expired"})
+    itemCount = ma.fields.Integer(required=True, metadata={"description": "units in the cart"})
+    updatedAt = ma.fields.String(required=True, allow_none=True)
+
+
+CART_EVENTS = {"cart-update": CartUpdateEventSchema}
+CART_EVENTS_DOC = ("text/event-stream: `cart-update` events (cartId, status, itemCount, updatedAt): the state of "
+                   "your newest active carts (at most 5) first, then every change of any of your carts (re-read "
+                   "the cart to sync)")
+
+
+def _cart_key(data: dict) -> str | None:
+    value = data.get("cartId")
+    return value if isinstance(value, str) else None
+
+
+@blp.route("/realtime/cart-sync")
+class CartSyncStream(MethodView):
+    @documents_stream(blp, CART_EVENTS_DOC, CART_EVENTS, security=BEARER_SECURITY)
+    def get(self):
+        """Stream changes of my carts as Server-Sent Events (seed 001 cross-device cart sync)."""
+        user = require_user()
+
+        def read(keys):
+            return orders.customer_cart_states(user.id, keys)
+
+        stream = StateStream("cart-update", [orders.customer_cart_channel(user.id)], read, _cart_key,
+                             **stream_options())
+        return event_stream(stream.generate)

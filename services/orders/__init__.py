@@ -13,6 +13,7 @@ from services.orders.carts import (CartLine, add_to_cart, cart_totals, cart_view
                                    create_cart, customization_problems, discount_for, ensure_writable, get_cart,
                                    load_lines, lock_cart, my_cart, remove_cart_item, update_cart_item,
                                    variant_quantities)
+from services.orders.cart_live import customer_cart_channel, customer_cart_states
 from services.orders.cart_merge import merge_guest_cart
 from services.orders.checkout import PAYMENT_METHODS, place_order, run_checkout_job, start_checkout
 from services.orders.live import (ALL_ORDERS_CHANNEL, customer_orders_channel, order_channel, order_status_view,
@@ -37,7 +38,8 @@ __all__ = [
     "cancel_for_fraud", "cart_totals",
     "cart_view", "check_quantity", "choose_method", "clear_cart", "compute_totals", "confirm_order", "create_cart",
     "customer_orders_channel", "discount_amount", "discount_for", "ensure_writable", "estimated_delivery",
-    "expire_carts", "get_cart", "merge_guest_cart", "my_cart", "get_order", "hold_for_review", "list_orders", "load_lines", "lock_cart",
+    "customer_cart_channel", "customer_cart_states", "expire_carts", "get_cart", "merge_guest_cart", "my_cart",
+    "get_order", "hold_for_review", "list_orders", "load_lines", "lock_cart",
     "mark_paid", "mark_payment_failed", "mark_payment_processing", "mark_payment_voided", "mark_refunded",
     "next_order_number", "order_channel", "order_status_view", "order_view", "payment_settlement", "place_order",
     "publish_order_changed", "refund_cancelled_order", "refund_late_payment", "refund_view", "release_hold",

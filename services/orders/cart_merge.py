@@ -24,6 +24,7 @@ from models.carts import Cart, CartItem
 from models.db import atomic, utcnow
 from models.users import User
 from services import catalog
+from services.orders.cart_live import publish_cart_changed
 from services.orders.carts import lock_cart
 
 
@@ -55,6 +56,7 @@ def merge_guest_cart(user: User, cart_id: str | None) -> dict | None:
                 .order_by(Cart.updated_at.desc(), Cart.id.desc()).first())
         if mine is None:
             Cart.update(customer=user.id, updated_at=now).where(Cart.id == guest.id).execute()
+            publish_cart_changed(guest.id)
             return {"cartId": guest.id, "merged": "claimed", "capped": []}
         mine = lock_cart(mine.id)
         capped = []
@@ -75,4 +77,5 @@ def merge_guest_cart(user: User, cart_id: str | None) -> dict | None:
         Cart.update(status="merged", updated_at=now).where(Cart.id == guest.id).execute()
         Cart.update(updated_at=now).where(Cart.id == mine.id).execute()
         catalog.release_reservations(guest.id)
+        publish_cart_changed(mine.id)
         return {"cartId": mine.id, "merged": "lines", "capped": capped}

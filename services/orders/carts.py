@@ -39,6 +39,7 @@ from models.users import User
 from services import catalog
 from services.errors import Conflict, InsufficientStock, NotAllowed, NotFound, ValidationFailed
 from services.orders import pricing
+from services.orders.cart_live import publish_cart_changed
 
 
 @dataclass
@@ -96,7 +97,9 @@ def my_cart(user: User) -> tuple[Cart, bool]:
                 .order_by(Cart.updated_at.desc(), Cart.id.desc()).first())
         if cart is not None:
             return cart, False
-        return create_cart(user), True
+        cart = create_cart(user)
+        publish_cart_changed(cart.id)
+        return cart, True
 
 
 def get_cart(cart_id: str, user: User | None) -> Cart:
@@ -135,8 +138,10 @@ def _writable(cart: Cart) -> Cart:
 
 
 def _touch(cart: Cart) -> None:
+    """Mark a write to the cart: `updated_at`, and its customer's devices told (services.orders.cart_live)."""
     cart.updated_at = utcnow()
     Cart.update(updated_at=cart.updated_at).where(Cart.id == cart.id).execute()
+    publish_cart_changed(cart.id)
 
 
 def check_quantity(quantity: int) -> None:
@@ -280,6 +285,7 @@ def clear_cart(cart: Cart) -> None:
         CartItem.delete().where(CartItem.cart == cart).execute()
         cart.discount_code, cart.updated_at = None, utcnow()
         Cart.update(discount_code=None, updated_at=cart.updated_at).where(Cart.id == cart.id).execute()
+        publish_cart_changed(cart.id)
 
 
 def load_lines(cart_id: str) -> list[CartLine]:

@@ -195,7 +195,8 @@ def test_every_event_stream_documents_its_events_and_their_json_data(client):
     schemas = stream_schemas(client)
     assert set(schemas) == {"/api/v1/orders/{order_id}/events", "/api/v1/realtime/order-status/{order_id}",
                             "/api/v1/orders/events", "/api/v1/products/stock-updates",
-                            "/api/v1/realtime/stock-updates", "/api/v1/jobs/{job_id}/events"}
+                            "/api/v1/realtime/stock-updates", "/api/v1/jobs/{job_id}/events",
+                            "/api/v1/realtime/cart-sync"}
     for path, (schema, components) in schemas.items():
         variants = schema.get("oneOf", [schema])
         for variant in variants:
@@ -217,10 +218,12 @@ def test_the_events_streams_send_are_the_documented_ones(app, client, api):
     assert status == 200, body
     job_id, order_id = body["data"]["id"], body["data"]["result"]["orderId"]
     auth = {"Authorization": f"Bearer {token}"}
+    assert api.get("/api/v1/cart", token=token)[0] == 201  # an active cart for the cart-sync stream's first event
     for path, url in [("/api/v1/orders/{order_id}/events", f"/api/v1/orders/{order_id}/events"),
                       ("/api/v1/orders/events", "/api/v1/orders/events"),
                       ("/api/v1/products/stock-updates", f"/api/v1/products/stock-updates?productIds={product.id}"),
-                      ("/api/v1/jobs/{job_id}/events", f"/api/v1/jobs/{job_id}/events")]:
+                      ("/api/v1/jobs/{job_id}/events", f"/api/v1/jobs/{job_id}/events"),
+                      ("/api/v1/realtime/cart-sync", "/api/v1/realtime/cart-sync")]:
         response = client.get(url, headers=auth)
         assert response.status_code == 200, (url, response.get_data(as_text=True))
         assert_events_match(parse_events(response.get_data(as_text=True)), *schemas[path])

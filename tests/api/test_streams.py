@@ -344,3 +344,29 @@ def test_a_message_wakes_the_stream_which_sends_the_state_read_from_the_database
             assert changed["data"]["trackingNumber"].startswith("T-")
         finally:
             stream.close()
+
+
+def test_cart_sync_tells_my_other_devices_about_every_cart_change(stream_app, api):
+    user = make_user()
+    token = token_for(user)
+    cart_id = api.get("/api/v1/cart", token=token)[1]["data"]["id"]
+    stream = EventStream(stream_app, "/api/v1/realtime/cart-sync", token=token)
+    try:
+        first = stream.next()
+        assert first["event"] == "cart-update" and first["data"]["cartId"] == cart_id
+        assert first["data"]["itemCount"] == 0
+        product = make_product(stock=5)
+        status, body, _ = api.post(f"/api/v1/cart/{cart_id}/items", {"productId": product.id, "quantity": 2},
+                                   token=token)
+        assert status == 200, body
+        update = stream.next(lambda e: e["data"]["itemCount"] == 2)
+        assert update["data"]["cartId"] == cart_id and update["data"]["status"] == "active"
+        assert api.delete(f"/api/v1/cart/{cart_id}", token=token)[0] == 200
+        assert stream.next(lambda e: e["data"]["itemCount"] == 0)["data"]["cartId"] == cart_id
+    finally:
+        stream.close()
+
+
+def test_cart_sync_requires_authentication(client):
+    response = client.get("/api/v1/realtime/cart-sync")
+    assert response.status_code == 401
