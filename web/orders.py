@@ -9,6 +9,7 @@ from marshmallow import validate
 
 from models.orders import ORDER_STATUSES
 from services import customers, orders
+from services.platform import events
 from services.errors import AuthenticationFailed, ValidationFailed
 from web.customizations import LineCustomizationSchema
 from web.request_info import client_ip
@@ -217,6 +218,28 @@ class OrdersOfUser(MethodView):
         user = require_user()
         rows, total = orders.list_orders(user, args.get("status"), args["page"], args["limit"], customer_id=user_id)
         return ok([orders.order_view(o) for o in rows], pagination=pagination(args["page"], args["limit"], total))
+
+
+class OrderMessageSchema(CamelSchema):
+    """A message from staff to the order's customer (seed 001 `POST /orders/{id}/notifications`)."""
+
+    message = ma.fields.String(required=True, validate=validate.Length(min=1, max=2000))
+    subject = ma.fields.String(validate=validate.Length(min=1, max=150),
+                               metadata={"description": "default: About your order <number>"})
+
+
+@blp.route("/<order:order_id>/notifications")
+class OrderNotifications(MethodView):
+    @checked(require_staff)
+    @blp.arguments(OrderMessageSchema)
+    @documents_job(blp, "The message's notification job (event_fanout: email, SMS, in-app by the customer's "
+                        "preferences; a guest order: email); poll Location")
+    def post(self, body, order_id):
+        """Send the order's customer an update about their order (staff), through the notification system."""
+        staff = require_staff()
+        order = orders.get_order(order_id, staff)
+        data = {"message": body["message"], "subject": body.get("subject"), "staffId": staff.id}
+        return submit(lambda: events.emit("order.message", order.id, data))
 
 
 @blp.route("/<order:order_id>")

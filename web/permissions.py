@@ -64,6 +64,7 @@ ROUTES: dict[tuple[str, str], str] = {
     ("DELETE", "/api/v1/inventory/reorder-rules/<id(rr):rule_id>"): "catalog:stock",
     ("POST", "/api/v1/admin/sitemap"): "catalog:write",
     ("PUT", "/api/v1/orders/<order:order_id>/status"): "orders:manage",
+    ("POST", "/api/v1/orders/<order:order_id>/notifications"): "orders:manage",
     ("GET", "/api/v1/customers"): "customers:manage",
     ("POST", "/api/v1/customers"): "customers:manage",
     ("GET", "/api/v1/notifications/templates"): "notifications:templates",

@@ -34,6 +34,8 @@ EVENTS = {
                                  "Order delivered"),
     "order.cancelled": EventSpec("orders", ("email", "sms", "in_app"), "warning", "order_cancelled",
                                  "Order cancelled"),
+    "order.message": EventSpec("orders", ("email", "sms", "in_app"), "info", "order_message",
+                               "A message from staff about the customer's order (POST /orders/{id}/notifications)"),
     "payment.failed": EventSpec("orders", ("email", "sms", "in_app"), "error", "payment_failed",
                                 "Payment failed; the order was cancelled"),
     "stock.low": EventSpec("stock", ("email", "in_app"), "warning", "stock_low",
@@ -63,5 +65,5 @@ ACCOUNT_EVENTS = ("account.verify_email", "account.password_reset", "account.pas
 DIRECT_TEMPLATE = "custom"
 BULK_TEMPLATE = "announcement"
 ORDER_EVENTS = ("order.placed", "order.paid", "order.shipped", "order.delivered", "order.cancelled",
-                "payment.failed")
+                "order.message", "payment.failed")
 

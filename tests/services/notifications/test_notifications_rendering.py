@@ -20,6 +20,7 @@ CONTEXTS = {
     "order_shipped": {"order": ORDER},
     "order_delivered": {"order": ORDER},
     "order_cancelled": {"order": ORDER},
+    "order_message": {"order": ORDER, "data": {"subject": "Your <bouquet>", "message": "Delivery moves to 3 pm."}},
     "payment_failed": {"order": ORDER, "data": {"reason": "card_declined"}},
     "stock_low": {"variant": {"id": "var_1", "name": "30 ml", "sku": "SER-30"}, "product": {"name": "Serum"},
                   "quantity": 3, "threshold": 10},
