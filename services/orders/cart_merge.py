@@ -25,16 +25,14 @@ from models.db import atomic, utcnow
 from models.users import User
 from services import catalog
 from services.orders.cart_live import publish_cart_changed
-from services.orders.carts import lock_cart
+from services.orders.carts import other_lines_quantity, lock_cart, newest_active_cart
 
 
-def _capacity(cart_id: str, variant_id: str, line_id: str | None) -> int:
+def _capacity(cart: Cart, variant_id: str, line_id: str | None) -> int:
     """Units of `variant_id` the cart may still put on line `line_id` (stock it may buy minus its
     other lines of the variant), never above the per-line maximum (MAX_ITEM_QUANTITY)."""
-    others = sum(item.quantity for item in CartItem.select(CartItem.id, CartItem.quantity).where(
-        CartItem.cart == cart_id, CartItem.variant == variant_id) if item.id != line_id)
-    available = catalog.stock_levels([variant_id], cart_id=cart_id)[variant_id] - others
-    return max(0, min(config.get().max_item_quantity, available))
+    available = catalog.stock_levels([variant_id], cart_id=cart.id)[variant_id]
+    return max(0, min(config.get().max_item_quantity, available - other_lines_quantity(cart, variant_id, line_id)))
 
 
 def merge_guest_cart(user: User, cart_id: str | None) -> dict | None:
@@ -52,8 +50,7 @@ def merge_guest_cart(user: User, cart_id: str | None) -> dict | None:
         now = utcnow()
         if guest.customer_id is not None or guest.status != "active" or guest.expires_at <= now:
             return None
-        mine = (Cart.select().where(Cart.customer == user.id, Cart.status == "active", Cart.expires_at > now)
-                .order_by(Cart.updated_at.desc(), Cart.id.desc()).first())
+        mine = newest_active_cart(user.id)
         if mine is None:
             Cart.update(customer=user.id, updated_at=now).where(Cart.id == guest.id).execute()
             publish_cart_changed(guest.id)
@@ -64,7 +61,7 @@ def merge_guest_cart(user: User, cart_id: str | None) -> dict | None:
             same = CartItem.get_or_none(CartItem.cart == mine.id, CartItem.variant == line.variant_id,
                                         CartItem.customization_key == line.customization_key)
             held = same.quantity if same else 0
-            room = _capacity(mine.id, line.variant_id, same.id if same else None)  # units the line may hold
+            room = _capacity(mine, line.variant_id, same.id if same else None)  # units the line may hold
             quantity = max(held, min(held + line.quantity, room))  # never takes units off the customer's line
             if quantity - held < line.quantity:
                 capped.append({"variantId": line.variant_id, "requested": line.quantity, "quantity": quantity - held})

@@ -84,6 +84,12 @@ def create_cart(user: User | None, currency: str | None = None, customer_id: str
                        expires_at=now + dt.timedelta(days=settings.cart_ttl_days))
 
 
+def newest_active_cart(user_id: str) -> Cart | None:
+    """The customer's newest active, unexpired cart (None when they have none)."""
+    return (Cart.select().where(Cart.customer == user_id, Cart.status == "active", Cart.expires_at > utcnow())
+            .order_by(Cart.updated_at.desc(), Cart.id.desc()).first())
+
+
 def my_cart(user: User) -> tuple[Cart, bool]:
     """The signed-in `user`'s cart (seeds 001-003 `GET /cart`: one cart per customer): their newest
     active, unexpired cart, or a new empty one in the shop currency when they have none.
@@ -92,9 +98,7 @@ def my_cart(user: User) -> tuple[Cart, bool]:
     with atomic():
         query = User.select(User.id).where(User.id == user.id)
         (query.for_update() if is_postgres() else query).first()
-        now = utcnow()
-        cart = (Cart.select().where(Cart.customer == user.id, Cart.status == "active", Cart.expires_at > now)
-                .order_by(Cart.updated_at.desc(), Cart.id.desc()).first())
+        cart = newest_active_cart(user.id)
         if cart is not None:
             return cart, False
         cart = create_cart(user)
@@ -186,7 +190,7 @@ def _wholesale(cart_id: str) -> bool:
     return group == "wholesale"
 
 
-def _other_lines_quantity(cart: Cart, variant_id: str, item_id: str | None) -> int:
+def other_lines_quantity(cart: Cart, variant_id: str, item_id: str | None) -> int:
     """Units of `variant_id` in the cart's lines other than `item_id` (other customizations)."""
     query = CartItem.select(peewee.fn.COALESCE(peewee.fn.SUM(CartItem.quantity), 0)).where(
         CartItem.cart == cart.id, CartItem.variant == variant_id)
@@ -223,7 +227,7 @@ def add_to_cart(cart: Cart, product_id: str, variant_id: str | None, quantity: i
                                                 CartItem.customization_key == key)
                 total_qty = quantity + (existing.quantity if existing else 0)
                 check_quantity(total_qty)
-                others = _other_lines_quantity(cart, variant.id, existing.id if existing else None)
+                others = other_lines_quantity(cart, variant.id, existing.id if existing else None)
                 _check_stock(variant.id, total_qty + others, cart.id)
                 price = _line_price(variant, priced, _wholesale(cart.id))
                 if existing:
@@ -257,7 +261,7 @@ def update_cart_item(cart: Cart, item_id: str, quantity: int) -> Cart:
         _writable(cart)
         item = _item(cart, item_id)
         check_quantity(quantity)
-        _check_stock(item.variant_id, quantity + _other_lines_quantity(cart, item.variant_id, item.id), cart.id)
+        _check_stock(item.variant_id, quantity + other_lines_quantity(cart, item.variant_id, item.id), cart.id)
         variant = Variant.select(Variant, Product).join(Product).where(Variant.id == item.variant_id).get()
         priced, _ = _repriced(item, variant.product)
         CartItem.update(quantity=quantity, unit_price=_line_price(variant, priced, _wholesale(cart.id)),
