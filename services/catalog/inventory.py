@@ -9,9 +9,9 @@ and cancellations give back per (variant, warehouse) pair (`take_allocated`,
 `release_allocated`) after services.orders.allocation chose the warehouses.
 
 Every change, in the caller's transaction:
-- is one conditional UPDATE per variant (`take_stock`: `SET quantity = quantity - n WHERE
-  quantity - reserved >= n`, variants in id order, so concurrent checkouts lock rows in the same
-  order and cannot deadlock); stock can never go negative nor below what is reserved;
+- is one conditional UPDATE per level (`take_allocated`: `SET quantity = quantity - n WHERE
+  quantity - reserved >= n`, in (variant, warehouse) order, so concurrent checkouts lock rows in
+  the same order and cannot deadlock); stock can never go negative nor below what is reserved;
 - writes its `StockMovement` (services.catalog.stock_ledger);
 - announces itself (services.catalog.stock_alerts: `stock.low` on crossing the threshold,
   back-in-stock notifications, live stock streams after commit).
@@ -36,7 +36,7 @@ def stock_levels(variant_ids, cart_id: str | None = None, warehouse_id: str | No
     """Available units (on hand - reserved) per variant id (missing rows count 0): in
     `warehouse_id`, or without it the sellable units over all active warehouses. With
     `cart_id`, the units that cart's own active reservations hold there are added back (what
-    that cart may buy: at checkout `take_stock` frees them for it, expired or not)."""
+    that cart may buy: at checkout `take_allocated` frees them for it, expired or not)."""
     levels = stock_alerts.available_units(variant_ids, warehouse_id)
     if cart_id and levels:
         query = (StockReservation.select(StockReservation.variant, StockReservation.quantity)

@@ -15,7 +15,7 @@
   (services.orders.allocation) counts the cart's holds as its own units and releases the
   holds it does not use.
 - `release_reservations(cart_id)` ends the cart's active reservations (`released`).
-- Checkout consumes the cart's reservations (services.catalog.inventory.take_stock).
+- Checkout consumes the cart's reservations (services.catalog.inventory.take_allocated).
 - `expire_reservations` (maintenance task, every minute) ends active reservations past
   `expires_at` (`expired`). Until it runs, an expired reservation still counts in `reserved`
   for reads; writes that care (checkout, re-reserving) already treat it as gone or replace it.
@@ -37,7 +37,7 @@ from models.jobs import Job
 from services.catalog import stock_alerts
 from services.catalog.inventory import stock_levels
 from services.catalog.stock_ledger import record_movement
-from services.catalog.warehouses import default_warehouse_id
+from services.catalog.warehouses import active_warehouses, default_warehouse_id
 from services.errors import Conflict, InsufficientStock, NotFound, ValidationFailed
 
 DEFAULT_RESERVATION_MINUTES = 15
@@ -94,15 +94,14 @@ def _change_reserved(variant_id: str, wh: str, delta: int, reference: str) -> No
                         reserved_change=delta, reference=reference)
 
 
-def _choose_warehouses(cart_id: str, wanted: dict[str, int], existing: dict, warehouse_id: str | None) -> dict:
+def _choose_warehouses(wanted: dict[str, int], existing: dict, warehouse_id: str | None) -> dict:
     """Where each variant's hold goes: `warehouse_id` when given; else the warehouse already
     holding it for this cart when it can hold the new quantity, else the first active
     warehouse (priority, then code) with that many available units (unlocked reads: the
     conditional UPDATE decides). Returns `{variant id: warehouse id}`."""
     if warehouse_id:
         return {vid: warehouse_id for vid in wanted}
-    order = [wh for (wh,) in Warehouse.select(Warehouse.id).where(Warehouse.active == True)  # noqa: E712
-             .order_by(Warehouse.priority, Warehouse.code).tuples()] or [default_warehouse_id()]
+    order = [wh.id for wh in active_warehouses()] or [default_warehouse_id()]
     chosen = {}
     for variant_id, n in wanted.items():
         held_in = [wh for (vid, wh), row in existing.items() if vid == variant_id and row.status == "active"]
@@ -145,7 +144,7 @@ def reserve_stock(cart_id: str, items: list[dict], minutes: int = DEFAULT_RESERV
                                                 StockReservation.variant.in_(list(wanted)))
         # Reservation rows before levels, as checkout and the expiry task lock them: no deadlock.
         existing = {(r.variant_id, r.warehouse_id): r for r in (query.for_update() if is_postgres() else query)}
-        chosen = _choose_warehouses(cart_id, wanted, existing, warehouse_id)
+        chosen = _choose_warehouses(wanted, existing, warehouse_id)
         deltas: dict[tuple[str, str], int] = {}
         for (variant_id, wh), row in existing.items():
             if row.status == "active" and chosen[variant_id] != wh:

@@ -43,6 +43,12 @@ def active_warehouse_ids() -> peewee.SelectQuery:
     return Warehouse.select(Warehouse.id).where(Warehouse.active == True)  # noqa: E712
 
 
+def active_warehouses() -> list[Warehouse]:
+    """The active warehouses in allocation order: priority, then code."""
+    return list(Warehouse.select().where(Warehouse.active == True)  # noqa: E712
+                .order_by(Warehouse.priority, Warehouse.code))
+
+
 def sellable_units(variant: peewee.Node) -> peewee.Node:
     """Scalar subquery: units of `variant` (a column or value) available in active warehouses
     (sum of on hand minus reserved; 0 without rows)."""
@@ -77,7 +83,6 @@ def estimate_days(warehouse: Warehouse, address: dict) -> tuple[int, int] | None
 
 
 def serving(address: dict) -> list[Warehouse]:
-    """Active warehouses that serve `address`, by priority then code."""
-    default_warehouse()
-    rows = Warehouse.select().where(Warehouse.active == True).order_by(Warehouse.priority, Warehouse.code)  # noqa: E712
-    return [wh for wh in rows if region_match(wh.regions, address) is not None]
+    """Active warehouses that serve `address`, by priority then code. (The default warehouse's row
+    exists as soon as any stock was written: services.catalog.inventory creates it.)"""
+    return [wh for wh in active_warehouses() if region_match(wh.regions, address) is not None]
