@@ -38,8 +38,8 @@ from marshmallow import validate
 from models.db import isoformat
 from services import catalog, orders
 from web.jobview import submit
-from web.schemas import (CamelSchema, ErrorEnvelopeSchema, JobEnvelopeSchema, PaginationArgsSchema, PaginationSchema,
-                         StrictInteger, ok, pagination)
+from web.schemas import (WAREHOUSE_ID, CamelSchema, ErrorEnvelopeSchema, JobEnvelopeSchema, PaginationArgsSchema,
+                         PaginationSchema, StrictInteger, ok, pagination)
 from web.security import BEARER_SECURITY, OPTIONAL_BEARER_SECURITY, checked, current_user, require_staff, require_user
 
 blp = Blueprint("inventory", __name__, url_prefix="/api/v1/inventory", description="Inventory: stock, reservations")
@@ -89,7 +89,7 @@ class ReserveSchema(CamelSchema):
     cart_id = ma.fields.String(**ID)
     items = ma.fields.List(ma.fields.Nested(ReserveItemSchema), required=True,
                            validate=validate.Length(min=1, max=100))
-    warehouse_id = ma.fields.String(validate=validate.Regexp(r"^wh_[0-9A-Za-z]{1,40}$"), metadata={
+    warehouse_id = ma.fields.String(validate=validate.Regexp(WAREHOUSE_ID), metadata={
         "description": "hold in this warehouse; default: the first active warehouse (by priority) with the units"})
     reservation_minutes = StrictInteger(
         load_default=catalog.DEFAULT_RESERVATION_MINUTES,
@@ -165,7 +165,7 @@ class RestockSchema(CamelSchema):
 
     variant_id = ma.fields.String(**ID)
     quantity = StrictInteger(**UNITS)
-    warehouse_id = ma.fields.String(validate=validate.Regexp(r"^wh_[0-9A-Za-z]{1,40}$"),
+    warehouse_id = ma.fields.String(validate=validate.Regexp(WAREHOUSE_ID),
                                     metadata={"description": "default: the default warehouse"})
     note = ma.fields.String(load_default="", validate=validate.Length(max=500))
 
@@ -174,8 +174,8 @@ class TransferSchema(CamelSchema):
     """Units moved from one warehouse to another."""
 
     variant_id = ma.fields.String(**ID)
-    from_warehouse_id = ma.fields.String(required=True, validate=validate.Regexp(r"^wh_[0-9A-Za-z]{1,40}$"))
-    to_warehouse_id = ma.fields.String(required=True, validate=validate.Regexp(r"^wh_[0-9A-Za-z]{1,40}$"))
+    from_warehouse_id = ma.fields.String(required=True, validate=validate.Regexp(WAREHOUSE_ID))
+    to_warehouse_id = ma.fields.String(required=True, validate=validate.Regexp(WAREHOUSE_ID))
     quantity = StrictInteger(**UNITS)
     note = ma.fields.String(load_default="", validate=validate.Length(max=500))
 
@@ -195,7 +195,7 @@ class TransferEnvelopeSchema(ma.Schema):
 
 
 class LowStockArgsSchema(PaginationArgsSchema):
-    warehouseId = ma.fields.String(validate=validate.Regexp(r"^wh_[0-9A-Za-z]{1,40}$"), metadata={
+    warehouseId = ma.fields.String(validate=validate.Regexp(WAREHOUSE_ID), metadata={
         "description": "one warehouse's levels; default: summed over the active warehouses"})
 
 

@@ -186,6 +186,13 @@ class OrderListSchema(ma.Schema):
     pagination = ma.fields.Nested(PaginationSchema)
 
 
+def _order_list(args: dict, customer_id: str | None):
+    """A page of the caller's orders (staff: everyone's, or `customer_id`'s), paginated."""
+    rows, total = orders.list_orders(require_user(), args.get("status"), args["page"], args["limit"],
+                                     customer_id=customer_id)
+    return ok([orders.order_view(o) for o in rows], pagination=pagination(args["page"], args["limit"], total))
+
+
 @blp.route("")
 class Orders(MethodView):
     @blp.arguments(OrderCreateSchema)
@@ -202,10 +209,7 @@ class Orders(MethodView):
     @blp.doc(security=BEARER_SECURITY)
     def get(self, args):
         """List my orders (staff: all orders, filterable by status)."""
-        user = require_user()
-        rows, total = orders.list_orders(user, args.get("status"), args["page"], args["limit"],
-                                         customer_id=args.get("customerId"))
-        return ok([orders.order_view(o) for o in rows], pagination=pagination(args["page"], args["limit"], total))
+        return _order_list(args, args.get("customerId"))
 
 
 @blp.route("/user/<id(usr):user_id>")
@@ -215,9 +219,7 @@ class OrdersOfUser(MethodView):
     @blp.doc(security=BEARER_SECURITY)
     def get(self, args, user_id):
         """List one customer's orders, newest first (seed 000; staff, or the customer themself)."""
-        user = require_user()
-        rows, total = orders.list_orders(user, args.get("status"), args["page"], args["limit"], customer_id=user_id)
-        return ok([orders.order_view(o) for o in rows], pagination=pagination(args["page"], args["limit"], total))
+        return _order_list(args, user_id)
 
 
 class OrderMessageSchema(CamelSchema):

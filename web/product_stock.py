@@ -17,7 +17,7 @@ from marshmallow import validate
 from services import catalog
 from services.catalog import MAX_PRICE
 from web.products import ProductEnvelopeSchema, product_response
-from web.schemas import CamelSchema, StrictInteger
+from web.schemas import WAREHOUSE_ID, CamelSchema, StrictInteger
 from web.security import BEARER_SECURITY, checked, require_staff
 
 blp = Blueprint("product_stock", __name__, url_prefix="/api/v1/products", description="Catalog: product stock")
@@ -30,7 +30,7 @@ class StockUpdateSchema(CamelSchema):
 
     variant_id = ma.fields.String(validate=validate.Length(max=40),
                                   metadata={"description": "optional when the product has one variant"})
-    warehouse_id = ma.fields.String(validate=validate.Regexp(r"^wh_[0-9A-Za-z]{1,40}$"),
+    warehouse_id = ma.fields.String(validate=validate.Regexp(WAREHOUSE_ID),
                                     metadata={"description": "default: the default warehouse"})
     inventory_count = StrictInteger(validate=validate.Range(min=0, max=MAX_PRICE))
     adjustment = StrictInteger(validate=validate.Range(min=-MAX_PRICE, max=MAX_PRICE))

@@ -23,14 +23,14 @@ from models.db import isoformat
 from models.purchasing import PURCHASE_ORDER_STATUSES
 from services import catalog
 from services.catalog import MAX_PRICE
-from web.schemas import (CamelSchema, MessageSchema, PaginationArgsSchema, PaginationSchema, StrictBoolean,
-                         StrictInteger, ok, pagination)
+from web.schemas import (WAREHOUSE_ID, CamelSchema, MessageSchema, PaginationArgsSchema, PaginationSchema,
+                         StrictBoolean, StrictInteger, ok, pagination)
 from web.security import BEARER_SECURITY, checked, require_staff
 
 blp = Blueprint("purchasing", __name__, url_prefix="/api/v1", description="Inventory: suppliers, purchase orders, "
                                                                           "reorder rules")
 
-ID = {"supplier": r"^sup_[0-9A-Za-z]{1,40}$", "warehouse": r"^wh_[0-9A-Za-z]{1,40}$",
+ID = {"supplier": r"^sup_[0-9A-Za-z]{1,40}$", "warehouse": WAREHOUSE_ID,
       "variant": r"^var_[0-9A-Za-z]{1,40}$"}
 UNITS = validate.Range(min=1, max=1_000_000)
 COST = validate.Range(min=0, max=MAX_PRICE)

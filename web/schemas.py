@@ -11,6 +11,7 @@ from marshmallow import validate
 from web.reasons import all_reasons
 
 MAX_PAGE_SIZE = 100
+WAREHOUSE_ID = r"^wh_[0-9A-Za-z]{1,40}$"  # a warehouse id in a request (the default one is wh_default)
 
 
 def camelcase(name: str) -> str:
