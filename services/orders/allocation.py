@@ -37,6 +37,7 @@ from models.catalog import Warehouse
 from models.db import atomic
 from services import catalog
 from services.errors import InsufficientStock, ValidationFailed
+from services.orders import shipping
 from services.orders.shipping import METHODS, add_business_days
 
 TAKE_ATTEMPTS = 3  # allocations tried when concurrent checkouts took the units chosen
@@ -156,10 +157,9 @@ def shipment_delivery(shipment: Shipment, method_id: str, placed: dt.date) -> dt
     """One shipment's estimated delivery, business days after `placed`: with standard shipping
     the warehouse's maxDays for the region (else the method's 5); express and same-day keep
     their own promise (the customer paid for it)."""
-    days = METHODS[method_id]["max_days"]
-    if method_id == "standard":
-        days = _days(shipment.estimate, days)
-    return add_business_days(placed, days)
+    if method_id == "standard" and shipment.estimate:
+        return add_business_days(placed, shipment.estimate[1])
+    return shipping.estimated_delivery({"id": method_id}, placed)
 
 
 def estimated_delivery(shipments: list[Shipment], method_id: str, placed: dt.date) -> dt.date:
