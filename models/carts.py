@@ -9,8 +9,24 @@ from models.users import User
 CART_STATUSES = ("active", "converted", "expired")
 
 
+PROMOTION_KINDS = ("percentage", "fixed_amount", "free_shipping")
+
+
 class DiscountCode(BaseModel):
-    """A discount: `kind` percentage (value 20 = 20 %) or fixed_amount (minor units)."""
+    """A promotion code: one model for seed 001's PromoCode, seed 003's Coupon and seed 004's
+    discount codes (services.orders.promotions has the rules).
+
+    `code` is stored upper-case. `kind` percentage (`value` 20 = 20 %, at most
+    `maximum_discount` minor units when set), fixed_amount (`value` minor units of the shop
+    currency) or free_shipping (the chosen method's price waived; `value` 0). `minimum_amount` is
+    the cart subtotal it needs (minor units). `usage_limit` caps uses overall and
+    `per_customer_limit` per customer (null: unlimited); `usage_count` is the uses recorded by
+    orders (`DiscountUse`), given back when an order is cancelled. `starts_at`/`ends_at` bound
+    when it is valid (UTC). `category_ids` / `product_ids` (both empty: the whole cart) restrict
+    the lines it discounts (a category includes its subcategories). `customer` makes it personal
+    (a loyalty reward, services.loyalty): only that customer may use it. Columns after
+    `created_at` came with migration 0025.
+    """
 
     id = PrefixedIdField("disc")
     code = peewee.CharField(max_length=50, unique=True)
@@ -23,6 +39,14 @@ class DiscountCode(BaseModel):
     ends_at = peewee.DateTimeField(null=True)
     active = peewee.BooleanField(default=True)
     created_at = peewee.DateTimeField(default=utcnow)
+    description = peewee.CharField(max_length=500, default="")
+    maximum_discount = peewee.IntegerField(null=True)
+    per_customer_limit = peewee.IntegerField(null=True)
+    category_ids = JSONField(default=list)
+    product_ids = JSONField(default=list)
+    customer = peewee.ForeignKeyField(User, null=True, backref="personal_codes", on_delete="CASCADE")
+    created_by = peewee.ForeignKeyField(User, null=True, backref="+", on_delete="SET NULL")
+    updated_at = peewee.DateTimeField(default=utcnow)
 
 
 class Cart(BaseModel):

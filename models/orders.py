@@ -2,7 +2,7 @@
 
 import peewee
 
-from models.carts import Cart
+from models.carts import Cart, DiscountCode
 from models.catalog import Warehouse
 from models.db import BaseModel, JSONField, PrefixedIdField, utcnow
 from models.users import User
@@ -106,6 +106,23 @@ class Payment(BaseModel):
     card_fingerprint = peewee.CharField(max_length=128, null=True)  # Stripe card fingerprint (migration 0003)
     created_at = peewee.DateTimeField(default=utcnow)
     updated_at = peewee.DateTimeField(default=utcnow)
+
+
+class DiscountUse(BaseModel):
+    """One use of a promotion code by an order (migration 0025): written by checkout under the
+    code's usage limits (services.orders.promotions.record_use), deleted when the order is
+    cancelled (the use is given back). `amount` is what the code took off (goods discount plus
+    shipping waived, minor units). `order` is unique: one code per order."""
+
+    id = PrefixedIdField("du")
+    discount = peewee.ForeignKeyField(DiscountCode, backref="uses", on_delete="RESTRICT")
+    order = peewee.ForeignKeyField(Order, unique=True, backref="discount_use", on_delete="CASCADE")
+    customer = peewee.ForeignKeyField(User, null=True, backref="+", on_delete="SET NULL")
+    amount = peewee.IntegerField(default=0)
+    created_at = peewee.DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("discount", "customer"), False),)
 
 
 REFUND_STATUSES = ("pending", "requires_action", "succeeded", "failed", "canceled")  # Stripe's

@@ -10,6 +10,7 @@ from flask_smorest import Blueprint
 from marshmallow import validate
 
 from services import orders
+from services.errors import ValidationFailed
 from web.customizations import CHOSEN, ChosenCustomizationSchema, LineCustomizationSchema
 from web.schemas import CamelSchema, MessageSchema, ShopCurrency, StrictInteger, TotalsSchema, ok
 from web.security import BEARER_SECURITY, OPTIONAL_BEARER_SECURITY, checked, current_user, require_user
@@ -68,6 +69,7 @@ class CartSchema(TotalsSchema):
     id = ma.fields.String()
     customerId = ma.fields.String(allow_none=True)
     items = ma.fields.List(ma.fields.Nested(CartItemSchema))
+    shippingDiscount = ma.fields.Integer(metadata={"description": "minor units waived by a free-shipping code"})
     itemCount = ma.fields.Integer()
     status = ma.fields.String()
     createdAt = ma.fields.String()
@@ -78,6 +80,46 @@ class CartSchema(TotalsSchema):
 class CartEnvelopeSchema(ma.Schema):
     data = ma.fields.Nested(CartSchema)
     message = ma.fields.String()
+
+
+class PromoCodeArgsSchema(CamelSchema):
+    cart_id = ma.fields.String(validate=validate.Length(min=1, max=40),
+                               metadata={"description": "default: the signed-in customer's cart (GET /cart)"})
+
+
+class ApplyPromoSchema(PromoCodeArgsSchema):
+    code = ma.fields.String(required=True, validate=validate.Length(min=1, max=50))
+
+
+class AppliedDiscountSchema(ma.Schema):
+    """A promotion code put on a cart (seed 004 `POST /checkout/discount`); money in minor units."""
+
+    code = ma.fields.String()
+    type = ma.fields.String(metadata={"description": "percentage | fixed_amount | free_shipping"})
+    value = ma.fields.Integer(metadata={"description": "percent, or minor units for fixed_amount"})
+    description = ma.fields.String()
+    minOrderAmount = ma.fields.Integer()
+    maxDiscount = ma.fields.Integer(allow_none=True)
+    validUntil = ma.fields.String(allow_none=True)
+    discountAmount = ma.fields.Integer(metadata={"description": "goods discount plus shipping waived"})
+    cart = ma.fields.Nested(CartSchema)
+
+
+class AppliedDiscountEnvelopeSchema(ma.Schema):
+    data = ma.fields.Nested(AppliedDiscountSchema)
+    message = ma.fields.String()
+
+
+def promo_cart(cart_id: str | None):
+    """The cart a promo route acts on: `cart_id`'s, else the signed-in customer's own (a guest must
+    name one: 422 `cart_id_required`)."""
+    user = current_user()
+    if cart_id:
+        return orders.get_cart(cart_id, user)
+    if user is None:
+        raise ValidationFailed("cartId is required for a guest", reason="cart_id_required",
+                               details=[{"field": "cartId", "message": "Required unless signed in"}])
+    return orders.my_cart(user)[0]
 
 
 @blp.route("")
@@ -146,3 +188,25 @@ class CartItemById(MethodView):
         cart = orders.get_cart(cart_id, current_user())
         orders.remove_cart_item(cart, item_id)
         return ok(orders.cart_view(cart), message="Item removed from cart successfully")
+
+
+@blp.route("/apply-promo")
+class ApplyPromo(MethodView):
+    @blp.arguments(ApplyPromoSchema)
+    @blp.response(200, AppliedDiscountEnvelopeSchema)
+    @blp.doc(security=OPTIONAL_BEARER_SECURITY)
+    def post(self, body):
+        """Apply a promo code to a cart (seed 001; errors as POST /checkout/discount)."""
+        applied = orders.apply_code(promo_cart(body.get("cart_id")), body["code"], current_user())
+        return ok(applied, message="Promo code applied successfully")
+
+
+@blp.route("/remove-promo")
+class RemovePromo(MethodView):
+    @blp.arguments(PromoCodeArgsSchema, location="query")
+    @blp.response(200, CartEnvelopeSchema)
+    @blp.doc(security=OPTIONAL_BEARER_SECURITY)
+    def delete(self, args):
+        """Remove the promo code from a cart (none on it: the cart unchanged)."""
+        cart = orders.remove_code(promo_cart(args.get("cart_id")))
+        return ok(orders.cart_view(cart), message="Promo code removed")

@@ -1,4 +1,6 @@
-"""Checkout helpers: shipping methods for an address (seed 004 "Calculate Shipping")."""
+"""Checkout helpers: shipping methods for an address (seed 004 "Calculate Shipping") and putting a
+discount code on the cart (seed 004 "Apply Discount Code": 400 invalid, 409 already applied, 422
+minimum not met or nothing eligible, 410 expired or used up; services.orders.promotions)."""
 
 from __future__ import annotations
 
@@ -8,6 +10,7 @@ from flask_smorest import Blueprint
 from marshmallow import validate
 
 from services import orders
+from web.carts import AppliedDiscountEnvelopeSchema
 from web.schemas import AddressSchema, CamelSchema, ok
 from web.security import OPTIONAL_BEARER_SECURITY, current_user
 
@@ -46,3 +49,20 @@ class ShippingQuote(MethodView):
         """List shipping methods and prices for a cart and address."""
         orders.get_cart(body["cart_id"], current_user())
         return ok({"methods": orders.shipping_methods(body["shipping_address"])})
+
+
+class DiscountRequestSchema(CamelSchema):
+    cart_id = ma.fields.String(required=True, validate=validate.Length(min=1, max=40))
+    discount_code = ma.fields.String(required=True, validate=validate.Length(min=1, max=50))
+
+
+@blp.route("/discount")
+class ApplyDiscount(MethodView):
+    @blp.arguments(DiscountRequestSchema)
+    @blp.response(200, AppliedDiscountEnvelopeSchema)
+    @blp.doc(security=OPTIONAL_BEARER_SECURITY)
+    def post(self, body):
+        """Apply a discount code to a cart; the response carries the updated cart."""
+        user = current_user()
+        applied = orders.apply_code(orders.get_cart(body["cart_id"], user), body["discount_code"], user)
+        return ok(applied, message="Discount applied successfully")

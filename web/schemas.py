@@ -3,6 +3,7 @@ pagination arguments and envelope, the error envelope and job schema."""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 import marshmallow as ma
@@ -121,6 +122,18 @@ class StrictFloat(ma.fields.Float):
         if isinstance(value, (str, bool)):
             raise self.make_error("invalid")
         return super()._validated(value)
+
+
+class UtcDateTime(ma.fields.AwareDateTime):
+    """An ISO 8601 date-time (UTC unless an offset is given), loaded as the naive UTC datetime
+    the database stores."""
+
+    def __init__(self, **kwargs):
+        super().__init__(default_timezone=dt.timezone.utc, **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        moment = super()._deserialize(value, attr, data, **kwargs)
+        return moment.astimezone(dt.timezone.utc).replace(tzinfo=None)
 
 
 class PaginationArgsSchema(CamelSchema):

@@ -32,6 +32,7 @@ PERMISSIONS: dict[str, frozenset] = {
     "operations:read": STAFF_AND_ADMIN,  # metrics, detailed health, dependency status
     "cache:admin": ADMIN,  # purge the catalog cache
     "reviews:moderate": STAFF_AND_ADMIN,  # the review queue: approve, reject
+    "promotions:manage": STAFF_AND_ADMIN,  # promo codes: create, change, delete, see usage
 }
 """permission -> the roles that have it."""
 

@@ -3,7 +3,8 @@ shops from the seeds, and a fourth store fed the sample Shopify CSVs through the
 
 `data/demo/shops.json` holds Amour Florals (seed 001), Fromagerie Alioui (003)
 and Skinior (004), two warehouses besides the default one (an Amman hub serving the
-Middle East, a Lyon cheese cave serving France and its neighbours) and approved customer
+Middle East, a Lyon cheese cave serving France and its neighbours), three promotion codes
+(WELCOME10, FREESHIP, CHEESE5) and approved customer
 reviews with photos (services.demo.reviews), with prices as decimal strings in major units (converted to
 minor units of the configured currency); `data/shopify/*.csv` are Shopify's
 public sample exports.
@@ -18,7 +19,7 @@ import peewee
 import config
 from models.catalog import Product, Store, Variant
 from models.db import atomic
-from services import catalog, customers
+from services import catalog, customers, orders
 from services.demo.categories import seed_categories
 from services.demo.reviews import seed_reviews
 from services.platform import jobs
@@ -55,6 +56,8 @@ def seed_demo_if_empty(admin_email: str = "admin@cartwheel.test", admin_password
                                                          shop.get("productCustomizations", [])))
             for spec in demo.get("warehouses", []):
                 _warehouse(spec, admin.id)
+            for spec in demo.get("promotions", []):
+                _promotion(spec, exponent, admin)
             seed_reviews(admin, demo.get("reviewers", []), demo.get("reviews", []), REVIEW_PHOTOS_DIR)
             return _queue_imports(_store(IMPORT_STORE).id, admin.id)
     except peewee.IntegrityError:  # another process seeded first (unique store slug)
@@ -98,6 +101,19 @@ def _warehouse(spec: dict, admin_id: str) -> None:
     variants = dict(Variant.select(Variant.sku, Variant.id).where(Variant.sku.in_(list(spec.get("stock", {})))).tuples())
     for sku, units in sorted(spec.get("stock", {}).items()):
         catalog.restock(variants[sku], units, warehouse_id=wh.id, actor_id=admin_id, note="demo stock")
+
+
+def _promotion(spec: dict, exponent: int, admin) -> None:
+    """A demo promotion code; money (`value` of a fixed amount, `minOrderAmount`) in major units,
+    `categories` by slug."""
+    fixed = spec["type"] == "fixed_amount"
+    orders.create_promo({
+        "code": spec["code"], "kind": spec["type"], "description": spec.get("description", ""),
+        "value": catalog.parse_money(spec["value"], exponent) if fixed else spec["value"],
+        "minimum_amount": catalog.parse_money(spec.get("minOrderAmount", "0"), exponent) or 0,
+        "per_customer_limit": spec.get("perCustomerLimit"),
+        "category_ids": [catalog.get_category(slug).node.category.id for slug in spec.get("categories", [])],
+    }, admin)
 
 
 def _priced(option: dict, exponent: int) -> dict:

@@ -4,7 +4,8 @@ Stripe's view applied to the order), giving the money back on cancelled orders (
 `payment_refund` job and the order's refunds), live order updates and cart upkeep.
 
 Modules: `carts`, `pricing`, `shipping`, `checkout`, `numbering`, `reads`, `transitions`,
-`payment_flow`, `refunds`, `live`, `cart_upkeep`. Importing this package registers the
+`payment_flow`, `refunds`, `live`, `cart_upkeep`, `promotions` (promotion codes on carts and
+orders), `promotion_admin` (managing them), `promotion_scope`. Importing this package registers the
 handler of Stripe's `payment_intent.*` events (`payment_flow`).
 """
 
@@ -20,6 +21,8 @@ from services.orders.live import (ALL_ORDERS_CHANNEL, customer_orders_channel, o
                                   publish_order_changed)
 from services.orders.numbering import next_order_number
 from services.orders.payment_flow import run_payment_job, start_payment, sync_payment_intent
+from services.orders.promotion_admin import create_promo, delete_promo, get_promo, list_promos, promo_view, update_promo
+from services.orders.promotions import apply_code, eligible_codes, remove_code, validate_code
 from services.orders.pricing import Totals, compute_totals, discount_amount, round_half_up, unit_price
 from services.orders.reads import get_order, list_orders, order_view
 from services.orders.reasons import REASONS
@@ -46,4 +49,6 @@ __all__ = [
     "remove_cart_item", "request_refund", "round_half_up", "run_checkout_job", "run_payment_job", "run_refund_job",
     "shipping_methods", "start_checkout", "start_payment", "sync_payment_intent", "update_cart_item",
     "update_status", "customization_problems", "unit_price", "variant_quantities",
+    "apply_code", "create_promo", "delete_promo", "eligible_codes", "get_promo", "list_promos", "promo_view",
+    "remove_code", "update_promo", "validate_code",
 ]

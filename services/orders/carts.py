@@ -40,6 +40,7 @@ from services import catalog
 from services.errors import Conflict, InsufficientStock, NotAllowed, NotFound, ValidationFailed
 from services.orders import pricing
 from services.orders.cart_live import publish_cart_changed
+from services.orders.promotion_scope import eligible_subtotal
 
 
 @dataclass
@@ -132,7 +133,7 @@ def lock_cart(cart_id: str) -> Cart:
     return query.get()
 
 
-def _writable(cart: Cart) -> Cart:
+def writable_cart(cart: Cart) -> Cart:
     """Inside a write's transaction: lock and re-read `cart`, check it is writable, and copy
     the fresh state onto the caller's object. Raises Conflict (409) like `ensure_writable`."""
     fresh = lock_cart(cart.id)
@@ -141,7 +142,7 @@ def _writable(cart: Cart) -> Cart:
     return fresh
 
 
-def _touch(cart: Cart) -> None:
+def touch_cart(cart: Cart) -> None:
     """Mark a write to the cart: `updated_at`, and its customer's devices told (services.orders.cart_live)."""
     cart.updated_at = utcnow()
     Cart.update(updated_at=cart.updated_at).where(Cart.id == cart.id).execute()
@@ -218,7 +219,7 @@ def add_to_cart(cart: Cart, product_id: str, variant_id: str | None, quantity: i
     for _ in range(2):
         try:
             with atomic():
-                _writable(cart)
+                writable_cart(cart)
                 check_quantity(quantity)
                 variant = _sold_variant(product_id, variant_id)
                 priced = catalog.choose_customizations(variant.product.customizations or [], customizations)
@@ -236,7 +237,7 @@ def add_to_cart(cart: Cart, product_id: str, variant_id: str | None, quantity: i
                 else:
                     CartItem.create(cart=cart, product=variant.product, variant=variant, quantity=quantity,
                                     unit_price=price, customizations=priced, customization_key=key)
-                _touch(cart)
+                touch_cart(cart)
             return cart
         except peewee.IntegrityError:  # a concurrent add created the line first: merge into it
             continue
@@ -258,7 +259,7 @@ def update_cart_item(cart: Cart, item_id: str, quantity: int) -> Cart:
     InsufficientStock (409, counting the cart's other lines of the variant). Returns `cart`.
     """
     with atomic():
-        _writable(cart)
+        writable_cart(cart)
         item = _item(cart, item_id)
         check_quantity(quantity)
         _check_stock(item.variant_id, quantity + other_lines_quantity(cart, item.variant_id, item.id), cart.id)
@@ -266,7 +267,7 @@ def update_cart_item(cart: Cart, item_id: str, quantity: int) -> Cart:
         priced, _ = _repriced(item, variant.product)
         CartItem.update(quantity=quantity, unit_price=_line_price(variant, priced, _wholesale(cart.id)),
                         updated_at=utcnow()).where(CartItem.id == item.id).execute()
-        _touch(cart)
+        touch_cart(cart)
     return cart
 
 
@@ -274,10 +275,10 @@ def remove_cart_item(cart: Cart, item_id: str) -> Cart:
     """Delete a line, in one transaction that first re-reads and locks the cart row.
     Raises Conflict (409, cart not active or expired), NotFound. Returns `cart`."""
     with atomic():
-        _writable(cart)
+        writable_cart(cart)
         item = _item(cart, item_id)
         CartItem.delete().where(CartItem.id == item.id).execute()
-        _touch(cart)
+        touch_cart(cart)
     return cart
 
 
@@ -285,7 +286,7 @@ def clear_cart(cart: Cart) -> None:
     """Remove every line and the discount code (the cart itself stays usable), in one
     transaction that first re-reads and locks the cart row. Raises Conflict (409)."""
     with atomic():
-        _writable(cart)
+        writable_cart(cart)
         CartItem.delete().where(CartItem.cart == cart).execute()
         cart.discount_code, cart.updated_at = None, utcnow()
         Cart.update(discount_code=None, updated_at=cart.updated_at).where(Cart.id == cart.id).execute()
@@ -307,6 +308,7 @@ def load_lines(cart_id: str) -> list[CartLine]:
                                 Variant.id, Variant.name, Variant.sku, Variant.price, Variant.option_values,
                                 Variant.weight_grams, Variant.wholesale_price,
                                 Product.id, Product.name, Product.handle, Product.status, Product.vendor,
+                                Product.category,
                                 Product.customizations, on_hand.alias("on_hand"))
                 .join(Variant).switch(CartItem).join(Product)
                 .where(CartItem.cart == cart_id, Variant.archived_at.is_null())
@@ -353,16 +355,19 @@ def customization_problems(lines: list[CartLine]) -> list[dict]:
 
 
 def discount_for(cart: Cart) -> DiscountCode | None:
+    """The promotion code on the cart (None: none, or deleted since)."""
     if not cart.discount_code:
         return None
     return DiscountCode.get_or_none(DiscountCode.code == cart.discount_code)
 
 
 def cart_totals(cart: Cart, lines: list[CartLine], shipping_price: int | None = None) -> pricing.Totals:
-    """Totals at the lines' current unit prices (customizations and wholesale prices included;
-    see services.orders.pricing)."""
+    """Totals at the lines' current unit prices (customizations and wholesale prices included) with
+    the cart's promotion code on the lines it applies to (see services.orders.pricing; its usage
+    limits are checked by services.orders.promotions at checkout)."""
+    code = discount_for(cart)
     return pricing.compute_totals([(line.unit_price, line.item.quantity) for line in lines], shipping_price,
-                                  discount_for(cart))
+                                  code, eligible_subtotal(code, lines) if code else None)
 
 
 def cart_view(cart: Cart) -> dict:

@@ -10,9 +10,9 @@ units to warehouses serving the shipping address (services.orders.allocation: fe
 shipments first) and take them with conditional updates in (variant, warehouse) order
 (consuming the cart's stock reservations there and releasing its other holds,
 services.catalog.reservations), record the allocation (`OrderAllocation`, one shipment per
-warehouse, each with its estimated delivery; the order's is the latest), apply the discount code
-under its usage limit, number the order, snapshot the items, create the
-payment row and mark the cart converted. For Stripe it then creates the
+warehouse, each with its estimated delivery; the order's is the latest), apply the promotion code
+(services.orders.promotions: its row locked, checked again, one use recorded), number the
+order, snapshot the items, create the payment row and mark the cart converted. For Stripe it then creates the
 PaymentIntent (fixed idempotency key) and returns its client secret.
 
 A re-run of the job (retry, duplicate delivery) finds the order it already
@@ -25,14 +25,14 @@ while its order exists; a cancel requested before it rolls the order back.
 from __future__ import annotations
 
 import config
-from models.carts import Cart, DiscountCode
+from models.carts import Cart
 from models.db import atomic, utcnow
 from models.jobs import Job
 from models.orders import Order, OrderAllocation, OrderItem, Payment
 from models.users import User
 from services import catalog, payments
 from services.errors import Conflict, InsufficientStock, PaymentFailed, ValidationFailed
-from services.orders import allocation, carts, pricing, shipping
+from services.orders import allocation, carts, pricing, promotions, shipping
 from services.orders import transitions as orders
 from services.orders.live import publish_order_changed
 from services.orders.numbering import next_order_number
@@ -93,7 +93,8 @@ def start_checkout(user: User | None, request: dict) -> Job:
     customer (a customer's cart only for that customer). The order's email is the
     shipping address's, else its customer's.
     Raises NotFound (cart), Conflict (cart not active), ValidationFailed
-    (empty cart or bad customer_id 400, shipping/payment method 422), InsufficientStock (409).
+    (empty cart or bad customer_id 400, shipping/payment method 422), InsufficientStock (409), and
+    for the cart's promotion code those of services.orders.promotions.check_for_cart.
     """
     cart = carts.get_cart(request["cart_id"], user)
     if cart.status != "active":
@@ -113,6 +114,8 @@ def start_checkout(user: User | None, request: dict) -> Job:
                                          for line in short])
     method = shipping.choose_method(request["shipping_method"], request["shipping_address"])
     allocation.allocate(wanted, request["shipping_address"], cart_id=cart.id, method_id=method["id"])  # 422/409 now
+    if cart.discount_code:  # 400/410/422 now rather than a failed job
+        promotions.check_for_cart(carts.discount_for(cart), customer.id if customer else None, lines, method["price"])
     if request["payment_method"] == "stripe" and not config.get().stripe_enabled:
         raise ValidationFailed("Card payments are not enabled on this shop", reason="payment_method_unavailable",
                                details=[{"field": "paymentMethod", "message": "Use cash_on_delivery"}])
@@ -158,15 +161,13 @@ def place_order(job: Job) -> Order:
         shipments = allocation.allocate_and_take(quantities, p["shippingAddress"], cart.id, method_id)
         catalog.release_reservations(cart.id)  # holds the allocation did not use
 
-        code = carts.discount_for(cart)
-        totals = pricing.compute_totals([(line.unit_price, line.item.quantity) for line in lines],
-                                        p["shippingMethod"]["price"], code)
-        if code is not None and totals.discount:
-            used = DiscountCode.update(usage_count=DiscountCode.usage_count + 1).where(
-                DiscountCode.id == code.id,
-                (DiscountCode.usage_limit.is_null()) | (DiscountCode.usage_count < DiscountCode.usage_limit)).execute()
-            if not used:
-                raise Conflict("Discount code usage limit reached", reason="discount_exhausted", status=410)
+        code = None
+        if cart.discount_code:  # locked until commit: racing checkouts count its uses one by one
+            code = promotions.lock_usable(carts.discount_for(cart), p["customerId"])
+            totals = promotions.check_for_cart(code, p["customerId"], lines, p["shippingMethod"]["price"])
+        else:
+            totals = pricing.compute_totals([(line.unit_price, line.item.quantity) for line in lines],
+                                            p["shippingMethod"]["price"], None)
 
         now = utcnow()
         cod = p["paymentMethod"] == "cash_on_delivery"
@@ -175,7 +176,7 @@ def place_order(job: Job) -> Order:
             customer_email=p["email"], status="confirmed" if cod else "pending", payment_status="pending",
             payment_method=p["paymentMethod"], subtotal=totals.subtotal, tax=totals.tax, shipping=totals.shipping,
             discount=totals.discount, total=totals.total, currency=cart.currency,
-            discount_code=code.code if (code and totals.discount) else None,
+            discount_code=code.code if code else None,
             shipping_address=p["shippingAddress"], billing_address=p["billingAddress"],
             shipping_method=p["shippingMethod"], estimated_delivery=allocation.estimated_delivery(
                 shipments, method_id, now.date()),
@@ -196,6 +197,8 @@ def place_order(job: Job) -> Order:
             "estimated_delivery": allocation.shipment_delivery(s, method_id, now.date()),
         } for s in shipments for variant_id, n in sorted(s.quantities.items())]).execute()
         Payment.create(order=order.id, provider=p["paymentMethod"], amount=totals.total, currency=cart.currency)
+        if code is not None:
+            promotions.record_use(code, order.id, p["customerId"], totals.discount + totals.shipping_discount)
         converted = Cart.update(status="converted", converted_at=now, updated_at=now).where(
             Cart.id == cart.id, Cart.status == "active").execute()
         if not converted:

@@ -5,10 +5,17 @@ total = subtotal - discount + tax + shipping, where
   `unit_price`: the variant's price - its wholesale price instead, when the cart's customer is in
   the `wholesale` customer group and the variant has one (seed 000) - plus what the line's chosen
   customizations add per unit (seed 001, services.catalog.customizations),
-- discount = percentage (rounded half up) or fixed amount, never above subtotal,
+- discount = a promotion code's (services.orders.promotions, DiscountCode): a percentage (rounded
+  half up) of the eligible lines' subtotal, at most its `maximum_discount`, or a fixed amount,
+  never above the eligible subtotal; a free-shipping code takes nothing off the goods,
 - tax = round_half_up((subtotal - discount) x TAX_RATE) (tax on the discounted
   goods, shipping untaxed, as Shopify's default US set-up),
-- shipping = the chosen method's price (standard until one is chosen; 0 for an empty cart).
+- shipping = the chosen method's price (standard until one is chosen; 0 for an empty cart),
+  0 under a free-shipping code (`shipping_discount` is then the price waived).
+
+A code applies only while active, inside its validity window and with the subtotal (all lines)
+at or above its `minimum_amount`; else it takes 0 off (the usage limits are checked by
+services.orders.promotions, which needs the database).
 """
 
 from __future__ import annotations
@@ -35,10 +42,11 @@ class Totals:
     shipping: int
     total: int
     item_count: int
+    shipping_discount: int = 0
 
     def as_dict(self) -> dict:
         return {"subtotal": self.subtotal, "tax": self.tax, "shipping": self.shipping, "discount": self.discount,
-                "total": self.total, "itemCount": self.item_count}
+                "shippingDiscount": self.shipping_discount, "total": self.total, "itemCount": self.item_count}
 
 
 def unit_price(price: int, wholesale_price: int | None, wholesale_customer: bool, customizations: int = 0) -> int:
@@ -49,28 +57,46 @@ def unit_price(price: int, wholesale_price: int | None, wholesale_customer: bool
     return base + customizations
 
 
-def discount_amount(code: DiscountCode | None, subtotal: int) -> int:
-    """Minor units a discount code takes off `subtotal` (0 when not applicable now)."""
+def code_in_force(code: DiscountCode | None, subtotal: int) -> bool:
+    """Whether `code` applies now to a cart of `subtotal` (minor units): active, inside its
+    validity window, and the subtotal at or above its minimum."""
     if code is None or not code.active or subtotal < code.minimum_amount:
-        return 0
+        return False
     now = utcnow()
-    if (code.starts_at and now < code.starts_at) or (code.ends_at and now > code.ends_at):
+    return not ((code.starts_at and now < code.starts_at) or (code.ends_at and now > code.ends_at))
+
+
+def discount_amount(code: DiscountCode | None, subtotal: int, eligible_subtotal: int | None = None) -> int:
+    """Minor units a code takes off the goods: 0 when not in force (`code_in_force`) or for free
+    shipping; else a percentage of `eligible_subtotal` (the lines it applies to; None: all of
+    `subtotal`) rounded half up and capped at `maximum_discount`, or the fixed amount, never more
+    than the eligible subtotal."""
+    if not code_in_force(code, subtotal) or code.kind == "free_shipping":
         return 0
+    base = subtotal if eligible_subtotal is None else eligible_subtotal
     if code.kind == "percentage":
-        amount = round_half_up(Decimal(subtotal) * Decimal(code.value) / Decimal(100))
+        amount = round_half_up(Decimal(base) * Decimal(code.value) / Decimal(100))
+        if code.maximum_discount is not None:
+            amount = min(amount, code.maximum_discount)
     else:
         amount = code.value
-    return max(0, min(subtotal, amount))
+    return max(0, min(base, amount))
 
 
-def compute_totals(lines: list[tuple[int, int]], shipping_price: int | None, code: DiscountCode | None) -> Totals:
-    """Totals for `lines` = [(unit_price, quantity)], a shipping price (None: standard) and a discount code."""
+def compute_totals(lines: list[tuple[int, int]], shipping_price: int | None, code: DiscountCode | None,
+                   eligible_subtotal: int | None = None) -> Totals:
+    """Totals for `lines` = [(unit_price, quantity)], a shipping price (None: standard), a promotion
+    code and the subtotal of the lines it applies to (None: all; 0: none, so it takes nothing)."""
     subtotal = sum(price * qty for price, qty in lines)
     item_count = sum(qty for _, qty in lines)
-    discount = discount_amount(code, subtotal)
+    discount = discount_amount(code, subtotal, eligible_subtotal)
     tax = round_half_up(Decimal(subtotal - discount) * config.get().tax_rate)
     if not lines:
         shipping = 0
     else:
         shipping = config.get().shipping_standard if shipping_price is None else shipping_price
-    return Totals(subtotal, discount, tax, shipping, subtotal - discount + tax + shipping, item_count)
+    waived = 0
+    if code is not None and code.kind == "free_shipping" and code_in_force(code, subtotal) \
+            and (eligible_subtotal is None or eligible_subtotal > 0):
+        waived, shipping = shipping, 0
+    return Totals(subtotal, discount, tax, shipping, subtotal - discount + tax + shipping, item_count, waived)

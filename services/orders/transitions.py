@@ -30,6 +30,7 @@ from models.jobs import Job
 from models.orders import ORDER_STATUSES, Order, OrderAllocation, OrderItem, Payment
 from services import catalog
 from services.errors import Conflict, ValidationFailed
+from services.orders import promotions
 from services.orders.live import publish_order_changed
 from services.platform import events, jobs
 
@@ -45,8 +46,9 @@ STATUS_TRANSITIONS = {
 
 
 def _release_once(order_id: str) -> bool:
-    """Give the order's units back, each to the warehouse it was allocated from, if not already
-    done (flag flipped conditionally)."""
+    """Undo what placing a cancelled order took, if not already done (flag flipped conditionally):
+    give its units back, each to the warehouse it was allocated from, and its promotion code's use
+    (services.orders.promotions.return_use)."""
     flipped = Order.update(stock_released=True).where(Order.id == order_id, Order.stock_released == False).execute()  # noqa: E712
     if not flipped:
         return False
@@ -58,6 +60,7 @@ def _release_once(order_id: str) -> bool:
             key = (item.variant_id, catalog.default_warehouse_id())
             units[key] = units.get(key, 0) + item.quantity
     catalog.release_allocated(units, reference=order_id)
+    promotions.return_use(order_id)
     return True
 
 

@@ -106,7 +106,29 @@ def test_0024_gives_an_existing_default_warehouse_every_region_and_first_place(t
         database.execute_sql("INSERT INTO warehouse (id, code, name, is_default) VALUES "
                              "('wh_default', 'default', 'Default warehouse', 1), ('wh_2', 'second', 'Second', 0)")
 
-        assert apply_migrations() == ["0024_warehouses"]
+        assert apply_migrations(target="0024_warehouses") == ["0024_warehouses"]
         rows = database.execute_sql("SELECT id, regions, priority, active FROM warehouse ORDER BY id").fetchall()
         assert rows == [("wh_2", "[]", 100, 0), ("wh_default", '["*"]', 0, 1)]  # wh_2 was never sold from
         assert "order_allocation" in database.get_tables()
+
+
+def test_0025_gives_existing_discount_codes_the_promotion_columns(tmp_path):
+    """A database from before 0025: `discount_code` without the promotion columns and no
+    `discount_use`; a code there keeps working (no cap, no per-customer limit, the whole cart)."""
+    init_database(f"sqlite:///{tmp_path / 'promotions.db'}")
+    with database.connection_context():
+        apply_migrations(target="0024_warehouses")
+        database.execute_sql("DROP TABLE IF EXISTS discount_use")
+        database.execute_sql("DROP TABLE discount_code")  # SQLite cannot drop foreign-key columns: the old shape
+        database.execute_sql("CREATE TABLE discount_code (id VARCHAR(40) PRIMARY KEY, code VARCHAR(50) UNIQUE, "
+                             "kind VARCHAR(20), value INTEGER, minimum_amount INTEGER, usage_limit INTEGER, "
+                             "usage_count INTEGER, starts_at DATETIME, ends_at DATETIME, active INTEGER, "
+                             "created_at DATETIME)")
+        database.execute_sql("INSERT INTO discount_code (id, code, kind, value, minimum_amount, usage_count, active, "
+                             "created_at) VALUES ('disc_1', 'SAVE20', 'percentage', 20, 0, 3, 1, '2025-01-01')")
+
+        assert apply_migrations(target="0025_promotions") == ["0025_promotions"]
+        row = database.execute_sql("SELECT description, maximum_discount, per_customer_limit, category_ids, "
+                                   "product_ids, customer_id, usage_count FROM discount_code").fetchone()
+        assert row == ("", None, None, "[]", "[]", None, 3)
+        assert "discount_use" in database.get_tables()

@@ -272,5 +272,12 @@ def test_seed_demo_if_empty_creates_three_shops_and_queues_the_csv_imports(db):
     roses = catalog.get_product("classic-red-roses-bouquet")
     summary = catalog.rating_summaries([roses.id])[roses.id]
     assert (summary["totalReviews"], summary["averageRating"]) == (1, 5.0)
+    from models.carts import DiscountCode
+
+    codes = {c.code: c for c in DiscountCode.select()}
+    assert sorted(codes) == ["CHEESE5", "FREESHIP", "WELCOME10"]
+    assert (codes["CHEESE5"].kind, codes["CHEESE5"].value) == ("fixed_amount", 500)  # 5.00 in minor units
+    assert codes["FREESHIP"].minimum_amount == 5000 and codes["WELCOME10"].per_customer_limit == 1
+    assert codes["CHEESE5"].category_ids == [catalog.get_category("cheese").node.category.id]
     assert demo.seed_demo_if_empty() == []  # idempotent
     assert Job.select().count() == 3
