@@ -45,6 +45,7 @@ class Order(BaseModel):
     shipping_method = JSONField()
     estimated_delivery = peewee.DateField(null=True)
     tracking_number = peewee.CharField(max_length=100, null=True)
+    carrier = peewee.CharField(max_length=100, null=True)  # who ships it (migration 0028)
     notes = peewee.TextField(default="")
     stock_released = peewee.BooleanField(default=False)
     job_id = peewee.CharField(max_length=40, null=True, unique=True)
@@ -123,6 +124,51 @@ class DiscountUse(BaseModel):
 
     class Meta:
         indexes = ((("discount", "customer"), False),)
+
+
+TRACKING_EVENTS = ("placed", "confirmed", "on_hold", "packed", "shipped", "courier_assigned", "out_for_delivery",
+                   "delivery_failed", "delivered", "cancelled", "paid", "refunded")
+
+
+class OrderEvent(BaseModel):
+    """One step of an order's timeline (seed 001 tracking; migration 0028): `type` one of
+    TRACKING_EVENTS, `actor` who did it (null: the system - checkout, payments, fraud) and their
+    `actor_role` (customer, staff, admin, courier, system), `data` the step's details
+    (`{"carrier", "trackingNumber"}` when shipped, `{"reason"}` for a failed delivery or a
+    cancellation, `{"courierId"}` when assigned)."""
+
+    id = PrefixedIdField("oev")
+    order = peewee.ForeignKeyField(Order, backref="events", on_delete="CASCADE")
+    type = peewee.CharField(max_length=32)
+    actor = peewee.ForeignKeyField(User, null=True, backref="+", on_delete="SET NULL")
+    actor_role = peewee.CharField(max_length=16, default="system")
+    data = JSONField(default=dict)
+    created_at = peewee.DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("order", "created_at"), False),)
+
+
+DELIVERY_STATUSES = ("assigned", "out_for_delivery", "delivered", "failed")
+
+
+class OrderDelivery(BaseModel):
+    """An order's local delivery by a courier (seed 003's livreur; migration 0028): assigned by
+    staff, then out for delivery, delivered (with the actual time and, for cash on delivery, the
+    cash collected in minor units) or a failed attempt (with its reason; staff may send it out
+    again). One per order; reassigning changes `courier`."""
+
+    id = PrefixedIdField("odl")
+    order = peewee.ForeignKeyField(Order, unique=True, backref="delivery", on_delete="CASCADE")
+    courier = peewee.ForeignKeyField(User, backref="deliveries", on_delete="RESTRICT")
+    status = peewee.CharField(max_length=20, default="assigned", index=True)
+    attempts = peewee.IntegerField(default=0)
+    failure_reason = peewee.CharField(max_length=500, null=True)
+    delivered_at = peewee.DateTimeField(null=True)
+    cash_collected = peewee.IntegerField(null=True)
+    assigned_by = peewee.ForeignKeyField(User, null=True, backref="+", on_delete="SET NULL")
+    created_at = peewee.DateTimeField(default=utcnow)
+    updated_at = peewee.DateTimeField(default=utcnow)
 
 
 REFUND_STATUSES = ("pending", "requires_action", "succeeded", "failed", "canceled")  # Stripe's

@@ -87,6 +87,53 @@ class OrderQueryArgsSchema(PaginationArgsSchema):
 class OrderStatusUpdateSchema(CamelSchema):
     status = ma.fields.String(required=True, validate=validate.OneOf(ORDER_STATUSES))
     tracking_number = ma.fields.String(load_default=None, allow_none=True, validate=validate.Length(max=100))
+    carrier = ma.fields.String(load_default=None, allow_none=True, validate=validate.Length(min=1, max=100),
+                               metadata={"description": "who ships it (DHL, Aramex, courier...), on the timeline"})
+
+
+class OrderCancelSchema(CamelSchema):
+    reason = ma.fields.String(load_default=None, allow_none=True, validate=validate.Length(min=1, max=500))
+
+
+class CourierAssignSchema(CamelSchema):
+    courier_id = ma.fields.String(required=True, validate=validate.Regexp(r"^usr_[0-9A-Za-z]{1,40}$"))
+
+
+class TrackingEventSchema(ma.Schema):
+    type = ma.fields.String(metadata={"description": "placed, confirmed, on_hold, packed, shipped, courier_assigned, "
+                                                     "out_for_delivery, delivery_failed, delivered, cancelled, paid, "
+                                                     "refunded"})
+    label = ma.fields.String()
+    at = ma.fields.String()
+    actorRole = ma.fields.String(metadata={"description": "customer, staff, admin, courier or system"})
+    actorId = ma.fields.String(allow_none=True, metadata={"description": "staff viewers only"})
+    carrier = ma.fields.String()
+    trackingNumber = ma.fields.String()
+    reason = ma.fields.String()
+    courierId = ma.fields.String()
+
+
+class TrackingDeliverySchema(ma.Schema):
+    status = ma.fields.String()
+    courierName = ma.fields.String()
+    attempts = ma.fields.Integer()
+    deliveredAt = ma.fields.String(allow_none=True)
+
+
+class TrackingSchema(ma.Schema):
+    orderId = ma.fields.String()
+    orderNumber = ma.fields.String()
+    status = ma.fields.String()
+    paymentStatus = ma.fields.String()
+    carrier = ma.fields.String(allow_none=True)
+    trackingNumber = ma.fields.String(allow_none=True)
+    estimatedDelivery = ma.fields.String(allow_none=True)
+    delivery = ma.fields.Nested(TrackingDeliverySchema, allow_none=True)
+    events = ma.fields.List(ma.fields.Nested(TrackingEventSchema))
+
+
+class TrackingEnvelopeSchema(ma.Schema):
+    data = ma.fields.Nested(TrackingSchema)
 
 
 class PaymentCreateSchema(CamelSchema):
@@ -262,8 +309,45 @@ class OrderStatus(MethodView):
     def put(self, body, order_id):
         """Change an order's status (staff)."""
         user = require_staff()
-        order = orders.update_status(orders.get_order(order_id, user), body["status"], body["tracking_number"])
+        order = orders.update_status(orders.get_order(order_id, user), body["status"], body["tracking_number"],
+                                     actor=user, carrier=body["carrier"])
         return ok(orders.order_view(order), message="Order status updated")
+
+
+@blp.route("/<order:order_id>/cancel")
+class OrderCancel(MethodView):
+    @blp.arguments(OrderCancelSchema, required=False)
+    @blp.response(200, OrderEnvelopeSchema)
+    @blp.doc(security=OPTIONAL_BEARER_SECURITY)
+    def put(self, body, order_id):
+        """Cancel my order before it ships: stock, promo use and payment given back, points reversed."""
+        user = current_user()
+        order = orders.cancel_by_customer(orders.get_order(order_id, user), user, (body or {}).get("reason"))
+        return ok(orders.order_view(order), message="Order cancelled")
+
+
+@blp.route("/<order:order_id>/tracking")
+class OrderTracking(MethodView):
+    @blp.response(200, TrackingEnvelopeSchema)
+    @blp.doc(security=OPTIONAL_BEARER_SECURITY)
+    def get(self, order_id):
+        """The order's timeline: each step with its time and actor (live: GET /orders/{id}/events)."""
+        user = current_user()
+        return ok(orders.tracking_view(orders.get_order(order_id, user), user))
+
+
+@blp.route("/<order:order_id>/courier")
+class OrderCourier(MethodView):
+    @checked(require_staff)
+    @blp.arguments(CourierAssignSchema)
+    @blp.response(200, OrderEnvelopeSchema)
+    @blp.doc(security=BEARER_SECURITY)
+    def put(self, body, order_id):
+        """Give the order's delivery to a courier, or to another one (staff)."""
+        user = require_staff()
+        order = orders.get_order(order_id, user)
+        orders.assign_courier(order, body["courier_id"], user)
+        return ok(orders.order_view(order), message="Courier assigned")
 
 
 @blp.route("/<order:order_id>/payment")

@@ -47,6 +47,7 @@ class OrderStatusEventSchema(ma.Schema):
     paymentStatus = ma.fields.String(required=True)
     trackingNumber = ma.fields.String(required=True, allow_none=True)
     updatedAt = ma.fields.String(required=True, allow_none=True)
+    lastEvent = ma.fields.Dict(allow_none=True, metadata={"description": "the latest tracking step: {type, label, at}"})
 
 
 ORDER_EVENTS = {"order-status": OrderStatusEventSchema}

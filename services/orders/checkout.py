@@ -32,7 +32,7 @@ from models.orders import Order, OrderAllocation, OrderItem, Payment
 from models.users import User
 from services import catalog, payments
 from services.errors import Conflict, InsufficientStock, PaymentFailed, ValidationFailed
-from services.orders import allocation, carts, pricing, promotions, shipping
+from services.orders import allocation, carts, pricing, promotions, shipping, timeline
 from services.orders import transitions as orders
 from services.orders.live import publish_order_changed
 from services.orders.numbering import next_order_number
@@ -197,6 +197,9 @@ def place_order(job: Job) -> Order:
             "estimated_delivery": allocation.shipment_delivery(s, method_id, now.date()),
         } for s in shipments for variant_id, n in sorted(s.quantities.items())]).execute()
         Payment.create(order=order.id, provider=p["paymentMethod"], amount=totals.total, currency=cart.currency)
+        timeline.record_event(order.id, "placed")
+        if cod:
+            timeline.record_event(order.id, "confirmed")
         if code is not None:
             promotions.record_use(code, order.id, p["customerId"], totals.discount + totals.shipping_discount)
         converted = Cart.update(status="converted", converted_at=now, updated_at=now).where(

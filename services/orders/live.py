@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from models.db import isoformat
 from models.orders import Order
+from services.orders.timeline import latest_event
 from services.platform import live
 
 ALL_ORDERS_CHANNEL = live.channel("orders")
@@ -25,10 +26,12 @@ def customer_orders_channel(user_id: str) -> str:
 
 
 def order_status_view(order: Order) -> dict:
-    """The `order-status` payload: orderId, orderNumber, status, paymentStatus, trackingNumber, updatedAt."""
+    """The `order-status` payload: orderId, orderNumber, status, paymentStatus, trackingNumber,
+    updatedAt, and lastEvent: the latest tracking step `{"type", "label", "at"}` (null before any;
+    services.orders.timeline)."""
     return {"orderId": order.id, "orderNumber": order.order_number, "status": order.status,
             "paymentStatus": order.payment_status, "trackingNumber": order.tracking_number,
-            "updatedAt": isoformat(order.updated_at)}
+            "updatedAt": isoformat(order.updated_at), "lastEvent": latest_event(order.id)}
 
 
 def publish_order_changed(order_id: str) -> None:

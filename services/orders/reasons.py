@@ -51,4 +51,12 @@ REASONS = {
     "unknown_product_id": "A promo names a product that does not exist",
     "unknown_shipping_method": "Unknown shipping method",
     "unknown_status": "Unknown order status",
+    "order_not_cancellable": "The order shipped: a customer can no longer cancel it",
+    "not_a_courier": "courierId names no active courier",
+    "order_not_deliverable": "Only a confirmed or packed, undelivered order can be given to a courier",
+    "delivery_not_found": "No delivery of this order for the caller",
+    "invalid_delivery_transition": "The delivery cannot move to this status from its current one",
+    "failure_reason_required": "A failed delivery attempt needs a reason",
+    "cash_not_collected": "A cash-on-delivery order is delivered only with cashCollected: true",
+    "invalid_delivered_at": "deliveredAt is in the future",
 }

@@ -28,9 +28,10 @@ from peewee import fn
 from models.db import atomic, utcnow
 from models.jobs import Job
 from models.orders import ORDER_STATUSES, Order, OrderAllocation, OrderItem, Payment
+from models.users import User
 from services import catalog
 from services.errors import Conflict, ValidationFailed
-from services.orders import promotions
+from services.orders import promotions, timeline
 from services.orders.live import publish_order_changed
 from services.platform import events, jobs
 
@@ -78,9 +79,14 @@ def request_refund(order_id: str, reason: str) -> Job | None:
     return jobs.create_job("payment_refund", {"orderId": order_id, "reason": reason})
 
 
-def update_status(order: Order, status: str, tracking_number: str | None = None) -> Order:
-    """Staff status change along `STATUS_TRANSITIONS`; cancelling releases stock and, for a
-    Stripe order, writes the `payment_refund` job that voids or refunds its payment.
+def update_status(order: Order, status: str, tracking_number: str | None = None, actor: User | None = None,
+                  carrier: str | None = None, reason: str | None = None) -> Order:
+    """A status change along `STATUS_TRANSITIONS` by `actor` (staff, a courier or the customer
+    cancelling; None: the system), recorded on the order's timeline (services.orders.timeline,
+    with `carrier`, `tracking_number` and `reason` as given). Cancelling releases stock, gives
+    back the promotion code's use and, for a Stripe order, writes the `payment_refund` job that
+    voids or refunds its payment. Delivering a cash-on-delivery order marks its payment paid
+    (the cash was collected at the door), which earns its loyalty points like a card payment.
 
     Raises ValidationFailed for an unknown status, Conflict (409
     `invalid_transition`) for a move the flow does not allow.
@@ -88,20 +94,29 @@ def update_status(order: Order, status: str, tracking_number: str | None = None)
     if status not in ORDER_STATUSES:
         raise ValidationFailed(f"Unknown status {status!r}", reason="unknown_status")
     allowed = STATUS_TRANSITIONS[order.status]
-    if status == order.status and tracking_number is None:
+    if status == order.status and tracking_number is None and carrier is None:
         return order
     if status != order.status and status not in allowed:
         raise Conflict(f"Cannot move an order from {order.status} to {status}", reason="invalid_transition")
     changes = {"status": status, "updated_at": utcnow()}
     if tracking_number is not None:
         changes["tracking_number"] = tracking_number
+    if carrier is not None:
+        changes["carrier"] = carrier
     with atomic():
         changed = Order.update(**changes).where(Order.id == order.id, Order.status == order.status).execute()
         if not changed:
             raise Conflict("The order changed meanwhile; reload and retry", reason="concurrent_update")
+        step = timeline.STATUS_EVENTS.get(status) if status != order.status else \
+            ("shipped" if status == "shipped" else None)  # a new tracking number or carrier
+        if step:
+            timeline.record_event(order.id, step, actor, carrier=changes.get("carrier"),
+                                  trackingNumber=changes.get("tracking_number"), reason=reason)
         if status == "cancelled":
             _release_once(order.id)
             request_refund(order.id, "order_cancelled")
+        if status == "delivered" and order.payment_method == "cash_on_delivery":
+            mark_paid(order.id)
         publish_order_changed(order.id)
         if status in ("shipped", "delivered", "cancelled"):
             events.emit(f"order.{status}", order.id, {"orderNumber": order.order_number,
@@ -116,6 +131,7 @@ def confirm_order(order_id: str) -> bool:
         changed = bool(Order.update(status="confirmed", updated_at=utcnow()).where(
             Order.id == order_id, Order.status == "pending").execute())
         if changed:
+            timeline.record_event(order_id, "confirmed")
             publish_order_changed(order_id)
     return changed
 
@@ -134,6 +150,9 @@ def mark_paid(order_id: str) -> bool:
             Order.status != "cancelled").execute()
         if changed:
             Payment.update(status="succeeded", updated_at=now).where(Payment.order == order_id).execute()
+            timeline.record_event(order_id, "paid")
+            if new_status != order.status:
+                timeline.record_event(order_id, "confirmed")
             events.emit("order.paid", order_id, {"orderNumber": order.order_number})
             publish_order_changed(order_id)
         return bool(changed)
@@ -163,6 +182,7 @@ def mark_payment_failed(order_id: str, reason: str) -> bool:
         if changed:
             Payment.update(status="failed", last_error=reason[:1000], updated_at=now).where(
                 Payment.order == order_id).execute()
+            timeline.record_event(order_id, "cancelled", reason="payment_failed")
             _release_once(order_id)
             request_refund(order_id, "payment_failed")
             events.emit("payment.failed", order_id, {"reason": reason[:200]})
@@ -176,6 +196,7 @@ def hold_for_review(order_id: str) -> bool:
     changed = bool(Order.update(status="on_hold", updated_at=utcnow()).where(
         Order.id == order_id, Order.status.in_(("pending", "confirmed"))).execute())
     if changed:
+        timeline.record_event(order_id, "on_hold")
         publish_order_changed(order_id)
     return changed
 
@@ -190,6 +211,8 @@ def release_hold(order_id: str) -> bool:
         ready = order.payment_method == "cash_on_delivery" or order.payment_status == "paid"
         changed = bool(Order.update(status="confirmed" if ready else "pending", updated_at=utcnow()).where(
             Order.id == order_id, Order.status == "on_hold").execute())
+        if changed and ready:
+            timeline.record_event(order_id, "confirmed")
         if changed:
             publish_order_changed(order_id)
         return changed
@@ -206,6 +229,7 @@ def cancel_for_fraud(order_id: str, reason: str, refund_reason: str = "fraud_blo
         changed = Order.update(status="cancelled", updated_at=utcnow()).where(
             Order.id == order_id, Order.status.in_(("pending", "on_hold", "confirmed", "processing"))).execute()
         if changed:
+            timeline.record_event(order_id, "cancelled", reason=refund_reason)
             _release_once(order_id)
             request_refund(order_id, refund_reason)
             events.emit("order.cancelled", order_id, {"orderNumber": order.order_number, "reason": reason[:200],
@@ -225,6 +249,7 @@ def mark_refunded(order_id: str) -> bool:
             Order.id == order_id, Order.payment_status != "refunded").execute()
         if changed:
             Payment.update(status="refunded", updated_at=now).where(Payment.order == order_id).execute()
+            timeline.record_event(order_id, "refunded")
             publish_order_changed(order_id)
         return bool(changed)
 

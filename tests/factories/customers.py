@@ -17,5 +17,5 @@ def token_for(user: User) -> str:
 
 def quick_user(role="customer", **fields) -> User:
     """A user without the (slow, here irrelevant) Argon2 password hash."""
-    return User.create(email=f"{new_id('u').lower()}@example.com", password_hash="!", first_name="Test",
-                       role=role, **fields)
+    return User.create(**{"email": f"{new_id('u').lower()}@example.com", "password_hash": "!", "first_name": "Test",
+                          "role": role, **fields})

@@ -132,3 +132,15 @@ def test_0025_gives_existing_discount_codes_the_promotion_columns(tmp_path):
                                    "product_ids, customer_id, usage_count FROM discount_code").fetchone()
         assert row == ("", None, None, "[]", "[]", None, 3)
         assert "discount_use" in database.get_tables()
+
+
+def test_0028_adds_the_order_carrier_timeline_and_deliveries(tmp_path):
+    init_database(f"sqlite:///{tmp_path / 'tracking.db'}")
+    with database.connection_context():
+        apply_migrations(target="0025_promotions")
+        database.execute_sql('ALTER TABLE "order" DROP COLUMN carrier')
+        for table in ("order_event", "order_delivery"):
+            database.execute_sql(f"DROP TABLE IF EXISTS {table}")
+        assert apply_migrations(target="0028_order_tracking")[-1] == "0028_order_tracking"
+        assert "carrier" in {c.name for c in database.get_columns("order")}
+        assert {"order_event", "order_delivery"} <= set(database.get_tables())
