@@ -219,6 +219,11 @@ class Settings:
     reviews_report_hide_threshold: int = 3  # reports that hide an approved review until staff look
     review_image_max_bytes: int = 8 * 1024 * 1024  # upload size limit of a review photo
     review_video_max_bytes: int = 20 * 1024 * 1024  # upload size limit of a review video (stored as sent)
+    # Loyalty (services.loyalty; README "Loyalty")
+    loyalty_review_points: int = 50  # points for an approved review, once per review; 0: off
+    loyalty_profile_points: int = 100  # points for a completed profile, once per customer; 0: off
+    loyalty_points_expiry_days: int = 365  # a balance expires after this many days without earn/redeem; 0: never
+    loyalty_point_value: int = 1  # minor units of `currency` one redeemed point is worth (100 points = 1.00)
     extra: dict = field(default_factory=dict)
 
     @property
@@ -310,6 +315,10 @@ def load(env: dict | None = None) -> Settings:
     webhook_secret = env.get("STRIPE_WEBHOOK_SECRET", "")
     if production and stripe_key and not webhook_secret:
         raise ConfigError("STRIPE_WEBHOOK_SECRET is required when STRIPE_SECRET_KEY is set in production")
+    loyalty_expiry_days = _int(env, "LOYALTY_POINTS_EXPIRY_DAYS", 365, 0, 3650)
+    if loyalty_expiry_days and _int(env, "LOYALTY_REMINDER_DAYS", 30, 1, 3650) >= loyalty_expiry_days:
+        raise ConfigError("LOYALTY_REMINDER_DAYS must be shorter than LOYALTY_POINTS_EXPIRY_DAYS (points are "
+                          "reminded before they expire)")
 
     return Settings(
         env=mode,
@@ -388,6 +397,10 @@ def load(env: dict | None = None) -> Settings:
         reviews_report_hide_threshold=_int(env, "REVIEWS_REPORT_HIDE_THRESHOLD", 3, 1, 1000),
         review_image_max_bytes=_int(env, "REVIEW_IMAGE_MAX_BYTES", 8 * 1024 * 1024, 1024, 50 * 1024 * 1024),
         review_video_max_bytes=_int(env, "REVIEW_VIDEO_MAX_BYTES", 20 * 1024 * 1024, 1024, 200 * 1024 * 1024),
+        loyalty_review_points=_int(env, "LOYALTY_REVIEW_POINTS", 50, 0, 100_000),
+        loyalty_profile_points=_int(env, "LOYALTY_PROFILE_POINTS", 100, 0, 100_000),
+        loyalty_points_expiry_days=loyalty_expiry_days,
+        loyalty_point_value=_int(env, "LOYALTY_POINT_VALUE", 1, 1, 1000),
     )
 
 

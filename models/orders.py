@@ -8,7 +8,7 @@ from models.db import BaseModel, JSONField, PrefixedIdField, utcnow
 from models.users import User
 
 ORDER_STATUSES = ("pending", "on_hold", "confirmed", "processing", "shipped", "delivered", "cancelled")
-PAYMENT_STATUSES = ("pending", "processing", "paid", "failed", "refunded")
+PAYMENT_STATUSES = ("pending", "processing", "paid", "failed", "partially_refunded", "refunded")
 
 
 class OrderCounter(BaseModel):
@@ -172,6 +172,7 @@ class OrderDelivery(BaseModel):
 
 
 REFUND_STATUSES = ("pending", "requires_action", "succeeded", "failed", "canceled")  # Stripe's
+LIVE_REFUND_STATUSES = ("pending", "requires_action", "succeeded")  # money given back, or on its way
 
 
 class Refund(BaseModel):
@@ -193,6 +194,11 @@ class Refund(BaseModel):
     reason = peewee.CharField(max_length=200, default="")
     created_at = peewee.DateTimeField(default=utcnow)
     updated_at = peewee.DateTimeField(default=utcnow)
+    # migration 0029: "cancellation" (the whole payment of a cancelled order) or "manual" (staff,
+    # full or partial), the order lines it refunds ([{"itemId", "quantity"}]), and who made it
+    kind = peewee.CharField(max_length=16, default="cancellation")
+    lines = JSONField(default=list)
+    created_by = peewee.ForeignKeyField(User, null=True, backref="+", on_delete="SET NULL")
 
 
 class StripeEvent(BaseModel):

@@ -12,6 +12,7 @@ from marshmallow import validate
 from services import orders
 from services.errors import ValidationFailed
 from web.customizations import CHOSEN, ChosenCustomizationSchema, LineCustomizationSchema
+from web.promos import CodeSummarySchema
 from web.schemas import CamelSchema, MessageSchema, ShopCurrency, StrictInteger, TotalsSchema, ok
 from web.security import BEARER_SECURITY, OPTIONAL_BEARER_SECURITY, checked, current_user, require_user
 
@@ -91,16 +92,9 @@ class ApplyPromoSchema(PromoCodeArgsSchema):
     code = ma.fields.String(required=True, validate=validate.Length(min=1, max=50))
 
 
-class AppliedDiscountSchema(ma.Schema):
+class AppliedDiscountSchema(CodeSummarySchema):
     """A promotion code put on a cart (seed 004 `POST /checkout/discount`); money in minor units."""
 
-    code = ma.fields.String()
-    type = ma.fields.String(metadata={"description": "percentage | fixed_amount | free_shipping"})
-    value = ma.fields.Integer(metadata={"description": "percent, or minor units for fixed_amount"})
-    description = ma.fields.String()
-    minOrderAmount = ma.fields.Integer()
-    maxDiscount = ma.fields.Integer(allow_none=True)
-    validUntil = ma.fields.String(allow_none=True)
     discountAmount = ma.fields.Integer(metadata={"description": "goods discount plus shipping waived"})
     cart = ma.fields.Nested(CartSchema)
 

@@ -16,6 +16,7 @@ from web.request_info import client_ip
 from web.jobview import documents_job, submit
 from web.schemas import (AddressSchema, CamelSchema, PaginationArgsSchema, PaginationSchema, SameOrAddress,
                          ShippingAddressSchema, TotalsSchema, ok, pagination)
+from workers.dispatch import dispatch
 from web.security import BEARER_SECURITY, OPTIONAL_BEARER_SECURITY, checked, current_user, require_staff, require_user
 
 blp = Blueprint("orders", __name__, url_prefix="/api/v1/orders", description="Checkout and orders")
@@ -169,7 +170,7 @@ class OrderPaymentSchema(ma.Schema):
 
 
 class OrderRefundSchema(ma.Schema):
-    """Money given back on an order's payment (a cancelled order's captured payment)."""
+    """Money given back on an order's payment: a cancelled order's captured payment, or a staff refund."""
 
     id = ma.fields.String(metadata={"description": "rfd_..."})
     paymentId = ma.fields.String()
@@ -178,8 +179,32 @@ class OrderRefundSchema(ma.Schema):
     currency = ma.fields.String()
     status = ma.fields.String(metadata={"description": "pending | requires_action | succeeded | failed | canceled"})
     reason = ma.fields.String(metadata={"description": "order_cancelled | payment_failed | fraud_blocked | "
-                                                       "fraud_rejected | paid_after_cancel"})
+                                                       "fraud_rejected | paid_after_cancel, or staff's words"})
+    kind = ma.fields.String(metadata={"description": "cancellation | manual"})
+    lines = ma.fields.List(ma.fields.Dict(), metadata={"description": "[{itemId, quantity}] refunded by line"})
     createdAt = ma.fields.String()
+
+
+class RefundLineSchema(CamelSchema):
+    item_id = ma.fields.String(required=True, validate=validate.Regexp(r"^oi_[0-9A-Za-z]{1,40}$"))
+    quantity = ma.fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=1_000_000))
+
+
+class RefundCreateSchema(CamelSchema):
+    amount = ma.fields.Integer(strict=True, validate=validate.Range(min=1, max=100_000_000),
+                               metadata={"description": "minor units; leave out with lines, or for a full refund"})
+    lines = ma.fields.List(ma.fields.Nested(RefundLineSchema), validate=validate.Length(min=1, max=200))
+    reason = ma.fields.String(load_default="", validate=validate.Length(max=200))
+
+
+class RefundCreatedSchema(ma.Schema):
+    refund = ma.fields.Nested(OrderRefundSchema)
+    jobId = ma.fields.String(allow_none=True, metadata={"description": "the Stripe refund's payment_refund job"})
+
+
+class RefundCreatedEnvelopeSchema(ma.Schema):
+    data = ma.fields.Nested(RefundCreatedSchema)
+    message = ma.fields.String()
 
 
 class ShipmentItemSchema(ma.Schema):
@@ -360,3 +385,21 @@ class OrderPayment(MethodView):
         order = orders.get_order(order_id, user)
         return submit(lambda: orders.start_payment(order, user, body["payment_method"], body["payment_method_id"]),
                       guest_resource=order.id)
+
+
+@blp.route("/<order:order_id>/refunds")
+class OrderRefunds(MethodView):
+    @checked(require_staff)
+    @blp.arguments(RefundCreateSchema, required=False)
+    @blp.response(201, RefundCreatedEnvelopeSchema)
+    @blp.doc(security=BEARER_SECURITY)
+    def post(self, body, order_id):
+        """Refund a paid order, fully or partly, by amount or by line (staff; card refunds run as a job)."""
+        user = require_staff()
+        order = orders.get_order(order_id, user)
+        body = body or {}
+        refund, job = orders.start_refund(order.id, user, body.get("amount"), body.get("lines"), body.get("reason", ""))
+        if job is not None:
+            dispatch(job)  # committed: send it now (the outbox relay would otherwise)
+        return ok({"refund": orders.refund_view(refund), "jobId": job.id if job else None}, 201,
+                  message="Refund requested" if job else "Refund recorded")

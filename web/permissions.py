@@ -48,6 +48,7 @@ ROUTES: dict[tuple[str, str], str] = {
     ("DELETE", "/api/v1/warehouses/<id(wh):warehouse_id>"): "catalog:write",
     ("POST", "/api/v1/inventory/transfer"): "catalog:stock",
     ("PUT", "/api/v1/orders/<order:order_id>/courier"): "orders:manage",
+    ("POST", "/api/v1/orders/<order:order_id>/refunds"): "orders:manage",
     ("GET", "/api/v1/deliveries"): "deliveries:work",
     ("PUT", "/api/v1/orders/<order:order_id>/delivery"): "deliveries:work",
     ("GET", "/api/v1/promos"): "promotions:manage",
@@ -55,6 +56,9 @@ ROUTES: dict[tuple[str, str], str] = {
     ("GET", "/api/v1/promos/<id(disc):promo_id>"): "promotions:manage",
     ("PUT", "/api/v1/promos/<id(disc):promo_id>"): "promotions:manage",
     ("DELETE", "/api/v1/promos/<id(disc):promo_id>"): "promotions:manage",
+    ("POST", "/api/v1/loyalty/tiers"): "loyalty:admin",
+    ("PUT", "/api/v1/loyalty/tiers/<id(tier):tier_id>"): "loyalty:admin",
+    ("DELETE", "/api/v1/loyalty/tiers/<id(tier):tier_id>"): "loyalty:admin",
     ("GET", "/api/v1/suppliers"): "catalog:stock",
     ("POST", "/api/v1/suppliers"): "catalog:stock",
     ("GET", "/api/v1/suppliers/<id(sup):supplier_id>"): "catalog:stock",
@@ -115,6 +119,13 @@ ROUTES: dict[tuple[str, str], str] = {
     ("GET", "/api/v1/admin/reviews"): "reviews:moderate",
     ("POST", "/api/v1/admin/reviews/<id(rev):review_id>/approve"): "reviews:moderate",
     ("POST", "/api/v1/admin/reviews/<id(rev):review_id>/reject"): "reviews:moderate",
+    ("GET", "/api/v1/analytics/sales"): "analytics:read",
+    ("GET", "/api/v1/analytics/products"): "analytics:read",
+    ("GET", "/api/v1/analytics/users"): "analytics:read",
+    ("GET", "/api/v1/analytics/revenue"): "analytics:read",
+    ("GET", "/api/v1/analytics/dashboard"): "analytics:read",
+    ("GET", "/api/v1/orders/analytics"): "analytics:read",
+    ("POST", "/api/v1/analytics/rollup"): "analytics:rollup",
 }
 """(method, URL rule) -> the permission the route needs."""
 

@@ -65,19 +65,24 @@ class PromoInputSchema(PromoUpdateSchema):
     value = StrictInteger(required=True, validate=validate.Range(min=0, max=100_000_000))
 
 
-class PromoSchema(ma.Schema):
-    id = ma.fields.String()
+class CodeSummarySchema(ma.Schema):
+    """What a customer sees of a promo code; money in minor units."""
+
     code = ma.fields.String()
-    type = ma.fields.String()
-    value = ma.fields.Integer()
+    type = ma.fields.String(metadata={"description": "percentage | fixed_amount | free_shipping"})
+    value = ma.fields.Integer(metadata={"description": "percent, minor units for fixed_amount, 0 for free_shipping"})
     description = ma.fields.String()
     minOrderAmount = ma.fields.Integer()
     maxDiscount = ma.fields.Integer(allow_none=True)
+    validUntil = ma.fields.String(allow_none=True)
+
+
+class PromoSchema(CodeSummarySchema):
+    id = ma.fields.String()
     usageLimit = ma.fields.Integer(allow_none=True)
     perCustomerLimit = ma.fields.Integer(allow_none=True)
     usedCount = ma.fields.Integer()
     validFrom = ma.fields.String(allow_none=True)
-    validUntil = ma.fields.String(allow_none=True)
     applicableCategories = ma.fields.List(ma.fields.String())
     applicableProducts = ma.fields.List(ma.fields.String())
     customerId = ma.fields.String(allow_none=True)
@@ -99,16 +104,6 @@ class PromoListArgsSchema(PaginationArgsSchema):
 class PromoListSchema(ma.Schema):
     data = ma.fields.List(ma.fields.Nested(PromoSchema))
     pagination = ma.fields.Nested(PaginationSchema)
-
-
-class CodeSummarySchema(ma.Schema):
-    code = ma.fields.String()
-    type = ma.fields.String()
-    value = ma.fields.Integer()
-    description = ma.fields.String()
-    minOrderAmount = ma.fields.Integer()
-    maxDiscount = ma.fields.Integer(allow_none=True)
-    validUntil = ma.fields.String(allow_none=True)
 
 
 class ValidationResultSchema(CodeSummarySchema):

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from services import (catalog, customers, errors, fraud, maintenance, notifications, orders, payments, platform,
                       recommendations)
+from services import analytics
+from services import loyalty
 
 HTTP_REASONS = {
     "authentication_required": "The endpoint needs a Bearer access token",
@@ -29,6 +31,8 @@ REGISTRIES: dict[str, dict[str, str]] = {
     "customers": customers.REASONS, "orders": orders.REASONS, "payments": payments.REASONS,
     "fraud": fraud.REASONS, "notifications": notifications.REASONS, "recommendations": recommendations.REASONS,
     "maintenance": maintenance.REASONS,
+    "analytics": analytics.REASONS,
+    "loyalty": loyalty.REASONS,
 }
 
 

@@ -1,5 +1,5 @@
 """URL converters that keep fixed words out of id routes, so that `/products/search`,
-`/orders/analytics` or `/admin/fraud/rules/reorder` (with another method) is a route miss
+`/orders/statistics` or `/admin/fraud/rules/reorder` (with another method) is a route miss
 (the generic 404 of an unknown URL, or the 405 of the fixed route it is) instead of
 "Product not found" / "Order not found", and `Allow` lists only the methods of that path.
 

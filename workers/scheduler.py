@@ -43,12 +43,14 @@ MAINTENANCE_INTERVALS = {  # task -> seconds between runs
     "expire_carts": 15 * 60,
     "abandoned_cart_reminders": 15 * 60,
     "loyalty_points_reminders": 6 * 3600,
+    "loyalty_points_expiry": 6 * 3600,
     "purge_expired_records": 3600,
     "purge_expired_exports": 3600,
     "catalog_cache_cleanup": 15 * 60,
     "rotate_pii": 86400,
     "build_sitemap": 3600,
     "expire_stock_reservations": 60,
+    "analytics_rollup": 15 * 60,  # yesterday's and today's analytics rollup
 }
 NIGHTLY_TASK = "recommendations_nightly"
 FIRST_RUN_DELAY_SECONDS = 30

@@ -32,6 +32,7 @@ import config
 from models.db import atomic, database, is_postgres, utcnow
 from models.reviews import REPORT_REASONS, Review, ReviewReport, ReviewVote
 from models.users import User
+from services import loyalty
 from services.catalog.reviews import summary_changed, visible_review, with_author
 from services.errors import Conflict, NotAllowed, NotFound, ValidationFailed
 
@@ -72,6 +73,8 @@ def _decide(staff: User, review_id: str, status: str, reason: str | None) -> Rev
             .where(Review.id == review.id).execute()
         if "approved" in (review.status, status) and review.status != status:
             summary_changed()
+        if status == "approved":  # the author's loyalty points, once per review (key earn:review:{id})
+            loyalty.earn_for_review(review.id, review.user_id)
     return visible_review(review_id, staff)
 
 

@@ -34,6 +34,7 @@ from models.db import atomic, isoformat, utcnow
 from models.orders import Order, OrderItem
 from models.reviews import Review
 from models.users import User
+from services import loyalty
 from services.errors import Conflict, NotAllowed, NotFound, ValidationFailed
 from services.platform import catalog_ttl, html
 
@@ -136,6 +137,7 @@ def create_review(user: User, product_id: str, rating: int, title: str = "", bod
                                    is_verified_purchase=verified, status=_first_status(verified))
             if review.status == "approved":
                 summary_changed()
+                loyalty.earn_for_review(review.id, review.user_id)  # auto-approved: the author's points, once
             return review
     except peewee.IntegrityError:
         raise Conflict("You have already reviewed this product", reason="review_exists") from None
@@ -203,6 +205,8 @@ def update_review(user: User, review_id: str, changes: dict) -> Review:
             Review.update(**fields, updated_at=utcnow()).where(Review.id == review.id).execute()
             if "approved" in (review.status, fields.get("status")):
                 summary_changed()
+            if fields.get("status") == "approved":
+                loyalty.earn_for_review(review.id, review.user_id)
     return with_author().where(Review.id == review.id).get()
 
 

@@ -33,6 +33,12 @@ PERMISSIONS: dict[str, frozenset] = {
     "cache:admin": ADMIN,  # purge the catalog cache
     "reviews:moderate": STAFF_AND_ADMIN,  # the review queue: approve, reject
     "promotions:manage": STAFF_AND_ADMIN,  # promo codes: create, change, delete, see usage
+    "loyalty:admin": ADMIN,  # loyalty tiers: create, change, delete (each recomputes every customer's tier)
+    # analytics reports and dashboard (Shopify's "Analytics"/"Reports" staff permission; Saleor's
+    # dashboard figures need staff permissions too); recomputing the rollup is kept separate so an
+    # integration can be given read-only reports
+    "analytics:read": STAFF_AND_ADMIN,
+    "analytics:rollup": STAFF_AND_ADMIN,  # recompute days of the rollup (an idempotent bulk job)
 }
 """permission -> the roles that have it."""
 

@@ -29,6 +29,7 @@ import config
 from models.db import atomic, isoformat, utcnow
 from models.profiles import GENDERS, SKIN_TYPES, THEMES, CustomerProfile, UserDevice
 from models.users import User
+from services import loyalty
 from services.customers.phone_identity import is_phone_conflict, phone_columns, phone_taken_error
 from services.errors import ValidationFailed
 
@@ -223,6 +224,7 @@ def update_profile(user: User, changes: dict) -> dict:
                 User.update(**user_changes, updated_at=now).where(User.id == user.id).execute()
             upsert_profile(user.id, dict({k: v for k, v in clean.items() if k in PROFILE_FIELDS},
                                          last_active_at=now))
+            loyalty.earn_for_profile(user.id)  # points once the profile is complete (key earn:profile:{id})
     except peewee.IntegrityError as error:
         if is_phone_conflict(error):
             raise phone_taken_error() from None

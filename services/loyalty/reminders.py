@@ -2,6 +2,11 @@
 `loyalty_points_reminders` (`services.maintenance`): one `loyalty.points_reminder` event
 per customer and period of `LOYALTY_REMINDER_DAYS` days, guarded by a marker
 (`services.platform.periodic`), so a re-run or a second worker reminds nobody twice.
+
+Reminders precede expiry (services.loyalty.expiry): a balance idle for LOYALTY_REMINDER_DAYS
+(default 30) is reminded, then once per such period, until it expires after
+LOYALTY_POINTS_EXPIRY_DAYS (default 365) of inactivity; config refuses a reminder period that is
+not shorter than the expiry, so an idle balance is reminded before it expires.
 """
 
 from __future__ import annotations

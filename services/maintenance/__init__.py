@@ -13,6 +13,12 @@ period)` for each task on its timetable; that writes one `maintenance` job
 - `loyalty_points_reminders`: each user named by
   `services.loyalty.accounts_with_unused_points(LOYALTY_REMINDER_DAYS)` -> one
   `loyalty.points_reminder` event per user and period of `LOYALTY_REMINDER_DAYS` days.
+- `loyalty_points_expiry`: positive loyalty balances without an earn or redemption for
+  `LOYALTY_POINTS_EXPIRY_DAYS` -> one `expire` ledger line each, once per idle balance
+  (`services.loyalty.expire_idle_points`).
+- `loyalty_tiers`: every loyalty account's tier recomputed from its lifetime points under the
+  current tiers (`services.loyalty.recalculate_tiers`; written by the tier write routes in their
+  transaction, not on a timetable).
 - `recommendations_nightly`: a `recommendations_train` job, once per UTC day
   (`RECOMMENDATIONS_NIGHTLY_HOUR` = -1 disables it; skipped while one is unfinished).
 - `purge_expired_records`: expired idempotency keys, then `succeeded` and
@@ -31,6 +37,8 @@ period)` for each task on its timetable; that writes one `maintenance` job
   keyed hashes recomputed (`services.platform.pii_rotation`; daily).
 - `build_sitemap`: the sitemap documents rebuilt from the live catalog (`services.catalog.sitemap`;
   hourly).
+- `analytics_rollup`: an `analytics_rollup` job recomputing yesterday's and today's rollup rows
+  (`services.analytics.schedule_analytics_rollup`; every 15 minutes, skipped while a rollup runs).
 
 Running a task twice changes nothing more, and so does running it from two
 workers at once, because every write is conditional:
@@ -52,7 +60,7 @@ from typing import Callable
 
 from models.db import utcnow
 from models.jobs import Job
-from services import catalog, customers, loyalty, orders, recommendations
+from services import analytics, catalog, customers, loyalty, orders, recommendations
 from services.errors import ValidationFailed
 from services.maintenance.reasons import REASONS
 from services.platform import catalog_ttl, periodic, pii_rotation, retention
@@ -61,6 +69,8 @@ TASKS: dict[str, Callable[[Job, object, dt.datetime], dict]] = {
     "expire_carts": orders.expire_carts,
     "abandoned_cart_reminders": orders.abandoned_cart_reminders,
     "loyalty_points_reminders": loyalty.loyalty_points_reminders,
+    "loyalty_points_expiry": loyalty.expire_idle_points,
+    "loyalty_tiers": loyalty.recalculate_tiers,
     "recommendations_nightly": recommendations.recommendations_nightly,
     "purge_expired_records": retention.purge_expired_records,
     "purge_expired_exports": customers.purge_expired_exports,
@@ -68,6 +78,7 @@ TASKS: dict[str, Callable[[Job, object, dt.datetime], dict]] = {
     "rotate_pii": pii_rotation.rotate_pii,
     "build_sitemap": catalog.build_sitemap_task,
     "expire_stock_reservations": catalog.expire_reservations,
+    "analytics_rollup": analytics.schedule_analytics_rollup,
 }
 
 

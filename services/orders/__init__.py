@@ -6,7 +6,7 @@ Stripe's view applied to the order), giving the money back on cancelled orders (
 Modules: `carts`, `pricing`, `shipping`, `checkout`, `numbering`, `reads`, `transitions`,
 `payment_flow`, `refunds`, `live`, `cart_upkeep`, `promotions` (promotion codes on carts and
 orders), `promotion_admin` (managing them), `promotion_scope`, `timeline` (tracking), `deliveries` (couriers),
-`cancellation` (a customer cancelling). Importing this package registers the
+`cancellation` (a customer cancelling), `manual_refunds` (staff refunds). Importing this package registers the
 handler of Stripe's `payment_intent.*` events (`payment_flow`).
 """
 
@@ -20,6 +20,7 @@ from services.orders.cart_merge import merge_guest_cart
 from services.orders.cancellation import cancel_by_customer
 from services.orders.deliveries import assign_courier, delivery_view, list_deliveries, update_delivery
 from services.orders.timeline import tracking_view
+from services.orders.manual_refunds import start_refund
 from services.orders.checkout import PAYMENT_METHODS, place_order, run_checkout_job, start_checkout
 from services.orders.live import (ALL_ORDERS_CHANNEL, customer_orders_channel, order_channel, order_status_view,
                                   publish_order_changed)
@@ -55,5 +56,5 @@ __all__ = [
     "update_status", "customization_problems", "unit_price", "variant_quantities",
     "apply_code", "create_promo", "delete_promo", "eligible_codes", "get_promo", "list_promos", "promo_view",
     "remove_code", "update_promo", "validate_code", "cancel_by_customer", "assign_courier", "delivery_view",
-    "list_deliveries", "update_delivery", "tracking_view",
+    "list_deliveries", "update_delivery", "tracking_view", "start_refund",
 ]

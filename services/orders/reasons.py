@@ -59,4 +59,9 @@ REASONS = {
     "failure_reason_required": "A failed delivery attempt needs a reason",
     "cash_not_collected": "A cash-on-delivery order is delivered only with cashCollected: true",
     "invalid_delivered_at": "deliveredAt is in the future",
+    "order_not_paid": "Only a paid (or partially refunded) order is refunded",
+    "refund_amount_or_lines": "A refund gives an amount or lines, not both",
+    "refund_exceeds_payment": "The refund is more than is left of the payment (or not positive)",
+    "unknown_order_item": "itemId is not a line of this order",
+    "refund_quantity_too_large": "More units than are left to refund on the line",
 }

@@ -13,23 +13,24 @@ Running the job again, or several jobs for one order, refunds at most once.
 Refunds in the order view (`refund_view`), like Saleor's and Shopify's order refunds:
 `{"id": "rfd_...", "paymentId", "providerRefundId": "re_...", "amount" (minor units),
 "currency", "status" (Stripe's: pending | requires_action | succeeded | failed | canceled),
-"reason", "createdAt"}`.
+"reason", "kind" (cancellation | manual), "lines" ([{"itemId", "quantity"}]), "createdAt"}`.
 """
 
 from __future__ import annotations
 
 from models.db import atomic, isoformat
 from models.jobs import Job
-from models.orders import Order, Payment, Refund
+from models.orders import LIVE_REFUND_STATUSES, Order, Payment, Refund
 from services import payments
 from services.errors import Conflict, NotFound
-from services.orders import transitions
+from services.orders import manual_refunds, transitions
 
-LIVE_REFUND_STATUSES = ("pending", "requires_action", "succeeded")
 
 
 def _recorded_refund(payment_id: str) -> Refund | None:
-    return (Refund.select().where(Refund.payment == payment_id, Refund.status.in_(LIVE_REFUND_STATUSES))
+    """The cancellation refund of the payment (staff refunds, services.orders.manual_refunds, are not)."""
+    return (Refund.select().where(Refund.payment == payment_id, Refund.status.in_(LIVE_REFUND_STATUSES),
+                                  Refund.kind == "cancellation")
             .order_by(Refund.created_at).first())
 
 
@@ -75,8 +76,11 @@ def refund_cancelled_order(order_id: str, reason: str) -> dict:
 
 
 def run_refund_job(job: Job, ctx) -> dict:
-    """`payment_refund` job (payload `{"orderId", "reason"}`): see `refund_cancelled_order`, whose
-    dict is the result."""
+    """`payment_refund` job: payload `{"orderId", "reason"}` gives back a cancelled order's payment
+    (`refund_cancelled_order`, whose dict is the result); `{"orderId", "refundId"}` makes a staff
+    refund on Stripe (services.orders.manual_refunds.execute_refund)."""
+    if job.payload.get("refundId"):
+        return manual_refunds.execute_refund(job.payload["refundId"])
     return refund_cancelled_order(job.payload["orderId"], job.payload.get("reason") or "order_cancelled")
 
 
@@ -105,4 +109,5 @@ def refund_view(refund: Refund) -> dict:
     """A refund in the order view (see module docstring); money in minor units."""
     return {"id": refund.id, "paymentId": refund.payment_id, "providerRefundId": refund.provider_ref,
             "amount": refund.amount, "currency": refund.currency, "status": refund.status,
-            "reason": refund.reason, "createdAt": isoformat(refund.created_at)}
+            "reason": refund.reason, "kind": refund.kind, "lines": refund.lines or [],
+            "createdAt": isoformat(refund.created_at)}

@@ -27,9 +27,9 @@ from peewee import fn
 
 from models.db import atomic, utcnow
 from models.jobs import Job
-from models.orders import ORDER_STATUSES, Order, OrderAllocation, OrderItem, Payment
+from models.orders import ORDER_STATUSES, Order, OrderAllocation, OrderItem, Payment, Refund
 from models.users import User
-from services import catalog
+from services import catalog, loyalty
 from services.errors import Conflict, ValidationFailed
 from services.orders import promotions, timeline
 from services.orders.live import publish_order_changed
@@ -48,8 +48,9 @@ STATUS_TRANSITIONS = {
 
 def _release_once(order_id: str) -> bool:
     """Undo what placing a cancelled order took, if not already done (flag flipped conditionally):
-    give its units back, each to the warehouse it was allocated from, and its promotion code's use
-    (services.orders.promotions.return_use)."""
+    give its units back, each to the warehouse it was allocated from, its promotion code's use
+    (services.orders.promotions.return_use) and the loyalty points it earned
+    (services.loyalty.reverse_order_points, capped at the balance)."""
     flipped = Order.update(stock_released=True).where(Order.id == order_id, Order.stock_released == False).execute()  # noqa: E712
     if not flipped:
         return False
@@ -62,6 +63,7 @@ def _release_once(order_id: str) -> bool:
             units[key] = units.get(key, 0) + item.quantity
     catalog.release_allocated(units, reference=order_id)
     promotions.return_use(order_id)
+    loyalty.reverse_order_points(order_id)
     return True
 
 
@@ -252,6 +254,30 @@ def mark_refunded(order_id: str) -> bool:
             timeline.record_event(order_id, "refunded")
             publish_order_changed(order_id)
         return bool(changed)
+
+
+REFUNDABLE_PAYMENTS = ("paid", "partially_refunded")
+
+
+def follow_refunds(order_id: str) -> bool:
+    """Set a paid order's payment status from its succeeded refunds (staff refunds,
+    services.orders.manual_refunds; call in their transaction): all of the payment given back ->
+    refunded (the Payment row too, and the loyalty points the order earned taken back,
+    services.loyalty.reverse_order_points), some -> partially_refunded. True when it changed."""
+    payment = Payment.get(Payment.order == order_id)
+    given = sum(r.amount for r in Refund.select().where(Refund.order == order_id, Refund.status == "succeeded"))
+    status = "refunded" if given >= payment.amount else "partially_refunded" if given else None
+    if status is None:
+        return False
+    now = utcnow()
+    changed = Order.update(payment_status=status, updated_at=now).where(
+        Order.id == order_id, Order.payment_status.in_(REFUNDABLE_PAYMENTS), Order.payment_status != status).execute()
+    if changed:
+        if status == "refunded":
+            Payment.update(status="refunded", updated_at=now).where(Payment.id == payment.id).execute()
+            loyalty.reverse_order_points(order_id)
+        publish_order_changed(order_id)
+    return bool(changed)
 
 
 def mark_payment_voided(order_id: str, reason: str) -> bool:

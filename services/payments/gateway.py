@@ -2,7 +2,8 @@
 webhook signature checks.
 
 Keys are derived from our ids (`order:{id}:payment_intent`,
-`order:{id}:confirm:{pm}`, `order:{id}:void`, `order:{id}:refund`), never
+`order:{id}:confirm:{pm}`, `order:{id}:void`, `order:{id}:refund`, a staff refund's
+`order:{id}:refund:{refund id}`), never
 random, so a retried job cannot create, confirm, void or refund twice. SDK
 errors are mapped: network errors, rate limits, 409 (a concurrent request with
 the same key) and 5xx -> TransientError (the job retries); card declines and
@@ -99,7 +100,8 @@ def _existing_refund(order_id: str, intent_id: str, amount: int):
     `refund` is that refund or None, `remaining` the amount not yet refunded."""
     refunds = [r for r in _call(stripe.Refund.list, payment_intent=intent_id, limit=100).data
                if r.status not in SETTLED_REFUND_STATUSES]
-    ours = next((r for r in refunds if _metadata(r).get("orderId") == order_id), None)
+    ours = next((r for r in refunds if _metadata(r).get("orderId") == order_id
+                 and not _metadata(r).get("refundId")), None)  # staff refunds carry their refundId
     remaining = amount - sum(r.amount for r in refunds)
     if ours is not None:
         return ours, 0
@@ -140,6 +142,23 @@ def void_or_refund(order_id: str, intent_id: str, reason: str | None = None) -> 
                            idempotency_key=f"order:{order_id}:refund")
         return {"action": "refunded", "status": intent.status, "refundId": refund.id, "refund": _refund_dict(refund)}
     return {"action": "none", "status": intent.status, "refundId": None, "refund": None}
+
+
+def refund_amount(order_id: str, intent_id: str, refund_id: str, amount: int, reason: str | None = None) -> dict:
+    """A staff refund (full or partial) of `amount` minor units of a captured PaymentIntent, once:
+    the refund already made for `refund_id` if Stripe has one (found by `metadata.refundId`), else
+    `stripe.Refund.create` with the fixed key `order:{order id}:refund:{refund id}` and metadata
+    `{"orderId", "refundId", "reason"}`. Returns `{"id", "amount", "currency", "status"}`. Raises
+    PaymentFailed (the intent is not captured, or Stripe refuses: e.g. more than is left) and
+    TransientError like every call."""
+    existing = [r for r in _call(stripe.Refund.list, payment_intent=intent_id, limit=100).data
+                if _metadata(r).get("refundId") == refund_id]
+    if existing:
+        return _refund_dict(existing[0])
+    metadata = {"orderId": order_id, "refundId": refund_id, **({"reason": reason} if reason else {})}
+    refund = _call(stripe.Refund.create, payment_intent=intent_id, amount=amount, metadata=metadata,
+                   idempotency_key=f"order:{order_id}:refund:{refund_id}")
+    return _refund_dict(refund)
 
 
 def card_fingerprint(intent_id: str) -> dict | None:

@@ -31,7 +31,7 @@ def test_every_405_carries_an_allow_header_in_the_envelope(api, method, path, al
 
 
 @pytest.mark.parametrize("path", ["/api/v1/products/compare", "/api/v1/products/bestsellers", "/api/v1/products/Search",
-                                  "/api/v1/orders/analytics", "/api/v1/orders/nope/events",
+                                  "/api/v1/orders/statistics", "/api/v1/orders/nope/events",
                                   "/api/v1/products/search/reviews", "/api/v1/products/featured/related",
                                   "/api/v1/admin/fraud/orders/analytics/assessment"])
 def test_fixed_words_in_id_routes_are_route_misses(api, admin_token, path):

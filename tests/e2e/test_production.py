@@ -94,6 +94,47 @@ def test_customer_pays_by_stripe_card_and_the_webhook_marks_the_order_paid(produ
     assert (order["status"], order["paymentStatus"]) == ("confirmed", "paid")
 
 
+def test_promo_card_order_partly_refunded_by_staff_then_cancelled_by_the_customer(production, http, admin_token):
+    """Issue 10 on the production shape: a promo code at checkout, a staff partial refund through
+    Stripe, then the customer cancels and the rest is refunded; the promo use comes back."""
+    product_id, variant_id = flows.create_product(http, admin_token, price=5000, stock=10)
+    code = flows.unique("E2E").upper().replace("-", "")[:20]
+    status, body, _ = http.post("/api/v1/promos", {"code": code, "type": "percentage", "value": 10, "usageLimit": 5},
+                                token=admin_token)
+    assert status == 201, body
+    promo_id = body["data"]["id"]
+    token = flows.register_customer(http)
+    cart = flows.fill_cart(http, token, product_id, variant_id, quantity=1)
+    status, body, _ = http.post("/api/v1/checkout/discount", {"cartId": cart["id"], "discountCode": code}, token=token)
+    assert status == 200 and body["data"]["discountAmount"] == 500, body
+    result = flows.checkout(http, token, cart["id"], "stripe")
+    client = stripe.StripeClient("sk_test_x", base_addresses={"api": production.stripe_base},
+                                 max_network_retries=0)
+    pm = client.v1.payment_methods.create({"type": "card", "card": {
+        "number": "4242424242424242", "exp_month": 12, "exp_year": 2034, "cvc": "123"}})
+    status, body, _ = http.post(f"/api/v1/orders/{result['orderId']}/payment",
+                                {"paymentMethod": "stripe", "paymentMethodId": pm.id}, token=token)
+    assert status == 202 and http.wait_job(body["data"]["id"], token=token)["state"] == "succeeded", body
+    order = flows.wait_order(http, token, result["orderId"], lambda o: o["paymentStatus"] == "paid")
+    assert order["discount"] == 500 and order["discountCode"] == code
+
+    status, body, _ = http.post(f"/api/v1/orders/{order['id']}/refunds", {"amount": 1000, "reason": "goodwill"},
+                                token=admin_token)
+    assert status == 201 and http.wait_job(body["data"]["jobId"], token=admin_token)["state"] == "succeeded", body
+    flows.wait_order(http, token, order["id"], lambda o: o["paymentStatus"] == "partially_refunded")
+
+    status, body, _ = http.put(f"/api/v1/orders/{order['id']}/cancel", {"reason": "changed my mind"}, token=token)
+    assert status == 200 and body["data"]["status"] == "cancelled", body
+    order = flows.wait_order(http, token, order["id"], lambda o: o["paymentStatus"] == "refunded")
+    assert sum(r["amount"] for r in order["refunds"] if r["status"] == "succeeded") == order["total"], order
+    intent = client.v1.payment_intents.retrieve(result["paymentIntentId"])
+    assert sum(r.amount for r in client.v1.refunds.list({"payment_intent": intent.id}).data) == order["total"]
+    status, body, _ = http.get(f"/api/v1/promos/{promo_id}", token=admin_token)
+    assert status == 200 and body["data"]["usedCount"] == 0, body
+    status, body, _ = http.get(f"/api/v1/orders/{order['id']}/tracking", token=token)
+    assert [e["type"] for e in body["data"]["events"]][-1] in ("cancelled", "refunded"), body
+
+
 def test_checkout_with_the_same_idempotency_key_replays_the_job(http, admin_token):
     product_id, variant_id = flows.create_product(http, admin_token, stock=5)
     token = flows.register_customer(http)

@@ -144,3 +144,40 @@ def test_0028_adds_the_order_carrier_timeline_and_deliveries(tmp_path):
         assert apply_migrations(target="0028_order_tracking")[-1] == "0028_order_tracking"
         assert "carrier" in {c.name for c in database.get_columns("order")}
         assert {"order_event", "order_delivery"} <= set(database.get_tables())
+
+
+def test_0027_adds_loyalty_tiers_and_puts_existing_accounts_in_their_tier(tmp_path):
+    """A database from before 0027: `loyalty_account` without `tier` and no `loyalty_tier`; the
+    default tiers are written and each account gets the tier its lifetime points reach."""
+    names = migration_names()
+    init_database(f"sqlite:///{tmp_path / 'loyalty.db'}")
+    with database.connection_context():
+        apply_migrations(target=names[names.index("0027_loyalty_tiers") - 1])
+        database.execute_sql("DROP TABLE IF EXISTS loyalty_tier")
+        database.execute_sql("ALTER TABLE loyalty_account DROP COLUMN tier")
+        for index, lifetime in enumerate((0, 999, 1000, 6000, 20000)):
+            database.execute_sql(f"INSERT INTO \"user\" (id, email, password_hash, first_name, last_name, role, "
+                                 f"is_active, is_verified, created_at, updated_at) VALUES ('usr_{index}', "
+                                 f"'u{index}@example.com', '!', '', '', 'customer', 1, 0, '2025-01-01', '2025-01-01')")
+            database.execute_sql("INSERT INTO loyalty_account (id, user_id, points_balance, lifetime_earned, "
+                                 "last_activity_at, created_at, updated_at) VALUES "
+                                 f"('lya_{index}', 'usr_{index}', 0, {lifetime}, '2025-01-01', '2025-01-01', "
+                                 "'2025-01-01')")
+
+        assert apply_migrations(target="0027_loyalty_tiers") == ["0027_loyalty_tiers"]
+        tiers = database.execute_sql("SELECT name, min_points, multiplier_permille FROM loyalty_tier "
+                                     "ORDER BY min_points").fetchall()
+        assert tiers == [("bronze", 0, 1000), ("silver", 1000, 1250), ("gold", 5000, 1500), ("platinum", 15000, 2000)]
+        rows = database.execute_sql("SELECT tier FROM loyalty_account ORDER BY id").fetchall()
+        assert [r[0] for r in rows] == ["bronze", "bronze", "silver", "gold", "platinum"]
+
+
+def test_0029_marks_existing_refunds_as_cancellations(tmp_path):
+    init_database(f"sqlite:///{tmp_path / 'refunds.db'}")
+    with database.connection_context():
+        apply_migrations(target="0028_order_tracking")
+        for column in ("kind", "lines"):
+            database.execute_sql(f"ALTER TABLE refund DROP COLUMN {column}")
+        assert apply_migrations(target="0029_manual_refunds")[-1] == "0029_manual_refunds"
+        columns = {c.name for c in database.get_columns("refund")}
+        assert {"kind", "lines", "created_by_id"} <= columns

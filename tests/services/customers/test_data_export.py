@@ -76,6 +76,16 @@ def all_jobs_finished(timeout=30.0):
                "every job to finish")
 
 
+def earned_points(user_id: str) -> int:
+    """The rich customer's points: 59 for the order, plus the completed profile's and the
+    (auto-approved, verified) review's when those rules are on."""
+    reasons = {line.key.split(":")[1] for line in LoyaltyTransaction.select().join(LoyaltyAccount)
+               .where(LoyaltyAccount.user == user_id)}
+    settings = config.get()
+    return 59 + (settings.loyalty_profile_points if "profile" in reasons else 0) \
+        + (settings.loyalty_review_points if "review" in reasons else 0)
+
+
 def rich_customer(api, avatar: bool = False) -> Customer:
     """A customer with a profile, an address, a session, MFA, a paid order (loyalty points), an open
     cart, a wishlist item, a review, notification preferences, notifications and a password-reset
@@ -125,7 +135,8 @@ def rich_customer(api, avatar: bool = False) -> Customer:
     setup = customers.start_mfa_setup(user)
     codes = customers.confirm_mfa_setup(user, pyotp.TOTP(setup["secret"]).now())
     all_jobs_finished()
-    assert loyalty.points_balance(user.id) == 59
+    assert LoyaltyTransaction.get(LoyaltyTransaction.key == f"earn:order:{order_id}").points == 59
+    assert loyalty.points_balance(user.id) == earned_points(user.id)
     return Customer(user=User.get_by_id(user.id), token=token, refresh_token=tokens["refreshToken"],
                     session_id=tokens["sessionId"], order_id=order_id, product_id=product.id,
                     mfa_secret=setup["secret"], recovery_codes=codes, pii=pii)
@@ -189,8 +200,9 @@ def test_the_export_holds_the_customers_data_decrypted_and_nothing_of_anyone_els
     assert {c["status"] for c in document["carts"]} == {"converted", "active"}
     assert [i["productId"] for i in document["wishlist"]["items"]] == [me.product_id]
     assert [r["body"] for r in document["reviews"]] == [me.pii["review"]]
-    assert document["loyalty"]["balance"] == 59
-    assert sum(line["points"] for line in document["loyalty"]["transactions"]) == 59
+    assert document["loyalty"]["balance"] == earned_points(me.user.id)
+    assert sum(line["points"] for line in document["loyalty"]["transactions"]) == document["loyalty"]["balance"]
+    assert 59 in [line["points"] for line in document["loyalty"]["transactions"]]  # the order's
     assert {n["event"] for n in document["notifications"]} >= {"order.placed", "order.paid", "account.password_reset"}
     assert all(n["body"] is None for n in document["notifications"] if n["event"].startswith("account."))
     assert document["apiKeys"] == [] and document["auditLog"] == []
