@@ -31,7 +31,7 @@ class Order(BaseModel):
     customer = peewee.ForeignKeyField(User, null=True, backref="orders", on_delete="SET NULL")
     customer_email = peewee.CharField(max_length=254)
     status = peewee.CharField(max_length=16, default="pending", index=True)
-    payment_status = peewee.CharField(max_length=16, default="pending", index=True)
+    payment_status = peewee.CharField(max_length=20, default="pending", index=True)  # 20: migration 0029
     payment_method = peewee.CharField(max_length=32)
     subtotal = peewee.IntegerField()
     tax = peewee.IntegerField(default=0)

@@ -181,3 +181,15 @@ def test_0029_marks_existing_refunds_as_cancellations(tmp_path):
         assert apply_migrations(target="0029_manual_refunds")[-1] == "0029_manual_refunds"
         columns = {c.name for c in database.get_columns("refund")}
         assert {"kind", "lines", "created_by_id"} <= columns
+
+
+def test_0030_widens_the_payment_status_on_postgresql(db):
+    """The migrated test database (PostgreSQL on the TEST_DATABASE_URL pass) holds `partially_refunded`."""
+    from models.db import is_postgres
+    from models.orders import Order
+
+    assert Order.payment_status.max_length >= len("partially_refunded")
+    if is_postgres():
+        rows = db.execute_sql("SELECT character_maximum_length FROM information_schema.columns "
+                              "WHERE table_name = 'order' AND column_name = 'payment_status'").fetchall()
+        assert rows and rows[0][0] >= 20
