@@ -88,7 +88,7 @@ def check_for_cart(code: DiscountCode | None, customer_id: str | None, lines: li
                                details=[{"field": "discountCode",
                                          "message": f"Needs a subtotal of at least {code.minimum_amount}"}])
     eligible = eligible_subtotal(code, lines)
-    if eligible == 0:
+    if not lines or eligible == 0:  # an empty cart has nothing a code could apply to
         raise ValidationFailed("The discount code does not apply to any item in the cart",
                                reason="discount_not_applicable",
                                details=[{"field": "discountCode", "message": "No eligible item in the cart"}])

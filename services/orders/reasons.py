@@ -20,7 +20,7 @@ REASONS = {
     "discount_expired": "The discount code is past its validUntil",
     "discount_invalid": "No such discount code, inactive, not valid yet, or another customer's",
     "discount_minimum_not_met": "The cart subtotal is below the code's minimum order amount",
-    "discount_not_applicable": "None of the cart's items is in the code's categories or products",
+    "discount_not_applicable": "The cart is empty, or none of its items is in the code's categories or products",
     "discount_requires_account": "A code limited per customer needs a signed-in customer",
     "discount_used_up": "The discount code's usage limit (overall or this customer's) is reached",
     "email_required": "A guest checkout needs an email",

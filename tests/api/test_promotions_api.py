@@ -69,6 +69,8 @@ def test_seed_004_error_answers(api, staff):
     assert_error(*apply(api, cart_id, "FIVE"), 409, "discount_already_applied")
     assert_error(*apply(api, cart_id, "save20x"), 409, "discount_already_applied")  # one code per cart
     assert_error(*api.post("/api/v1/checkout/discount", {"cartId": cart_id})[:2], 422)
+    empty = api.post("/api/v1/cart", {})[1]["data"]["id"]
+    assert_error(*apply(api, empty, "FIVE"), 422, "discount_not_applicable")
 
 
 def test_staff_manage_promos_and_customers_cannot(api, staff, token):
