@@ -10,7 +10,6 @@ from flask_smorest import Blueprint
 from marshmallow import validate
 
 from services import orders
-from services.errors import ValidationFailed
 from web.customizations import CHOSEN, ChosenCustomizationSchema, LineCustomizationSchema
 from web.promos import CodeSummarySchema
 from web.schemas import CamelSchema, MessageSchema, ShopCurrency, StrictInteger, TotalsSchema, ok
@@ -106,13 +105,10 @@ class AppliedDiscountEnvelopeSchema(ma.Schema):
 
 def promo_cart(cart_id: str | None):
     """The cart a promo route acts on: `cart_id`'s, else the signed-in customer's own (a guest must
-    name one: 422 `cart_id_required`)."""
-    user = current_user()
+    name one: 401 without a token)."""
     if cart_id:
-        return orders.get_cart(cart_id, user)
-    if user is None:
-        raise ValidationFailed("cartId is required for a guest", reason="cart_id_required",
-                               details=[{"field": "cartId", "message": "Required unless signed in"}])
+        return orders.get_cart(cart_id, current_user())
+    user = require_user()
     return orders.my_cart(user)[0]
 
 

@@ -29,7 +29,7 @@ from models.carts import Cart, DiscountCode
 from models.db import atomic, is_postgres, isoformat, utcnow
 from models.orders import DiscountUse
 from models.users import User
-from services.errors import Conflict, ValidationFailed
+from services.errors import Conflict, NotFound, ValidationFailed
 from services.orders import pricing
 from services.orders.carts import CartLine, cart_view, load_lines, touch_cart, writable_cart
 from services.orders.promotion_scope import eligible_subtotal
@@ -145,8 +145,11 @@ def remove_code(cart: Cart) -> Cart:
 def validate_code(code: str, user: User | None, cart: Cart | None = None) -> dict:
     """Seed 001 `GET /promos/validate/{code}`: `{"valid": true, **code_summary}`, plus
     `"discountAmount"` (minor units) when `cart` is given (then checked against it too). Raises
-    the errors of `check_usable` / `check_for_cart`."""
+    the errors of `check_usable` / `check_for_cart`, and NotFound (404 `promo_code_not_found`) for
+    a code no promo has (seed 004's 400 stays for putting one on a cart)."""
     promotion = find_code(code)
+    if promotion is None:
+        raise NotFound("Promo code not found", reason="promo_code_not_found")
     customer_id = user.id if user else None
     if cart is None:
         check_usable(promotion, customer_id)
