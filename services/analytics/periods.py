@@ -96,7 +96,8 @@ def day_labels(periods_: list[Period]) -> dict[dt.date, dt.date]:
 
 def check_range(first: dt.date | None, last: dt.date | None, interval: str = "day",
                 limit: int | None = None) -> tuple[dt.date, dt.date]:
-    """The report range `(from, to)`: `to` defaults to today (UTC), `from` to the `DEFAULT_DAYS`
+    """The report range `(from, to)`: `to` defaults to today (UTC), but at most `limit` days after a
+    given `from`; `from` to the `DEFAULT_DAYS`
     days ending at `to`. `limit` (default `MAX_DAYS[interval]`) caps the days it covers.
 
     Raises ValidationFailed: `invalid_analytics_query` (unknown interval), `analytics_range_reversed`
@@ -104,12 +105,15 @@ def check_range(first: dt.date | None, last: dt.date | None, interval: str = "da
     if interval not in INTERVALS:
         raise ValidationFailed(f"Unknown interval {interval!r}", reason="invalid_analytics_query",
                                details=[{"field": "interval", "message": f"One of {', '.join(INTERVALS)}"}])
-    last = last or min(max(today(), EARLIEST), LATEST)
+    limit = limit or MAX_DAYS[interval]
+    if last is None:  # `to` defaults to today, or to the last day `limit` allows after a given `from`
+        last = min(max(today(), EARLIEST), LATEST)
+        if first is not None and first <= last:
+            last = min(last, first + dt.timedelta(days=limit - 1))
     first = first or max(last - dt.timedelta(days=DEFAULT_DAYS - 1), EARLIEST)
     if first > last:
         raise ValidationFailed("`from` must not be after `to`", reason="analytics_range_reversed",
                                details=[{"field": "from", "message": f"{first} is after {last}"}])
-    limit = limit or MAX_DAYS[interval]
     days = (last - first).days + 1
     if days > limit:
         raise ValidationFailed(f"The range covers {days} days; at most {limit} here (interval={interval})",
