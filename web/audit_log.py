@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 import marshmallow as ma
 from flask import jsonify
 from flask.views import MethodView
@@ -12,7 +10,7 @@ from flask_smorest import Blueprint
 from marshmallow import validate
 
 from services.platform import audit
-from web.schemas import CamelSchema, PaginationArgsSchema, PaginationSchema, pagination
+from web.schemas import CamelSchema, PaginationArgsSchema, PaginationSchema, UtcDateTime, pagination
 from web.security import BEARER_SECURITY, checked, require_admin
 
 blp = Blueprint("audit_log", __name__, url_prefix="/api/v1/admin/audit-log", description="Audit log (admin)")
@@ -52,15 +50,8 @@ class AuditArgs(PaginationArgsSchema):
     action = ma.fields.String(validate=validate.Length(min=1, max=200), metadata={"description": "substring"})
     target_type = ma.fields.String(validate=validate.Length(max=40))
     target_id = ma.fields.String(validate=validate.Length(max=100))
-    since = ma.fields.AwareDateTime(default_timezone=dt.timezone.utc,
-                                    metadata={"description": "ISO 8601; UTC unless an offset is given; inclusive"})
-    until = ma.fields.AwareDateTime(default_timezone=dt.timezone.utc,
-                                    metadata={"description": "ISO 8601; UTC unless an offset is given; exclusive"})
-
-
-def _utc(moment: dt.datetime | None) -> dt.datetime | None:
-    """`moment` as the naive UTC the database stores."""
-    return moment.astimezone(dt.timezone.utc).replace(tzinfo=None) if moment is not None else None
+    since = UtcDateTime(metadata={"description": "ISO 8601; UTC unless an offset is given; inclusive"})
+    until = UtcDateTime(metadata={"description": "ISO 8601; UTC unless an offset is given; exclusive"})
 
 
 @blp.route("")
@@ -72,7 +63,7 @@ class AuditLog(MethodView):
     def get(self, args):
         """The audit log, newest first (admin)."""
         rows, total = audit.list_entries(args.get("actor_id"), args.get("action"), args.get("target_type"),
-                                         args.get("target_id"), _utc(args.get("since")), _utc(args.get("until")),
+                                         args.get("target_id"), args.get("since"), args.get("until"),
                                          args["page"], args["limit"])
         return jsonify({"data": [audit.entry_view(e) for e in rows],
                         "pagination": pagination(args["page"], args["limit"], total)})

@@ -49,6 +49,11 @@ def assign_courier(order: Order, courier_id: str, staff: User) -> OrderDelivery:
     return OrderDelivery.get_by_id(delivery.id)
 
 
+def _cash_due(order: Order) -> bool:
+    """Whether the courier collects the order's total at the door (cash on delivery, not yet paid)."""
+    return order.payment_method == "cash_on_delivery" and order.payment_status != "paid"
+
+
 def _delivery_for(order_id: str, user: User) -> OrderDelivery:
     query = OrderDelivery.select().where(OrderDelivery.order == order_id)
     if not user.is_staff:
@@ -80,12 +85,13 @@ def update_delivery(order_id: str, user: User, status: str, delivered_at: dt.dat
         if delivered_at is not None and delivered_at > now:
             raise ValidationFailed("deliveredAt is in the future", reason="invalid_delivered_at",
                                    details=[{"field": "deliveredAt", "message": "Must not be in the future"}])
-        if order.payment_method == "cash_on_delivery" and order.payment_status != "paid" and not cash_collected:
+        cash_due = _cash_due(order)
+        if cash_due and not cash_collected:
             raise ValidationFailed("Collect the cash before marking a cash-on-delivery order delivered",
                                    reason="cash_not_collected",
                                    details=[{"field": "cashCollected", "message": f"Collect {order.total}"}])
         changes["delivered_at"] = delivered_at or now
-        if order.payment_method == "cash_on_delivery" and order.payment_status != "paid":
+        if cash_due:
             changes["cash_collected"] = order.total
     with atomic():
         moved = OrderDelivery.update(**changes).where(OrderDelivery.id == delivery.id,
@@ -127,11 +133,10 @@ def delivery_view(delivery: OrderDelivery) -> dict:
     "courierId", "shippingAddress", "estimatedDelivery", "items": [{"name", "quantity"}],
     "assignedAt", "updatedAt"}`."""
     order = Order.get_by_id(delivery.order_id)
-    cod_due = order.payment_method == "cash_on_delivery" and order.payment_status != "paid"
     items = OrderItem.select(OrderItem.product_snapshot, OrderItem.quantity).where(OrderItem.order == order.id)
     return {"orderId": order.id, "orderNumber": order.order_number, "status": delivery.status,
             "attempts": delivery.attempts, "failureReason": delivery.failure_reason,
-            "deliveredAt": isoformat(delivery.delivered_at), "cashToCollect": order.total if cod_due else 0,
+            "deliveredAt": isoformat(delivery.delivered_at), "cashToCollect": order.total if _cash_due(order) else 0,
             "cashCollected": delivery.cash_collected, "currency": order.currency, "courierId": delivery.courier_id,
             "shippingAddress": order.shipping_address,
             "estimatedDelivery": order.estimated_delivery.isoformat() if order.estimated_delivery else None,
