@@ -10,6 +10,7 @@ from flask_smorest import Blueprint
 from marshmallow import validate
 
 from services import orders
+from services.errors import NotFound
 from web.customizations import CHOSEN, ChosenCustomizationSchema, LineCustomizationSchema
 from web.promos import CodeSummarySchema
 from web.schemas import CamelSchema, MessageSchema, ShopCurrency, StrictInteger, TotalsSchema, ok
@@ -104,11 +105,13 @@ class AppliedDiscountEnvelopeSchema(ma.Schema):
 
 
 def promo_cart(cart_id: str | None):
-    """The cart a promo route acts on: `cart_id`'s, else the signed-in customer's own (a guest must
-    name one: 401 without a token)."""
+    """The cart a promo route acts on: `cart_id`'s, else the signed-in customer's own (a guest has
+    no cart of their own: 404 `cart_not_found`, so a guest names the cart)."""
+    user = current_user()
     if cart_id:
-        return orders.get_cart(cart_id, current_user())
-    user = require_user()
+        return orders.get_cart(cart_id, user)
+    if user is None:
+        raise NotFound("A guest names the cart (cartId)", reason="cart_not_found")
     return orders.my_cart(user)[0]
 
 
