@@ -75,7 +75,7 @@ def create_app(settings: config.Settings | None = None) -> Flask:
         JSON_SORT_KEYS=False,
     )
     app.json.sort_keys = False
-    api = Api(app)
+    api = Api(app, document_key=(settings.currency, tuple(RESOURCE_MODULES)))
     errors.install(app)
     metrics.install(app)  # its hooks run first: timing, request id in the log context, the scrape token
     compression.install(app)  # compresses after every later hook (audit, headers...) has seen the JSON body
@@ -84,7 +84,8 @@ def create_app(settings: config.Settings | None = None) -> Flask:
     cors.install(app, settings.cors_origins)
     sse.install(app)
     routing.install(app, api)
-    api.spec.components.schema("Address", schema=AddressSchema)  # referenced by SameOrAddress's oneOf
+    if api.documenting:
+        api.spec.components.schema("Address", schema=AddressSchema)  # referenced by SameOrAddress's oneOf
 
     for name in RESOURCE_MODULES:
         module = importlib.import_module(f"web.{name}")
@@ -93,7 +94,9 @@ def create_app(settings: config.Settings | None = None) -> Flask:
             if hasattr(module, extra):
                 api.register_blueprint(getattr(module, extra))
 
-    sse.register_event_schemas(api)
+    if api.documenting:
+        sse.register_event_schemas(api)
+    api.finish_document()
 
     assets = _swagger_assets_dir()
 
