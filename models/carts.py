@@ -61,6 +61,8 @@ class Cart(BaseModel):
     updated_at = peewee.DateTimeField(default=utcnow)
     expires_at = peewee.DateTimeField(index=True)
     converted_at = peewee.DateTimeField(null=True)
+    # storefront | one_click (a one-click purchase's own cart; migration 0033)
+    source = peewee.CharField(max_length=16, default="storefront", constraints=[peewee.SQL("DEFAULT 'storefront'")])
 
 
 class CartItem(BaseModel):

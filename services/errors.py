@@ -82,9 +82,24 @@ class InsufficientStock(DomainError):
 
 
 class PaymentFailed(DomainError):
+    """The payment was refused (402). `decline_code`: why, for a declined card (Stripe's
+    `decline_code`, e.g. `insufficient_funds`, else its error code, e.g. `card_declined`); it is
+    kept in the failed job's error as `declineCode`."""
+
     status = 402
     code = "PAYMENT_ERROR"
     reason = "payment_failed"
+
+    def __init__(self, message: str, reason: str | None = None, details: list | None = None,
+                 status: int | None = None, decline_code: str | None = None):
+        super().__init__(message, reason=reason, details=details, status=status)
+        self.decline_code = decline_code
+
+    def to_dict(self) -> dict:
+        error = super().to_dict()
+        if self.decline_code:
+            error["declineCode"] = self.decline_code
+        return error
 
 
 class TooManyAttempts(DomainError):

@@ -2,7 +2,9 @@
 
 `accepted(job, replayed)` dispatches a fresh job, honours `Prefer: wait=N`
 (RFC 7240, N <= 10 s) and answers 202 (or 200 when the job ended in time)
-with `Location`, `Retry-After` and, on a replay, `Idempotent-Replayed: true`.
+with `Location`, `Retry-After` and, on a replay, `Idempotent-Replayed: true`. A job that
+charges a card (`charges=True`) and ends failed with PAYMENT_ERROR while the client waits is
+answered 402 `PAYMENT_ERROR` (seed 004), its details naming the decline code and the job.
 """
 
 from __future__ import annotations
@@ -16,7 +18,8 @@ from flask import jsonify, request
 from models.db import isoformat
 from models.jobs import TERMINAL_STATES, Job
 from services.platform import idempotency, jobs, live
-from web.schemas import JobEnvelopeSchema
+from web.errors import error_response
+from web.schemas import ErrorEnvelopeSchema, JobEnvelopeSchema
 from web.security import BEARER_SECURITY, OPTIONAL_BEARER_SECURITY, caller_scope
 from workers.dispatch import dispatch
 
@@ -32,15 +35,20 @@ IDEMPOTENCY_DOC = {"parameters": [
      "description": "wait=N (N <= 10): answer 200 with the finished job if it ends within N seconds"}]}
 
 
-def documents_job(blp, description: str, secured: bool = True):
+def documents_job(blp, description: str, secured: bool = True, charges: bool = False):
     """Decorator documenting a job-creating endpoint on `blp`: 202 with the job
     (`description`), 200 with the finished job after `Prefer: wait`, the
     `Idempotency-Key` and `Prefer` headers and bearer auth: required when `secured`,
-    optional otherwise (guests may create the job, e.g. a guest checkout)."""
+    optional otherwise (guests may create the job, e.g. a guest checkout); with `charges`,
+    the 402 a declined card gets after `Prefer: wait`."""
     doc = dict(IDEMPOTENCY_DOC, security=BEARER_SECURITY if secured else OPTIONAL_BEARER_SECURITY)
 
     def decorate(view):
         view = blp.doc(**doc)(view)
+        if charges:
+            view = blp.alt_response(402, schema=ErrorEnvelopeSchema,
+                                    description="With Prefer: wait=N, the payment was declined (PAYMENT_ERROR; "
+                                                "details name the declineCode and the jobId)")(view)
         view = blp.alt_response(200, schema=JobEnvelopeSchema, description="With Prefer: wait=N, the finished job")(view)
         return blp.response(202, JobEnvelopeSchema, description=description)(view)
 
@@ -101,7 +109,8 @@ def wait_for(job_id: str, seconds: float) -> Job:
     return job
 
 
-def submit(create, scope: str | None = None, body: object = None, guest_resource: str | None = None):
+def submit(create, scope: str | None = None, body: object = None, guest_resource: str | None = None,
+           charges: bool = False):
     """Run `create()` (returns a Job, inside one transaction) under the request's
     `Idempotency-Key`, then answer with `accepted`.
 
@@ -118,16 +127,32 @@ def submit(create, scope: str | None = None, body: object = None, guest_resource
     if scope == "guest:?":
         scope = f"guest:{fingerprint[:40]}"
     job, replayed = idempotency.submit(scope, key, fingerprint, create)
-    return accepted(job, replayed)
+    return accepted(job, replayed, charges=charges)
 
 
-def accepted(job: Job, replayed: bool = False):
-    """The 202 (or 200 after `Prefer: wait`) answer for a submitted job."""
+def declined(job: Job):
+    """The 402 PAYMENT_ERROR answer for a payment job that failed while the client waited:
+    the job's message and reason, details `declineCode` (when the card was declined) and `jobId`."""
+    error = job.error or {}
+    details = [*error.get("details", []),
+               *([{"field": "declineCode", "message": error["declineCode"]}] if error.get("declineCode") else []),
+               {"field": "jobId", "message": job.id}]
+    response = error_response(402, "PAYMENT_ERROR", error.get("message") or "The payment failed", details,
+                              reason=error.get("reason"))
+    response.headers["Location"] = f"{API}/jobs/{job.id}"
+    return response
+
+
+def accepted(job: Job, replayed: bool = False, charges: bool = False):
+    """The 202 (or 200 after `Prefer: wait`) answer for a submitted job; with `charges`, 402
+    (`declined`) when it failed with PAYMENT_ERROR in time."""
     if not replayed and job.dispatched_at is None:
         dispatch(job)
     wait = requested_wait()
     if wait:
         job = wait_for(job.id, wait)
+    if charges and wait and job.state == "failed" and (job.error or {}).get("code") == "PAYMENT_ERROR":
+        return declined(job)
     status = 200 if (wait and job.state in TERMINAL_STATES) else 202
     response = jsonify({"data": job_to_dict(job)})
     response.status_code = status

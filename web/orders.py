@@ -15,7 +15,7 @@ from web.customizations import LineCustomizationSchema
 from web.request_info import client_ip
 from web.jobview import documents_job, submit
 from web.schemas import (AddressSchema, CamelSchema, PaginationArgsSchema, PaginationSchema, SameOrAddress,
-                         ShippingAddressSchema, TotalsSchema, ok, pagination)
+                         ShippingAddressSchema, StrictBoolean, TotalsSchema, ok, pagination)
 from workers.dispatch import dispatch
 from web.security import BEARER_SECURITY, OPTIONAL_BEARER_SECURITY, checked, current_user, require_staff, require_user
 
@@ -138,9 +138,28 @@ class TrackingEnvelopeSchema(ma.Schema):
 
 
 class PaymentCreateSchema(CamelSchema):
+    """Seed 004 "Process Payment": a Stripe PaymentMethod (`paymentMethodId`, saved to my cards
+    with `savePaymentMethod`) or one of my saved cards (`savedPaymentMethodId`), or cash on delivery."""
+
     payment_method = ma.fields.String(required=True, validate=validate.OneOf(orders.PAYMENT_METHODS))
     payment_method_id = ma.fields.String(load_default=None, allow_none=True,
                                          validate=validate.Regexp(r"^(pm|card|src)_[A-Za-z0-9_]{1,100}$"))
+    saved_payment_method_id = ma.fields.String(load_default=None, allow_none=True,
+                                               validate=validate.Regexp(r"^spm_[A-Za-z0-9]{1,60}$"))
+    save_payment_method = StrictBoolean(load_default=False, metadata={
+        "description": "save the card to my payment methods (signed-in customers)"})
+
+    @ma.validates_schema
+    def one_card(self, data, **kwargs):
+        if data.get("payment_method_id") and data.get("saved_payment_method_id"):
+            raise ma.ValidationError("Send paymentMethodId or savedPaymentMethodId, not both",
+                                     "savedPaymentMethodId")
+
+
+def start_payment_job(order, user, body: dict):
+    """The `payment` job of a Process Payment `body` (PaymentCreateSchema, loaded) for `order`."""
+    return orders.start_payment(order, user, body["payment_method"], body["payment_method_id"],
+                                body.get("saved_payment_method_id"), body.get("save_payment_method", False))
 
 
 class OrderItemSchema(ma.Schema):
@@ -378,13 +397,13 @@ class OrderCourier(MethodView):
 @blp.route("/<order:order_id>/payment")
 class OrderPayment(MethodView):
     @blp.arguments(PaymentCreateSchema)
-    @documents_job(blp, "Payment job accepted; poll Location", secured=False)
+    @documents_job(blp, "Payment job accepted; poll Location", secured=False, charges=True)
     def post(self, body, order_id):
-        """Pay an order (Stripe PaymentMethod or cash on delivery): answers 202 with a payment job."""
+        """Pay an order (a Stripe PaymentMethod, a saved card, or cash on delivery): answers 202 with a
+        payment job; with `Prefer: wait`, 200 with the finished job or 402 when the card is declined."""
         user = current_user()
         order = orders.get_order(order_id, user)
-        return submit(lambda: orders.start_payment(order, user, body["payment_method"], body["payment_method_id"]),
-                      guest_resource=order.id)
+        return submit(lambda: start_payment_job(order, user, body), guest_resource=order.id, charges=True)
 
 
 @blp.route("/<order:order_id>/refunds")

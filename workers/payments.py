@@ -1,4 +1,5 @@
-"""Queue `payments`: Process Payment jobs, refunds of cancelled orders and Stripe webhook events."""
+"""Queue `payments`: Process Payment jobs, PaymentIntents, refunds of cancelled orders, Stripe webhook
+events and saved payment methods (SetupIntents, saving and detaching cards)."""
 
 from services import fraud, orders, payments  # noqa: F401 - orders and fraud register the Stripe event handlers
 from workers.actor import job_actor
@@ -6,3 +7,7 @@ from workers.actor import job_actor
 process_payment = job_actor("payment", "process_payment", orders.run_payment_job)
 refund_payment = job_actor("payment_refund", "refund_payment", orders.run_refund_job)
 handle_stripe_event = job_actor("stripe_event", "handle_stripe_event", payments.run_stripe_event_job)
+create_payment_intent = job_actor("payment_intent", "create_payment_intent", orders.run_intent_job)
+setup_payment_method = job_actor("payment_setup", "setup_payment_method", payments.run_setup_job)
+save_payment_method = job_actor("payment_method_save", "save_payment_method", payments.run_save_job)
+detach_payment_method = job_actor("payment_method_detach", "detach_payment_method", payments.run_detach_job)

@@ -109,7 +109,8 @@ def target_cart(user: User, cart_id: str | None) -> Cart:
             raise NotFound("Cart not found", reason="cart_not_found")
         orders.ensure_writable(cart)
         return cart
-    cart = (Cart.select().where(Cart.customer == user.id, Cart.status == "active", Cart.expires_at > utcnow())
+    cart = (Cart.select().where(Cart.customer == user.id, Cart.status == "active", Cart.source == "storefront",
+                                Cart.expires_at > utcnow())
             .order_by(Cart.updated_at.desc(), Cart.id).first())
     return cart or orders.create_cart(user)
 

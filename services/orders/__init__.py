@@ -6,7 +6,8 @@ Stripe's view applied to the order), giving the money back on cancelled orders (
 Modules: `carts`, `pricing`, `shipping`, `checkout`, `numbering`, `reads`, `transitions`,
 `payment_flow`, `refunds`, `live`, `cart_upkeep`, `promotions` (promotion codes on carts and
 orders), `promotion_admin` (managing them), `promotion_scope`, `timeline` (tracking), `deliveries` (couriers),
-`cancellation` (a customer cancelling), `manual_refunds` (staff refunds). Importing this package registers the
+`cancellation` (a customer cancelling), `manual_refunds` (staff refunds), `one_click` (one-click
+checkout). Importing this package registers the
 handler of Stripe's `payment_intent.*` events (`payment_flow`).
 """
 
@@ -25,7 +26,9 @@ from services.orders.checkout import PAYMENT_METHODS, place_order, run_checkout_
 from services.orders.live import (ALL_ORDERS_CHANNEL, customer_orders_channel, order_channel, order_status_view,
                                   publish_order_changed)
 from services.orders.numbering import next_order_number
-from services.orders.payment_flow import run_payment_job, start_payment, sync_payment_intent
+from services.orders.one_click import start_one_click
+from services.orders.payment_flow import (run_intent_job, run_payment_job, start_intent, start_payment,
+                                         sync_payment_intent)
 from services.orders.promotion_admin import create_promo, delete_promo, get_promo, list_promos, promo_view, update_promo
 from services.orders.promotions import apply_code, eligible_codes, remove_code, validate_code
 from services.orders.pricing import Totals, compute_totals, discount_amount, round_half_up, unit_price
@@ -56,5 +59,6 @@ __all__ = [
     "update_status", "customization_problems", "unit_price", "variant_quantities",
     "apply_code", "create_promo", "delete_promo", "eligible_codes", "get_promo", "list_promos", "promo_view",
     "remove_code", "update_promo", "validate_code", "cancel_by_customer", "assign_courier", "delivery_view",
-    "list_deliveries", "update_delivery", "tracking_view", "start_refund",
+    "list_deliveries", "update_delivery", "tracking_view", "start_refund", "run_intent_job", "start_intent",
+    "start_one_click",
 ]

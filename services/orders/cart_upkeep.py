@@ -48,7 +48,8 @@ def expire_carts(job: Job, ctx, now: dt.datetime) -> dict:
 def _abandoned(cutoff: dt.datetime, now: dt.datetime):
     """Customers' active, unexpired, non-empty carts last touched at or before `cutoff`."""
     return Cart.select(Cart.id, Cart.customer, Cart.updated_at, Cart.expires_at).where(
-        Cart.status == "active", Cart.customer.is_null(False), Cart.updated_at <= cutoff, Cart.expires_at > now,
+        Cart.status == "active", Cart.source == "storefront", Cart.customer.is_null(False),
+        Cart.updated_at <= cutoff, Cart.expires_at > now,
         fn.EXISTS(CartItem.select(CartItem.id).where(CartItem.cart == Cart.id)))
 
 

@@ -62,8 +62,10 @@ class CartLine:
     problems: list = field(default_factory=list)
 
 
-def create_cart(user: User | None, currency: str | None = None, customer_id: str | None = None) -> Cart:
-    """A new empty cart for `user` (None: guest) in the shop currency.
+def create_cart(user: User | None, currency: str | None = None, customer_id: str | None = None,
+                source: str = "storefront") -> Cart:
+    """A new empty cart for `user` (None: guest) in the shop currency; `source` one_click marks a
+    one-click purchase's cart (services.orders.one_click), which is never the customer's cart.
 
     `customer_id` may only name the caller (or anyone, for staff): else NotAllowed.
     Raises ValidationFailed for a currency other than the shop's.
@@ -81,13 +83,14 @@ def create_cart(user: User | None, currency: str | None = None, customer_id: str
         if owner is None:
             raise NotFound("Customer not found", reason="customer_not_found")
     now = utcnow()
-    return Cart.create(customer=owner, currency=currency, created_at=now, updated_at=now,
+    return Cart.create(customer=owner, currency=currency, source=source, created_at=now, updated_at=now,
                        expires_at=now + dt.timedelta(days=settings.cart_ttl_days))
 
 
 def newest_active_cart(user_id: str) -> Cart | None:
     """The customer's newest active, unexpired cart (None when they have none)."""
-    return (Cart.select().where(Cart.customer == user_id, Cart.status == "active", Cart.expires_at > utcnow())
+    return (Cart.select().where(Cart.customer == user_id, Cart.status == "active", Cart.source == "storefront",
+                                Cart.expires_at > utcnow())
             .order_by(Cart.updated_at.desc(), Cart.id.desc()).first())
 
 

@@ -32,7 +32,7 @@ from models.orders import Order, OrderAllocation, OrderItem, Payment
 from models.users import User
 from services import catalog, payments
 from services.errors import Conflict, InsufficientStock, PaymentFailed, ValidationFailed
-from services.orders import allocation, carts, pricing, promotions, shipping, timeline
+from services.orders import allocation, carts, payment_flow, pricing, promotions, shipping, timeline
 from services.orders import transitions as orders
 from services.orders.live import publish_order_changed
 from services.orders.numbering import next_order_number
@@ -87,7 +87,9 @@ def start_checkout(user: User | None, request: dict) -> Job:
 
     `request` keys: cart_id, shipping_address (dict), billing_address (dict or
     "same"), shipping_method, payment_method, notes, customer_id, client_ip
-    (the caller's IP for fraud scoring, see web.request_info.client_ip; optional).
+    (the caller's IP for fraud scoring, see web.request_info.client_ip; optional),
+    saved_method_id (optional: a saved card of the customer the job charges once the order is
+    placed, as one-click checkout does; services.orders.one_click).
     The order belongs to the cart's customer, else the caller; `customer_id` may
     name the caller or, for staff placing an order for someone, any existing
     customer (a customer's cart only for that customer). The order's email is the
@@ -126,9 +128,10 @@ def start_checkout(user: User | None, request: dict) -> Job:
         "shippingAddress": request["shipping_address"],
         "billingAddress": request["shipping_address"] if billing in (None, "same") else billing,
         "shippingMethod": method, "paymentMethod": request["payment_method"], "notes": request.get("notes") or "",
-        "clientIp": request.get("client_ip"),
+        "clientIp": request.get("client_ip"), "savedPaymentMethodId": request.get("saved_method_id"),
     }
-    return jobs.create_job("checkout", payload, owner_id=user.id if user else None, total=2)
+    steps = 3 if request.get("saved_method_id") else 2
+    return jobs.create_job("checkout", payload, owner_id=user.id if user else None, total=steps)
 
 
 def place_order(job: Job) -> Order:
@@ -218,11 +221,27 @@ def place_order(job: Job) -> Order:
     return order
 
 
+def _charge_saved_card(order: Order, saved_method_id: str, result: dict) -> None:
+    """Charge the order with its customer's saved card; `result` gains `paymentStatus`, `status`
+    and `outcome`. Raises PaymentFailed (declined: the order is cancelled, its stock released)
+    with `result` merged into the failure's, NotFound (the card was deleted meanwhile)."""
+    try:
+        charged = payment_flow.charge_order(order, *payments.charge_target(order.customer_id, saved_method_id))
+    except PaymentFailed as exc:
+        latest = Order.get_by_id(order.id)
+        exc.result = {**result, **(getattr(exc, "result", None) or {}), "status": latest.status,
+                      "paymentStatus": latest.payment_status}
+        raise
+    latest = Order.get_by_id(order.id)
+    result.update(outcome=charged["outcome"], status=latest.status, paymentStatus=latest.payment_status)
+
+
 def run_checkout_job(job: Job, ctx) -> dict:
     """`checkout` job handler. Result: `{"orderId", "orderNumber", "status", "paymentStatus",
     "total", "currency"}` plus `{"paymentIntentId", "clientSecret"}` for Stripe. An order
     cancelled before its PaymentIntent was stored gets a `payment_refund` job here (the
-    cancellation's own job may have found no PaymentIntent to void)."""
+    cancellation's own job may have found no PaymentIntent to void). A one-click checkout also
+    charges the saved card (`outcome`), failing with PaymentFailed when it is declined."""
     order = place_order(job)
     ctx.progress(1, 2, f"order {order.order_number} placed")
     result = {"orderId": order.id, "orderNumber": order.order_number, "status": order.status,
@@ -235,6 +254,9 @@ def run_checkout_job(job: Job, ctx) -> dict:
             exc.result = dict(result, status="cancelled", paymentStatus="failed")
             raise
         result.update(paymentIntentId=payment.provider_ref, clientSecret=payment.client_secret)
+        if job.payload.get("savedPaymentMethodId"):
+            ctx.progress(2, 3, "charging the saved card")
+            _charge_saved_card(order, job.payload["savedPaymentMethodId"], result)
         order = Order.get_by_id(order.id)
         if order.status == "cancelled":  # cancelled while the PaymentIntent was being created: void it
             with atomic():

@@ -1,7 +1,8 @@
 """Paying for an order: the "Process Payment" job and Stripe's view of a PaymentIntent
 applied to its order.
 
-- `start_payment(...)` validates a "Process Payment" request and writes a `payment` job.
+- `start_payment(...)` validates a "Process Payment" request and writes a `payment` job;
+  `start_intent` a `payment_intent` job (seed 001 create-intent).
 - `run_payment_job`: cash on delivery confirms the order; Stripe attaches the
   PaymentMethod and confirms the PaymentIntent.
 - `sync_payment_intent(intent)`: re-read from Stripe (by the payment job, and by the
@@ -23,11 +24,15 @@ from services.orders import transitions as orders
 from services.platform import jobs
 
 
-def start_payment(order: Order, user: User | None, method: str, payment_method_id: str | None) -> Job:
+def start_payment(order: Order, user: User | None, method: str, payment_method_id: str | None,
+                  saved_method_id: str | None = None, save_method: bool = False) -> Job:
     """Validate a Process Payment request and write its `payment` job (call in a transaction).
 
-    Raises Conflict (409 `order_already_paid` / `order_cancelled`) and
-    ValidationFailed (400 `payment_method_mismatch`, `payment_method_id_required`).
+    Stripe takes either a PaymentMethod id (`pm_...`; `save_method` also saves it to the signed-in
+    customer's cards, seed 004 `savePaymentMethod`) or one of the customer's saved methods
+    (`saved_method_id`, `spm_...`). Raises Conflict (409 `order_already_paid` / `order_cancelled`),
+    ValidationFailed (400 `payment_method_mismatch`, `payment_method_id_required`,
+    `save_requires_account`) and NotFound (404 `payment_method_not_found`: not the caller's card).
     """
     if order.payment_status == "paid":
         raise Conflict("Order already paid", reason="order_already_paid")
@@ -37,11 +42,19 @@ def start_payment(order: Order, user: User | None, method: str, payment_method_i
         raise ValidationFailed(f"This order is paid by {order.payment_method}", reason="payment_method_mismatch",
                                status=400, details=[{"field": "paymentMethod",
                                                      "message": f"Must be {order.payment_method}"}])
-    if method == "stripe" and not payment_method_id:
+    if method == "stripe" and not (payment_method_id or saved_method_id):
         raise ValidationFailed("paymentMethodId is required for Stripe", reason="payment_method_id_required",
                                status=400, details=[{"field": "paymentMethodId", "message": "Required"}])
+    if (saved_method_id or save_method) and user is None:
+        raise ValidationFailed("Sign in to use or save a card", reason="save_requires_account", status=400,
+                               details=[{"field": "savedPaymentMethodId" if saved_method_id else "savePaymentMethod",
+                                         "message": "Saved cards belong to an account"}])
+    if saved_method_id:
+        payments.own_method(user.id, saved_method_id)
     return jobs.create_job("payment", {"orderId": order.id, "paymentMethod": method,
-                                       "paymentMethodId": payment_method_id},
+                                       "paymentMethodId": payment_method_id, "savedPaymentMethodId": saved_method_id,
+                                       "savePaymentMethod": bool(save_method and payment_method_id),
+                                       "userId": user.id if user else None},
                            owner_id=user.id if user else order.customer_id, total=2)
 
 
@@ -78,11 +91,44 @@ def sync_payment_intent(intent, failure_hint: bool = False) -> str:
     return "unchanged"
 
 
+def charge_order(order: Order, payment_method_id: str, customer_id: str | None = None) -> dict:
+    """Confirm the order's PaymentIntent (created if missing) with Stripe PaymentMethod
+    `payment_method_id` (of Stripe Customer `customer_id` for a saved card) and sync the order.
+    Returns `{"paymentIntent": {"id", "clientSecret", "status"}, "outcome"}`. Raises PaymentFailed
+    (402, e.g. a declined card: the order is marked failed, its stock released) whose `result` is
+    `{"orderId", "paymentIntent": {"id", "status"}, "declineCode"}`, and TransientError."""
+    payment = payments.ensure_payment_intent(order)
+    try:
+        intent = payments.confirm_payment_intent(order.id, payment.provider_ref, payment_method_id, customer_id)
+    except PaymentFailed as exc:
+        intent = payments.retrieve_payment_intent(payment.provider_ref)
+        sync_payment_intent(intent, failure_hint=True)
+        exc.result = {"orderId": order.id, "paymentIntent": {"id": intent.id, "status": intent.status},
+                      "declineCode": exc.decline_code}
+        raise
+    outcome = sync_payment_intent(intent)
+    return {"paymentIntent": {"id": intent.id, "clientSecret": payment.client_secret, "status": intent.status},
+            "outcome": outcome}
+
+
+def _stripe_target(payload: dict) -> tuple[str, str | None]:
+    """(PaymentMethod id, Stripe Customer id or None) a payment job charges; saves the card first
+    when asked (attached before the charge, so Stripe lets the customer reuse it)."""
+    user_id = payload.get("userId")
+    if payload.get("savedPaymentMethodId"):
+        return payments.charge_target(user_id, payload["savedPaymentMethodId"])
+    if payload.get("savePaymentMethod") and user_id:
+        saved = payments.save_method(User.get_by_id(user_id), payload["paymentMethodId"])
+        return saved.stripe_payment_method_id, payments.stripe_customer_id(user_id)
+    return payload["paymentMethodId"], None
+
+
 def run_payment_job(job: Job, ctx) -> dict:
-    """`payment` job: COD confirms the order; Stripe attaches the PaymentMethod and confirms
-    the PaymentIntent, then syncs the order. Result: `{"orderId", "paymentStatus", "status",
-    "paymentIntent": {"id", "clientSecret", "status"}}`. Raises Conflict (`order_cancelled`)
-    for an order cancelled since the request, PaymentFailed for a declined card."""
+    """`payment` job: COD confirms the order; Stripe attaches the PaymentMethod (or the saved
+    card) and confirms the PaymentIntent, then syncs the order. Result: `{"orderId",
+    "paymentStatus", "status", "paymentIntent": {"id", "clientSecret", "status"}, "outcome"}`.
+    Raises Conflict (`order_cancelled`) for an order cancelled since the request, NotFound for a
+    saved card deleted since, PaymentFailed for a declined card (see `charge_order`)."""
     order = Order.get_by_id(job.payload["orderId"])
     result = {"orderId": order.id}
     if order.status == "cancelled":  # cancelled after the request was accepted: never confirm it now
@@ -90,22 +136,36 @@ def run_payment_job(job: Job, ctx) -> dict:
     if job.payload["paymentMethod"] == "cash_on_delivery":
         orders.confirm_order(order.id)
     else:
-        payment = payments.ensure_payment_intent(order)
         ctx.progress(1, 2, "confirming the PaymentIntent")
-        try:
-            intent = payments.confirm_payment_intent(order.id, payment.provider_ref,
-                                                           job.payload["paymentMethodId"])
-        except PaymentFailed as exc:
-            intent = payments.retrieve_payment_intent(payment.provider_ref)
-            sync_payment_intent(intent, failure_hint=True)
-            exc.result = {"orderId": order.id, "paymentIntent": {"id": intent.id, "status": intent.status}}
-            raise
-        outcome = sync_payment_intent(intent)
-        result["paymentIntent"] = {"id": intent.id, "clientSecret": payment.client_secret, "status": intent.status}
-        result["outcome"] = outcome
+        result.update(charge_order(order, *_stripe_target(job.payload)))
     order = Order.get_by_id(order.id)
     result.update(status=order.status, paymentStatus=order.payment_status)
     return result
+
+
+def start_intent(order: Order, user: User | None) -> Job:
+    """Seed 001 `POST /payments/create-intent`: write a `payment_intent` job (call in a transaction)
+    whose result is the order's PaymentIntent. Raises Conflict (409 `order_already_paid` /
+    `order_cancelled`) and ValidationFailed (400 `payment_method_mismatch`: a cash-on-delivery order)."""
+    if order.payment_status == "paid":
+        raise Conflict("Order already paid", reason="order_already_paid")
+    if order.status == "cancelled":
+        raise Conflict("Order is cancelled", reason="order_cancelled")
+    if order.payment_method != "stripe":
+        raise ValidationFailed(f"This order is paid by {order.payment_method}", reason="payment_method_mismatch",
+                               status=400, details=[{"field": "orderId", "message": "Not a card order"}])
+    return jobs.create_job("payment_intent", {"orderId": order.id},
+                           owner_id=user.id if user else order.customer_id)
+
+
+def run_intent_job(job: Job, ctx) -> dict:
+    """`payment_intent` job: the order's PaymentIntent (created once: fixed idempotency key).
+    Result: `{"orderId", "paymentIntentId", "clientSecret", "amount" (minor units), "currency",
+    "status"}`."""
+    order = Order.get_by_id(job.payload["orderId"])
+    payment = payments.ensure_payment_intent(order)
+    return {"orderId": order.id, "paymentIntentId": payment.provider_ref, "clientSecret": payment.client_secret,
+            "amount": order.total, "currency": order.currency, "status": payment.status}
 
 
 def handle_payment_intent_event(event_type: str, obj: dict, event_id: str) -> dict:

@@ -1,6 +1,8 @@
 """Orders' stable error reasons (carts, checkout, orders, payment of an order), reason -> meaning."""
 
 REASONS = {
+    "one_click_item_required": "A one-click purchase names either a cart or a product",
+    "save_requires_account": "Saving or using a saved card needs a signed-in customer",
     "amount_mismatch": "The PaymentIntent's amount or currency differs from the order's",
     "address_not_serviceable": "No active warehouse ships to the shipping address (country, or country and state)",
     "cart_busy": "The cart changed concurrently; retry",

@@ -33,12 +33,16 @@ def _configure() -> None:
     stripe.max_network_retries = 0  # the job platform retries
 
 
-def _call(fn, *args, **kwargs):
+def call(fn, *args, **kwargs):
+    """`fn(*args, **kwargs)` through the configured SDK, its errors mapped (see the module docstring)."""
     _configure()
     try:
         return fn(*args, **kwargs)
     except stripe.CardError as exc:
-        raise PaymentFailed(exc.user_message or "Card declined", reason=exc.code or "card_declined") from None
+        error = getattr(exc, "error", None)
+        decline = getattr(error, "decline_code", None) or exc.code or "card_declined"
+        raise PaymentFailed(exc.user_message or "Card declined", reason=exc.code or "card_declined",
+                            decline_code=decline) from None
     except (stripe.APIConnectionError, stripe.RateLimitError) as exc:
         raise TransientError(f"stripe unavailable: {exc}") from exc
     except stripe.InvalidRequestError as exc:
@@ -53,29 +57,32 @@ def _call(fn, *args, **kwargs):
 
 def create_payment_intent(order_id: str, amount: int, currency: str, metadata: dict) -> stripe.PaymentIntent:
     """Create the order's PaymentIntent (`amount` in minor units) with key `order:{id}:payment_intent`."""
-    return _call(stripe.PaymentIntent.create, amount=amount, currency=currency.lower(), metadata=metadata,
-                 idempotency_key=f"order:{order_id}:payment_intent")
+    return call(stripe.PaymentIntent.create, amount=amount, currency=currency.lower(), metadata=metadata,
+                idempotency_key=f"order:{order_id}:payment_intent")
 
 
 def retrieve_payment_intent(intent_id: str) -> stripe.PaymentIntent:
-    return _call(stripe.PaymentIntent.retrieve, intent_id)
+    return call(stripe.PaymentIntent.retrieve, intent_id)
 
 
-def confirm_payment_intent(order_id: str, intent_id: str, payment_method_id: str) -> stripe.PaymentIntent:
-    """Attach `payment_method_id` and confirm; returns the PaymentIntent as Stripe reports it."""
+def confirm_payment_intent(order_id: str, intent_id: str, payment_method_id: str,
+                           customer_id: str | None = None) -> stripe.PaymentIntent:
+    """Attach `payment_method_id` (a saved method: with the Stripe Customer `customer_id` it is
+    attached to) and confirm; returns the PaymentIntent as Stripe reports it."""
     intent = retrieve_payment_intent(intent_id)
     if intent.status == "requires_payment_method" or (
             intent.status == "requires_confirmation" and intent.payment_method != payment_method_id):
-        intent = _call(stripe.PaymentIntent.modify, intent_id, payment_method=payment_method_id,
-                       idempotency_key=f"order:{order_id}:attach:{payment_method_id}")
+        changes = {"payment_method": payment_method_id, **({"customer": customer_id} if customer_id else {})}
+        intent = call(stripe.PaymentIntent.modify, intent_id, **changes,
+                      idempotency_key=f"order:{order_id}:attach:{payment_method_id}")
     if intent.status == "requires_confirmation":
-        intent = _call(stripe.PaymentIntent.confirm, intent_id,
-                       idempotency_key=f"order:{order_id}:confirm:{payment_method_id}")
+        intent = call(stripe.PaymentIntent.confirm, intent_id,
+                      idempotency_key=f"order:{order_id}:confirm:{payment_method_id}")
     return intent
 
 
 def cancel_payment_intent(intent_id: str) -> stripe.PaymentIntent:
-    return _call(stripe.PaymentIntent.cancel, intent_id)
+    return call(stripe.PaymentIntent.cancel, intent_id)
 
 
 VOIDABLE_STATUSES = ("requires_payment_method", "requires_confirmation", "requires_action", "requires_capture")
@@ -98,7 +105,7 @@ def _existing_refund(order_id: str, intent_id: str, amount: int):
     """A refund already made on the PaymentIntent: ours (metadata orderId), else any refunds that
     together return the whole `amount` (e.g. from the Stripe dashboard). Returns (refund, remaining):
     `refund` is that refund or None, `remaining` the amount not yet refunded."""
-    refunds = [r for r in _call(stripe.Refund.list, payment_intent=intent_id, limit=100).data
+    refunds = [r for r in call(stripe.Refund.list, payment_intent=intent_id, limit=100).data
                if r.status not in SETTLED_REFUND_STATUSES]
     ours = next((r for r in refunds if _metadata(r).get("orderId") == order_id
                  and not _metadata(r).get("refundId")), None)  # staff refunds carry their refundId
@@ -126,8 +133,8 @@ def void_or_refund(order_id: str, intent_id: str, reason: str | None = None) -> 
     intent = retrieve_payment_intent(intent_id)
     if intent.status in VOIDABLE_STATUSES:
         try:
-            intent = _call(stripe.PaymentIntent.cancel, intent_id,
-                           idempotency_key=f"order:{order_id}:void")
+            intent = call(stripe.PaymentIntent.cancel, intent_id,
+                          idempotency_key=f"order:{order_id}:void")
         except PaymentFailed:  # refused: fine if a concurrent void got there first, else a real refusal
             intent = retrieve_payment_intent(intent_id)
             if intent.status != "canceled":
@@ -138,8 +145,8 @@ def void_or_refund(order_id: str, intent_id: str, reason: str | None = None) -> 
         refund, remaining = _existing_refund(order_id, intent_id, captured)
         if refund is None:
             metadata = {"orderId": order_id, **({"reason": reason} if reason else {})}
-            refund = _call(stripe.Refund.create, payment_intent=intent_id, amount=remaining, metadata=metadata,
-                           idempotency_key=f"order:{order_id}:refund")
+            refund = call(stripe.Refund.create, payment_intent=intent_id, amount=remaining, metadata=metadata,
+                          idempotency_key=f"order:{order_id}:refund")
         return {"action": "refunded", "status": intent.status, "refundId": refund.id, "refund": _refund_dict(refund)}
     return {"action": "none", "status": intent.status, "refundId": None, "refund": None}
 
@@ -151,13 +158,13 @@ def refund_amount(order_id: str, intent_id: str, refund_id: str, amount: int, re
     `{"orderId", "refundId", "reason"}`. Returns `{"id", "amount", "currency", "status"}`. Raises
     PaymentFailed (the intent is not captured, or Stripe refuses: e.g. more than is left) and
     TransientError like every call."""
-    existing = [r for r in _call(stripe.Refund.list, payment_intent=intent_id, limit=100).data
+    existing = [r for r in call(stripe.Refund.list, payment_intent=intent_id, limit=100).data
                 if _metadata(r).get("refundId") == refund_id]
     if existing:
         return _refund_dict(existing[0])
     metadata = {"orderId": order_id, "refundId": refund_id, **({"reason": reason} if reason else {})}
-    refund = _call(stripe.Refund.create, payment_intent=intent_id, amount=amount, metadata=metadata,
-                   idempotency_key=f"order:{order_id}:refund:{refund_id}")
+    refund = call(stripe.Refund.create, payment_intent=intent_id, amount=amount, metadata=metadata,
+                  idempotency_key=f"order:{order_id}:refund:{refund_id}")
     return _refund_dict(refund)
 
 
@@ -173,7 +180,7 @@ def card_fingerprint(intent_id: str) -> dict | None:
         return None
     if not isinstance(pm_id, str):
         pm_id = pm_id["id"]
-    method = _call(stripe.PaymentMethod.retrieve, pm_id)
+    method = call(stripe.PaymentMethod.retrieve, pm_id)
     card = method.get("card") if hasattr(method, "get") else None
     if not card:
         return None

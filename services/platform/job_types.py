@@ -67,6 +67,10 @@ JOB_TYPES: dict[str, JobType] = {
     "payment": JobType("payments", max_attempts=5, time_limit=60),
     "stripe_event": JobType("payments", max_attempts=8, time_limit=60),
     "payment_refund": JobType("payments", max_attempts=8, time_limit=60),
+    "payment_intent": JobType("payments", max_attempts=5, time_limit=60),
+    "payment_setup": JobType("payments", max_attempts=5, time_limit=60),
+    "payment_method_save": JobType("payments", max_attempts=5, time_limit=60),
+    "payment_method_detach": JobType("payments", max_attempts=8, time_limit=60),
     "product_import": JobType("bulk", max_attempts=3, time_limit=600),
     "fraud_score": JobType("fraud", max_attempts=5, time_limit=60, batch=16),  # one model call per batch
     "fraud_train": JobType("ml", max_attempts=2, time_limit=3600, lease=120),

@@ -178,7 +178,7 @@ def test_customer_id_must_name_the_caller_unless_staff_name_an_existing_customer
     assert Order.select().count() == 1
 
 
-@pytest.mark.parametrize("field, value", [("savePaymentMethod", False), ("confirmationRequired", True)])
+@pytest.mark.parametrize("field, value", [("saveCard", False), ("confirmationRequired", True)])
 def test_process_payment_refuses_fields_it_would_ignore(api, field, value):
     order_id = place_order(api, make_product(stock=5))
     status, body, _ = api.post(f"/api/v1/orders/{order_id}/payment",

@@ -83,8 +83,10 @@ def test_declined_card_fails_the_payment_and_releases_stock(api, stripe_ready):
     pm = card("4000000000000341")
     status, body, _ = api.post(f"/api/v1/orders/{result['orderId']}/payment",
                                {"paymentMethod": "stripe", "paymentMethodId": pm.id}, headers={"Prefer": "wait=10"})
-    job = body["data"]
-    assert job["state"] == "failed" and job["error"]["code"] == "PAYMENT_ERROR", job
+    assert status == 402 and body["error"]["code"] == "PAYMENT_ERROR", body
+    job_id = next(d["message"] for d in body["error"]["details"] if d["field"] == "jobId")
+    job = api.wait_job(job_id)
+    assert job["state"] == "failed" and job["error"]["declineCode"] == "card_declined", job
     order = Order.get_by_id(result["orderId"])
     assert (order.payment_status, order.status) == ("failed", "cancelled")
     assert InventoryLevel.get(InventoryLevel.variant == variant.id).quantity == 3
@@ -170,6 +172,9 @@ def pay(api, order_id, number="4242424242424242"):
     status, body, _ = api.post(f"/api/v1/orders/{order_id}/payment",
                                {"paymentMethod": "stripe", "paymentMethodId": card(number).id},
                                headers={"Prefer": "wait=10"})
+    if status == 402:  # declined while waiting: the envelope names the failed job
+        job_id = next(d["message"] for d in body["error"]["details"] if d["field"] == "jobId")
+        return api.wait_job(job_id)
     assert status == 200, body
     return body["data"]
 
