@@ -135,6 +135,62 @@ def test_promo_card_order_partly_refunded_by_staff_then_cancelled_by_the_custome
     assert [e["type"] for e in body["data"]["events"]][-1] in ("cancelled", "refunded"), body
 
 
+def _saved_card(http, token, client, number):
+    """A card saved through a SetupIntent, as a storefront does (Stripe.js confirms it)."""
+    status, body, _ = http.post("/api/v1/payments/methods/setup-intent", token=token)
+    assert status == 202, body
+    setup = http.wait_job(body["data"]["id"], token=token)["result"]
+    pm = client.v1.payment_methods.create({"type": "card", "card": {
+        "number": number, "exp_month": 12, "exp_year": 2034, "cvc": "123"}})
+    client.v1.setup_intents.confirm(setup["setupIntentId"], {"payment_method": pm.id})
+    status, body, _ = http.post("/api/v1/payments/methods", {"setupIntentId": setup["setupIntentId"],
+                                                             "isDefault": True}, token=token)
+    assert status == 202, body
+    job = http.wait_job(body["data"]["id"], token=token)
+    assert job["state"] == "succeeded", job
+    return job["result"]
+
+
+def test_one_click_with_a_saved_card_and_a_declined_saved_card(production, http, admin_token):
+    """Issue 10 on the production shape: a card saved through a SetupIntent, one-click checkout
+    charging it in the checkout job, then a saved card that is declined: 402 with its code."""
+    product_id, _ = flows.create_product(http, admin_token, price=3100, stock=5)
+    token = flows.register_customer(http)
+    client = stripe.StripeClient("sk_test_x", base_addresses={"api": production.stripe_base},
+                                 max_network_retries=0)
+    _saved_card(http, token, client, "4242424242424242")
+    status, body, _ = http.post("/api/v1/users/addresses", {
+        "firstName": "Layla", "lastName": "Haddad", "street": "Queen Rania Street", "city": "Amman",
+        "postalCode": "11118", "country": "JO", "phone": "079 123 4567"}, token=token)
+    assert status == 201, body
+    status, body, _ = http.put("/api/v1/checkout/one-click/settings", {"enabled": True}, token=token)
+    assert status == 200 and body["data"]["ready"], body
+    security = body["data"]["securityToken"]
+    status, body, _ = http.post("/api/v1/checkout/one-click", {"securityToken": security, "productId": product_id},
+                                token=token, headers={"Prefer": "wait=10"})
+    if status == 202:
+        job = http.wait_job(body["data"]["id"], token=token)
+    else:
+        assert status == 200, body
+        job = body["data"]
+    assert job["state"] == "succeeded" and job["result"]["paymentStatus"] == "paid", job
+    order = flows.get_order(http, token, job["result"]["orderId"])
+    assert (order["status"], order["paymentStatus"], order["total"] > 3100) == ("confirmed", "paid", True)
+
+    declined = _saved_card(http, token, client, "4000000000000341")  # attaches, every charge declined
+    status, body, _ = http.put("/api/v1/checkout/one-click/settings",
+                               {"enabled": True, "paymentMethodId": declined["id"]}, token=token)
+    assert status == 200, body
+    status, body, _ = http.post("/api/v1/checkout/one-click",
+                                {"securityToken": body["data"]["securityToken"], "productId": product_id},
+                                token=token, headers={"Prefer": "wait=10"})
+    assert status == 402 and body["error"]["code"] == "PAYMENT_ERROR", body
+    details = {d["field"]: d["message"] for d in body["error"]["details"]}
+    assert details["declineCode"] == "card_declined", body
+    status, body, _ = http.get(f"/api/v1/products/{product_id}")
+    assert status == 200 and body["data"]["variants"][0]["inventoryCount"] == 4, body
+
+
 def test_checkout_with_the_same_idempotency_key_replays_the_job(http, admin_token):
     product_id, variant_id = flows.create_product(http, admin_token, stock=5)
     token = flows.register_customer(http)
