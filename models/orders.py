@@ -127,7 +127,7 @@ class DiscountUse(BaseModel):
 
 
 TRACKING_EVENTS = ("placed", "confirmed", "on_hold", "packed", "shipped", "courier_assigned", "out_for_delivery",
-                   "delivery_failed", "delivered", "cancelled", "paid", "refunded")
+                   "delivery_failed", "delivery_proof", "delivered", "cancelled", "paid", "refunded")
 
 
 class OrderEvent(BaseModel):
@@ -169,6 +169,7 @@ class OrderDelivery(BaseModel):
     assigned_by = peewee.ForeignKeyField(User, null=True, backref="+", on_delete="SET NULL")
     created_at = peewee.DateTimeField(default=utcnow)
     updated_at = peewee.DateTimeField(default=utcnow)
+    proof_photo = peewee.CharField(max_length=40, null=True)  # file name of the proof of delivery (migration 0035)
 
 
 REFUND_STATUSES = ("pending", "requires_action", "succeeded", "failed", "canceled")  # Stripe's

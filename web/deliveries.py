@@ -5,7 +5,10 @@
   `courierId=` for one courier), open ones first;
 - `PUT /api/v1/orders/{orderId}/delivery` `{status: out_for_delivery | delivered | failed,
   deliveredAt?, reason? (failed), cashCollected? (cash on delivery)}`: move a delivery along
-  (services.orders.deliveries); another courier's delivery is 404.
+  (services.orders.deliveries); another courier's delivery is 404;
+- `POST /api/v1/orders/{orderId}/delivery/proof` (multipart `photo`): the proof-of-delivery photo,
+  while out for delivery or once delivered; `GET` the same path answers it to the order's
+  customer, staff and its courier (services.orders.delivery_proofs).
 
 Staff assign couriers with `PUT /api/v1/orders/{orderId}/courier` (web.orders).
 """
@@ -13,6 +16,7 @@ Staff assign couriers with `PUT /api/v1/orders/{orderId}/courier` (web.orders).
 from __future__ import annotations
 
 import marshmallow as ma
+from flask import send_file
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import validate
@@ -21,7 +25,8 @@ from models.orders import DELIVERY_STATUSES
 from services import orders
 from web.schemas import (CamelSchema, PaginationArgsSchema, PaginationSchema, StrictBoolean, UtcDateTime, ok,
                          pagination)
-from web.security import BEARER_SECURITY, checked, current_user, require_role
+from web.security import BEARER_SECURITY, checked, current_user, require_role, require_user
+from web.uploads import uploaded_file
 
 blp = Blueprint("deliveries", __name__, url_prefix="/api/v1", description="Couriers' deliveries")
 
@@ -67,6 +72,7 @@ class DeliverySchema(ma.Schema):
     items = ma.fields.List(ma.fields.Nested(DeliveryItemSchema))
     assignedAt = ma.fields.String()
     updatedAt = ma.fields.String()
+    proofPhotoUrl = ma.fields.String(allow_none=True, metadata={"description": "the proof-of-delivery photo"})
 
 
 class DeliveryEnvelopeSchema(ma.Schema):
@@ -104,3 +110,35 @@ class OrderDeliveryUpdate(MethodView):
         delivery = orders.update_delivery(order_id, current_user(), body["status"], body["delivered_at"],
                                           body["reason"], body["cash_collected"])
         return ok(orders.delivery_view(delivery), message="Delivery updated")
+
+
+class ProofFormSchema(ma.Schema):
+    photo = ma.fields.Raw(required=True, metadata={"type": "string", "format": "binary",
+                                                   "description": "JPEG, PNG, WebP or GIF, at most 10 MiB"})
+
+
+PROOF_RESPONSES = {"200": {"description": "The proof photo", "content": {
+    media: {"schema": {"type": "string", "format": "binary"}} for media in ("image/webp", "image/png")}}}
+
+
+@blp.route("/orders/<order:order_id>/delivery/proof")
+class DeliveryProof(MethodView):
+    @checked(require_delivery_role)
+    @blp.response(200, DeliveryEnvelopeSchema)
+    @blp.doc(security=BEARER_SECURITY, requestBody={
+        "required": True, "content": {"multipart/form-data": {"schema": ProofFormSchema}}})
+    def post(self, order_id):
+        """Upload the proof-of-delivery photo (the courier, at the door; re-encoded, metadata removed)."""
+        raw = uploaded_file("photo", orders.PROOF_MAX_BYTES)
+        delivery = orders.store_proof(order_id, current_user(), raw)
+        return ok(orders.delivery_view(delivery), message="Proof of delivery stored")
+
+    @blp.doc(security=BEARER_SECURITY, responses=PROOF_RESPONSES)
+    @blp.response(200, description="The proof photo", content_type="image/webp")
+    def get(self, order_id):
+        """The proof-of-delivery photo (the order's customer, staff and its courier)."""
+        path, media_type = orders.proof_file(order_id, require_user())
+        response = send_file(path, mimetype=media_type, max_age=0, conditional=True, etag=True)
+        response.headers["Cache-Control"] = "private, no-cache"
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        return response

@@ -51,6 +51,7 @@ ROUTES: dict[tuple[str, str], str] = {
     ("POST", "/api/v1/orders/<order:order_id>/refunds"): "orders:manage",
     ("GET", "/api/v1/deliveries"): "deliveries:work",
     ("PUT", "/api/v1/orders/<order:order_id>/delivery"): "deliveries:work",
+    ("POST", "/api/v1/orders/<order:order_id>/delivery/proof"): "deliveries:work",
     ("GET", "/api/v1/promos"): "promotions:manage",
     ("POST", "/api/v1/promos"): "promotions:manage",
     ("GET", "/api/v1/promos/<id(disc):promo_id>"): "promotions:manage",

@@ -19,6 +19,7 @@ from services.orders.carts import (CartLine, add_to_cart, cart_totals, cart_view
 from services.orders.cart_live import customer_cart_channel, customer_cart_states
 from services.orders.cart_merge import merge_guest_cart
 from services.orders.cancellation import cancel_by_customer
+from services.orders.delivery_proofs import PROOF_MAX_BYTES, proof_file, store_proof
 from services.orders.deliveries import assign_courier, delivery_view, list_deliveries, update_delivery
 from services.orders.timeline import tracking_view
 from services.orders.manual_refunds import start_refund
@@ -60,5 +61,6 @@ __all__ = [
     "apply_code", "create_promo", "delete_promo", "eligible_codes", "get_promo", "list_promos", "promo_view",
     "remove_code", "update_promo", "validate_code", "cancel_by_customer", "assign_courier", "delivery_view",
     "list_deliveries", "update_delivery", "tracking_view", "start_refund", "run_intent_job", "start_intent",
+    "PROOF_MAX_BYTES", "proof_file", "store_proof",
     "start_one_click",
 ]

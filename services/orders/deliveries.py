@@ -54,7 +54,8 @@ def _cash_due(order: Order) -> bool:
     return order.payment_method == "cash_on_delivery" and order.payment_status != "paid"
 
 
-def _delivery_for(order_id: str, user: User) -> OrderDelivery:
+def delivery_for(order_id: str, user: User) -> OrderDelivery:
+    """The order's delivery, for staff or its courier. Raises NotFound (404 `delivery_not_found`)."""
     query = OrderDelivery.select().where(OrderDelivery.order == order_id)
     if not user.is_staff:
         query = query.where(OrderDelivery.courier == user.id)
@@ -70,7 +71,7 @@ def update_delivery(order_id: str, user: User, status: str, delivered_at: dt.dat
     UTC, default now) may not be in the future. Raises NotFound (404 `delivery_not_found`),
     Conflict (409 `invalid_delivery_transition`), ValidationFailed (422
     `failure_reason_required`, `cash_not_collected`, `invalid_delivered_at`)."""
-    delivery = _delivery_for(order_id, user)
+    delivery = delivery_for(order_id, user)
     if status not in MOVES[delivery.status]:
         raise Conflict(f"A delivery {delivery.status} cannot become {status}", reason="invalid_delivery_transition")
     order = Order.get_by_id(order_id)
@@ -131,7 +132,7 @@ def delivery_view(delivery: OrderDelivery) -> dict:
     """What a courier needs: `{"orderId", "orderNumber", "status", "attempts", "failureReason",
     "deliveredAt", "cashToCollect" (minor units; 0 when paid), "cashCollected", "currency",
     "courierId", "shippingAddress", "estimatedDelivery", "items": [{"name", "quantity"}],
-    "assignedAt", "updatedAt"}`."""
+    "assignedAt", "updatedAt", "proofPhotoUrl" (None without a photo, services.orders.delivery_proofs)}`."""
     order = Order.get_by_id(delivery.order_id)
     items = OrderItem.select(OrderItem.product_snapshot, OrderItem.quantity).where(OrderItem.order == order.id)
     return {"orderId": order.id, "orderNumber": order.order_number, "status": delivery.status,
@@ -141,4 +142,5 @@ def delivery_view(delivery: OrderDelivery) -> dict:
             "shippingAddress": order.shipping_address,
             "estimatedDelivery": order.estimated_delivery.isoformat() if order.estimated_delivery else None,
             "items": [{"name": (i.product_snapshot or {}).get("name"), "quantity": i.quantity} for i in items],
-            "assignedAt": isoformat(delivery.created_at), "updatedAt": isoformat(delivery.updated_at)}
+            "assignedAt": isoformat(delivery.created_at), "updatedAt": isoformat(delivery.updated_at),
+            "proofPhotoUrl": f"/api/v1/orders/{order.id}/delivery/proof" if delivery.proof_photo else None}

@@ -1,6 +1,11 @@
 """Orders' stable error reasons (carts, checkout, orders, payment of an order), reason -> meaning."""
 
 REASONS = {
+    "delivery_not_out": "A proof photo is taken at the door: the delivery is not out nor delivered",
+    "missing_proof_photo": "No multipart/form-data field 'photo'",
+    "proof_photo_dimensions_too_large": "The proof photo is wider or taller than the limit",
+    "proof_photo_not_found": "The delivery has no proof photo",
+    "proof_photo_too_large": "The proof photo is larger than the upload limit",
     "one_click_item_required": "A one-click purchase names either a cart or a product",
     "save_requires_account": "Saving or using a saved card needs a signed-in customer",
     "amount_mismatch": "The PaymentIntent's amount or currency differs from the order's",

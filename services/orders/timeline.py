@@ -13,6 +13,7 @@ from models.users import User
 LABELS = {"placed": "Order placed", "confirmed": "Order confirmed", "on_hold": "On hold for review",
           "packed": "Packed", "shipped": "Shipped", "courier_assigned": "Courier assigned",
           "out_for_delivery": "Out for delivery", "delivery_failed": "Delivery attempt failed",
+          "delivery_proof": "Proof of delivery photo",
           "delivered": "Delivered", "cancelled": "Cancelled", "paid": "Payment received", "refunded": "Refunded"}
 STATUS_EVENTS = {"confirmed": "confirmed", "processing": "packed", "shipped": "shipped", "delivered": "delivered",
                  "cancelled": "cancelled", "on_hold": "on_hold"}
