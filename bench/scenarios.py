@@ -6,6 +6,7 @@
 | `cart` | `POST /cart/{id}/items` (each user fills a cart with 5 different products, then creates a new one: the creation is part of every 5th operation) | the add |
 | `checkout_guest` | guest: `POST /cart`, add an item, `POST /orders` (cash on delivery, its own `Idempotency-Key`), follow the job until `succeeded` | the whole operation |
 | `checkout_user` | a registered customer (logged in once, before the run) does the same, then `GET /orders/{id}` | the whole operation |
+| `checkout_promo` | a registered customer: `POST /cart`, add an item, `POST /checkout/discount` (the seeded code `BENCH10`), `GET /loyalty/points`, `POST /orders` followed until `succeeded` | the whole operation |
 | `checkout_open` | `checkout_guest` started at a fixed arrival rate (open loop) | from the planned arrival |
 | `noop_jobs` | `POST /jobs/probes` (admin: a no-op `probe` job on the `maintenance` queue), followed until `succeeded` | the whole operation |
 | `search` | `GET /products/search?q=...` (one or two words of the large shop's names, bench.large_shop), every other one `GET /products/search/advanced?q=...&sort=price&availability=in-stock` | the request |
@@ -36,6 +37,8 @@ from typing import Awaitable, Callable
 from bench.client import Client, OperationFailed, wait_job
 from bench.large_shop import ADJECTIVES, FORMS, NOUNS
 from tests.e2e.flows import order_body
+
+PROMO_CODE = "BENCH10"  # seeded by bench.seed: 10 % off (at most 5.00), no usage limit
 
 API = "/api/v1"
 CART_LINES = 5  # products per cart in the `cart` scenario
@@ -162,6 +165,21 @@ async def checkout_user(ctx: Context, user: dict) -> None:
     await ctx.client.call("order GET", "GET", f"{API}/orders/{job['result']['orderId']}", token=token)
 
 
+async def checkout_promo(ctx: Context, user: dict) -> None:
+    """A signed-in customer's checkout with the seeded promotion code (bench.seed.PROMO_CODE): the
+    code is checked when applied and when the checkout starts, then its row is locked and its use
+    recorded in the order transaction (services.orders.promotions); the customer's loyalty tier is
+    read on the way (points are earned when the order is paid, not at checkout)."""
+    token = user["token"]
+    cart_id = await new_cart(ctx, token)
+    await add_item(ctx, token, cart_id, ctx.rng.choice(ctx.products))
+    await ctx.client.call("discount POST", "POST", f"{API}/checkout/discount", token=token,
+                          json_body={"cartId": cart_id, "discountCode": PROMO_CODE}, expect=(200,))
+    await ctx.client.call("loyalty GET", "GET", f"{API}/loyalty/points", token=token, expect=(200,))
+    await run_job(ctx, "order POST", "/orders", order_body(cart_id, "cash_on_delivery"), token, "checkout",
+                  idempotent=True)
+
+
 async def noop_job(ctx: Context, user: dict) -> None:
     await run_job(ctx, "probe POST", "/jobs/probes", None, ctx.admin_token, "job", idempotent=False)
 
@@ -194,6 +212,7 @@ SCENARIOS: dict[str, Scenario] = {s.name: s for s in [
     Scenario("cart", cart),
     Scenario("checkout_guest", checkout_guest, orders=True),
     Scenario("checkout_user", checkout_user, orders=True, new_user=customer_user),
+    Scenario("checkout_promo", checkout_promo, orders=True, new_user=customer_user),
     Scenario("checkout_open", checkout_guest, open_loop=True, orders=True),
     Scenario("noop_jobs", noop_job),
     Scenario("search", search),

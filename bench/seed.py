@@ -16,6 +16,7 @@ from __future__ import annotations
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
+from bench.scenarios import PROMO_CODE  # every checkout_promo order locks this code's row
 from tests.e2e import flows
 from tests.e2e.stack import Http
 
@@ -53,6 +54,10 @@ def seed(stack, products: int, customers: int) -> dict:
             raise RuntimeError(f"register {email}: HTTP {status} {body}")
         return {"email": email, "token": flows.login(http(), email, CUSTOMER_PASSWORD)}
 
+    status, body, _ = http().post("/api/v1/promos", {"code": PROMO_CODE, "type": "percentage", "value": 10,
+                                                     "maxDiscount": 500}, token=admin_token)
+    if status != 201:
+        raise RuntimeError(f"promo {PROMO_CODE}: HTTP {status} {body}")
     with ThreadPoolExecutor(SEED_THREADS) as pool:
         catalog = list(pool.map(product, range(products)))
         accounts = list(pool.map(customer, range(customers)))

@@ -10,7 +10,7 @@ def test_defaults_run_every_scenario():
     args = run.parse_args([])
     assert args.scenario_list == list(SCENARIOS)
     assert (args.seconds, args.users, args.rate, args.customers) == (20.0, 16, 80.0, 16)
-    assert args.db_list == ["checkout_guest", "checkout_user", "checkout_open"]
+    assert args.db_list == ["checkout_guest", "checkout_user", "checkout_promo", "checkout_open"]
     assert args.job_wait == "auto" and not args.strict
 
 
