@@ -172,3 +172,23 @@ def test_a_declined_card_is_402_with_its_decline_code_when_waiting(api, user, to
                                                             "paymentMethodId": card("4000000000000341").id},
                                token=token)
     assert status == 202 and body["data"]["type"] == "payment"
+
+
+def test_concurrent_default_changes_and_deletes_keep_exactly_one_default(app, api, user, token, stripe_ready):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from tests.factories import ApiClient
+
+    saved = [save(api, token, {"paymentMethodId": card().id})["id"] for _ in range(4)]
+
+    def act(i):
+        client = ApiClient(app.test_client())
+        if i in (2, 5):  # deletes saved[2] and saved[1]; the others keep moving the default
+            return client.delete(f"{URL}/{saved[i % 4]}", token=token)[0]
+        return client.put(f"{URL}/{saved[i % 4]}/default", token=token)[0]
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        statuses = list(pool.map(act, range(12)))
+    assert set(statuses) <= {200, 404}, statuses
+    left = SavedPaymentMethod.select().where(SavedPaymentMethod.user == user.id)
+    assert left.count() == 2 and sum(1 for m in left if m.is_default) == 1
