@@ -12,13 +12,13 @@ from services.payments.gateway import (VOIDABLE_STATUSES, cancel_payment_intent,
                                        retrieve_payment_intent, verify_webhook, void_or_refund)
 from services.payments.intents import ensure_payment_intent, plain
 from services.payments.reasons import REASONS
-from services.payments.webhooks import (HANDLED_EVENTS, PAYMENT_INTENT_EVENTS, NoStripeHandler, on_stripe_event,
-                                        record_stripe_event, run_stripe_event_job)
+from services.payments.webhooks import (DISPUTE_EVENTS, HANDLED_EVENTS, PAYMENT_INTENT_EVENTS, NoStripeHandler,
+                                        on_stripe_event, payment_of, record_stripe_event, run_stripe_event_job)
 
 __all__ = [
-    "HANDLED_EVENTS", "PAYMENT_INTENT_EVENTS", "REASONS", "VOIDABLE_STATUSES", "NoStripeHandler",
+    "DISPUTE_EVENTS", "HANDLED_EVENTS", "PAYMENT_INTENT_EVENTS", "REASONS", "VOIDABLE_STATUSES", "NoStripeHandler",
     "cancel_payment_intent", "card_fingerprint", "confirm_payment_intent", "create_payment_intent",
-    "ensure_payment_intent", "on_stripe_event", "plain", "record_stripe_event", "refund_amount",
+    "ensure_payment_intent", "on_stripe_event", "payment_of", "plain", "record_stripe_event", "refund_amount",
     "retrieve_payment_intent",
     "run_stripe_event_job", "verify_webhook", "void_or_refund",
 ]
