@@ -6,8 +6,9 @@ Stripe's view applied to the order), giving the money back on cancelled orders (
 Modules: `carts`, `pricing`, `shipping`, `checkout`, `numbering`, `reads`, `transitions`,
 `payment_flow`, `refunds`, `live`, `cart_upkeep`, `promotions` (promotion codes on carts and
 orders), `promotion_admin` (managing them), `promotion_scope`, `timeline` (tracking), `deliveries` (couriers),
-`cancellation` (a customer cancelling), `manual_refunds` (staff refunds). Importing this package registers the
-handler of Stripe's `payment_intent.*` events (`payment_flow`).
+`cancellation` (a customer cancelling), `manual_refunds` (staff refunds), `disputes` (Stripe disputes: recorded,
+holding the order, read by staff). Importing this package registers the handlers of Stripe's `payment_intent.*`
+events (`payment_flow`) and `charge.dispute.*` events (`disputes`).
 """
 
 from services.orders.cart_upkeep import abandoned_cart_reminders, expire_carts
@@ -18,6 +19,8 @@ from services.orders.carts import (CartLine, add_to_cart, cart_totals, cart_view
 from services.orders.cart_live import customer_cart_channel, customer_cart_states
 from services.orders.cart_merge import merge_guest_cart
 from services.orders.cancellation import cancel_by_customer
+from services.orders.disputes import (dispute_view, get_dispute, handle_dispute_event, list_disputes, order_disputes,
+                                     record_dispute, release_dispute_hold)
 from services.orders.deliveries import assign_courier, delivery_view, list_deliveries, update_delivery
 from services.orders.timeline import tracking_view
 from services.orders.manual_refunds import start_refund
@@ -36,7 +39,7 @@ from services.orders.refunds import (payment_settlement, refund_cancelled_order,
 from services.orders.shipping import METHODS as SHIPPING_METHODS
 from services.orders.shipping import add_business_days, choose_method, estimated_delivery, shipping_methods
 from services.orders.transitions import (STATUS_TRANSITIONS, anonymise_customer_orders, cancel_for_fraud,
-                                         confirm_order, hold_for_review, mark_paid, mark_payment_failed,
+                                         confirm_order, hold_for_dispute, hold_for_review, mark_paid, mark_payment_failed,
                                          mark_payment_processing, mark_payment_voided, mark_refunded, release_hold,
                                          request_refund, update_status)
 
@@ -57,4 +60,6 @@ __all__ = [
     "apply_code", "create_promo", "delete_promo", "eligible_codes", "get_promo", "list_promos", "promo_view",
     "remove_code", "update_promo", "validate_code", "cancel_by_customer", "assign_courier", "delivery_view",
     "list_deliveries", "update_delivery", "tracking_view", "start_refund",
+    "dispute_view", "get_dispute", "handle_dispute_event", "list_disputes", "order_disputes", "record_dispute",
+    "release_dispute_hold", "hold_for_dispute",
 ]
