@@ -67,6 +67,13 @@ def test_every_event_has_a_template_directory():
     assert set(CONTEXTS) == names
 
 
+def test_a_dispute_notice_gives_the_amount_the_reason_and_the_hold():
+    rendered = notifications.render("dispute_opened", base(CONTEXTS["dispute_opened"]))
+    assert rendered.subject == "Payment disputed: order SKN-2025-000042 (68.72 USD)"
+    assert '"fraudulent"' in rendered.text and "it is on hold" in rendered.text
+    assert "2026-12-20T00:00:00Z" in rendered.short
+
+
 def test_a_purchase_order_notice_lists_its_lines():
     rendered = notifications.render("purchase_order_created", base(CONTEXTS["purchase_order_created"]))
     assert rendered.subject == "Purchase order PO-2026-000001 drafted for Dairy Co"
