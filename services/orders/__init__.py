@@ -39,9 +39,9 @@ from services.orders.refunds import (payment_settlement, refund_cancelled_order,
 from services.orders.shipping import METHODS as SHIPPING_METHODS
 from services.orders.shipping import add_business_days, choose_method, estimated_delivery, shipping_methods
 from services.orders.transitions import (STATUS_TRANSITIONS, anonymise_customer_orders, cancel_for_fraud,
-                                         confirm_order, hold_for_dispute, hold_for_review, mark_paid, mark_payment_failed,
-                                         mark_payment_processing, mark_payment_voided, mark_refunded, release_hold,
-                                         request_refund, update_status)
+                                         confirm_order, hold_for_dispute, hold_for_review, mark_paid,
+                                         mark_payment_failed, mark_payment_processing, mark_payment_voided,
+                                         mark_refunded, release_hold, request_refund, update_status)
 
 __all__ = [
     "ALL_ORDERS_CHANNEL", "PAYMENT_METHODS", "REASONS", "SHIPPING_METHODS", "STATUS_TRANSITIONS", "CartLine",

@@ -58,7 +58,8 @@ def _time(seconds) -> dt.datetime | None:
 def _fields(obj: dict) -> dict:
     """The Dispute columns a Stripe Dispute object gives."""
     return {"amount": int(obj.get("amount") or 0), "currency": str(obj.get("currency") or "").upper()[:3],
-            "reason": str(obj.get("reason") or "general")[:40], "status": str(obj.get("status") or "needs_response")[:40],
+            "reason": str(obj.get("reason") or "general")[:40],
+            "status": str(obj.get("status") or "needs_response")[:40],
             "evidence_due_by": _time((obj.get("evidence_details") or {}).get("due_by")),
             "stripe_created": _time(obj.get("created"))}
 
