@@ -127,7 +127,8 @@ class DiscountUse(BaseModel):
 
 
 TRACKING_EVENTS = ("placed", "confirmed", "on_hold", "packed", "shipped", "courier_assigned", "out_for_delivery",
-                   "delivery_failed", "delivery_proof", "delivered", "cancelled", "paid", "refunded")
+                   "delivery_failed", "delivery_proof", "delivered", "cancelled", "paid", "refunded",
+                   "dispute_closed")
 
 
 class OrderEvent(BaseModel):
@@ -135,7 +136,8 @@ class OrderEvent(BaseModel):
     TRACKING_EVENTS, `actor` who did it (null: the system - checkout, payments, fraud) and their
     `actor_role` (customer, staff, admin, courier, system), `data` the step's details
     (`{"carrier", "trackingNumber"}` when shipped, `{"reason"}` for a failed delivery or a
-    cancellation, `{"courierId"}` when assigned)."""
+    cancellation, `{"courierId"}` when assigned, `{"reason": "dispute", "disputeId"}` for a dispute's hold,
+    `{"disputeId", "outcome"}` (Stripe's closed status: won, lost...) when a dispute closed)."""
 
     id = PrefixedIdField("oev")
     order = peewee.ForeignKeyField(Order, backref="events", on_delete="CASCADE")

@@ -11,7 +11,9 @@ from models.orders import ORDER_STATUSES
 from services import customers, orders
 from services.platform import events
 from services.errors import AuthenticationFailed, ValidationFailed
+from web import permissions
 from web.customizations import LineCustomizationSchema
+from web.disputes import DisputeSchema
 from web.request_info import client_ip
 from web.jobview import documents_job, submit
 from web.schemas import (AddressSchema, CamelSchema, PaginationArgsSchema, PaginationSchema, SameOrAddress,
@@ -103,15 +105,19 @@ class CourierAssignSchema(CamelSchema):
 class TrackingEventSchema(ma.Schema):
     type = ma.fields.String(metadata={"description": "placed, confirmed, on_hold, packed, shipped, courier_assigned, "
                                                      "out_for_delivery, delivery_failed, delivered, cancelled, paid, "
-                                                     "refunded"})
+                                                     "refunded, dispute_closed"})
     label = ma.fields.String()
     at = ma.fields.String()
     actorRole = ma.fields.String(metadata={"description": "customer, staff, admin, courier or system"})
     actorId = ma.fields.String(allow_none=True, metadata={"description": "staff viewers only"})
     carrier = ma.fields.String()
     trackingNumber = ma.fields.String()
-    reason = ma.fields.String()
+    reason = ma.fields.String(metadata={"description": "why (a cancellation, a failed delivery; `dispute` for a "
+                                                       "dispute's hold)"})
     courierId = ma.fields.String()
+    disputeId = ma.fields.String(metadata={"description": "the dispute (`dsp_...`) of a hold or a closed dispute"})
+    outcome = ma.fields.String(metadata={"description": "a closed dispute's Stripe status: won, lost, "
+                                                        "warning_closed, charge_refunded"})
 
 
 class TrackingDeliverySchema(ma.Schema):
@@ -263,6 +269,8 @@ class OrderSchema(TotalsSchema):
     notes = ma.fields.String()
     payments = ma.fields.List(ma.fields.Nested(OrderPaymentSchema))
     refunds = ma.fields.List(ma.fields.Nested(OrderRefundSchema))
+    disputes = ma.fields.List(ma.fields.Nested(DisputeSchema), metadata={
+        "description": "GET /orders/{id} by staff (disputes:read) only: the order's Stripe disputes, oldest first"})
     createdAt = ma.fields.String()
     updatedAt = ma.fields.String()
 
@@ -340,8 +348,12 @@ class OrderById(MethodView):
     @blp.response(200, OrderEnvelopeSchema)
     @blp.doc(security=OPTIONAL_BEARER_SECURITY)
     def get(self, order_id):
-        """Get an order (a guest order by its id; a customer's by them or staff)."""
-        return ok(orders.order_view(orders.get_order(order_id, current_user())))
+        """Get an order (a guest order by its id; a customer's by them or staff, who also see its disputes)."""
+        user = current_user()
+        view = orders.order_view(orders.get_order(order_id, user))
+        if permissions.has_permission(user, "disputes:read"):
+            view["disputes"] = orders.order_disputes(order_id)
+        return ok(view)
 
 
 @blp.route("/<order:order_id>/status")

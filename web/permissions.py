@@ -50,6 +50,9 @@ ROUTES: dict[tuple[str, str], str] = {
     ("PUT", "/api/v1/orders/<order:order_id>/courier"): "orders:manage",
     ("POST", "/api/v1/orders/<order:order_id>/refunds"): "orders:manage",
     ("GET", "/api/v1/deliveries"): "deliveries:work",
+    ("GET", "/api/v1/disputes"): "disputes:read",
+    ("GET", "/api/v1/disputes/<id(dsp):dispute_id>"): "disputes:read",
+    ("POST", "/api/v1/disputes/<id(dsp):dispute_id>/release-hold"): "disputes:manage",
     ("PUT", "/api/v1/orders/<order:order_id>/delivery"): "deliveries:work",
     ("POST", "/api/v1/orders/<order:order_id>/delivery/proof"): "deliveries:work",
     ("GET", "/api/v1/promos"): "promotions:manage",
@@ -153,6 +156,14 @@ def require_permission(permission: str) -> User:
         raise NotAllowed(f"This API key lacks the scope {permission!r}", reason="scope_missing",
                          details=[{"field": "x-api-key", "message": f"needs {permission}"}])
     return user
+
+
+def has_permission(user: User | None, permission: str) -> bool:
+    """Whether `user` (None: a guest) may use `permission` in this request, as require_permission
+    decides (role, MFA, an API key's scopes), without raising: for what a view shows only to some."""
+    key = getattr(g, "_api_key", None)
+    return allowed(user, permission) and not customers.mfa_required_for(user) and \
+        (key is None or permission in key.scopes)
 
 
 def route_permission(method: str, rule: str) -> str | None:

@@ -19,6 +19,8 @@ PERMISSIONS: dict[str, frozenset] = {
     "customers:manage": STAFF_AND_ADMIN,  # the seed-004 customers API: create, list, search
     "orders:read": STAFF_AND_ADMIN,  # every customer's orders
     "orders:manage": STAFF_AND_ADMIN,  # move orders through fulfilment
+    "disputes:read": STAFF_AND_ADMIN,  # Stripe disputes (chargebacks), and an order's disputes in its read
+    "disputes:manage": STAFF_AND_ADMIN,  # release the hold a dispute put on its order
     "deliveries:work": DELIVERY,  # a courier's deliveries (issue 10)
     "notifications:templates": STAFF_AND_ADMIN,
     "notifications:send": ADMIN,  # direct and bulk messages

@@ -1,5 +1,9 @@
 """Fraud training labels: chargebacks (`charge.dispute.created`), refunds (`charge.refunded`)
 and admin review decisions; see `record_stripe_label` and `label_order`.
+
+The label handler is one of the handlers of `charge.dispute.created` (services.payments runs
+every handler registered for a type): services.orders records the dispute itself and holds
+the order, this module only stores the training label, whatever the dispute becomes.
 """
 
 from __future__ import annotations
@@ -8,7 +12,7 @@ import peewee
 
 from models.db import atomic
 from models.fraud import FraudAssessment, FraudLabel
-from models.orders import Order, Payment
+from models.orders import Order
 from services import payments
 
 
@@ -27,10 +31,7 @@ def record_stripe_label(event_type: str, obj: dict, event_id: str) -> str | None
     `charge.refunded` -> refund (unless we refunded it ourselves, cancelling the order or
     blocking it as fraud: no ground truth).
     `obj` is the event's data.object (Dispute or Charge). Returns the label source stored, or None."""
-    intent_id = obj.get("payment_intent")
-    if isinstance(intent_id, dict):
-        intent_id = intent_id.get("id")
-    payment = Payment.get_or_none(Payment.provider_ref == intent_id) if intent_id else None
+    payment = payments.payment_of(obj)
     if payment is None:
         return None
     if event_type == "charge.dispute.created":

@@ -38,6 +38,8 @@ EVENTS = {
                                "A message from staff about the customer's order (POST /orders/{id}/notifications)"),
     "payment.failed": EventSpec("orders", ("email", "sms", "in_app"), "error", "payment_failed",
                                 "Payment failed; the order was cancelled"),
+    "dispute.opened": EventSpec("orders", ("email", "in_app"), "warning", "dispute_opened",
+                                "A customer disputed an order's payment (staff and admins; unshipped: held)"),
     "stock.low": EventSpec("stock", ("email", "in_app"), "warning", "stock_low",
                            "Low stock alert to staff and admins"),
     "purchase_order.created": EventSpec("stock", ("email", "in_app"), "info", "purchase_order_created",

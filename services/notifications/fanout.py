@@ -14,7 +14,8 @@ never creates a second notification or a second send job.
 Recipients. Order events (order.placed/paid/shipped/delivered/cancelled,
 payment.failed; subject = order id) go to the order's customer, or for a guest
 order to its `customer_email` by email only. `stock.low` (subject = variant id)
-and `purchase_order.created` (subject = purchase order id) go to active staff and admins. `wishlist.price_drop` / `wishlist.back_in_stock`
+and `purchase_order.created` (subject = purchase order id) and `dispute.opened` (subject = dispute id)
+go to active staff and admins. `wishlist.price_drop` / `wishlist.back_in_stock`
 (subject = product or variant id) go to the users who wishlisted the product
 (`services.customers.users_wishlisting`, looked up when the fan-out runs).
 `stock.back_in_stock` (subject = variant id) goes to the users named in its data (`userIds`: the
@@ -34,7 +35,8 @@ from dataclasses import dataclass
 
 from models.carts import Cart, CartItem
 from models.catalog import Product, Variant
-from models.db import atomic, new_id, utcnow
+from models.db import atomic, isoformat, new_id, utcnow
+from models.disputes import Dispute
 from models.jobs import Job
 from models.notifications import Notification, NotificationPreference
 from models.orders import Order, OrderItem
@@ -176,6 +178,16 @@ def resolve_event(event: str, subject_id: str, data: dict,
         if summary is None:
             return [], context, "subject_not_found"
         context["purchaseOrder"] = summary
+        return _staff_recipients(context)
+    if event == "dispute.opened":
+        dispute = Dispute.get_or_none(Dispute.id == subject_id)
+        order = Order.get_or_none(Order.id == dispute.order_id) if dispute else None
+        if order is None:
+            return [], context, "subject_not_found"
+        context.update(_order_context(order))
+        context["dispute"] = {"id": dispute.id, "stripeId": dispute.stripe_id, "amount": dispute.amount,
+                              "currency": dispute.currency, "reason": dispute.reason, "status": dispute.status,
+                              "evidenceDueBy": isoformat(dispute.evidence_due_by), "held": dispute.hold == "held"}
         return _staff_recipients(context)
     if event == "stock.back_in_stock":  # the requesters were picked (and marked notified) with the event
         found = _variant_context(subject_id)

@@ -7,8 +7,9 @@ Modules: `carts`, `pricing`, `shipping`, `checkout`, `numbering`, `reads`, `tran
 `payment_flow`, `refunds`, `live`, `cart_upkeep`, `promotions` (promotion codes on carts and
 orders), `promotion_admin` (managing them), `promotion_scope`, `timeline` (tracking), `deliveries` (couriers),
 `cancellation` (a customer cancelling), `manual_refunds` (staff refunds), `one_click` (one-click
-checkout). Importing this package registers the
-handler of Stripe's `payment_intent.*` events (`payment_flow`).
+checkout), `delivery_proofs` (proof-of-delivery photos), `disputes` (Stripe disputes: recorded,
+holding the order, read by staff). Importing this package registers the handlers of Stripe's
+`payment_intent.*` events (`payment_flow`) and `charge.dispute.*` events (`disputes`).
 """
 
 from services.orders.cart_upkeep import abandoned_cart_reminders, expire_carts
@@ -20,6 +21,8 @@ from services.orders.cart_live import customer_cart_channel, customer_cart_state
 from services.orders.cart_merge import merge_guest_cart
 from services.orders.cancellation import cancel_by_customer
 from services.orders.delivery_proofs import PROOF_MAX_BYTES, proof_file, store_proof
+from services.orders.disputes import (dispute_view, get_dispute, handle_dispute_event, list_disputes, order_disputes,
+                                     record_dispute, release_dispute_hold)
 from services.orders.deliveries import assign_courier, delivery_view, list_deliveries, update_delivery
 from services.orders.timeline import tracking_view
 from services.orders.manual_refunds import start_refund
@@ -40,9 +43,9 @@ from services.orders.refunds import (payment_settlement, refund_cancelled_order,
 from services.orders.shipping import METHODS as SHIPPING_METHODS
 from services.orders.shipping import add_business_days, choose_method, estimated_delivery, shipping_methods
 from services.orders.transitions import (STATUS_TRANSITIONS, anonymise_customer_orders, cancel_for_fraud,
-                                         confirm_order, hold_for_review, mark_paid, mark_payment_failed,
-                                         mark_payment_processing, mark_payment_voided, mark_refunded, release_hold,
-                                         request_refund, update_status)
+                                         confirm_order, hold_for_dispute, hold_for_review, mark_paid,
+                                         mark_payment_failed, mark_payment_processing, mark_payment_voided,
+                                         mark_refunded, release_hold, request_refund, update_status)
 
 __all__ = [
     "ALL_ORDERS_CHANNEL", "PAYMENT_METHODS", "REASONS", "SHIPPING_METHODS", "STATUS_TRANSITIONS", "CartLine",
@@ -63,4 +66,6 @@ __all__ = [
     "list_deliveries", "update_delivery", "tracking_view", "start_refund", "run_intent_job", "start_intent",
     "PROOF_MAX_BYTES", "proof_file", "store_proof",
     "start_one_click",
+    "dispute_view", "get_dispute", "handle_dispute_event", "list_disputes", "order_disputes", "record_dispute",
+    "release_dispute_hold", "hold_for_dispute",
 ]

@@ -29,6 +29,8 @@ REASONS = {
     "discount_not_applicable": "The cart is empty, or none of its items is in the code's categories or products",
     "discount_requires_account": "A code limited per customer needs a signed-in customer",
     "discount_used_up": "The discount code's usage limit (overall or this customer's) is reached",
+    "dispute_not_found": "No dispute with this id",
+    "dispute_not_holding": "The dispute does not hold its order (it never did, or staff released it already)",
     "email_required": "A guest checkout needs an email",
     "invalid_product": "No active product with this id",
     "invalid_promo_value": "A promo's type or value is out of range (percentage 1-100, fixed amount >= 1, "

@@ -1,7 +1,7 @@
 """An order's tracking timeline (seed 001 `GET /orders/{id}/tracking`): every step recorded as an
 `OrderEvent` in the transaction that made it (placed, confirmed, on hold, packed, shipped with
 carrier and tracking number, courier assigned, out for delivery, failed delivery, delivered,
-cancelled, paid, refunded), with its time and actor, and announced on the order's live channel
+cancelled, paid, refunded, a payment dispute closed), with its time and actor, and announced on the order's live channel
 (the `order-status` event carries the latest step as `lastEvent`)."""
 
 from __future__ import annotations
@@ -14,7 +14,8 @@ LABELS = {"placed": "Order placed", "confirmed": "Order confirmed", "on_hold": "
           "packed": "Packed", "shipped": "Shipped", "courier_assigned": "Courier assigned",
           "out_for_delivery": "Out for delivery", "delivery_failed": "Delivery attempt failed",
           "delivery_proof": "Proof of delivery photo",
-          "delivered": "Delivered", "cancelled": "Cancelled", "paid": "Payment received", "refunded": "Refunded"}
+          "delivered": "Delivered", "cancelled": "Cancelled", "paid": "Payment received", "refunded": "Refunded",
+          "dispute_closed": "Payment dispute closed"}
 STATUS_EVENTS = {"confirmed": "confirmed", "processing": "packed", "shipped": "shipped", "delivered": "delivered",
                  "cancelled": "cancelled", "on_hold": "on_hold"}
 """Order status -> the timeline step that moving into it records."""

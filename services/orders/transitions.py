@@ -6,6 +6,11 @@ pending | confirmed | processing -> cancelled (stock released once).
 Fraud review: pending | confirmed -> on_hold (hold_for_review) -> back to
 confirmed (paid or cash on delivery) or pending (release_hold), or cancelled
 (cancel_for_fraud; also by staff).
+Disputes (services.orders.disputes): pending | confirmed | processing -> on_hold
+(hold_for_dispute, timeline `on_hold` with reason `dispute`); the hold is the dispute's
+(`Dispute.hold == "held"`), so approving a fraud review (release_hold) leaves an order a
+dispute holds on hold, and staff releasing the dispute hold (release_dispute_hold) leaves
+an order on hold while another dispute holds it or a fraud review is pending.
 Payment status moves forward only: pending -> processing -> paid | failed,
 paid -> refunded; paid never goes back to pending or failed.
 
@@ -26,6 +31,8 @@ from __future__ import annotations
 from peewee import fn
 
 from models.db import atomic, utcnow
+from models.disputes import Dispute
+from models.fraud import FraudAssessment
 from models.jobs import Job
 from models.orders import ORDER_STATUSES, Order, OrderAllocation, OrderItem, Payment, Refund
 from models.users import User
@@ -203,21 +210,62 @@ def hold_for_review(order_id: str) -> bool:
     return changed
 
 
+DISPUTE_HOLDABLE = ("pending", "confirmed", "processing")  # not shipped yet
+DISPUTE_HOLD_REASON = "dispute"  # the timeline's `on_hold` reason of a dispute's hold (a fraud hold has none)
+
+
+def hold_for_dispute(order_id: str, dispute_id: str) -> bool:
+    """A dispute opened on an order not shipped yet: pending | confirmed | processing -> on_hold,
+    recorded on the timeline as `on_hold` with `{"reason": "dispute", "disputeId"}`. Call inside
+    the transaction that marks the dispute `held`. Returns True when it changed the order (False
+    if already on hold, or shipped, delivered, cancelled)."""
+    changed = bool(Order.update(status="on_hold", updated_at=utcnow()).where(
+        Order.id == order_id, Order.status.in_(DISPUTE_HOLDABLE)).execute())
+    if changed:
+        timeline.record_event(order_id, "on_hold", reason=DISPUTE_HOLD_REASON, disputeId=dispute_id)
+        publish_order_changed(order_id)
+    return changed
+
+
+def _held_by_dispute(order_id: str) -> bool:
+    return Dispute.select().where(Dispute.order == order_id, Dispute.hold == "held").exists()
+
+
+def _release(order_id: str, actor: User | None = None) -> bool:
+    """on_hold -> confirmed (paid or cash on delivery) or pending; call inside a transaction."""
+    order = Order.get_by_id(order_id)
+    if order.status != "on_hold":
+        return False
+    ready = order.payment_method == "cash_on_delivery" or order.payment_status == "paid"
+    changed = bool(Order.update(status="confirmed" if ready else "pending", updated_at=utcnow()).where(
+        Order.id == order_id, Order.status == "on_hold").execute())
+    if changed and ready:
+        timeline.record_event(order_id, "confirmed", actor)
+    if changed:
+        publish_order_changed(order_id)
+    return changed
+
+
 def release_hold(order_id: str) -> bool:
     """An admin approved a held order: on_hold -> confirmed when it is paid or cash on
-    delivery, else pending (awaiting payment). Returns True when it changed the order."""
+    delivery, else pending (awaiting payment). An order a dispute holds stays on hold (staff
+    release that hold: release_dispute_hold). Returns True when it changed the order."""
     with atomic():
-        order = Order.get_by_id(order_id)
-        if order.status != "on_hold":
+        if _held_by_dispute(order_id):
             return False
-        ready = order.payment_method == "cash_on_delivery" or order.payment_status == "paid"
-        changed = bool(Order.update(status="confirmed" if ready else "pending", updated_at=utcnow()).where(
-            Order.id == order_id, Order.status == "on_hold").execute())
-        if changed and ready:
-            timeline.record_event(order_id, "confirmed")
-        if changed:
-            publish_order_changed(order_id)
-        return changed
+        return _release(order_id)
+
+
+def release_dispute_hold(order_id: str, actor: User | None = None) -> bool:
+    """Staff released a dispute's hold (the dispute is already marked `released`, in this
+    transaction): the order leaves on_hold as in release_hold, unless another dispute still
+    holds it or a fraud review of it is pending. Returns True when it changed the order."""
+    with atomic():
+        pending_review = FraudAssessment.select().where(FraudAssessment.order == order_id,
+                                                        FraudAssessment.review_status == "pending").exists()
+        if pending_review or _held_by_dispute(order_id):
+            return False
+        return _release(order_id, actor)
 
 
 def cancel_for_fraud(order_id: str, reason: str, refund_reason: str = "fraud_blocked") -> bool:

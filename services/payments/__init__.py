@@ -21,16 +21,16 @@ from services.payments.saved_methods import (charge_target, delete_method, list_
                                              run_detach_job, run_save_job, run_setup_job, save_method, set_default,
                                              start_save, start_setup, stripe_customer_id)
 from services.payments.reasons import REASONS
-from services.payments.webhooks import (HANDLED_EVENTS, PAYMENT_INTENT_EVENTS, NoStripeHandler, on_stripe_event,
-                                        record_stripe_event, run_stripe_event_job)
+from services.payments.webhooks import (DISPUTE_EVENTS, HANDLED_EVENTS, PAYMENT_INTENT_EVENTS, NoStripeHandler,
+                                        on_stripe_event, payment_of, record_stripe_event, run_stripe_event_job)
 
 __all__ = [
     "OneClickTarget", "charge_target", "configure_one_click", "delete_method", "list_methods", "method_view",
     "one_click_view", "own_method", "run_detach_job", "run_save_job", "run_setup_job", "save_method",
     "set_default", "start_save", "start_setup", "stripe_customer_id", "verify_one_click",
-    "HANDLED_EVENTS", "PAYMENT_INTENT_EVENTS", "REASONS", "VOIDABLE_STATUSES", "NoStripeHandler",
+    "DISPUTE_EVENTS", "HANDLED_EVENTS", "PAYMENT_INTENT_EVENTS", "REASONS", "VOIDABLE_STATUSES", "NoStripeHandler",
     "cancel_payment_intent", "card_fingerprint", "confirm_payment_intent", "create_payment_intent",
-    "ensure_payment_intent", "on_stripe_event", "plain", "record_stripe_event", "refund_amount",
+    "ensure_payment_intent", "on_stripe_event", "payment_of", "plain", "record_stripe_event", "refund_amount",
     "retrieve_payment_intent",
     "run_stripe_event_job", "verify_webhook", "void_or_refund",
 ]

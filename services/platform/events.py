@@ -24,7 +24,7 @@ from services.platform import jobs
 
 EVENT_TYPES = (
     "order.placed", "order.paid", "order.shipped", "order.delivered", "order.cancelled", "order.message",
-    "payment.failed",
+    "payment.failed", "dispute.opened",
     "stock.low", "stock.back_in_stock", "purchase_order.created", "wishlist.price_drop", "wishlist.back_in_stock", "loyalty.points_reminder", "cart.abandoned",
     "account.verify_email", "account.password_reset", "account.password_changed", "account.otp",
 )

@@ -32,6 +32,10 @@ CONTEXTS = {
                                                  "warehouse": "Default", "expectedAt": "2026-12-09",
                                                  "lines": [{"quantity": 30, "product": "Brie", "variant": "250 g",
                                                             "sku": "BRIE-250"}]}},
+    "dispute_opened": {"order": ORDER, "dispute": {"id": "dsp_1", "stripeId": "dp_1", "amount": 6872,
+                                                   "currency": "USD", "reason": "fraudulent",
+                                                   "status": "needs_response", "evidenceDueBy": "2026-12-20T00:00:00Z",
+                                                   "held": True}},
     "loyalty_points_reminder": {"points": 240},
     "cart_abandoned": {"cart": {"items": [{"name": "Brie", "quantity": 2}]}},
     "custom": {"subject": "Hello", "message": "Line one\n\nLine two"},
@@ -61,6 +65,13 @@ def test_every_event_has_a_template_directory():
     names = {t["name"] for t in notifications.list_templates()}
     assert {spec.template for spec in notifications.EVENTS.values()} <= names
     assert set(CONTEXTS) == names
+
+
+def test_a_dispute_notice_gives_the_amount_the_reason_and_the_hold():
+    rendered = notifications.render("dispute_opened", base(CONTEXTS["dispute_opened"]))
+    assert rendered.subject == "Payment disputed: order SKN-2025-000042 (68.72 USD)"
+    assert '"fraudulent"' in rendered.text and "it is on hold" in rendered.text
+    assert "2026-12-20T00:00:00Z" in rendered.short
 
 
 def test_a_purchase_order_notice_lists_its_lines():
