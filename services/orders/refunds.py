@@ -18,12 +18,13 @@ Refunds in the order view (`refund_view`), like Saleor's and Shopify's order ref
 
 from __future__ import annotations
 
-from models.db import atomic, isoformat
+from models.db import atomic, isoformat, utcnow
 from models.jobs import Job
 from models.orders import LIVE_REFUND_STATUSES, Order, Payment, Refund
 from services import payments
 from services.errors import Conflict, NotFound
 from services.orders import manual_refunds, transitions
+from services.orders.live import publish_order_changed
 
 
 
@@ -103,6 +104,29 @@ def refund_late_payment(order_id: str) -> Job | None:
         if payment is not None and _recorded_refund(payment.id) is not None:
             return None
         return transitions.request_refund(order_id, "paid_after_cancel")
+
+
+def handle_refund_event(event_type: str, obj: dict, event_id: str) -> dict:
+    """`stripe_event` handler for `charge.refund.updated`: a refund Stripe reported `pending` (or
+    `requires_action`) settles later. Re-reads the refund from Stripe and stores its status; a
+    staff refund's order then follows (`transitions.follow_refunds`: partially refunded or refunded;
+    a failed one makes its amount refundable again). Returns `{"refundOutcome": "updated" |
+    "unchanged" | "unknown_refund", "refundStatus"}`."""
+    refund = Refund.get_or_none(Refund.provider_ref == obj.get("id")) if obj.get("id") else None
+    if refund is None:
+        return {"refundOutcome": "unknown_refund", "refundStatus": obj.get("status")}
+    current = payments.retrieve_refund(refund.provider_ref)
+    with atomic():
+        changed = Refund.update(status=current["status"], updated_at=utcnow()).where(
+            Refund.id == refund.id, Refund.status != current["status"]).execute()
+        if changed:
+            if refund.kind == "manual":
+                transitions.follow_refunds(refund.order_id)
+            publish_order_changed(refund.order_id)
+    return {"refundOutcome": "updated" if changed else "unchanged", "refundStatus": current["status"]}
+
+
+payments.on_stripe_event(payments.REFUND_EVENTS, handle_refund_event)
 
 
 def refund_view(refund: Refund) -> dict:

@@ -10,7 +10,7 @@ package knows orders only as rows: moving an order forward is `services.orders`'
 """
 
 from services.payments.gateway import (VOIDABLE_STATUSES, cancel_payment_intent, card_fingerprint,
-                                       confirm_payment_intent, create_payment_intent, refund_amount,
+                                       confirm_payment_intent, create_payment_intent, refund_amount, retrieve_refund,
                                        retrieve_payment_intent, verify_webhook, void_or_refund)
 from services.payments.intents import ensure_payment_intent, plain
 from services.payments.one_click import OneClickTarget
@@ -21,16 +21,17 @@ from services.payments.saved_methods import (charge_target, delete_method, list_
                                              run_detach_job, run_save_job, run_setup_job, save_method, set_default,
                                              start_save, start_setup, stripe_customer_id)
 from services.payments.reasons import REASONS
-from services.payments.webhooks import (DISPUTE_EVENTS, HANDLED_EVENTS, PAYMENT_INTENT_EVENTS, NoStripeHandler,
-                                        on_stripe_event, payment_of, record_stripe_event, run_stripe_event_job)
+from services.payments.webhooks import (DISPUTE_EVENTS, HANDLED_EVENTS, PAYMENT_INTENT_EVENTS, REFUND_EVENTS,
+                                        NoStripeHandler, on_stripe_event, payment_of, record_stripe_event, run_stripe_event_job)
 
 __all__ = [
     "OneClickTarget", "charge_target", "configure_one_click", "delete_method", "list_methods", "method_view",
     "one_click_view", "own_method", "run_detach_job", "run_save_job", "run_setup_job", "save_method",
     "set_default", "start_save", "start_setup", "stripe_customer_id", "verify_one_click",
-    "DISPUTE_EVENTS", "HANDLED_EVENTS", "PAYMENT_INTENT_EVENTS", "REASONS", "VOIDABLE_STATUSES", "NoStripeHandler",
+    "DISPUTE_EVENTS", "HANDLED_EVENTS", "PAYMENT_INTENT_EVENTS", "REFUND_EVENTS", "REASONS", "VOIDABLE_STATUSES",
+    "NoStripeHandler",
     "cancel_payment_intent", "card_fingerprint", "confirm_payment_intent", "create_payment_intent",
     "ensure_payment_intent", "on_stripe_event", "payment_of", "plain", "record_stripe_event", "refund_amount",
-    "retrieve_payment_intent",
+    "retrieve_payment_intent", "retrieve_refund",
     "run_stripe_event_job", "verify_webhook", "void_or_refund",
 ]

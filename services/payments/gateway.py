@@ -168,6 +168,11 @@ def refund_amount(order_id: str, intent_id: str, refund_id: str, amount: int, re
     return _refund_dict(refund)
 
 
+def retrieve_refund(refund_id: str) -> dict:
+    """Stripe's current view of refund `refund_id` (`re_...`): `{"id", "amount", "currency", "status"}`."""
+    return _refund_dict(call(stripe.Refund.retrieve, refund_id))
+
+
 def card_fingerprint(intent_id: str) -> dict | None:
     """The card behind a PaymentIntent: `{"fingerprint", "brand", "last4", "country"}` or None
     when no card is attached yet. Uses Stripe's `card.fingerprint` when given; otherwise

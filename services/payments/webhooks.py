@@ -31,7 +31,8 @@ PAYMENT_INTENT_EVENTS = ("payment_intent.succeeded", "payment_intent.payment_fai
                          "payment_intent.processing")
 DISPUTE_EVENTS = ("charge.dispute.created", "charge.dispute.updated", "charge.dispute.closed",
                   "charge.dispute.funds_withdrawn", "charge.dispute.funds_reinstated")
-HANDLED_EVENTS = PAYMENT_INTENT_EVENTS + DISPUTE_EVENTS + ("charge.refunded",)
+REFUND_EVENTS = ("charge.refund.updated",)  # a pending refund settling (services.orders.refunds)
+HANDLED_EVENTS = PAYMENT_INTENT_EVENTS + DISPUTE_EVENTS + REFUND_EVENTS + ("charge.refunded",)
 
 StripeHandler = Callable[[str, dict, str], dict]
 _handlers: dict[str, list[StripeHandler]] = {}

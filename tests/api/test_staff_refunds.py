@@ -137,3 +137,28 @@ def test_a_customer_cancelling_a_paid_card_order_gets_refunded_and_loses_its_poi
     reverse = LoyaltyTransaction.get(LoyaltyTransaction.key == f"reverse:order:{order_id}")
     assert reverse.points == -earned and LoyaltyAccount.get(LoyaltyAccount.user == user.id).points_balance == 0
     wait_until(lambda: Order.get_by_id(order_id).payment_status == "refunded", what="the cancellation refund")
+
+
+def test_a_pending_card_refund_settles_with_charge_refund_updated(api, client, staff, stripe_ready):
+    """Stripe may answer a refund `pending` and settle it later (`charge.refund.updated`): the
+    refund row takes Stripe's status, and the order's payment status follows only then."""
+    from tests.api.test_stripe_payments import post_webhook
+
+    order_id = paid_card_order(api)
+    status, body = refund(api, staff, order_id, {"amount": 700})
+    assert api.wait_job(body["data"]["jobId"], token=staff)["state"] == "succeeded"
+    row = Refund.get_by_id(body["data"]["refund"]["id"])
+    # As Stripe would have answered for a bank that settles later:
+    Refund.update(status="pending").where(Refund.id == row.id).execute()
+    Order.update(payment_status="paid").where(Order.id == order_id).execute()
+    event = {"id": f"evt_{row.provider_ref}", "object": "event", "type": "charge.refund.updated",
+             "data": {"object": {"id": row.provider_ref, "object": "refund", "status": "succeeded"}}}
+    status, answer = post_webhook(client, event)
+    assert status == 200 and answer["jobId"], answer
+    job = api.wait_job(answer["jobId"], token=staff)
+    assert job["result"]["refundOutcome"] == "updated" and job["result"]["refundStatus"] == "succeeded", job
+    assert Refund.get_by_id(row.id).status == "succeeded"
+    assert Order.get_by_id(order_id).payment_status == "partially_refunded"
+    unknown = dict(event, id="evt_unknown", data={"object": {"id": "re_unknown", "object": "refund"}})
+    job = api.wait_job(post_webhook(client, unknown)[1]["jobId"], token=staff)
+    assert job["state"] == "succeeded" and job["result"]["refundOutcome"] == "unknown_refund", job
