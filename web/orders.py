@@ -15,7 +15,7 @@ from web.customizations import LineCustomizationSchema
 from web.request_info import client_ip
 from web.jobview import documents_job, submit
 from web.schemas import (AddressSchema, CamelSchema, PaginationArgsSchema, PaginationSchema, SameOrAddress,
-                         ShippingAddressSchema, TotalsSchema, ok, pagination)
+                         ShippingAddressSchema, TotalsSchema, WeightLineSchema, ok, pagination)
 from workers.dispatch import dispatch
 from web.security import BEARER_SECURITY, OPTIONAL_BEARER_SECURITY, checked, current_user, require_staff, require_user
 
@@ -143,12 +143,13 @@ class PaymentCreateSchema(CamelSchema):
                                          validate=validate.Regexp(r"^(pm|card|src)_[A-Za-z0-9_]{1,100}$"))
 
 
-class OrderItemSchema(ma.Schema):
+class OrderItemSchema(WeightLineSchema):
     id = ma.fields.String()
     productId = ma.fields.String()
     variantId = ma.fields.String()
     quantity = ma.fields.Integer()
-    unitPrice = ma.fields.Integer(metadata={"description": "minor units, customizations included"})
+    unitPrice = ma.fields.Integer(metadata={"description": "minor units, customizations included (one piece "
+                                                          "of a weight line)"})
     totalPrice = ma.fields.Integer(metadata={"description": "minor units"})
     customizations = ma.fields.List(ma.fields.Nested(LineCustomizationSchema))
     product = ma.fields.Dict()
