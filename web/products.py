@@ -54,9 +54,11 @@ def variant_to_dict(variant, option_names: list, stock: int) -> dict:
     """A variant: prices in minor units (`wholesalePrice`: public, applied only in wholesale customers'
     carts, see services.catalog.price_list), `inventoryCount` available units (on hand minus reserved
     by carts), `options` [{name, value}]. A variant `soldBy` weight has its prices per kilogram,
-    `inventoryCount` in grams and `weightStepGrams` / `minWeightGrams` (null for unit variants)."""
+    `inventoryCount` in grams (`available` while at least its minimum piece is left) and
+    `weightStepGrams` / `minWeightGrams` (null for unit variants)."""
     return {"id": variant.id, "name": variant.name, "sku": variant.sku, "price": variant.price,
-            "compareAtPrice": variant.compare_at_price, "inventoryCount": stock, "available": stock > 0,
+            "compareAtPrice": variant.compare_at_price, "inventoryCount": stock,
+            "available": stock >= (variant.min_weight_grams or 1),
             "weightGrams": variant.weight_grams, "wholesalePrice": variant.wholesale_price,
             "soldBy": variant.sold_by, "weightStepGrams": variant.weight_step_grams,
             "minWeightGrams": variant.min_weight_grams,

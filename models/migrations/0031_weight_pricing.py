@@ -5,6 +5,8 @@ has them) `variant.sold_by` (`unit` | `weight`, existing variants `unit`),
 `variant.weight_step_grams` and `variant.min_weight_grams` (NULL for unit variants),
 `cart_item.weight_grams` (grams per piece of a weight line, 0 for unit lines: existing lines
 all 0), `order_item.weight_grams` and `order_item.price_per_kg` (NULL: unit lines, all existing).
+The two NOT NULL columns also get their database DEFAULT (as the models declare), so rows written
+without them (raw SQL) stay valid.
 
 A cart line is now unique per cart, variant, customization key and weight: the unique index on
 `(cart_id, variant_id, customization_key)` (0019) is dropped and `(cart_id, variant_id,
@@ -15,6 +17,7 @@ new index cannot fail on them.
 
 import peewee
 
+from models.db import is_postgres
 from models.migrations.helpers import add_column_if_missing
 
 COLUMNS = [
@@ -30,6 +33,9 @@ COLUMNS = [
 def migrate(database, migrator):
     for table, name, field in COLUMNS:
         add_column_if_missing(database, migrator, table, name, field())
+    if is_postgres():  # database defaults as the models declare them (SQLite's ADD COLUMN already has them)
+        database.execute_sql("ALTER TABLE variant ALTER COLUMN sold_by SET DEFAULT 'unit'")
+        database.execute_sql("ALTER TABLE cart_item ALTER COLUMN weight_grams SET DEFAULT 0")
     database.execute_sql("DROP INDEX IF EXISTS cart_item_cart_id_variant_id_customization_key")
     database.execute_sql("CREATE UNIQUE INDEX IF NOT EXISTS cart_item_cart_id_variant_id_customization_key_weight_grams"
                          " ON cart_item (cart_id, variant_id, customization_key, weight_grams)")

@@ -282,3 +282,17 @@ def test_0031_adds_weight_columns_and_widens_the_cart_line_key(tmp_path):
                              "1, 100, 250, '2026-01-01', '2026-01-01')")
         assert Cart.select().count() == 1
         assert database.execute_sql("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+def test_the_demo_cheese_shop_cuts_comte_and_manchego_to_order(db):
+    from services import demo
+
+    demo.seed_demo_if_empty()
+    cut = Variant.get(Variant.sku == "FA-COMTE-CUT")
+    assert (cut.sold_by, cut.price, cut.weight_step_grams, cut.min_weight_grams) == ("weight", 3400, 50, 100)
+    assert catalog.stock_levels([cut.id])[cut.id] == 8000  # grams
+    assert Variant.get(Variant.sku == "FA-MANCH-CUT").sold_by == "weight"
+    assert Variant.get(Variant.sku == "FA-COMTE-250").sold_by == "unit"
+    cart = orders.create_cart(None)
+    orders.add_to_cart(cart, cut.product_id, cut.id, 1, weight=350)
+    assert item_of(cart)["unitPrice"] == 1190  # 34.00/kg x 350 g
