@@ -25,6 +25,15 @@ def new_cart(api) -> str:
     return body["data"]["id"]
 
 
+def checkout(api, cart_id) -> str:
+    """Place the cart's order (cash on delivery) and wait for its checkout job; the order id."""
+    status, body, _ = api.post("/api/v1/orders", checkout_body(cart_id))
+    assert status == 202, body
+    job = api.wait_job(body["data"]["id"], timeout=60)
+    assert job["state"] == "succeeded", job
+    return job["result"]["orderId"]
+
+
 def add(api, cart_id, product, **fields):
     body = {"productId": product.id, "variantId": first_variant(product).id, **fields}
     return api.post(f"/api/v1/cart/{cart_id}/items", body)[:2]
@@ -123,9 +132,7 @@ def test_a_weight_line_is_ordered_taking_grams_and_refunded_by_line(api, db):
     variant = first_variant(product)
     cart_id = new_cart(api)
     assert add(api, cart_id, product, quantity=2, weight=250)[0] == 200  # 2 x 873
-    status, body, _ = api.post("/api/v1/orders", checkout_body(cart_id), headers={"Prefer": "wait=10"})
-    assert status == 200 and body["data"]["state"] == "succeeded", body
-    order_id = body["data"]["result"]["orderId"]
+    order_id = checkout(api, cart_id)
     assert InventoryLevel.get(InventoryLevel.variant == variant.id).quantity == 5000 - 500
     assert OrderAllocation.get(OrderAllocation.order == order_id).quantity == 500
     line = OrderItem.get(OrderItem.order == order_id)
@@ -148,8 +155,7 @@ def test_a_cancelled_weight_order_gives_its_grams_back(api, db):
     product = make_weight_product(grams=1000)
     cart_id = new_cart(api)
     add(api, cart_id, product, quantity=3, weight=200)
-    status, body, _ = api.post("/api/v1/orders", checkout_body(cart_id), headers={"Prefer": "wait=10"})
-    order_id = body["data"]["result"]["orderId"]
+    order_id = checkout(api, cart_id)
     level = lambda: InventoryLevel.get(InventoryLevel.variant == first_variant(product).id).quantity  # noqa: E731
     assert level() == 400
     assert api.put(f"/api/v1/orders/{order_id}/status", {"status": "cancelled"}, token=staff)[0] == 200
@@ -164,7 +170,7 @@ def test_parallel_checkouts_of_the_last_grams_never_oversell(app, api):
         assert add(api, cart_id, product, quantity=1, weight=250)[0] == 200
         carts.append(cart_id)
 
-    def checkout(cart_id):
+    def parallel_checkout(cart_id):
         client = ApiClient(app.test_client())
         status, body, _ = client.post("/api/v1/orders", checkout_body(cart_id))
         if status != 202:
@@ -172,7 +178,7 @@ def test_parallel_checkouts_of_the_last_grams_never_oversell(app, api):
         return status, client.wait_job(body["data"]["id"], timeout=60)
 
     with ThreadPoolExecutor(max_workers=7) as pool:
-        outcomes = list(pool.map(checkout, carts))
+        outcomes = list(pool.map(parallel_checkout, carts))
     succeeded = [job for _, job in outcomes if job and job["state"] == "succeeded"]
     refused = [(status, job) for status, job in outcomes if job is None or job["state"] != "succeeded"]
     assert len(succeeded) == 4, outcomes
