@@ -74,6 +74,11 @@ class CartItem(BaseModel):
     definition order); `customization_key` is its stable hash (`customization_key()`, "" for no
     customizations), so the unique index is on `(cart, variant, customization_key)` (migration
     0019). `unit_price` is the price at the last write (minor units); reads re-price the line.
+
+    `weight_grams` (migration 0031) is the weight of one piece of a line of a variant sold by
+    weight (grams; 0 for unit lines, so the unique index also holds for them): a line is one
+    variant, one weight and one set of customizations, unique on `(cart, variant,
+    customization_key, weight_grams)`; `quantity` counts pieces of that weight.
     """
 
     id = PrefixedIdField("item")
@@ -84,8 +89,9 @@ class CartItem(BaseModel):
     unit_price = peewee.IntegerField()
     customizations = JSONField(default=list, constraints=[peewee.SQL("DEFAULT '[]'")])
     customization_key = peewee.CharField(max_length=64, default="", constraints=[peewee.SQL("DEFAULT ''")])
+    weight_grams = peewee.IntegerField(default=0, constraints=[peewee.SQL("DEFAULT 0")])
     created_at = peewee.DateTimeField(default=utcnow)
     updated_at = peewee.DateTimeField(default=utcnow)
 
     class Meta:
-        indexes = ((("cart", "variant", "customization_key"), True),)
+        indexes = ((("cart", "variant", "customization_key", "weight_grams"), True),)

@@ -10,6 +10,7 @@ import peewee
 from models.db import BaseModel, JSONField, PrefixedIdField, utcnow
 
 PRODUCT_STATUSES = ("active", "draft", "archived")
+SOLD_BY = ("unit", "weight")  # a variant's stock unit: pieces, or grams (price per kg)
 PRODUCT_KINDS = ("general", "florist", "cheese", "skincare")  # decides a product's typed attributes
 
 
@@ -116,6 +117,13 @@ class Variant(BaseModel):
     `archived_at` is set when a product update drops a variant that order lines refer to:
     the row (and its stock) stays for those orders, but the variant is no longer sold or
     shown; the same SKU or options coming back restore it (migration 0006).
+
+    Selling by weight (seed 003's cheese counter, migration 0031): `sold_by` is "unit" (the
+    default) or "weight". For a weight variant `price` is the price of one kilogram (minor units),
+    a cart line chooses a weight per piece that is a multiple of `weight_step_grams` and at least
+    `min_weight_grams` (both set, > 0, the step dividing the minimum; both None for unit variants),
+    and its stock (`InventoryLevel.quantity` / `reserved`, reservations, movements) is counted in
+    grams, not pieces.
     """
 
     id = PrefixedIdField("var")
@@ -130,6 +138,9 @@ class Variant(BaseModel):
     low_stock_threshold = peewee.IntegerField(default=10)
     position = peewee.IntegerField(default=1)
     requires_shipping = peewee.BooleanField(default=True)
+    sold_by = peewee.CharField(max_length=8, default="unit", constraints=[peewee.SQL("DEFAULT 'unit'")])  # SOLD_BY
+    weight_step_grams = peewee.IntegerField(null=True)  # weight variants only
+    min_weight_grams = peewee.IntegerField(null=True)  # weight variants only
     archived_at = peewee.DateTimeField(null=True)
     created_at = peewee.DateTimeField(default=utcnow)
     updated_at = peewee.DateTimeField(default=utcnow)
@@ -165,7 +176,8 @@ class Warehouse(BaseModel):
 
 
 class InventoryLevel(BaseModel):
-    """Units on hand of one variant in one warehouse; `quantity >= 0` is enforced by a CHECK.
+    """Units on hand of one variant in one warehouse (grams for a variant sold by weight);
+    `quantity >= 0` is enforced by a CHECK.
 
     `reserved` (migration 0021): units held by active cart reservations (models.inventory),
     CHECK 0 <= reserved <= quantity; the units a shopper can buy are `quantity - reserved`."""

@@ -58,7 +58,12 @@ class OrderItem(BaseModel):
     """A line of an order, priced at checkout (minor units): `unit_price` is the variant's price
     (its wholesale price for a wholesale customer) plus the chosen customizations' prices;
     `customizations` is `[{"code", "label", "value", "price"}]` (migration 0019; also in
-    `product_snapshot["customizations"]`)."""
+    `product_snapshot["customizations"]`).
+
+    A line of a variant sold by weight (migration 0031) keeps `weight_grams` (grams per piece) and
+    `price_per_kg` (minor units per kilogram charged, the wholesale one for a wholesale customer);
+    its `quantity` counts pieces and `unit_price` is one piece's price (services.orders.pricing).
+    Both are None for unit lines. The stock it took is `quantity x weight_grams` grams."""
 
     id = PrefixedIdField("oi")
     order = peewee.ForeignKeyField(Order, backref="items", on_delete="CASCADE")
@@ -69,6 +74,8 @@ class OrderItem(BaseModel):
     total_price = peewee.IntegerField()
     product_snapshot = JSONField()
     customizations = JSONField(default=list, constraints=[peewee.SQL("DEFAULT '[]'")])
+    weight_grams = peewee.IntegerField(null=True)
+    price_per_kg = peewee.IntegerField(null=True)
 
 
 class OrderAllocation(BaseModel):

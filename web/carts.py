@@ -13,13 +13,19 @@ from services import orders
 from services.errors import NotFound
 from web.customizations import CHOSEN, ChosenCustomizationSchema, LineCustomizationSchema
 from web.promos import CodeSummarySchema
-from web.schemas import CamelSchema, MessageSchema, ShopCurrency, StrictInteger, TotalsSchema, ok
+from services.catalog import MAX_PIECE_GRAMS
+from web.schemas import CamelSchema, MessageSchema, ShopCurrency, StrictInteger, TotalsSchema, WeightLineSchema, ok
 from web.security import BEARER_SECURITY, OPTIONAL_BEARER_SECURITY, checked, current_user, require_user
 
 blp = Blueprint("carts", __name__, url_prefix="/api/v1/cart", description="Carts (guest or customer)")
 
 QUANTITY = dict(required=True, validate=validate.Range(min=1, max=1_000_000),
-                metadata={"description": "whole number >= 1 (at most MAX_ITEM_QUANTITY per line)"})
+                metadata={"description": "whole number >= 1 (at most MAX_ITEM_QUANTITY per line); pieces for a "
+                                         "variant sold by weight"})
+WEIGHT = dict(load_default=None, allow_none=True, validate=validate.Range(min=1, max=MAX_PIECE_GRAMS),
+              metadata={"description": "grams per piece, only for a variant sold by weight: a multiple of its "
+                                       "weightStepGrams, at least its minWeightGrams (default: the minimum); a "
+                                       "unit variant refuses it (422 weight_not_applicable)"})
 
 
 class CartCreateSchema(CamelSchema):
@@ -32,10 +38,13 @@ class CartItemCreateSchema(CamelSchema):
     variant_id = ma.fields.String(load_default=None, allow_none=True, validate=validate.Length(min=1, max=40))
     quantity = StrictInteger(**QUANTITY)
     customizations = ma.fields.List(ma.fields.Nested(ChosenCustomizationSchema), **CHOSEN)
+    weight = StrictInteger(**WEIGHT)
 
 
 class CartItemUpdateSchema(CamelSchema):
     quantity = StrictInteger(**QUANTITY)
+    weight = StrictInteger(**dict(WEIGHT, metadata={"description": "grams per piece of a weight line (null: "
+                                                                   "keep it); a unit line refuses it"}))
 
 
 class CartItemProductSchema(ma.Schema):
@@ -48,10 +57,10 @@ class CartItemVariantSchema(ma.Schema):
     name = ma.fields.String()
     sku = ma.fields.String(allow_none=True)
     available = ma.fields.Boolean()
-    inventoryCount = ma.fields.Integer()
+    inventoryCount = ma.fields.Integer(metadata={"description": "available units (grams when sold by weight)"})
 
 
-class CartItemSchema(ma.Schema):
+class CartItemSchema(WeightLineSchema):
     id = ma.fields.String()
     productId = ma.fields.String()
     variantId = ma.fields.String()
@@ -157,9 +166,10 @@ class CartItems(MethodView):
     @blp.response(200, CartEnvelopeSchema)
     @blp.doc(security=OPTIONAL_BEARER_SECURITY)
     def post(self, body, cart_id):
-        """Add an item (merges with the line of the same variant and customizations)."""
+        """Add an item (merges with the line of the same variant, weight and customizations)."""
         cart = orders.get_cart(cart_id, current_user())
-        orders.add_to_cart(cart, body["product_id"], body["variant_id"], body["quantity"], body["customizations"])
+        orders.add_to_cart(cart, body["product_id"], body["variant_id"], body["quantity"], body["customizations"],
+                           body["weight"])
         return ok(orders.cart_view(cart), message="Item added to cart successfully")
 
 
@@ -169,9 +179,9 @@ class CartItemById(MethodView):
     @blp.response(200, CartEnvelopeSchema)
     @blp.doc(security=OPTIONAL_BEARER_SECURITY)
     def put(self, body, cart_id, item_id):
-        """Set an item's quantity (its customizations stay)."""
+        """Set an item's quantity, and a weight line's weight (its customizations stay)."""
         cart = orders.get_cart(cart_id, current_user())
-        orders.update_cart_item(cart, item_id, body["quantity"])
+        orders.update_cart_item(cart, item_id, body["quantity"], body["weight"])
         return ok(orders.cart_view(cart), message="Cart item updated successfully")
 
     @blp.response(200, CartEnvelopeSchema)

@@ -78,9 +78,15 @@ class VariantInventoryEnvelopeSchema(ma.Schema):
 
 
 class ReserveItemSchema(CamelSchema):
+    """An item to hold: `quantity` units of the variant; for a variant sold by weight, grams, or with
+    `weight` pieces of that many grams (quantity x weight grams held)."""
+
     product_id = ma.fields.String(**ID)
     variant_id = ma.fields.String(**ID)
     quantity = StrictInteger(**UNITS)
+    weight = StrictInteger(allow_none=True, validate=validate.Range(min=1, max=catalog.MAX_PIECE_GRAMS), metadata={
+        "description": "grams per piece, only for a variant sold by weight (a multiple of its weightStepGrams, "
+                       "at least its minWeightGrams); a unit variant refuses it (422 weight_not_applicable)"})
 
 
 class ReserveSchema(CamelSchema):

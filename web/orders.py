@@ -17,7 +17,8 @@ from web.disputes import DisputeSchema
 from web.request_info import client_ip
 from web.jobview import documents_job, submit
 from web.schemas import (AddressSchema, CamelSchema, PaginationArgsSchema, PaginationSchema, SameOrAddress,
-                         ShippingAddressSchema, StrictBoolean, TotalsSchema, ok, pagination)
+                         ShippingAddressSchema, StrictBoolean, TotalsSchema, WeightLineSchema, ok,
+                         pagination)
 from workers.dispatch import dispatch
 from web.security import BEARER_SECURITY, OPTIONAL_BEARER_SECURITY, checked, current_user, require_staff, require_user
 
@@ -168,12 +169,13 @@ def start_payment_job(order, user, body: dict):
                                 body.get("saved_payment_method_id"), body.get("save_payment_method", False))
 
 
-class OrderItemSchema(ma.Schema):
+class OrderItemSchema(WeightLineSchema):
     id = ma.fields.String()
     productId = ma.fields.String()
     variantId = ma.fields.String()
     quantity = ma.fields.Integer()
-    unitPrice = ma.fields.Integer(metadata={"description": "minor units, customizations included"})
+    unitPrice = ma.fields.Integer(metadata={"description": "minor units, customizations included (one piece "
+                                                          "of a weight line)"})
     totalPrice = ma.fields.Integer(metadata={"description": "minor units"})
     customizations = ma.fields.List(ma.fields.Nested(LineCustomizationSchema))
     product = ma.fields.Dict()

@@ -17,7 +17,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import validate
 
-from models.catalog import PRODUCT_KINDS, PRODUCT_STATUSES
+from models.catalog import PRODUCT_KINDS, PRODUCT_STATUSES, SOLD_BY
 from models.db import isoformat
 from services import catalog
 from services.catalog import MAX_PRICE, ProductView
@@ -53,10 +53,15 @@ def image_to_dict(image) -> dict:
 def variant_to_dict(variant, option_names: list, stock: int) -> dict:
     """A variant: prices in minor units (`wholesalePrice`: public, applied only in wholesale customers'
     carts, see services.catalog.price_list), `inventoryCount` available units (on hand minus reserved
-    by carts), `options` [{name, value}]."""
+    by carts), `options` [{name, value}]. A variant `soldBy` weight has its prices per kilogram,
+    `inventoryCount` in grams (`available` while at least its minimum piece is left) and
+    `weightStepGrams` / `minWeightGrams` (null for unit variants)."""
     return {"id": variant.id, "name": variant.name, "sku": variant.sku, "price": variant.price,
-            "compareAtPrice": variant.compare_at_price, "inventoryCount": stock, "available": stock > 0,
+            "compareAtPrice": variant.compare_at_price, "inventoryCount": stock,
+            "available": stock >= (variant.min_weight_grams or 1),
             "weightGrams": variant.weight_grams, "wholesalePrice": variant.wholesale_price,
+            "soldBy": variant.sold_by, "weightStepGrams": variant.weight_step_grams,
+            "minWeightGrams": variant.min_weight_grams,
             "options": [{"name": n, "value": v} for n, v in zip(option_names, variant.option_values or [])]}
 
 
@@ -114,14 +119,21 @@ class VariantSchema(CamelSchema):
     id = ma.fields.String()
     name = ma.fields.String()
     sku = ma.fields.String(allow_none=True)
-    price = ma.fields.Integer(metadata={"description": "minor units"})
+    price = ma.fields.Integer(metadata={"description": "minor units (per kilogram when soldBy is weight)"})
     compare_at_price = ma.fields.Integer(allow_none=True, metadata={"description": "minor units"})
-    inventory_count = ma.fields.Integer(metadata={"description": "available units: on hand minus those reserved "
-                                                                 "by carts (POST /inventory/reserve)"})
+    inventory_count = ma.fields.Integer(metadata={"description": "available units (grams when soldBy is weight): "
+                                                                 "on hand minus those reserved by carts "
+                                                                 "(POST /inventory/reserve)"})
     available = ma.fields.Boolean()
     weight_grams = ma.fields.Integer(allow_none=True)
     wholesale_price = ma.fields.Integer(allow_none=True, metadata={
         "description": "minor units; what wholesale customers pay (services.catalog.price_list)"})
+    sold_by = ma.fields.String(validate=validate.OneOf(SOLD_BY), metadata={
+        "description": "unit: price per piece, stock in pieces; weight: price per kilogram, stock in grams"})
+    weight_step_grams = ma.fields.Integer(allow_none=True, metadata={
+        "description": "weight variants: a cart line's weight per piece is a multiple of it (grams)"})
+    min_weight_grams = ma.fields.Integer(allow_none=True, metadata={
+        "description": "weight variants: the least weight per piece (grams)"})
     options = ma.fields.List(ma.fields.Nested(OptionValueSchema))
 
 
@@ -245,7 +257,23 @@ class ImageInputSchema(CamelSchema):
     sort_order = StrictInteger(validate=validate.Range(min=0, max=10_000))
 
 
+WEIGHT_STEP = dict(validate=validate.OneOf(catalog.WEIGHT_STEPS), metadata={
+    "description": "grams; weight variants only (required for them): weights per piece are multiples of it"})
+MIN_WEIGHT = dict(validate=validate.Range(min=1, max=catalog.MAX_PIECE_GRAMS), metadata={
+    "description": "grams; weight variants only (required for them): a multiple of weightStepGrams"})
+_STEP_FITS = [{"properties": {"weightStepGrams": {"const": step}, "minWeightGrams": {"multipleOf": step}}}
+              for step in catalog.WEIGHT_STEPS]
+
+
 class VariantCreateSchema(CamelSchema):
+    """A new variant. `soldBy` weight (seed 003) makes `price` (and `wholesalePrice`) per kilogram and
+    `inventoryCount` grams, and needs `weightStepGrams` and `minWeightGrams` (a multiple of the
+    step); a unit variant (the default) takes neither (services.catalog.weights)."""
+
+    JSON_SCHEMA = {"if": {"required": ["soldBy"], "properties": {"soldBy": {"const": "weight"}}},
+                   "then": {"required": ["weightStepGrams", "minWeightGrams"], "anyOf": _STEP_FITS},
+                   "else": {"not": {"anyOf": [{"required": ["weightStepGrams"]}, {"required": ["minWeightGrams"]}]}}}
+
     name = ma.fields.String(validate=validate.Length(min=1, max=255))
     sku = ma.fields.String(allow_none=True, validate=validate.Length(max=100))
     price = StrictInteger(required=True, validate=PRICE, metadata={"description": "minor units"})
@@ -257,9 +285,22 @@ class VariantCreateSchema(CamelSchema):
                                     metadata={"description": "minor units; null: none (wholesale customers pay price)"})
     requires_shipping = StrictBoolean()
     options = ma.fields.List(ma.fields.Nested(OptionValueSchema), validate=validate.Length(max=3))
+    sold_by = ma.fields.String(validate=validate.OneOf(SOLD_BY), metadata={
+        "description": "unit (default): price per piece, stock in pieces; weight: price per kilogram, stock in grams"})
+    weight_step_grams = StrictInteger(**WEIGHT_STEP)
+    min_weight_grams = StrictInteger(**MIN_WEIGHT)
 
 
 class VariantUpdateSchema(VariantCreateSchema):
+    """A variant of the new complete set; an existing one keeps the fields left out (`soldBy`, the
+    step and the minimum included; `soldBy` unit clears the step and minimum). A variant changing
+    between unit and weight loses its cart lines."""
+
+    JSON_SCHEMA = {"allOf": [
+        {"if": {"required": ["soldBy"], "properties": {"soldBy": {"const": "unit"}}},
+         "then": {"not": {"anyOf": [{"required": ["weightStepGrams"]}, {"required": ["minWeightGrams"]}]}}},
+        {"if": {"required": ["weightStepGrams", "minWeightGrams"]}, "then": {"anyOf": _STEP_FITS}}]}
+
     id = ma.fields.String(validate=validate.Length(max=40), metadata={"description": "update this variant"})
     price = StrictInteger(validate=PRICE, metadata={"description": "minor units; required for new variants"})
 

@@ -286,3 +286,13 @@ class TotalsSchema(ma.Schema):
     total = ma.fields.Integer()
     currency = ma.fields.String()
     discountCode = ma.fields.String(allow_none=True)
+
+
+class WeightLineSchema(ma.Schema):
+    """How a cart or order line is sold (seed 003; services.orders.pricing): by the unit, or by
+    weight, its `quantity` then being pieces of `weight` grams each at `pricePerKg`."""
+
+    soldBy = ma.fields.String(validate=validate.OneOf(("unit", "weight")))
+    weight = ma.fields.Integer(allow_none=True, metadata={"description": "grams per piece; null for unit lines"})
+    pricePerKg = ma.fields.Integer(allow_none=True, metadata={
+        "description": "minor units per kilogram charged; null for unit lines"})

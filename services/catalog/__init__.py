@@ -19,6 +19,7 @@ who sees a review), `review_moderation` (the staff queue, approve/reject, report
 `customizations` (priced options on top of a variant: definitions and chosen sets),
 `price_list` (seed 000's product pricing: base, discounted, wholesale),
 `slug_redirects` (old slugs -> current ones), `sitemap` (the sitemap build job and its documents),
+`weights` (selling by weight: step, minimum, grams per line),
 `suppliers`, `purchase_orders` (draft -> sent -> received restocks), `reorder` (auto-reorder rules and job). Other packages import only the names below.
 """
 
@@ -84,10 +85,13 @@ from services.catalog.slugs import RESERVED_HANDLES, slugify
 from services.catalog.stock_live import active_products, product_stock_views, publish_stock_changed, stock_channel
 from services.catalog.warehouse_admin import (create_warehouse, delete_warehouse, get_warehouse, list_warehouses,
                                               update_warehouse, warehouse_view)
+from services.catalog.weights import (MAX_PIECE_GRAMS, WEIGHT_STEPS, apply_selling, line_weight,
+                                      stock_units)
 from services.catalog.warehouses import (DEFAULT_WAREHOUSE_ID, default_warehouse, default_warehouse_id, estimate_days,
                                          sellable_units, serving)
 
 __all__ = [
+    "MAX_PIECE_GRAMS", "WEIGHT_STEPS", "apply_selling", "line_weight", "stock_units",
     "customization_types",
     "create_warehouse", "delete_warehouse", "estimate_days", "get_warehouse", "list_warehouses", "release_allocated",
     "sellable_units", "serving", "take_allocated", "transfer_stock", "update_warehouse", "warehouse_view",

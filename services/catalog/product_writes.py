@@ -15,6 +15,9 @@ importer builds):
      "variants": [{"id"?, "name", "sku", "price", "compare_at_price", "wholesale_price" (minor
                    units or None),
                    "inventory_count", "weight_grams", "requires_shipping",
+                   "sold_by" ("unit" | "weight"), "weight_step_grams", "min_weight_grams" (grams; weight
+                   variants only, services.catalog.weights: their price is per kilogram and their
+                   inventory_count grams),
                    "options": [{"name", "value"}]}]}
 
 A given `variants` (or `images`) list is the complete new set, as in Shopify's

@@ -39,6 +39,9 @@ class VariantRow(NamedTuple):
     option_values: list
     position: int
     wholesale_price: int | None = None  # minor units (migration 0019)
+    sold_by: str = "unit"  # "weight": price per kilogram, stock in grams (migration 0031)
+    weight_step_grams: int | None = None
+    min_weight_grams: int | None = None
 
 
 class ImageRow(NamedTuple):
@@ -83,7 +86,8 @@ def with_category(query):
 
 
 VARIANT_ROW_COLUMNS = (Variant.id, Variant.product, Variant.name, Variant.sku, Variant.price, Variant.compare_at_price,
-                   Variant.weight_grams, Variant.option_values, Variant.position, Variant.wholesale_price)
+                       Variant.weight_grams, Variant.option_values, Variant.position, Variant.wholesale_price,
+                       Variant.sold_by, Variant.weight_step_grams, Variant.min_weight_grams)
 
 
 def load_views(products: list[Product]) -> list[ProductView]:

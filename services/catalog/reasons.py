@@ -1,6 +1,14 @@
 """The catalog's stable error reasons (the `reason` of its DomainErrors), reason -> meaning."""
 
 REASONS = {
+    "invalid_sold_by": "A variant's soldBy is not unit or weight",
+    "invalid_weight_step": "A weight variant's weightStepGrams is not one of the allowed steps, or its "
+                           "minWeightGrams is not a positive multiple of the step",
+    "weight_fields_for_unit_variant": "weightStepGrams / minWeightGrams were given for a variant sold by the unit",
+    "weight_not_applicable": "A weight was given for a variant sold by the unit",
+    "weight_below_minimum": "The weight chosen is below the variant's minWeightGrams",
+    "weight_not_a_step_multiple": "The weight chosen is not a multiple of the variant's weightStepGrams",
+    "weight_too_large": "The weight chosen for one piece is above the 100 kg maximum",
     "category_cycle": "A category cannot be moved under itself or one of its subcategories",
     "category_not_found": "No (visible) category with this id or slug",
     "category_slug_taken": "The slug is already used by another category",

@@ -38,6 +38,7 @@ from services.catalog import stock_alerts
 from services.catalog.inventory import stock_levels
 from services.catalog.stock_ledger import record_movement
 from services.catalog.warehouses import active_warehouses, default_warehouse_id
+from services.catalog.weights import line_weight, stock_units
 from services.errors import Conflict, InsufficientStock, NotFound, ValidationFailed
 
 DEFAULT_RESERVATION_MINUTES = 15
@@ -56,21 +57,26 @@ def _lock_active_cart(cart_id: str, now: dt.datetime) -> Cart:
 
 
 def _wanted(items: list[dict]) -> dict[str, int]:
-    """Units wanted per variant id (duplicates summed), each a live variant of its active product.
-    Raises ValidationFailed (400 `invalid_variant`, 422 `invalid_quantity`)."""
+    """Stock units wanted per variant id (duplicates summed), each a live variant of its active
+    product; an item of a variant sold by weight holds `quantity` grams, or with `weight` (grams
+    per piece, services.catalog.weights.line_weight) `quantity` pieces of it: quantity x weight
+    grams. Raises ValidationFailed (400 `invalid_variant`, 422 `invalid_quantity`, the weight
+    reasons of `line_weight`)."""
     wanted: dict[str, int] = {}
     for n, item in enumerate(items):
         if item["quantity"] < 1:
             raise ValidationFailed("Quantity must be > 0", reason="invalid_quantity",
                                    details=[{"field": f"items.{n}.quantity", "message": "Must be at least 1"}])
-        found = (Variant.select(Variant.id).join(Product)
-                 .where(Variant.id == item["variant_id"], Variant.product == item["product_id"],
-                        Variant.archived_at.is_null(), Product.status == "active").exists())
-        if not found:
+        found = (Variant.select(Variant.id, Variant.sold_by, Variant.weight_step_grams, Variant.min_weight_grams)
+                 .join(Product).where(Variant.id == item["variant_id"], Variant.product == item["product_id"],
+                                      Variant.archived_at.is_null(), Product.status == "active").first())
+        if found is None:
             raise ValidationFailed("Invalid variant ID", reason="invalid_variant",
                                    details=[{"field": f"items.{n}.variantId",
                                              "message": "No such variant of this active product"}])
-        wanted[item["variant_id"]] = wanted.get(item["variant_id"], 0) + item["quantity"]
+        weight = item.get("weight")
+        grams = line_weight(found, weight, field=f"items.{n}.weight") if weight is not None else 0
+        wanted[item["variant_id"]] = wanted.get(item["variant_id"], 0) + stock_units(item["quantity"], grams)
     return wanted
 
 
@@ -117,7 +123,8 @@ def _choose_warehouses(wanted: dict[str, int], existing: dict, warehouse_id: str
 
 def reserve_stock(cart_id: str, items: list[dict], minutes: int = DEFAULT_RESERVATION_MINUTES,
                   warehouse_id: str | None = None) -> list[StockReservation]:
-    """Hold `items` (`[{"product_id", "variant_id", "quantity"}]`) for the cart for `minutes`
+    """Hold `items` (`[{"product_id", "variant_id", "quantity", "weight"?}]`: units, or for a variant
+    sold by weight grams, or pieces of `weight` grams: `_wanted`) for the cart for `minutes`
     (1..MAX_RESERVATION_MINUTES); see the module docstring. Each variant is held in one
     warehouse: `warehouse_id`, else as `_choose_warehouses` picks; a hold moving to another
     warehouse is released where it was. The caller checks the cart is the caller's. Returns

@@ -16,6 +16,7 @@ from models.catalog import Product, ProductImage, Variant
 from models.db import utcnow
 from models.orders import OrderItem
 from services.catalog import inventory
+from services.catalog.weights import apply_selling
 from services.errors import Conflict, ValidationFailed
 
 VARIANT_FIELDS = ("name", "sku", "price", "compare_at_price", "wholesale_price", "weight_grams",
@@ -112,7 +113,9 @@ def save_variants(product: Product, specs: list[dict]) -> list[Variant]:
     Unlisted variants are archived when an order line refers to them, else deleted; a spec
     matching an archived variant (by id, SKU, or options/name) restores it. Raises
     ValidationFailed (422: no variants, inconsistent options, duplicate SKU or variant,
-    unknown variant id, a new variant without a price), Conflict (409 `duplicate_sku`: the SKU
+    unknown variant id, a new variant without a price, selling by weight: services.catalog.weights
+    `apply_selling`; a variant changing between unit and weight loses its cart lines, as their
+    quantities counted the other unit), Conflict (409 `duplicate_sku`: the SKU
     belongs to another product's variant, archived ones included).
     """
     if not specs:
@@ -137,6 +140,8 @@ def save_variants(product: Product, specs: list[dict]) -> list[Variant]:
             if attr not in spec or (spec[attr] is None and attr in ("price", "requires_shipping")):
                 continue
             setattr(variant, attr, (spec[attr] or None) if attr == "sku" else spec[attr])
+        if apply_selling(variant, spec, f"variants.{position - 1}") and not is_new:
+            CartItem.delete().where(CartItem.variant == variant.id).execute()  # pieces <-> grams: lines void
         variant.name = name
         variant.option_values = values
         variant.position = position

@@ -69,7 +69,8 @@ def _store(spec: dict) -> Store:
 
 
 def _product_data(spec: dict, store_id: str, exponent: int, customizations: list) -> dict:
-    """A demo product (camelCase JSON, major-unit prices) in the catalog's write shape; `kind`
+    """A demo product (camelCase JSON, major-unit prices; a variant `soldBy` weight has its price per
+    kilogram and its `stock` in grams, services.catalog.weights) in the catalog's write shape; `kind`
     (default general), `isFeatured` and the typed `attributes` of that kind pass through
     (services.catalog.product_attributes validates them). Its `customizations` (else the store's
     `productCustomizations`) get their prices in minor units (services.catalog.customizations
@@ -87,7 +88,8 @@ def _product_data(spec: dict, store_id: str, exponent: int, customizations: list
         "variants": [{"name": v["name"], "sku": v["sku"], "price": catalog.parse_money(v["price"], exponent),
                       "compare_at_price": catalog.parse_money(v.get("compareAtPrice", ""), exponent),
                       "inventory_count": v["stock"], "weight_grams": v.get("weightGrams"),
-                      "options": v.get("options", [])}
+                      "sold_by": v.get("soldBy", "unit"), "weight_step_grams": v.get("weightStepGrams"),
+                      "min_weight_grams": v.get("minWeightGrams"), "options": v.get("options", [])}
                      for v in spec["variants"]],
     }
 

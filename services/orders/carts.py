@@ -21,6 +21,18 @@ reported in `CartLine.problems`, which makes checkout refuse the cart (409
 `customizations_changed`). Stock is per variant: every stock check counts all of the cart's
 lines of the variant. A line's unit price is services.orders.pricing.unit_price (wholesale
 price for a customer of the `wholesale` group).
+
+Selling by weight (seed 003, services.catalog.weights): a line of a variant sold by weight
+chooses a `weight` per piece (grams, a multiple of the variant's step, at least its minimum;
+default the minimum) and a `quantity` of pieces; its unit price is one piece's
+(services.orders.pricing: round_half_up(price per kg x grams / 1000)). A line is identified by
+variant, weight and customizations: adding the same variant with the same weight and set adds
+pieces to that line, another weight is another line (two 200 g pieces and one 500 g piece are
+two lines), and an update changing a line's weight to one another line of the variant already
+has is refused (409 `duplicate_cart_line`: update that line instead). A unit variant refuses a
+`weight` (422 `weight_not_applicable`). Stock is counted in the variant's unit: a weight line
+needs quantity x weight grams (`catalog.stock_units`), and every stock check, reservation count
+and checkout allocation sums grams over the cart's lines of the variant.
 """
 
 from __future__ import annotations
@@ -50,7 +62,9 @@ class CartLine:
     `customizations` is the line's priced set `[{"code", "label", "value", "price"}]` (minor
     units per unit) at the product's current definitions, or as it was added when it no longer
     fits them; `problems` then lists why (`[{"field", "message"}]`, else []). `unit_price` is
-    what one unit costs now (minor units, pricing.unit_price)."""
+    what one unit costs now (minor units, pricing.unit_price); `stock` is in the variant's stock
+    unit (grams for a weight variant). For a weight line `price_per_kg` is the per-kilogram price
+    it is charged (minor units; None for unit lines) and `item.weight_grams` its grams per piece."""
 
     item: CartItem
     variant: Variant
@@ -60,6 +74,17 @@ class CartLine:
     customizations: list = field(default_factory=list)
     unit_price: int = 0
     problems: list = field(default_factory=list)
+    price_per_kg: int | None = None
+
+    @property
+    def weight(self) -> int | None:
+        """Grams per piece of a weight line, None for a unit line."""
+        return self.item.weight_grams or None
+
+    @property
+    def units(self) -> int:
+        """Stock the line needs: pieces x grams for a weight line, else its quantity."""
+        return catalog.stock_units(self.item.quantity, self.item.weight_grams)
 
 
 def create_cart(user: User | None, currency: str | None = None, customer_id: str | None = None,
@@ -163,13 +188,14 @@ def check_quantity(quantity: int) -> None:
                                details=[{"field": "quantity", "message": f"At most {limit}"}])
 
 
-def _check_stock(variant_id: str, quantity: int, cart_id: str | None = None) -> None:
-    """Raise InsufficientStock unless `quantity` units are available to the cart (available units
-    plus what the cart itself has reserved, services.catalog.reservations)."""
-    available = catalog.stock_levels([variant_id], cart_id=cart_id)[variant_id]
+def _check_stock(variant: Variant, quantity: int, cart_id: str | None = None) -> None:
+    """Raise InsufficientStock unless `quantity` units (grams for a weight variant) are available to
+    the cart (available units plus what the cart itself has reserved, services.catalog.reservations)."""
+    available = catalog.stock_levels([variant.id], cart_id=cart_id)[variant.id]
     if quantity > available:
+        unit = " g" if variant.sold_by == "weight" else ""
         raise InsufficientStock("Insufficient inventory", reason="out_of_stock",
-                                details=[{"field": "quantity", "message": f"Only {available} available"}])
+                                details=[{"field": "quantity", "message": f"Only {available}{unit} available"}])
 
 
 def _sold_variant(product_id: str, variant_id: str | None) -> Variant:
@@ -195,29 +221,44 @@ def _wholesale(cart_id: str) -> bool:
 
 
 def other_lines_quantity(cart: Cart, variant_id: str, item_id: str | None) -> int:
-    """Units of `variant_id` in the cart's lines other than `item_id` (other customizations)."""
-    query = CartItem.select(peewee.fn.COALESCE(peewee.fn.SUM(CartItem.quantity), 0)).where(
+    """Stock units of `variant_id` in the cart's lines other than `item_id` (other customizations
+    or weights): pieces, or for weight lines pieces x grams (`catalog.stock_units`)."""
+    units = CartItem.quantity * peewee.Case(None, [(CartItem.weight_grams > 0, CartItem.weight_grams)], 1)
+    query = CartItem.select(peewee.fn.COALESCE(peewee.fn.SUM(units), 0)).where(
         CartItem.cart == cart.id, CartItem.variant == variant_id)
     if item_id is not None:
         query = query.where(CartItem.id != item_id)
     return query.scalar() or 0
 
 
-def _line_price(variant: Variant, priced: list[dict], wholesale: bool) -> int:
-    return pricing.unit_price(variant.price, variant.wholesale_price, wholesale, catalog.customizations_price(priced))
+def _line_price(variant: Variant, priced: list[dict], wholesale: bool, weight_grams: int = 0) -> int:
+    """Minor units of one unit (one piece of `weight_grams` grams for a weight line) of the line."""
+    return pricing.unit_price(variant.price, variant.wholesale_price, wholesale, catalog.customizations_price(priced),
+                              weight_grams)
+
+
+def _price_per_kg(variant: Variant, wholesale: bool) -> int | None:
+    """The per-kilogram price a weight line is charged (minor units), None for a unit variant."""
+    if variant.sold_by != "weight":
+        return None
+    return pricing.base_price(variant.price, variant.wholesale_price, wholesale)
 
 
 def add_to_cart(cart: Cart, product_id: str, variant_id: str | None, quantity: int,
-                customizations: list[dict] | None = None) -> Cart:
+                customizations: list[dict] | None = None, weight: int | None = None) -> Cart:
     """Add `quantity` of a variant (default: the product's only/first variant) with the chosen
     `customizations` (`[{"code", "value"}]`, default none), merging with the line of the same
-    variant and the same chosen set.
+    variant, the same weight and the same chosen set. For a variant sold by weight `quantity` is
+    pieces of `weight` grams each (default: its minimum; services.catalog.line_weight); a unit
+    variant refuses `weight`.
 
     One transaction, which first re-reads and locks the cart row. Raises Conflict
     (409 `cart_not_active` / `cart_expired`), ValidationFailed (400 `invalid_product` for an
     unknown or inactive product, `invalid_variant` for an unknown or archived variant, 422 for
-    a bad quantity or customizations: services.catalog.choose_customizations), InsufficientStock
-    (409, counting every line of the variant). Returns `cart` (its state refreshed).
+    a bad quantity, weight (`weight_not_applicable`, `weight_below_minimum`,
+    `weight_not_a_step_multiple`, `weight_too_large`) or customizations:
+    services.catalog.choose_customizations), InsufficientStock (409, counting every line of the
+    variant, in grams for a weight variant). Returns `cart` (its state refreshed).
     """
     for _ in range(2):
         try:
@@ -225,21 +266,23 @@ def add_to_cart(cart: Cart, product_id: str, variant_id: str | None, quantity: i
                 writable_cart(cart)
                 check_quantity(quantity)
                 variant = _sold_variant(product_id, variant_id)
+                grams = catalog.line_weight(variant, weight)
                 priced = catalog.choose_customizations(variant.product.customizations or [], customizations)
                 key = catalog.customization_key(priced)
                 existing = CartItem.get_or_none(CartItem.cart == cart, CartItem.variant == variant,
-                                                CartItem.customization_key == key)
+                                                CartItem.customization_key == key, CartItem.weight_grams == grams)
                 total_qty = quantity + (existing.quantity if existing else 0)
                 check_quantity(total_qty)
                 others = other_lines_quantity(cart, variant.id, existing.id if existing else None)
-                _check_stock(variant.id, total_qty + others, cart.id)
-                price = _line_price(variant, priced, _wholesale(cart.id))
+                _check_stock(variant, catalog.stock_units(total_qty, grams) + others, cart.id)
+                price = _line_price(variant, priced, _wholesale(cart.id), grams)
                 if existing:
                     CartItem.update(quantity=total_qty, unit_price=price, customizations=priced,
                                     updated_at=utcnow()).where(CartItem.id == existing.id).execute()
                 else:
                     CartItem.create(cart=cart, product=variant.product, variant=variant, quantity=quantity,
-                                    unit_price=price, customizations=priced, customization_key=key)
+                                    unit_price=price, customizations=priced, customization_key=key,
+                                    weight_grams=grams)
                 touch_cart(cart)
             return cart
         except peewee.IntegrityError:  # a concurrent add created the line first: merge into it
@@ -254,21 +297,32 @@ def _item(cart: Cart, item_id: str) -> CartItem:
     return item
 
 
-def update_cart_item(cart: Cart, item_id: str, quantity: int) -> Cart:
-    """Set a line's quantity (its customizations stay), in one transaction that first re-reads
-    and locks the cart row.
+def update_cart_item(cart: Cart, item_id: str, quantity: int, weight: int | None = None) -> Cart:
+    """Set a line's quantity (pieces for a weight line) and, for a weight line, optionally its
+    `weight` per piece (grams; None keeps it); its customizations stay. One transaction that first
+    re-reads and locks the cart row.
 
-    Raises Conflict (409, cart not active or expired), NotFound, ValidationFailed (422),
-    InsufficientStock (409, counting the cart's other lines of the variant). Returns `cart`.
+    Raises Conflict (409, cart not active or expired; `duplicate_cart_line` when another line of
+    the variant with the same customizations already has that weight), NotFound, ValidationFailed
+    (422: quantity, or weight as in `add_to_cart`), InsufficientStock (409, counting the cart's
+    other lines of the variant). Returns `cart`.
     """
     with atomic():
         writable_cart(cart)
         item = _item(cart, item_id)
         check_quantity(quantity)
-        _check_stock(item.variant_id, quantity + other_lines_quantity(cart, item.variant_id, item.id), cart.id)
         variant = Variant.select(Variant, Product).join(Product).where(Variant.id == item.variant_id).get()
+        grams = item.weight_grams if weight is None and item.weight_grams else catalog.line_weight(variant, weight)
+        if grams != item.weight_grams and CartItem.select().where(
+                CartItem.cart == cart.id, CartItem.variant == item.variant_id, CartItem.id != item.id,
+                CartItem.customization_key == item.customization_key, CartItem.weight_grams == grams).exists():
+            raise Conflict(f"Another line already has {grams} g pieces of this variant; update that line",
+                           reason="duplicate_cart_line")
+        _check_stock(variant, catalog.stock_units(quantity, grams)
+                     + other_lines_quantity(cart, item.variant_id, item.id), cart.id)
         priced, _ = _repriced(item, variant.product)
-        CartItem.update(quantity=quantity, unit_price=_line_price(variant, priced, _wholesale(cart.id)),
+        CartItem.update(quantity=quantity, weight_grams=grams,
+                        unit_price=_line_price(variant, priced, _wholesale(cart.id), grams),
                         updated_at=utcnow()).where(CartItem.id == item.id).execute()
         touch_cart(cart)
     return cart
@@ -307,9 +361,9 @@ def load_lines(cart_id: str) -> list[CartLine]:
                    & (Warehouse.active == True) & (StockReservation.status == "active")))  # noqa: E712
     on_hand = peewee.fn.COALESCE(catalog.sellable_units(CartItem.variant), 0) + peewee.fn.COALESCE(held, 0)
     rows = list(CartItem.select(CartItem.id, CartItem.quantity, CartItem.unit_price, CartItem.created_at,
-                                CartItem.product, CartItem.variant, CartItem.customizations,
+                                CartItem.product, CartItem.variant, CartItem.customizations, CartItem.weight_grams,
                                 Variant.id, Variant.name, Variant.sku, Variant.price, Variant.option_values,
-                                Variant.weight_grams, Variant.wholesale_price,
+                                Variant.weight_grams, Variant.wholesale_price, Variant.sold_by,
                                 Product.id, Product.name, Product.handle, Product.status, Product.vendor,
                                 Product.category,
                                 Product.customizations, on_hand.alias("on_hand"))
@@ -326,8 +380,9 @@ def load_lines(cart_id: str) -> list[CartLine]:
     for row in rows:
         priced, problems = _repriced(row, row.product)
         lines.append(CartLine(row, row.variant, row.product, images.get(row.product_id),
-                              getattr(row, "on_hand", None) or 0, priced, _line_price(row.variant, priced, wholesale),
-                              problems))
+                              getattr(row, "on_hand", None) or 0, priced,
+                              _line_price(row.variant, priced, wholesale, row.weight_grams), problems,
+                              _price_per_kg(row.variant, wholesale)))
     return lines
 
 
@@ -343,10 +398,11 @@ def _repriced(item: CartItem, product: Product) -> tuple[list[dict], list[dict]]
 
 
 def variant_quantities(lines: list[CartLine]) -> dict[str, int]:
-    """Units per variant id over `lines` (lines of one variant with different customizations add up)."""
+    """Stock units per variant id over `lines` (lines of one variant with different customizations
+    or weights add up; a weight line counts pieces x grams: `CartLine.units`)."""
     wanted: dict[str, int] = {}
     for line in lines:
-        wanted[line.variant.id] = wanted.get(line.variant.id, 0) + line.item.quantity
+        wanted[line.variant.id] = wanted.get(line.variant.id, 0) + line.units
     return wanted
 
 
@@ -378,7 +434,10 @@ def cart_view(cart: Cart) -> dict:
     currency, discountCode, itemCount, status, createdAt, updatedAt, expiresAt (money in minor units).
     An item's `unitPrice` includes its `customizations` (`[{"code", "label", "value", "price"}]`)
     and the wholesale price of a wholesale customer; `variant.available` says whether the stock
-    covers all of the cart's lines of the variant."""
+    covers all of the cart's lines of the variant. Every item has `soldBy` (unit | weight); a
+    weight line's `quantity` is pieces, `weight` the grams per piece, `pricePerKg` the
+    per-kilogram price (minor units) and `unitPrice` one piece's price; both are null for unit
+    lines. `variant.inventoryCount` is in the variant's stock unit (grams for weight)."""
     lines = load_lines(cart.id)
     totals = cart_totals(cart, lines)
     wanted = variant_quantities(lines)
@@ -386,6 +445,7 @@ def cart_view(cart: Cart) -> dict:
         "id": line.item.id, "productId": line.product.id, "variantId": line.variant.id,
         "quantity": line.item.quantity, "unitPrice": line.unit_price,
         "totalPrice": line.unit_price * line.item.quantity, "customizations": line.customizations,
+        "soldBy": line.variant.sold_by, "weight": line.weight, "pricePerKg": line.price_per_kg,
         "product": {"name": line.product.name, "image": line.image, "slug": line.product.handle},
         "variant": {"name": line.variant.name, "sku": line.variant.sku,
                     "available": line.product.status == "active" and line.stock >= wanted[line.variant.id],

@@ -12,7 +12,9 @@ shipments first) and take them with conditional updates in (variant, warehouse) 
 services.catalog.reservations), record the allocation (`OrderAllocation`, one shipment per
 warehouse, each with its estimated delivery; the order's is the latest), apply the promotion code
 (services.orders.promotions: its row locked, checked again, one use recorded), number the
-order, snapshot the items, create the payment row and mark the cart converted. For Stripe it then creates the
+order, snapshot the items (a weight line with its grams per piece and per-kilogram price; its
+stock, like every stock count of a weight variant, in grams: quantity x weight), create the payment
+row and mark the cart converted. For Stripe it then creates the
 PaymentIntent (fixed idempotency key) and returns its client secret.
 
 A re-run of the job (retry, duplicate delivery) finds the order it already
@@ -188,12 +190,13 @@ def place_order(job: Job) -> Order:
             "order": order.id, "product_id": line.product.id, "variant_id": line.variant.id,
             "quantity": line.item.quantity, "unit_price": line.unit_price,
             "total_price": line.unit_price * line.item.quantity, "customizations": line.customizations,
+            "weight_grams": line.weight, "price_per_kg": line.price_per_kg,
             "product_snapshot": {"name": line.product.name, "slug": line.product.handle, "image": line.image,
                                  "vendor": line.product.vendor, "customizations": line.customizations,
                                  "variant": {"name": line.variant.name, "sku": line.variant.sku,
                                              "options": line.variant.option_values,
                                              "weightGrams": line.variant.weight_grams,
-                                             "price": line.variant.price}},
+                                             "soldBy": line.variant.sold_by, "price": line.variant.price}},
         } for line in lines]).execute()
         OrderAllocation.insert_many([{
             "order": order.id, "warehouse": s.warehouse.id, "variant_id": variant_id, "quantity": n,

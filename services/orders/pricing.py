@@ -5,6 +5,12 @@ total = subtotal - discount + tax + shipping, where
   `unit_price`: the variant's price - its wholesale price instead, when the cart's customer is in
   the `wholesale` customer group and the variant has one (seed 000) - plus what the line's chosen
   customizations add per unit (seed 001, services.catalog.customizations),
+- a line of a variant sold by weight (seed 003) counts pieces of a chosen weight: its variant's
+  price (or wholesale price) is per kilogram, and one piece costs
+  `round_half_up(price_per_kg x weight_grams / 1000)` minor units (`weight_price`: rounded once
+  per piece, half up, before customizations are added and before multiplying by the quantity,
+  so a line's subtotal is always quantity x the unit price shown; e.g. 3 490/kg x 125 g =
+  436.25 -> 436, x 3 pieces = 1 308),
 - discount = a promotion code's (services.orders.promotions, DiscountCode): a percentage (rounded
   half up) of the eligible lines' subtotal, at most its `maximum_discount`, or a fixed amount,
   never above the eligible subtotal; a free-shipping code takes nothing off the goods,
@@ -29,7 +35,14 @@ from models.db import utcnow
 
 
 def round_half_up(value: Decimal) -> int:
+    """`value` rounded to a whole number, halves away from zero (2.5 -> 3, -2.5 -> -3)."""
     return int(value.quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+def weight_price(price_per_kg: int, weight_grams: int) -> int:
+    """Minor units of one piece of `weight_grams` grams at `price_per_kg` minor units per kilogram:
+    `round_half_up(price_per_kg x weight_grams / 1000)` (exact decimal arithmetic, no floats)."""
+    return round_half_up(Decimal(price_per_kg) * weight_grams / 1000)
 
 
 @dataclass(frozen=True)
@@ -49,11 +62,21 @@ class Totals:
                 "shippingDiscount": self.shipping_discount, "total": self.total, "itemCount": self.item_count}
 
 
-def unit_price(price: int, wholesale_price: int | None, wholesale_customer: bool, customizations: int = 0) -> int:
-    """A line's unit price in minor units: `wholesale_price` for a wholesale customer when the
-    variant has one, else `price`, plus `customizations` (the chosen customizations' prices per
-    unit, minor units). Retail customers and guests never get the wholesale price."""
-    base = wholesale_price if wholesale_customer and wholesale_price is not None else price
+def base_price(price: int, wholesale_price: int | None, wholesale_customer: bool) -> int:
+    """The variant price a customer pays (minor units; per kilogram for a weight variant):
+    `wholesale_price` for a wholesale customer when the variant has one, else `price`."""
+    return wholesale_price if wholesale_customer and wholesale_price is not None else price
+
+
+def unit_price(price: int, wholesale_price: int | None, wholesale_customer: bool, customizations: int = 0,
+               weight_grams: int | None = None) -> int:
+    """A line's unit price in minor units: `base_price` (retail customers and guests never get the
+    wholesale price) - for a weight line (`weight_grams` > 0: grams per piece, the prices being
+    per kilogram) `weight_price` of it - plus `customizations` (the chosen customizations' prices
+    per unit, minor units)."""
+    base = base_price(price, wholesale_price, wholesale_customer)
+    if weight_grams:
+        base = weight_price(base, weight_grams)
     return base + customizations
 
 

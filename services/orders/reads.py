@@ -73,7 +73,8 @@ def order_view(order: Order, items: list[OrderItem] | None = None) -> dict:
     """The seed-004 order object (money in minor units of `currency`), plus, as in Saleor and
     Shopify, the order's `payments` (`payment_view`) and `refunds` (`refunds.refund_view`,
     oldest first). An item's `unitPrice` is what one unit cost at checkout, its
-    `customizations` (`[{"code", "label", "value", "price"}]`, price per unit) included;
+    `customizations` (`[{"code", "label", "value", "price"}]`, price per unit) included; a weight
+    line's `quantity` is pieces of `weight` grams each at `pricePerKg` (both null for unit lines);
     `shipments` (`shipments_view`) tell where the units ship from."""
     if items is None:
         items = list(OrderItem.select().where(OrderItem.order == order.id).order_by(OrderItem.id))
@@ -87,6 +88,8 @@ def order_view(order: Order, items: list[OrderItem] | None = None) -> dict:
             "id": item.id, "productId": item.product_id, "variantId": item.variant_id,
             "quantity": item.quantity, "unitPrice": item.unit_price, "totalPrice": item.total_price,
             "customizations": item.customizations or [],
+            "soldBy": "weight" if item.weight_grams else "unit", "weight": item.weight_grams,
+            "pricePerKg": item.price_per_kg,
             "product": {k: item.product_snapshot.get(k) for k in ("name", "image", "slug")},
             "variant": {k: item.product_snapshot.get("variant", {}).get(k) for k in ("name", "sku")},
         } for item in items],

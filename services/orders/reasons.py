@@ -16,6 +16,8 @@ REASONS = {
     "cart_item_not_found": "No such line in this cart",
     "cart_not_active": "The cart was converted into an order or expired",
     "cart_not_found": "No (visible) cart with this id",
+    "duplicate_cart_line": "Another line of the cart already has this variant with the same weight and "
+                           "customizations (update that line)",
     "concurrent_update": "The order changed meanwhile; reload and retry",
     "customizations_changed": "A cart line's customizations no longer fit the product's current definitions "
                               "(removed, changed or out of their date window): choose them again",

@@ -67,7 +67,7 @@ def _release_once(order_id: str) -> bool:
     if not units:  # placed before allocations were recorded (migration 0024): all from the default warehouse
         for item in OrderItem.select().where(OrderItem.order == order_id):
             key = (item.variant_id, catalog.default_warehouse_id())
-            units[key] = units.get(key, 0) + item.quantity
+            units[key] = units.get(key, 0) + catalog.stock_units(item.quantity, item.weight_grams)
     catalog.release_allocated(units, reference=order_id)
     promotions.return_use(order_id)
     loyalty.reverse_order_points(order_id)

@@ -34,3 +34,12 @@ def approve_review(review_id: str) -> None:
 
     staff = User.select().where(User.role == "staff").first() or quick_user(role="staff")
     catalog.approve_review(staff, review_id)
+
+
+def make_weight_product(name="Comte AOP", price_per_kg=3490, grams=5000, step=50, minimum=100, **fields) -> Product:
+    """A cheese sold by weight: one variant at `price_per_kg` minor units per kilogram, `grams` of
+    stock, pieces cut in multiples of `step` grams from `minimum` (services.catalog.weights)."""
+    product = make_product(name=name, price=price_per_kg, stock=grams, **fields)
+    Variant.update(sold_by="weight", weight_step_grams=step, min_weight_grams=minimum).where(
+        Variant.product == product.id).execute()
+    return product

@@ -275,7 +275,8 @@ def test_0019_upgrades_carts_to_one_line_per_variant_and_customizations(tmp_path
     init_database(f"sqlite:///{tmp_path / 'carts.db'}")
     with database.connection_context():
         apply_migrations(target="0018_product_attributes")
-        database.execute_sql("DROP INDEX cart_item_cart_id_variant_id_customization_key")
+        # 0001 creates today's tables: their unique line index is 0031's (with weight_grams)
+        database.execute_sql("DROP INDEX cart_item_cart_id_variant_id_customization_key_weight_grams")
         for table, column in (("cart_item", "customizations"), ("cart_item", "customization_key"),
                               ("order_item", "customizations"), ("product", "customizations"),
                               ("variant", "wholesale_price"), ('"user"', "customer_group")):
@@ -296,8 +297,9 @@ def test_0019_upgrades_carts_to_one_line_per_variant_and_customizations(tmp_path
         database.execute_sql('INSERT INTO "user" (id, email, password_hash, first_name, last_name, role, is_active, '
                              "is_verified, created_at, updated_at) VALUES ('usr_1', 'a@example.com', '!', '', '', "
                              "'customer', 1, 0, '2026-01-01', '2026-01-01')")
-        applied = apply_migrations()
-        assert applied == migration_names()[migration_names().index("0018_product_attributes") + 1:]
+        names = migration_names()
+        applied = apply_migrations(target="0030_payment_status_length")
+        assert applied == names[names.index("0018_product_attributes") + 1:names.index("0030_payment_status_length") + 1]
         row = database.execute_sql("SELECT customizations, customization_key FROM cart_item").fetchone()
         assert row == ("[]", "")
         indexes = [r[1] for r in database.execute_sql("PRAGMA index_list('cart_item')").fetchall()]
