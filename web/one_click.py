@@ -16,7 +16,8 @@ from web.jobview import documents_job, submit
 from web.orders import with_saved_addresses
 from web.payments import SavedMethodSchema
 from web.request_info import client_ip
-from web.schemas import CamelSchema, StrictBoolean, ok
+from web.carts import WEIGHT
+from web.schemas import CamelSchema, StrictBoolean, StrictInteger, ok
 from web.security import BEARER_SECURITY, require_user
 
 blp = Blueprint("one_click", __name__, url_prefix="/api/v1/checkout", description="One-click checkout")
@@ -56,6 +57,7 @@ class OneClickPurchaseSchema(CamelSchema):
     product_id = ma.fields.String(validate=validate.Length(min=1, max=100))
     variant_id = ma.fields.String(load_default=None, allow_none=True, validate=validate.Length(min=1, max=40))
     quantity = ma.fields.Integer(load_default=1, validate=validate.Range(min=1, max=99))
+    weight = StrictInteger(**WEIGHT)
     shipping_method = ma.fields.String(load_default="standard",
                                        validate=validate.OneOf(("standard", "express", "same_day")))
     notes = ma.fields.String(load_default="", validate=validate.Length(max=1000))

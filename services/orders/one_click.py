@@ -21,7 +21,8 @@ def start_one_click(user: User, payment_method_id: str, shipping_address: dict, 
     `payment_method_id`: the customer's saved method (`spm_...`) from their verified one-click
     settings; `shipping_address`: their saved address in the order address shape (billing: the
     same). `request` keys: `cart_id` or `product_id` (+ optional `variant_id`, `quantity`, default
-    1), `shipping_method`, optional `notes`, `client_ip`. Raises ValidationFailed (400
+    1, and `weight` in grams per piece for a product sold by weight), `shipping_method`, optional
+    `notes`, `client_ip`. Raises ValidationFailed (400
     `one_click_item_required`: neither or both of cartId and productId) and whatever adding to a
     cart (services.orders.carts.add_to_cart) and checkout (`checkout.start_checkout`) raise.
     """
@@ -31,7 +32,8 @@ def start_one_click(user: User, payment_method_id: str, shipping_address: dict, 
     cart_id = request.get("cart_id")
     if cart_id is None:
         cart = carts.create_cart(user, source="one_click")
-        carts.add_to_cart(cart, request["product_id"], request.get("variant_id"), request.get("quantity") or 1)
+        carts.add_to_cart(cart, request["product_id"], request.get("variant_id"), request.get("quantity") or 1,
+                          weight=request.get("weight"))
         cart_id = cart.id
     return checkout.start_checkout(user, {
         "cart_id": cart_id, "shipping_address": shipping_address, "billing_address": "same",
