@@ -25,8 +25,6 @@ folder.
 
 from __future__ import annotations
 
-import os
-import secrets
 import shutil
 from pathlib import Path
 
@@ -37,7 +35,7 @@ from models.users import User
 from services.catalog.reviews import (authored_review, delete_review_rows, resubmitted, review_view, summary_changed,
                                       visible_review)
 from services.errors import Conflict, DomainError, NotFound, ValidationFailed
-from services.platform import images
+from services.platform import images, media_files
 
 MAX_MEDIA_PER_REVIEW = 5
 IMAGE_SIZE = 2048  # pixels, the longest side of a stored review photo
@@ -139,11 +137,7 @@ def add_media(user: User, review_id: str, raw: bytes | None) -> dict:
     authored_review(user, review_id, admin_too=False)
     kind, data, content_type, extension = clean_media(raw)
     folder = media_dir(review_id)
-    folder.mkdir(parents=True, exist_ok=True)
-    name = f"{secrets.token_urlsafe(16)}.{extension}"
-    temporary = folder / f".{name}.tmp"
-    temporary.write_bytes(data)
-    os.replace(temporary, folder / name)
+    name = media_files.store_new_file(folder, data, extension)
     try:
         with atomic():
             query = Review.select().where(Review.id == review_id)

@@ -15,9 +15,7 @@ Files: `<MEDIA_DIR>/avatars/<user id>/<22 random URL-safe characters>.webp`, ser
 
 from __future__ import annotations
 
-import os
 import re
-import secrets
 from pathlib import Path
 
 import config
@@ -25,7 +23,7 @@ from models.db import atomic, is_postgres, utcnow
 from models.users import User
 from services.customers.profiles import get_profile, profile_of, upsert_profile
 from services.errors import DomainError, NotFound, ValidationFailed
-from services.platform import images
+from services.platform import images, media_files
 
 AVATAR_SIZE = 512  # pixels, the longest side of a stored avatar
 URL_PREFIX = "/api/v1/media/avatars"
@@ -83,11 +81,7 @@ def store_avatar(user: User, raw: bytes | None) -> dict:
     avatarUrl. Raises what `clean_image` raises."""
     encoded, extension = clean_image(raw)
     folder = avatar_dir(user.id)
-    folder.mkdir(parents=True, exist_ok=True)
-    name = f"{secrets.token_urlsafe(16)}.{extension}"
-    temporary = folder / f".{name}.tmp"
-    temporary.write_bytes(encoded)
-    os.replace(temporary, folder / name)
+    name = media_files.store_new_file(folder, encoded, extension)
     url = f"{URL_PREFIX}/{user.id}/{name}"
     try:
         with atomic():

@@ -12,8 +12,6 @@ a new photo replaces the previous one (deleted after the commit). The URL is
 
 from __future__ import annotations
 
-import os
-import secrets
 from pathlib import Path
 
 import config
@@ -23,7 +21,7 @@ from models.users import User
 from services.errors import Conflict, DomainError, NotFound, ValidationFailed
 from services.orders import timeline
 from services.orders.deliveries import delivery_for
-from services.platform import images
+from services.platform import images, media_files
 
 PROOF_SIZE = 1600  # pixels, the longest side of a stored photo
 PROOF_MAX_BYTES = 10 * 1024 * 1024  # an upload's size limit
@@ -71,11 +69,7 @@ def store_proof(order_id: str, user: User, raw: bytes | None) -> OrderDelivery:
     encoded, extension = images.clean_image(raw, longest_side=PROOF_SIZE, max_dimension=PROOF_MAX_DIMENSION,
                                             field="photo", too_wide=ProofDimensionsTooLarge)
     folder = _folder(order_id)
-    folder.mkdir(parents=True, exist_ok=True)
-    name = f"{secrets.token_urlsafe(16)}.{extension}"
-    temporary = folder / f".{name}.tmp"
-    temporary.write_bytes(encoded)
-    os.replace(temporary, folder / name)
+    name = media_files.store_new_file(folder, encoded, extension)
     try:
         with atomic():
             previous = OrderDelivery.select(OrderDelivery.proof_photo).where(OrderDelivery.id == delivery.id).scalar()

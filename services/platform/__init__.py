@@ -17,7 +17,8 @@ Public surface (import these modules from here, e.g. `from services.platform imp
 - `live`: publish/subscribe for live updates (Redis, or in-process when embedded);
 - `html`: user-written HTML cleaned on write (`sanitize_html`, `plain_text`);
 - `images`: uploaded images checked and re-encoded from their pixels alone (`clean_image`:
-  avatars, review photos);
+  avatars, review photos, proof-of-delivery photos);
+- `media_files`: uploaded media written whole under a random name (`store_new_file`);
 - `audit`: the append-only audit log of staff, courier, admin and API-key writes;
 - `catalog_ttl`: the catalog cache of responses and totals (`CATALOG_CACHE_SECONDS`; Redis, or
   in-process when embedded), invalidated by generation on every catalog write;
@@ -35,7 +36,7 @@ This package imports no domain package (a test checks it), and neither Flask nor
 """
 
 from services.platform import (  # noqa: F401
-    audit, catalog_ttl, consumption, counters, dependencies, events, heartbeat, html, idempotency, images, job_types, jobs, live,
-    logs, metrics, model_registry, periodic, pii_rotation, probe, recovery, retention)
+    audit, catalog_ttl, consumption, counters, dependencies, events, heartbeat, html, idempotency, images, job_types,
+    jobs, live, logs, media_files, metrics, model_registry, periodic, pii_rotation, probe, recovery, retention)
 from services.platform.jobcontext import JobCancelled, JobContext  # noqa: F401
 from services.platform.reasons import REASONS  # noqa: F401
