@@ -13,7 +13,7 @@ from models.db import BaseModel
 
 DOMAIN_MODULES = ["users", "catalog", "carts", "orders", "jobs", "ml", "fraud", "notifications", "loyalty",
                   "reviews", "recommendations", "wishlists", "profiles", "audit", "seo", "inventory",
-                  "search", "purchasing", "analytics"]
+                  "search", "purchasing", "analytics", "shipping"]
 
 
 def _collect():

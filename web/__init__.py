@@ -28,7 +28,7 @@ RESOURCE_MODULES = ["health", "auth", "otp", "sessions", "account_recovery", "pr
                     "fraud_assessments", "fraud_models", "admin_users", "audit_log", "cache_admin", "api_keys",
                     "mfa", "profile", "addresses", "customers", "metrics", "account_data", "categories", "seo",
                     "inventory", "product_collections", "product_search", "search", "purchasing",
-                    "warehouses", "promos", "deliveries", "analytics"]
+                    "warehouses", "promos", "deliveries", "analytics", "shipping"]
 
 MAX_BODY_BYTES = 10 * 1024 * 1024
 
