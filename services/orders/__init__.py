@@ -35,8 +35,8 @@ from services.orders.reasons import REASONS
 from services.orders.refunds import (payment_settlement, refund_cancelled_order, refund_late_payment, refund_view,
                                      run_refund_job)
 from services.orders.shipping import METHODS as SHIPPING_METHODS
-from services.orders.shipping import (NOT_SERVICEABLE, Parcel, add_business_days, choose_method, estimated_delivery, parcel,
-                                     quote_shipping, shipping_methods)
+from services.orders.shipping import (NOT_SERVICEABLE, Parcel, add_business_days, choose_method, estimated_delivery,
+                                     parcel, quote_shipping, shipping_methods)
 from services.orders.shipping_zones import create_zone, delete_zone, get_zone, list_zones, update_zone, zone_view
 from services.orders.delivery_dates import check_delivery_date, delivery_calendar
 from services.orders.transitions import (STATUS_TRANSITIONS, anonymise_customer_orders, cancel_for_fraud,
@@ -45,8 +45,8 @@ from services.orders.transitions import (STATUS_TRANSITIONS, anonymise_customer_
                                          request_refund, update_status)
 
 __all__ = [
-    "NOT_SERVICEABLE", "Parcel", "check_delivery_date", "create_zone", "delete_zone", "delivery_calendar", "get_zone", "list_zones",
-    "parcel", "quote_shipping", "update_zone", "zone_view",
+    "NOT_SERVICEABLE", "Parcel", "check_delivery_date", "create_zone", "delete_zone", "delivery_calendar",
+    "get_zone", "list_zones", "parcel", "quote_shipping", "update_zone", "zone_view",
     "ALL_ORDERS_CHANNEL", "PAYMENT_METHODS", "REASONS", "SHIPPING_METHODS", "STATUS_TRANSITIONS", "CartLine",
     "Totals", "abandoned_cart_reminders", "add_business_days", "add_to_cart", "anonymise_customer_orders",
     "cancel_for_fraud", "cart_totals",

@@ -74,4 +74,6 @@ REASONS = {
     "shipping_zone_last": "The last shipping zone cannot be deleted (change it instead)",
     "shipping_zone_name_taken": "Another shipping zone has this name",
     "shipping_zone_not_found": "No shipping zone with this id",
+    "shipping_zone_overlap": "Another shipping zone already serves one of the zone's countries (or countries and "
+                             "cities)",
 }

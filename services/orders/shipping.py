@@ -1,9 +1,9 @@
 """Shipping methods and their prices for an address and a cart (seed 004 "Calculate Shipping").
 
-The address's zone (services.orders.shipping_zones) is the first zone serving it: zones naming
-cities first (the address's city among them, case-insensitively), then zones of the whole
-country, oldest first. No zone serving it: 422 `address_not_serviceable` ("Address not
-serviceable", seed 004), for the quote and for checkout alike.
+The address's zone (services.orders.shipping_zones, where zones never overlap) is the zone
+naming its city (case-insensitively) in its country, else the zone of its whole country. No zone
+serving it: 422 `address_not_serviceable` ("Address not serviceable", seed 004), for the quote
+and for checkout alike.
 
 The methods listed are that zone's, each priced for the cart (`Parcel`: goods subtotal at
 current prices before any discount, minor units; weight = sum of variants' `weight_grams` x

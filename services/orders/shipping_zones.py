@@ -1,17 +1,19 @@
 """Shipping zones (staff, `shipping:manage`): create, list, read, change and delete, and the
 default zones.
 
-A zone (models.shipping.ShippingZone) serves `countries` (ISO 3166-1 alpha-2) and, when it
-names `cities`, only those cities in them. Its `methods` are the shipping methods offered there,
-each `{"id", "name", "description", "price", "free_threshold", "weight_rates"}`: `id` one of
+A zone (models.shipping.ShippingZone) serves `countries` (ISO 3166-1 alpha-2) and, when it names
+`cities`, only those cities in them. Its `methods` are the shipping methods offered there, each
+`{"id", "name", "description", "price", "free_threshold", "weight_rates"}`: `id` one of
 services.orders.shipping.METHODS (standard, express, same_day) or a new one (lower-case
 snake_case; its estimate is standard's), `price` and `free_threshold` in minor units,
 `weight_rates` `[{"up_to_grams", "price"}]` (the cart weighs at most `up_to_grams` grams: that
 price). Which zone serves an address and what a method costs: services.orders.shipping.
 
-Rules: names are unique (409 `shipping_zone_name_taken`); a zone has at least one country and
-one method (422 by the API's schema), its method ids are distinct (422
-`duplicate_shipping_method`) and a method's brackets have distinct `up_to_grams` (422
+Rules: names are unique (409 `shipping_zone_name_taken`); zones do not overlap (409
+`shipping_zone_overlap`): two zones without cities share no country, two zones with cities no
+country and city (a zone with cities inside a country-wide one is the point: it wins); a zone
+has at least one country and one method (422 by the API's schema), its method ids are distinct
+(422 `duplicate_shipping_method`) and a method's brackets have distinct `up_to_grams` (422
 `duplicate_weight_bracket`); the last zone cannot be deleted (409 `shipping_zone_last`: a shop
 ships somewhere; change the zone instead).
 
@@ -61,8 +63,8 @@ def ensure_default_zones() -> None:
 
 
 def list_zones() -> list[ShippingZone]:
-    """Every zone, most specific first (zones naming cities), then oldest first; the defaults
-    are written first when there is none."""
+    """Every zone, zones naming cities first, then oldest first; the defaults are written first
+    when there is none."""
     def query():  # a new query each time: peewee caches a query's rows
         return ShippingZone.select().order_by(ShippingZone.created_at, ShippingZone.id)
 
@@ -70,7 +72,7 @@ def list_zones() -> list[ShippingZone]:
     if not zones:
         ensure_default_zones()
         zones = list(query())
-    return sorted(zones, key=lambda zone: not zone.cities)
+    return sorted(zones, key=lambda zone: not zone.cities)  # stable: oldest first within each kind
 
 
 def get_zone(zone_id: str) -> ShippingZone:
@@ -122,9 +124,28 @@ def _normalised(values: dict) -> dict:
             "cities": cities, "methods": methods}
 
 
+def _overlap(zone: ShippingZone) -> Conflict | None:
+    """The 409 `shipping_zone_overlap` when another zone serves the same addresses as `zone`: a
+    shared country where neither names cities, or both name the same city (so each address has
+    one zone of each kind, and its zone is never a matter of order)."""
+    cities = {c.casefold() for c in zone.cities}
+    for other in ShippingZone.select().where(ShippingZone.id != zone.id):
+        shared = sorted(set(zone.countries) & set(other.countries))
+        same_cities = sorted(cities & {c.casefold() for c in other.cities})
+        if shared and ((not cities and not other.cities) or same_cities):
+            where = f"{', '.join(shared)}" + (f" ({', '.join(same_cities)})" if same_cities else "")
+            return Conflict(f"Zone {other.name} already serves {where}", reason="shipping_zone_overlap",
+                            details=[{"field": "cities" if same_cities else "countries",
+                                      "message": f"Served by {other.name}"}])
+    return None
+
+
 def _save(zone: ShippingZone, new: bool = False) -> ShippingZone:
     try:
         with atomic():
+            overlap = _overlap(zone)
+            if overlap is not None:
+                raise overlap
             zone.save(force_insert=new)
     except peewee.IntegrityError as exc:
         raise Conflict(f"A shipping zone is already named {zone.name}", reason="shipping_zone_name_taken",
