@@ -304,3 +304,12 @@ def test_an_order_without_a_delivery_date_shows_null(api):
     assert status == 202, body
     order = api.get(f"/api/v1/orders/{api.wait_job(body['data']['id'])['result']['orderId']}")[1]["data"]
     assert order["deliveryDate"] is None
+
+
+def test_a_zone_change_lands_in_the_audit_log_with_before_and_after(api, staff):
+    from models.audit import AuditEntry
+
+    zone = create_zone(api, staff)
+    assert api.put(f"{ZONES}/{zone['id']}", {"name": "Gulf states"}, token=staff)[0] == 200
+    entry = AuditEntry.get(AuditEntry.action == "PUT /api/v1/shipping/zones/<id(shz):zone_id>")
+    assert entry.target_id == zone["id"] and entry.before["name"] == "Gulf" and entry.after["name"] == "Gulf states"
