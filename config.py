@@ -10,9 +10,11 @@ naming the variable, and the entry points print it and exit.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import re
 import secrets
+import zoneinfo
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -138,6 +140,34 @@ CURRENCY_EXPONENTS = {
 }
 
 
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def _weekdays(env, name, default) -> tuple:
+    """A comma-separated list of weekday abbreviations (`mon,tue`) as sorted weekday numbers (Monday 0)."""
+    raw = [part.strip().lower() for part in (env.get(name) or default).split(",") if part.strip()]
+    if not raw or any(part not in WEEKDAYS for part in raw):
+        raise ConfigError(f"{name} must list weekdays among {','.join(WEEKDAYS)}, got {env.get(name)!r}")
+    return tuple(sorted({WEEKDAYS.index(part) for part in raw}))
+
+
+def _clock_time(env, name, default) -> dt.time:
+    raw = env.get(name) or default
+    try:
+        return dt.datetime.strptime(raw, "%H:%M").time()
+    except ValueError:
+        raise ConfigError(f"{name} must be a time HH:MM (24 h), got {raw!r}") from None
+
+
+def _timezone(env, name, default) -> str:
+    raw = env.get(name) or default
+    try:
+        zoneinfo.ZoneInfo(raw)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(f"{name} must be an IANA time zone (Asia/Amman), got {raw!r}") from None
+    return raw
+
+
 @dataclass(frozen=True)
 class Settings:
     """Cartwheel's configuration. Money settings are integer minor units of `currency`."""
@@ -224,6 +254,11 @@ class Settings:
     loyalty_profile_points: int = 100  # points for a completed profile, once per customer; 0: off
     loyalty_points_expiry_days: int = 365  # a balance expires after this many days without earn/redeem; 0: never
     loyalty_point_value: int = 1  # minor units of `currency` one redeemed point is worth (100 points = 1.00)
+    # Delivery dates (services.orders.delivery_dates; README "Shipping zones and delivery dates")
+    delivery_days: tuple = (0, 1, 2, 3, 4, 5)  # weekdays delivered on (Monday 0 ... Sunday 6)
+    delivery_cutoff: dt.time = dt.time(14, 0)  # shop-local time after which today is no longer bookable
+    shop_timezone: str = "UTC"  # IANA time zone of the shop's calendar and cut-off
+    delivery_horizon_days: int = 30  # how many days ahead (after today) a delivery date may be booked
     extra: dict = field(default_factory=dict)
 
     @property
@@ -401,6 +436,10 @@ def load(env: dict | None = None) -> Settings:
         loyalty_profile_points=_int(env, "LOYALTY_PROFILE_POINTS", 100, 0, 100_000),
         loyalty_points_expiry_days=loyalty_expiry_days,
         loyalty_point_value=_int(env, "LOYALTY_POINT_VALUE", 1, 1, 1000),
+        delivery_days=_weekdays(env, "DELIVERY_DAYS", "mon,tue,wed,thu,fri,sat"),
+        delivery_cutoff=_clock_time(env, "DELIVERY_CUTOFF", "14:00"),
+        shop_timezone=_timezone(env, "SHOP_TIMEZONE", "UTC"),
+        delivery_horizon_days=_int(env, "DELIVERY_HORIZON_DAYS", 30, 0, 365),
     )
 
 

@@ -13,7 +13,8 @@ from models.db import BaseModel
 
 DOMAIN_MODULES = ["users", "catalog", "carts", "orders", "jobs", "ml", "fraud", "notifications", "loyalty",
                   "reviews", "recommendations", "wishlists", "profiles", "audit", "seo", "inventory",
-                  "search", "purchasing", "analytics", "payment_methods", "disputes"]
+                  "search", "purchasing", "analytics", "payment_methods", "disputes",
+                  "shipping"]
 
 
 def _collect():

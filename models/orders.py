@@ -44,6 +44,7 @@ class Order(BaseModel):
     billing_address = JSONField()
     shipping_method = JSONField()
     estimated_delivery = peewee.DateField(null=True)
+    delivery_date = peewee.DateField(null=True)  # the delivery day the customer booked (migration 0032)
     tracking_number = peewee.CharField(max_length=100, null=True)
     carrier = peewee.CharField(max_length=100, null=True)  # who ships it (migration 0028)
     notes = peewee.TextField(default="")

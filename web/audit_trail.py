@@ -53,8 +53,12 @@ def _fraud_rule(rule_id: str) -> dict:
     return fraud.rule_to_dict(fraud.get_rule(rule_id))
 
 
+def _shipping_zone(zone_id: str) -> dict:
+    return orders.zone_view(orders.get_zone(zone_id))
+
+
 SNAPSHOTS = {"product_id": _product, "category_id": _category, "order_id": _order, "user_id": _user,
-             "rule_id": _fraud_rule}
+             "rule_id": _fraud_rule, "zone_id": _shipping_zone}
 """route id argument -> how to read its target's API view (the entry's `before`)."""
 
 

@@ -1,4 +1,6 @@
-"""Checkout helpers: shipping methods for an address (seed 004 "Calculate Shipping") and putting a
+"""Checkout helpers: shipping methods for an address (seed 004 "Calculate Shipping": the address's
+shipping zone's methods priced for the cart, 422 `address_not_serviceable` when no zone serves it;
+services.orders.shipping) and putting a
 discount code on the cart (seed 004 "Apply Discount Code": 400 invalid, 409 already applied, 422
 minimum not met or nothing eligible, 410 expired or used up; services.orders.promotions)."""
 
@@ -11,7 +13,7 @@ from marshmallow import validate
 
 from services import orders
 from web.carts import AppliedDiscountEnvelopeSchema
-from web.schemas import AddressSchema, CamelSchema, ok
+from web.schemas import AddressSchema, CamelSchema, ErrorEnvelopeSchema, ok
 from web.security import OPTIONAL_BEARER_SECURITY, current_user
 
 blp = Blueprint("checkout", __name__, url_prefix="/api/v1/checkout", description="Checkout helpers")
@@ -26,10 +28,11 @@ class ShippingMethodSchema(ma.Schema):
     id = ma.fields.String()
     name = ma.fields.String()
     description = ma.fields.String()
-    price = ma.fields.Integer(metadata={"description": "minor units"})
+    price = ma.fields.Integer(metadata={"description": "minor units, for this cart (free threshold, weight rates)"})
     estimatedDays = ma.fields.String()
     isDefault = ma.fields.Boolean()
-    available = ma.fields.Boolean()
+    available = ma.fields.Boolean(metadata={"description": "false: offered elsewhere in the country, or the cart "
+                                                           "is too heavy for it"})
 
 
 class ShippingMethodsSchema(ma.Schema):
@@ -44,11 +47,11 @@ class ShippingMethodsEnvelopeSchema(ma.Schema):
 class ShippingQuote(MethodView):
     @blp.arguments(ShippingQuoteSchema)
     @blp.response(200, ShippingMethodsEnvelopeSchema)
+    @blp.alt_response(422, schema=ErrorEnvelopeSchema, description=orders.NOT_SERVICEABLE)
     @blp.doc(security=OPTIONAL_BEARER_SECURITY)
     def post(self, body):
-        """List shipping methods and prices for a cart and address."""
-        orders.get_cart(body["cart_id"], current_user())
-        return ok({"methods": orders.shipping_methods(body["shipping_address"])})
+        """List shipping methods and prices (for this cart's subtotal and weight) for a cart and address."""
+        return ok({"methods": orders.quote_shipping(body["cart_id"], body["shipping_address"], current_user())})
 
 
 class DiscountRequestSchema(CamelSchema):

@@ -16,8 +16,8 @@ from web.customizations import LineCustomizationSchema
 from web.disputes import DisputeSchema
 from web.request_info import client_ip
 from web.jobview import documents_job, submit
-from web.schemas import (AddressSchema, CamelSchema, PaginationArgsSchema, PaginationSchema, SameOrAddress,
-                         ShippingAddressSchema, StrictBoolean, TotalsSchema, WeightLineSchema, ok,
+from web.schemas import (AddressSchema, CamelSchema, ErrorEnvelopeSchema, PaginationArgsSchema, PaginationSchema,
+                         SameOrAddress, ShippingAddressSchema, StrictBoolean, TotalsSchema, WeightLineSchema, ok,
                          pagination)
 from workers.dispatch import dispatch
 from web.security import BEARER_SECURITY, OPTIONAL_BEARER_SECURITY, checked, current_user, require_staff, require_user
@@ -45,8 +45,13 @@ class OrderCreateSchema(CamelSchema):
     billing_address = SameOrAddress(load_default="same")
     billing_address_id = ma.fields.String(validate=validate.Regexp(r"^adr_[A-Za-z0-9]{1,40}$"),
                                           metadata={"description": "a saved address, instead of billingAddress"})
-    shipping_method = ma.fields.String(load_default="standard",
-                                       validate=validate.OneOf(("standard", "express", "same_day")))
+    shipping_method = ma.fields.String(load_default="standard", validate=validate.Regexp(r"^[a-z][a-z0-9_]{0,29}$"),
+                                       metadata={"description": "a method of the address's shipping zone "
+                                                                "(POST /checkout/shipping): standard, express, "
+                                                                "same_day or the shop's own"})
+    delivery_date = ma.fields.Date(load_default=None, allow_none=True,
+                                   metadata={"description": "ISO date: the delivery day to book "
+                                                            "(GET /shipping/delivery-dates); null: none"})
     payment_method = ma.fields.String(required=True, validate=validate.OneOf(orders.PAYMENT_METHODS))
     notes = ma.fields.String(load_default="", validate=validate.Length(max=1000))
 
@@ -265,6 +270,7 @@ class OrderSchema(TotalsSchema):
     shippingMethod = ma.fields.Dict()
     paymentMethod = ma.fields.String()
     estimatedDelivery = ma.fields.String(allow_none=True, metadata={"description": "the latest shipment's"})
+    deliveryDate = ma.fields.String(allow_none=True, metadata={"description": "ISO date: the delivery day booked"})
     shipments = ma.fields.List(ma.fields.Nested(ShipmentSchema), metadata={
         "description": "one per warehouse the order's units were allocated from"})
     trackingNumber = ma.fields.String(allow_none=True)
@@ -298,6 +304,8 @@ def _order_list(args: dict, customer_id: str | None):
 class Orders(MethodView):
     @blp.arguments(OrderCreateSchema)
     @documents_job(blp, "Checkout job accepted; poll Location", secured=False)
+    @blp.alt_response(422, schema=ErrorEnvelopeSchema, description=f"{orders.NOT_SERVICEABLE}; "
+                      "shipping_method_unavailable, unknown_shipping_method; delivery_date_* (off the calendar)")
     def post(self, body):
         """Check out a cart: answers 202 with a checkout job that places the order."""
         user = current_user()

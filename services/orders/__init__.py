@@ -6,10 +6,11 @@ Stripe's view applied to the order), giving the money back on cancelled orders (
 Modules: `carts`, `pricing`, `shipping`, `checkout`, `numbering`, `reads`, `transitions`,
 `payment_flow`, `refunds`, `live`, `cart_upkeep`, `promotions` (promotion codes on carts and
 orders), `promotion_admin` (managing them), `promotion_scope`, `timeline` (tracking), `deliveries` (couriers),
-`cancellation` (a customer cancelling), `manual_refunds` (staff refunds), `one_click` (one-click
-checkout), `delivery_proofs` (proof-of-delivery photos), `disputes` (Stripe disputes: recorded,
-holding the order, read by staff). Importing this package registers the handlers of Stripe's
-`payment_intent.*` events (`payment_flow`) and `charge.dispute.*` events (`disputes`).
+`cancellation` (a customer cancelling), `manual_refunds` (staff refunds), `shipping_zones` (where the
+shop ships, managed by staff), `delivery_dates` (the delivery day a customer books), `one_click`
+(one-click checkout), `delivery_proofs` (proof-of-delivery photos), `disputes` (Stripe disputes:
+recorded, holding the order, read by staff). Importing this package registers the handlers of
+Stripe's `payment_intent.*` events (`payment_flow`) and `charge.dispute.*` events (`disputes`).
 """
 
 from services.orders.cart_upkeep import abandoned_cart_reminders, expire_carts
@@ -41,13 +42,18 @@ from services.orders.reasons import REASONS
 from services.orders.refunds import (payment_settlement, refund_cancelled_order, refund_late_payment, refund_view,
                                      run_refund_job)
 from services.orders.shipping import METHODS as SHIPPING_METHODS
-from services.orders.shipping import add_business_days, choose_method, estimated_delivery, shipping_methods
+from services.orders.shipping import (NOT_SERVICEABLE, Parcel, add_business_days, choose_method, estimated_delivery,
+                                     parcel, quote_shipping, shipping_methods)
+from services.orders.shipping_zones import create_zone, delete_zone, get_zone, list_zones, update_zone, zone_view
+from services.orders.delivery_dates import check_delivery_date, delivery_calendar
 from services.orders.transitions import (STATUS_TRANSITIONS, anonymise_customer_orders, cancel_for_fraud,
                                          confirm_order, hold_for_dispute, hold_for_review, mark_paid,
                                          mark_payment_failed, mark_payment_processing, mark_payment_voided,
                                          mark_refunded, release_hold, request_refund, update_status)
 
 __all__ = [
+    "NOT_SERVICEABLE", "Parcel", "check_delivery_date", "create_zone", "delete_zone", "delivery_calendar",
+    "get_zone", "list_zones", "parcel", "quote_shipping", "update_zone", "zone_view",
     "ALL_ORDERS_CHANNEL", "PAYMENT_METHODS", "REASONS", "SHIPPING_METHODS", "STATUS_TRANSITIONS", "CartLine",
     "Totals", "abandoned_cart_reminders", "add_business_days", "add_to_cart", "anonymise_customer_orders",
     "cancel_for_fraud", "cart_totals",

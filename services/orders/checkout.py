@@ -1,8 +1,9 @@
 """Checkout (DESIGN.md section 5): synchronous checks, then the `checkout` job.
 
 `start_checkout` validates the request against the cart (visible, active,
-not empty, stock available now, shipping method allowed, the address served by a
-warehouse holding the units, payment method enabled) and writes the job. `run_checkout_job` places the order in one
+not empty, stock available now, the address served by a shipping zone offering the method
+(priced for the cart there), the address served by a warehouse holding the units, the delivery
+date bookable, payment method enabled) and writes the job. `run_checkout_job` places the order in one
 transaction: lock the cart, re-price it from current variant prices (plus the lines'
 customizations, re-checked against the products' current definitions: 409
 `customizations_changed` when they no longer fit; wholesale prices for a wholesale customer), allocate the
@@ -26,6 +27,8 @@ while its order exists; a cancel requested before it rolls the order back.
 
 from __future__ import annotations
 
+import datetime as dt
+
 import config
 from models.carts import Cart
 from models.db import atomic, utcnow
@@ -34,7 +37,8 @@ from models.orders import Order, OrderAllocation, OrderItem, Payment
 from models.users import User
 from services import catalog, payments
 from services.errors import Conflict, InsufficientStock, PaymentFailed, ValidationFailed
-from services.orders import allocation, carts, payment_flow, pricing, promotions, shipping, timeline
+from services.orders import (allocation, carts, delivery_dates, payment_flow, pricing, promotions, shipping,
+                            timeline)
 from services.orders import transitions as orders
 from services.orders.live import publish_order_changed
 from services.orders.numbering import next_order_number
@@ -84,20 +88,27 @@ def _check_customizations(lines: list) -> None:
                        details=problems)
 
 
+def _date(value: str | None) -> dt.date | None:
+    return dt.date.fromisoformat(value) if value else None
+
+
 def start_checkout(user: User | None, request: dict) -> Job:
     """Check a Create Order request and write its `checkout` job (call inside a transaction).
 
     `request` keys: cart_id, shipping_address (dict), billing_address (dict or
     "same"), shipping_method, payment_method, notes, customer_id, client_ip
-    (the caller's IP for fraud scoring, see web.request_info.client_ip; optional),
+    (the caller's IP for fraud scoring, see web.request_info.client_ip; optional), delivery_date
+    (a date or None: the delivery day booked, services.orders.delivery_dates; optional),
     saved_method_id (optional: a saved card of the customer the job charges once the order is
     placed, as one-click checkout does; services.orders.one_click).
+    The shipping method's price is the address's zone's for the cart (services.orders.shipping).
     The order belongs to the cart's customer, else the caller; `customer_id` may
     name the caller or, for staff placing an order for someone, any existing
     customer (a customer's cart only for that customer). The order's email is the
     shipping address's, else its customer's.
     Raises NotFound (cart), Conflict (cart not active), ValidationFailed
-    (empty cart or bad customer_id 400, shipping/payment method 422), InsufficientStock (409), and
+    (empty cart or bad customer_id 400; 422 for an address no zone serves (`address_not_serviceable`),
+    the shipping or payment method, a delivery date off the calendar), InsufficientStock (409), and
     for the cart's promotion code those of services.orders.promotions.check_for_cart.
     """
     cart = carts.get_cart(request["cart_id"], user)
@@ -116,7 +127,9 @@ def start_checkout(user: User | None, request: dict) -> Job:
                                 details=[{"field": f"items.{line.item.id}",
                                           "message": f"Requested {wanted[line.variant.id]}, available {line.stock}"}
                                          for line in short])
-    method = shipping.choose_method(request["shipping_method"], request["shipping_address"])
+    # 422 now, before any write: an address no shipping zone serves, a method not offered there
+    method = shipping.choose_method(request["shipping_method"], request["shipping_address"], shipping.parcel(lines))
+    delivery_date = delivery_dates.check_delivery_date(request.get("delivery_date"))  # 422 off the calendar
     allocation.allocate(wanted, request["shipping_address"], cart_id=cart.id, method_id=method["id"])  # 422/409 now
     if cart.discount_code:  # 400/410/422 now rather than a failed job
         promotions.check_for_cart(carts.discount_for(cart), customer.id if customer else None, lines, method["price"])
@@ -131,6 +144,7 @@ def start_checkout(user: User | None, request: dict) -> Job:
         "billingAddress": request["shipping_address"] if billing in (None, "same") else billing,
         "shippingMethod": method, "paymentMethod": request["payment_method"], "notes": request.get("notes") or "",
         "clientIp": request.get("client_ip"), "savedPaymentMethodId": request.get("saved_method_id"),
+        "deliveryDate": delivery_date.isoformat() if delivery_date else None,
     }
     steps = 3 if request.get("saved_method_id") else 2
     return jobs.create_job("checkout", payload, owner_id=user.id if user else None, total=steps)
@@ -184,7 +198,7 @@ def place_order(job: Job) -> Order:
             discount_code=code.code if code else None,
             shipping_address=p["shippingAddress"], billing_address=p["billingAddress"],
             shipping_method=p["shippingMethod"], estimated_delivery=allocation.estimated_delivery(
-                shipments, method_id, now.date()),
+                shipments, method_id, now.date()), delivery_date=_date(p.get("deliveryDate")),
             notes=p["notes"], job_id=job.id, client_ip=p.get("clientIp"), created_at=now, updated_at=now)
         OrderItem.insert_many([{
             "order": order.id, "product_id": line.product.id, "variant_id": line.variant.id,

@@ -75,7 +75,8 @@ def order_view(order: Order, items: list[OrderItem] | None = None) -> dict:
     oldest first). An item's `unitPrice` is what one unit cost at checkout, its
     `customizations` (`[{"code", "label", "value", "price"}]`, price per unit) included; a weight
     line's `quantity` is pieces of `weight` grams each at `pricePerKg` (both null for unit lines);
-    `shipments` (`shipments_view`) tell where the units ship from."""
+    `shipments` (`shipments_view`) tell where the units ship from; `deliveryDate` is the delivery
+    day the customer booked (ISO date, null: none)."""
     if items is None:
         items = list(OrderItem.select().where(OrderItem.order == order.id).order_by(OrderItem.id))
     order_payments = list(Payment.select().where(Payment.order == order.id).order_by(Payment.created_at))
@@ -97,7 +98,8 @@ def order_view(order: Order, items: list[OrderItem] | None = None) -> dict:
         "total": order.total, "currency": order.currency, "discountCode": order.discount_code,
         "shippingAddress": order.shipping_address, "billingAddress": order.billing_address,
         "shippingMethod": order.shipping_method, "paymentMethod": order.payment_method,
-        "estimatedDelivery": _date(order.estimated_delivery), "shipments": shipments_view(order.id),
+        "estimatedDelivery": _date(order.estimated_delivery), "deliveryDate": _date(order.delivery_date),
+        "shipments": shipments_view(order.id),
         "trackingNumber": order.tracking_number, "notes": order.notes,
         "payments": [payment_view(p) for p in order_payments],
         "refunds": [refund_view(r) for r in order_refunds],

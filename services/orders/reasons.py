@@ -9,7 +9,8 @@ REASONS = {
     "one_click_item_required": "A one-click purchase names either a cart or a product",
     "save_requires_account": "Saving or using a saved card needs a signed-in customer",
     "amount_mismatch": "The PaymentIntent's amount or currency differs from the order's",
-    "address_not_serviceable": "No active warehouse ships to the shipping address (country, or country and state)",
+    "address_not_serviceable": "No shipping zone serves the shipping address (country, or country and city), or no "
+                               "active warehouse ships to it (country, or country and state)",
     "cart_busy": "The cart changed concurrently; retry",
     "cart_empty": "The cart has no items",
     "cart_expired": "The cart has expired",
@@ -75,4 +76,15 @@ REASONS = {
     "refund_exceeds_payment": "The refund is more than is left of the payment (or not positive)",
     "unknown_order_item": "itemId is not a line of this order",
     "refund_quantity_too_large": "More units than are left to refund on the line",
+    "delivery_date_cutoff_passed": "The delivery date is today and today's order cut-off (DELIVERY_CUTOFF) has passed",
+    "delivery_date_not_delivery_day": "The delivery date is on a weekday the shop does not deliver (DELIVERY_DAYS)",
+    "delivery_date_past": "The delivery date is before today (in the shop's time zone)",
+    "delivery_date_too_far": "The delivery date is further ahead than DELIVERY_HORIZON_DAYS",
+    "duplicate_shipping_method": "A shipping zone lists the same method id twice",
+    "duplicate_weight_bracket": "A shipping method has two weight brackets with the same upToGrams",
+    "shipping_zone_last": "The last shipping zone cannot be deleted (change it instead)",
+    "shipping_zone_name_taken": "Another shipping zone has this name",
+    "shipping_zone_not_found": "No shipping zone with this id",
+    "shipping_zone_overlap": "Another shipping zone already serves one of the zone's countries (or countries and "
+                             "cities)",
 }

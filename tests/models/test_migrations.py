@@ -193,3 +193,19 @@ def test_0030_widens_the_payment_status_on_postgresql(db):
         rows = db.execute_sql("SELECT character_maximum_length FROM information_schema.columns "
                               "WHERE table_name = 'order' AND column_name = 'payment_status'").fetchall()
         assert rows and rows[0][0] >= 20
+
+
+def test_0032_adds_shipping_zones_and_the_orders_delivery_date(tmp_path):
+    """A database from before 0032 (whatever migration precedes it: 0031 may come from another
+    branch): no `shipping_zone`, no `order.delivery_date`; the zones themselves are written on
+    first use (services.orders.shipping_zones), not by the migration."""
+    names = migration_names()
+    init_database(f"sqlite:///{tmp_path / 'zones.db'}")
+    with database.connection_context():
+        apply_migrations(target=names[names.index("0032_shipping_zones") - 1])
+        database.execute_sql("DROP TABLE IF EXISTS shipping_zone")
+        database.execute_sql('ALTER TABLE "order" DROP COLUMN delivery_date')
+        assert apply_migrations(target="0032_shipping_zones")[-1] == "0032_shipping_zones"
+        assert "delivery_date" in {c.name for c in database.get_columns("order")}
+        assert "shipping_zone" in database.get_tables()
+        assert database.execute_sql("SELECT count(*) FROM shipping_zone").fetchone()[0] == 0

@@ -6,8 +6,8 @@ job and its children (fraud score, order-placed fan-out, notification sends),
 job polling, and the relay's and queue health's reads. Each captured SELECT,
 UPDATE and DELETE is then EXPLAINed with `enable_seqscan = off`: a plan that
 still has a `Seq Scan` has no index that can serve it. Only tables that stay
-small by nature (one row per warehouse, store, fraud rule, queue, counter or
-model version) may be scanned.
+small by nature (one row per warehouse, store, fraud rule, queue, counter,
+model version or shipping zone) may be scanned.
 """
 
 import pytest
@@ -26,7 +26,7 @@ pytestmark = pytest.mark.skipif(not TEST_DATABASE_URL.startswith("postgres"),
                                 reason="query plans are checked on PostgreSQL (TEST_DATABASE_URL)")
 
 SMALL_TABLES = {"warehouse", "store", "fraud_rule", "queue_consumption", "order_counter", "model_version",
-                "discount_code", "category"}
+                "discount_code", "category", "shipping_zone"}
 
 
 @pytest.fixture()
