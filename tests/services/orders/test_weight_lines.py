@@ -296,3 +296,16 @@ def test_the_demo_cheese_shop_cuts_comte_and_manchego_to_order(db):
     cart = orders.create_cart(None)
     orders.add_to_cart(cart, cut.product_id, cut.id, 1, weight=350)
     assert item_of(cart)["unitPrice"] == 1190  # 34.00/kg x 350 g
+
+
+def test_a_weight_lines_parcel_weighs_its_chosen_grams():
+    from types import SimpleNamespace
+
+    from services.orders.shipping import parcel
+
+    cut = SimpleNamespace(unit_price=850, item=SimpleNamespace(quantity=2, weight_grams=250),
+                          variant=SimpleNamespace(weight_grams=None))
+    boxed = SimpleNamespace(unit_price=1000, item=SimpleNamespace(quantity=3, weight_grams=0),
+                            variant=SimpleNamespace(weight_grams=400))
+    shipped = parcel([cut, boxed])
+    assert (shipped.subtotal, shipped.weight_grams) == (850 * 2 + 1000 * 3, 2 * 250 + 3 * 400)
