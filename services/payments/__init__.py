@@ -22,7 +22,8 @@ from services.payments.saved_methods import (charge_target, delete_method, list_
                                              start_save, start_setup, stripe_customer_id)
 from services.payments.reasons import REASONS
 from services.payments.webhooks import (DISPUTE_EVENTS, HANDLED_EVENTS, PAYMENT_INTENT_EVENTS, REFUND_EVENTS,
-                                        NoStripeHandler, on_stripe_event, payment_of, record_stripe_event, run_stripe_event_job)
+                                        NoStripeHandler, on_stripe_event, payment_of, record_stripe_event,
+                                        run_stripe_event_job)
 
 __all__ = [
     "OneClickTarget", "charge_target", "configure_one_click", "delete_method", "list_methods", "method_view",

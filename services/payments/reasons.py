@@ -3,7 +3,8 @@
 REASONS = {
     "bad_payload": "The webhook body is not a JSON event object",
     "one_click_incomplete": "One-click checkout needs a saved card and a saved address",
-    "one_click_token_invalid": "The one-click security token is wrong, or the card or address changed since it was issued",
+    "one_click_token_invalid": "The one-click security token is wrong, or the card or address changed since it "
+                               "was issued",
     "payment_method_not_found": "No such saved payment method of yours",
     "payment_method_source": "Give exactly one of paymentMethodId and setupIntentId",
     "payment_method_taken": "The card is saved by another customer",

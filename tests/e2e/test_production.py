@@ -11,7 +11,7 @@ import pytest
 import stripe
 
 from tests.e2e import flows
-from tests.e2e.stack import Http
+from tests.e2e.stack import WEBHOOK_SECRET, Http
 
 ADMIN_EMAIL = "e2e-admin@cartwheel.test"
 ADMIN_PASSWORD = "orchid-lantern-e2e-7"
@@ -133,6 +133,49 @@ def test_promo_card_order_partly_refunded_by_staff_then_cancelled_by_the_custome
     assert status == 200 and body["data"]["usedCount"] == 0, body
     status, body, _ = http.get(f"/api/v1/orders/{order['id']}/tracking", token=token)
     assert [e["type"] for e in body["data"]["events"]][-1] in ("cancelled", "refunded"), body
+
+
+def _signed_event(payload: dict) -> tuple[bytes, dict]:
+    """A Stripe event signed with the stack's webhook secret, as Stripe signs its deliveries."""
+    import hashlib
+    import hmac
+    import json
+
+    raw = json.dumps(payload).encode()
+    t = int(time.time())
+    signature = hmac.new(WEBHOOK_SECRET.encode(), f"{t}.".encode() + raw, hashlib.sha256).hexdigest()
+    return raw, {"Stripe-Signature": f"t={t},v1={signature}", "Content-Type": "application/json"}
+
+
+def test_a_dispute_on_a_paid_card_order_holds_it_for_staff(production, http, admin_token):
+    """Issue 10 on the production shape: Stripe's `charge.dispute.created` for a paid card order,
+    delivered signed over HTTP, records the dispute, holds the unshipped order and reaches staff."""
+    product_id, variant_id = flows.create_product(http, admin_token, price=3900, stock=5)
+    token = flows.register_customer(http)
+    cart = flows.fill_cart(http, token, product_id, variant_id, quantity=1)
+    result = flows.checkout(http, token, cart["id"], "stripe")
+    client = stripe.StripeClient("sk_test_x", base_addresses={"api": production.stripe_base},
+                                 max_network_retries=0)
+    pm = client.v1.payment_methods.create({"type": "card", "card": {
+        "number": "4242424242424242", "exp_month": 12, "exp_year": 2034, "cvc": "123"}})
+    status, body, _ = http.post(f"/api/v1/orders/{result['orderId']}/payment",
+                                {"paymentMethod": "stripe", "paymentMethodId": pm.id}, token=token)
+    assert status == 202 and http.wait_job(body["data"]["id"], token=token)["state"] == "succeeded", body
+    order = flows.wait_order(http, token, result["orderId"], lambda o: o["paymentStatus"] == "paid")
+    dispute_id = flows.unique("dp_e2e").replace("-", "_")
+    event = {"id": f"evt_{dispute_id}", "object": "event", "type": "charge.dispute.created",
+             "created": int(time.time()),
+             "data": {"object": {"id": dispute_id, "object": "dispute", "amount": order["total"], "currency": "usd",
+                                 "payment_intent": result["paymentIntentId"], "reason": "fraudulent",
+                                 "status": "needs_response", "created": int(time.time()),
+                                 "evidence_details": {"due_by": int(time.time()) + 7 * 86400}}}}
+    raw, headers = _signed_event(event)
+    response = http.session.post(http.base + "/api/v1/webhooks/stripe", data=raw, headers=headers, timeout=30)
+    assert response.status_code == 200 and response.json()["jobId"], response.text
+    assert http.wait_job(response.json()["jobId"], token=admin_token)["state"] == "succeeded"
+    order = flows.wait_order(http, token, order["id"], lambda o: o["status"] == "on_hold")
+    status, body, _ = http.get("/api/v1/disputes?status=needs_response", token=admin_token)
+    assert status == 200 and any(d["orderId"] == order["id"] for d in body["data"]), body
 
 
 def _saved_card(http, token, client, number):
