@@ -94,6 +94,19 @@ def test_customer_pays_by_stripe_card_and_the_webhook_marks_the_order_paid(produ
     assert (order["status"], order["paymentStatus"]) == ("confirmed", "paid")
 
 
+def _pay_by_card(production, http, token, order_id):
+    """Pay the order with a test card through Process Payment; returns (the Stripe client on
+    localstripe, the order once paid)."""
+    client = stripe.StripeClient("sk_test_x", base_addresses={"api": production.stripe_base},
+                                 max_network_retries=0)
+    pm = client.v1.payment_methods.create({"type": "card", "card": {
+        "number": "4242424242424242", "exp_month": 12, "exp_year": 2034, "cvc": "123"}})
+    status, body, _ = http.post(f"/api/v1/orders/{order_id}/payment",
+                                {"paymentMethod": "stripe", "paymentMethodId": pm.id}, token=token)
+    assert status == 202 and http.wait_job(body["data"]["id"], token=token)["state"] == "succeeded", body
+    return client, flows.wait_order(http, token, order_id, lambda o: o["paymentStatus"] == "paid")
+
+
 def test_promo_card_order_partly_refunded_by_staff_then_cancelled_by_the_customer(production, http, admin_token):
     """Issue 10 on the production shape: a promo code at checkout, a staff partial refund through
     Stripe, then the customer cancels and the rest is refunded; the promo use comes back."""
@@ -108,14 +121,7 @@ def test_promo_card_order_partly_refunded_by_staff_then_cancelled_by_the_custome
     status, body, _ = http.post("/api/v1/checkout/discount", {"cartId": cart["id"], "discountCode": code}, token=token)
     assert status == 200 and body["data"]["discountAmount"] == 500, body
     result = flows.checkout(http, token, cart["id"], "stripe")
-    client = stripe.StripeClient("sk_test_x", base_addresses={"api": production.stripe_base},
-                                 max_network_retries=0)
-    pm = client.v1.payment_methods.create({"type": "card", "card": {
-        "number": "4242424242424242", "exp_month": 12, "exp_year": 2034, "cvc": "123"}})
-    status, body, _ = http.post(f"/api/v1/orders/{result['orderId']}/payment",
-                                {"paymentMethod": "stripe", "paymentMethodId": pm.id}, token=token)
-    assert status == 202 and http.wait_job(body["data"]["id"], token=token)["state"] == "succeeded", body
-    order = flows.wait_order(http, token, result["orderId"], lambda o: o["paymentStatus"] == "paid")
+    client, order = _pay_by_card(production, http, token, result["orderId"])
     assert order["discount"] == 500 and order["discountCode"] == code
 
     status, body, _ = http.post(f"/api/v1/orders/{order['id']}/refunds", {"amount": 1000, "reason": "goodwill"},
@@ -154,14 +160,7 @@ def test_a_dispute_on_a_paid_card_order_holds_it_for_staff(production, http, adm
     token = flows.register_customer(http)
     cart = flows.fill_cart(http, token, product_id, variant_id, quantity=1)
     result = flows.checkout(http, token, cart["id"], "stripe")
-    client = stripe.StripeClient("sk_test_x", base_addresses={"api": production.stripe_base},
-                                 max_network_retries=0)
-    pm = client.v1.payment_methods.create({"type": "card", "card": {
-        "number": "4242424242424242", "exp_month": 12, "exp_year": 2034, "cvc": "123"}})
-    status, body, _ = http.post(f"/api/v1/orders/{result['orderId']}/payment",
-                                {"paymentMethod": "stripe", "paymentMethodId": pm.id}, token=token)
-    assert status == 202 and http.wait_job(body["data"]["id"], token=token)["state"] == "succeeded", body
-    order = flows.wait_order(http, token, result["orderId"], lambda o: o["paymentStatus"] == "paid")
+    client, order = _pay_by_card(production, http, token, result["orderId"])
     dispute_id = flows.unique("dp_e2e").replace("-", "_")
     event = {"id": f"evt_{dispute_id}", "object": "event", "type": "charge.dispute.created",
              "created": int(time.time()),
