@@ -146,8 +146,8 @@ def start_checkout(user: User | None, request: dict) -> Job:
         "clientIp": request.get("client_ip"), "savedPaymentMethodId": request.get("saved_method_id"),
         "deliveryDate": delivery_date.isoformat() if delivery_date else None,
     }
-    steps = 3 if request.get("saved_method_id") else 2
-    return jobs.create_job("checkout", payload, owner_id=user.id if user else None, total=steps)
+    return jobs.create_job("checkout", payload, owner_id=user.id if user else None,
+                           total=_steps(request.get("saved_method_id")))
 
 
 def place_order(job: Job) -> Order:
@@ -238,10 +238,17 @@ def place_order(job: Job) -> Order:
     return order
 
 
-def _charge_saved_card(order: Order, saved_method_id: str, result: dict) -> None:
-    """Charge the order with its customer's saved card; `result` gains `paymentStatus`, `status`
-    and `outcome`. Raises PaymentFailed (declined: the order is cancelled, its stock released)
-    with `result` merged into the failure's, NotFound (the card was deleted meanwhile)."""
+def _steps(saved_method_id: str | None) -> int:
+    """The checkout job's progress steps: the order placed, its PaymentIntent, and for a one-click
+    checkout the saved card charged."""
+    return 3 if saved_method_id else 2
+
+
+def _charge_saved_card(order: Order, saved_method_id: str, result: dict) -> str:
+    """Charge the order with its customer's saved card; returns the outcome (payment_flow
+    `sync_payment_intent`'s). Raises PaymentFailed (declined: the order is cancelled, its stock
+    released) with `result` and the order's latest status merged into the failure's, NotFound
+    (the card was deleted meanwhile)."""
     try:
         charged = payment_flow.charge_order(order, *payments.charge_target(order.customer_id, saved_method_id))
     except PaymentFailed as exc:
@@ -249,8 +256,7 @@ def _charge_saved_card(order: Order, saved_method_id: str, result: dict) -> None
         exc.result = {**result, **(getattr(exc, "result", None) or {}), "status": latest.status,
                       "paymentStatus": latest.payment_status}
         raise
-    latest = Order.get_by_id(order.id)
-    result.update(outcome=charged["outcome"], status=latest.status, paymentStatus=latest.payment_status)
+    return charged["outcome"]
 
 
 def run_checkout_job(job: Job, ctx) -> dict:
@@ -259,8 +265,9 @@ def run_checkout_job(job: Job, ctx) -> dict:
     cancelled before its PaymentIntent was stored gets a `payment_refund` job here (the
     cancellation's own job may have found no PaymentIntent to void). A one-click checkout also
     charges the saved card (`outcome`), failing with PaymentFailed when it is declined."""
+    saved_card = job.payload.get("savedPaymentMethodId")
     order = place_order(job)
-    ctx.progress(1, 2, f"order {order.order_number} placed")
+    ctx.progress(1, _steps(saved_card), f"order {order.order_number} placed")
     result = {"orderId": order.id, "orderNumber": order.order_number, "status": order.status,
               "paymentStatus": order.payment_status, "total": order.total, "currency": order.currency}
     if order.payment_method == "stripe":
@@ -271,10 +278,12 @@ def run_checkout_job(job: Job, ctx) -> dict:
             exc.result = dict(result, status="cancelled", paymentStatus="failed")
             raise
         result.update(paymentIntentId=payment.provider_ref, clientSecret=payment.client_secret)
-        if job.payload.get("savedPaymentMethodId"):
-            ctx.progress(2, 3, "charging the saved card")
-            _charge_saved_card(order, job.payload["savedPaymentMethodId"], result)
+        if saved_card:
+            ctx.progress(2, _steps(saved_card), "charging the saved card")
+            result["outcome"] = _charge_saved_card(order, saved_card, result)
         order = Order.get_by_id(order.id)
+        if saved_card:
+            result.update(status=order.status, paymentStatus=order.payment_status)
         if order.status == "cancelled":  # cancelled while the PaymentIntent was being created: void it
             with atomic():
                 orders.request_refund(order.id, "order_cancelled")

@@ -24,6 +24,14 @@ from services.orders import transitions as orders
 from services.platform import jobs
 
 
+def _check_payable(order: Order) -> None:
+    """Raise Conflict (409 `order_already_paid` / `order_cancelled`) for an order nobody may pay."""
+    if order.payment_status == "paid":
+        raise Conflict("Order already paid", reason="order_already_paid")
+    if order.status == "cancelled":
+        raise Conflict("Order is cancelled", reason="order_cancelled")
+
+
 def start_payment(order: Order, user: User | None, method: str, payment_method_id: str | None,
                   saved_method_id: str | None = None, save_method: bool = False) -> Job:
     """Validate a Process Payment request and write its `payment` job (call in a transaction).
@@ -34,10 +42,7 @@ def start_payment(order: Order, user: User | None, method: str, payment_method_i
     ValidationFailed (400 `payment_method_mismatch`, `payment_method_id_required`,
     `save_requires_account`) and NotFound (404 `payment_method_not_found`: not the caller's card).
     """
-    if order.payment_status == "paid":
-        raise Conflict("Order already paid", reason="order_already_paid")
-    if order.status == "cancelled":
-        raise Conflict("Order is cancelled", reason="order_cancelled")
+    _check_payable(order)
     if method != order.payment_method:
         raise ValidationFailed(f"This order is paid by {order.payment_method}", reason="payment_method_mismatch",
                                status=400, details=[{"field": "paymentMethod",
@@ -119,7 +124,7 @@ def _stripe_target(payload: dict) -> tuple[str, str | None]:
         return payments.charge_target(user_id, payload["savedPaymentMethodId"])
     if payload.get("savePaymentMethod") and user_id:
         saved = payments.save_method(User.get_by_id(user_id), payload["paymentMethodId"])
-        return saved.stripe_payment_method_id, payments.stripe_customer_id(user_id)
+        return payments.charge_target(user_id, saved.id)
     return payload["paymentMethodId"], None
 
 
@@ -147,10 +152,7 @@ def start_intent(order: Order, user: User | None) -> Job:
     """Seed 001 `POST /payments/create-intent`: write a `payment_intent` job (call in a transaction)
     whose result is the order's PaymentIntent. Raises Conflict (409 `order_already_paid` /
     `order_cancelled`) and ValidationFailed (400 `payment_method_mismatch`: a cash-on-delivery order)."""
-    if order.payment_status == "paid":
-        raise Conflict("Order already paid", reason="order_already_paid")
-    if order.status == "cancelled":
-        raise Conflict("Order is cancelled", reason="order_cancelled")
+    _check_payable(order)
     if order.payment_method != "stripe":
         raise ValidationFailed(f"This order is paid by {order.payment_method}", reason="payment_method_mismatch",
                                status=400, details=[{"field": "orderId", "message": "Not a card order"}])

@@ -19,7 +19,7 @@ from services.payments.one_click import settings_view as one_click_view
 from services.payments.one_click import verify as verify_one_click
 from services.payments.saved_methods import (charge_target, delete_method, list_methods, method_view, own_method,
                                              run_detach_job, run_save_job, run_setup_job, save_method, set_default,
-                                             start_save, start_setup, stripe_customer_id)
+                                             start_save, start_setup)
 from services.payments.reasons import REASONS
 from services.payments.webhooks import (DISPUTE_EVENTS, HANDLED_EVENTS, PAYMENT_INTENT_EVENTS, REFUND_EVENTS,
                                         NoStripeHandler, on_stripe_event, payment_of, record_stripe_event,
@@ -28,7 +28,7 @@ from services.payments.webhooks import (DISPUTE_EVENTS, HANDLED_EVENTS, PAYMENT_
 __all__ = [
     "OneClickTarget", "charge_target", "configure_one_click", "delete_method", "list_methods", "method_view",
     "one_click_view", "own_method", "run_detach_job", "run_save_job", "run_setup_job", "save_method",
-    "set_default", "start_save", "start_setup", "stripe_customer_id", "verify_one_click",
+    "set_default", "start_save", "start_setup", "verify_one_click",
     "DISPUTE_EVENTS", "HANDLED_EVENTS", "PAYMENT_INTENT_EVENTS", "REFUND_EVENTS", "REASONS", "VOIDABLE_STATUSES",
     "NoStripeHandler",
     "cancel_payment_intent", "card_fingerprint", "confirm_payment_intent", "create_payment_intent",

@@ -22,6 +22,7 @@ from models.payment_methods import SavedPaymentMethod, StripeCustomer
 from models.users import User
 from services.errors import Conflict, NotFound, PaymentFailed, ValidationFailed
 from services.payments import stripe_customers
+from services.payments.intents import plain
 from services.platform import jobs
 
 MAX_SAVED_METHODS = 10  # per customer (Stripe has no limit; a storefront lists a handful)
@@ -109,7 +110,7 @@ def start_save(user: User, payment_method_id: str | None, setup_intent_id: str |
 
 
 def _setup_intent_method(user_id: str, setup_intent_id: str) -> str:
-    intent = stripe_customers.as_dict(stripe_customers.retrieve_setup_intent(setup_intent_id))
+    intent = plain(stripe_customers.retrieve_setup_intent(setup_intent_id))
     if (intent.get("metadata") or {}).get("userId") != user_id:
         raise NotFound("SetupIntent not found", reason="setup_intent_not_found")
     method = intent.get("payment_method")
@@ -129,7 +130,7 @@ def save_method(user: User, payment_method_id: str, make_default: bool = False) 
         raise Conflict("This payment method belongs to another customer", reason="payment_method_taken")
     customer_id = ensure_stripe_customer(user)
     method = stripe_customers.retrieve_payment_method(payment_method_id)
-    owner = stripe_customers.as_dict(method).get("customer")
+    owner = plain(method).get("customer")
     if owner not in (None, customer_id):
         raise Conflict("This payment method belongs to another customer", reason="payment_method_taken")
     if owner is None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import stripe
 
 from services.payments.gateway import call
+from services.payments.intents import plain
 
 
 def create_customer(user_id: str, email: str | None) -> stripe.Customer:
@@ -46,14 +47,9 @@ def detach_payment_method(user_id: str, payment_method_id: str) -> stripe.Paymen
                 idempotency_key=f"customer:{user_id}:detach:{payment_method_id}")
 
 
-def as_dict(obj) -> dict:
-    """A StripeObject (the SDK's, which refuses dict methods) as a plain, recursive dict."""
-    return obj.to_dict() if hasattr(obj, "to_dict") else dict(obj or {})
-
-
 def card_details(method) -> dict:
     """What a customer recognises a card by: `{"brand", "last4", "expMonth", "expYear",
     "fingerprint"}` (values None when the PaymentMethod is not a card)."""
-    card = as_dict(method).get("card") or {}
+    card = plain(method).get("card") or {}
     return {"brand": card.get("brand"), "last4": card.get("last4"), "expMonth": card.get("exp_month"),
             "expYear": card.get("exp_year"), "fingerprint": card.get("fingerprint")}
