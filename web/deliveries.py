@@ -16,7 +16,6 @@ Staff assign couriers with `PUT /api/v1/orders/{orderId}/courier` (web.orders).
 from __future__ import annotations
 
 import marshmallow as ma
-from flask import send_file
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import validate
@@ -26,7 +25,7 @@ from services import orders
 from web.schemas import (CamelSchema, PaginationArgsSchema, PaginationSchema, StrictBoolean, UtcDateTime, ok,
                          pagination)
 from web.security import BEARER_SECURITY, checked, current_user, require_role, require_user
-from web.uploads import uploaded_file
+from web.uploads import media_response, uploaded_file
 
 blp = Blueprint("deliveries", __name__, url_prefix="/api/v1", description="Couriers' deliveries")
 
@@ -138,7 +137,4 @@ class DeliveryProof(MethodView):
     def get(self, order_id):
         """The proof-of-delivery photo (the order's customer, staff and its courier)."""
         path, media_type = orders.proof_file(order_id, require_user())
-        response = send_file(path, mimetype=media_type, max_age=0, conditional=True, etag=True)
-        response.headers["Cache-Control"] = "private, no-cache"
-        response.headers["X-Content-Type-Options"] = "nosniff"
-        return response
+        return media_response(path, media_type, "private, no-cache", max_age=0)

@@ -10,7 +10,6 @@ not a profile update.
 from __future__ import annotations
 
 import marshmallow as ma
-from flask import send_file
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from flask_smorest.fields import Upload
@@ -21,7 +20,7 @@ from models.profiles import GENDERS, SKIN_TYPES, THEMES
 from services import customers, notifications
 from web.schemas import CamelSchema, StrictBoolean, StrictFloat, StrictInteger, ok
 from web.security import BEARER_SECURITY, checked, require_user
-from web.uploads import uploaded_file
+from web.uploads import media_response, uploaded_file
 
 blp = Blueprint("profile", __name__, url_prefix="/api/v1", description="My profile, avatar and preferences")
 
@@ -242,7 +241,4 @@ class AvatarMedia(MethodView):
     def get(self, user_id, filename):
         """Get an avatar image (public; cached for a year, a new avatar has a new URL)."""
         path, media_type = customers.avatar_file(user_id, filename)
-        response = send_file(path, mimetype=media_type, max_age=31536000, conditional=True, etag=True)
-        response.headers["Cache-Control"] = AVATAR_CACHE
-        response.headers["X-Content-Type-Options"] = "nosniff"
-        return response
+        return media_response(path, media_type, AVATAR_CACHE, max_age=31536000)

@@ -14,7 +14,7 @@ no-store`).
 from __future__ import annotations
 
 import marshmallow as ma
-from flask import request, send_file
+from flask import request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from flask_smorest.fields import Upload
@@ -26,7 +26,7 @@ from services import catalog
 from web.schemas import (CamelSchema, MessageSchema, PaginationArgsSchema, PaginationSchema, StrictInteger, ok,
                          pagination)
 from web.security import BEARER_SECURITY, OPTIONAL_BEARER_SECURITY, checked, current_user, require_user
-from web.uploads import uploaded_file
+from web.uploads import media_response, uploaded_file
 
 blp = Blueprint("reviews", __name__, url_prefix="/api/v1",
                 description="Reviews: change, delete, report, vote, photos and videos")
@@ -227,10 +227,7 @@ class ReviewMediaItem(MethodView):
         """Get a review's photo or video (public while the review is approved; else its author and staff)."""
         user = current_user()
         path, media_type, public = catalog.media_file(user, review_id, media_id)
-        response = send_file(path, mimetype=media_type, conditional=True, etag=True)
-        response.headers["X-Content-Type-Options"] = "nosniff"
-        response.headers["Cache-Control"] = PUBLIC_MEDIA_CACHE if public else "private, no-store"
-        return response
+        return media_response(path, media_type, PUBLIC_MEDIA_CACHE if public else "private, no-store")
 
     @blp.response(200, MessageSchema)
     @blp.doc(security=BEARER_SECURITY)

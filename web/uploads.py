@@ -1,9 +1,12 @@
-"""Single-file multipart uploads (avatars, review photos and videos): the one file part read up
-to a byte bound, every other form field refused."""
+"""Single-file multipart uploads (avatars, review photos and videos, proof-of-delivery photos): the
+one file part read up to a byte bound, every other form field refused; and serving a stored file
+back (`media_response`)."""
 
 from __future__ import annotations
 
-from flask import request
+from pathlib import Path
+
+from flask import Response, request, send_file
 
 from services.errors import ValidationFailed
 
@@ -18,3 +21,13 @@ def uploaded_file(field: str, max_bytes: int) -> bytes | None:
                                details=[{"field": name[:100], "message": "Unknown field"} for name in unknown[:20]])
     upload = request.files.get(field)
     return None if upload is None else upload.stream.read(max_bytes + 1)
+
+
+def media_response(path: Path, media_type: str, cache_control: str, max_age: int | None = None) -> Response:
+    """A stored upload as its answer: conditional (ETag, 304), `media_type` never sniffed,
+    `Cache-Control: cache_control` (`max_age`: seconds for Flask's own cache headers, None: its
+    default)."""
+    response = send_file(path, mimetype=media_type, max_age=max_age, conditional=True, etag=True)
+    response.headers["Cache-Control"] = cache_control
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
