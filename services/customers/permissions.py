@@ -35,6 +35,7 @@ PERMISSIONS: dict[str, frozenset] = {
     "cache:admin": ADMIN,  # purge the catalog cache
     "reviews:moderate": STAFF_AND_ADMIN,  # the review queue: approve, reject
     "shipping:manage": STAFF_AND_ADMIN,  # shipping zones, their methods and rates (Shopify's "Shipping" setting)
+    "homepage:manage": STAFF_AND_ADMIN,  # homepage banners (Shopify's theme sections, Saleor's menus)
     "promotions:manage": STAFF_AND_ADMIN,  # promo codes: create, change, delete, see usage
     "loyalty:admin": ADMIN,  # loyalty tiers: create, change, delete (each recomputes every customer's tier)
     # analytics reports and dashboard (Shopify's "Analytics"/"Reports" staff permission; Saleor's
