@@ -279,5 +279,10 @@ def test_seed_demo_if_empty_creates_three_shops_and_queues_the_csv_imports(db):
     assert (codes["CHEESE5"].kind, codes["CHEESE5"].value) == ("fixed_amount", 500)  # 5.00 in minor units
     assert codes["FREESHIP"].minimum_amount == 5000 and codes["WELCOME10"].per_customer_limit == 1
     assert codes["CHEESE5"].category_ids == [catalog.get_category("cheese").node.category.id]
+    from models.banners import Banner
+
+    banners = list(Banner.select().order_by(Banner.position))
+    assert [b.link_type for b in banners] == ["category", "category", "category", "url"]
+    assert banners[1].link == catalog.get_category("cheese").node.category.id
     assert demo.seed_demo_if_empty() == []  # idempotent
-    assert Job.select().count() == 3
+    assert Job.select().count() == 3 and Banner.select().count() == 4
