@@ -8,6 +8,7 @@ from __future__ import annotations
 from services import (catalog, customers, errors, fraud, maintenance, notifications, orders, payments, platform,
                       recommendations)
 from services import analytics
+from services import content
 from services import loyalty
 
 HTTP_REASONS = {
@@ -33,6 +34,7 @@ REGISTRIES: dict[str, dict[str, str]] = {
     "maintenance": maintenance.REASONS,
     "analytics": analytics.REASONS,
     "loyalty": loyalty.REASONS,
+    "content": content.REASONS,
 }
 
 
