@@ -44,7 +44,8 @@ def _variant_of(product_id: str, variant_id: str | None, field: str) -> Variant:
     """The live variant `variant_id` of the product (default: its first live variant)."""
     product = Product.get_or_none(Product.id == product_id)
     if product is None or product.status == "archived":
-        raise _problem(f"{field}.productId", "No such product (or an archived one)", reason="unknown_ingredient_product")
+        raise _problem(f"{field}.productId", "No such product (or an archived one)",
+                       reason="unknown_ingredient_product")
     query = Variant.select().where(Variant.product == product_id, Variant.archived_at.is_null())
     variant = (query.where(Variant.id == variant_id) if variant_id else query.order_by(Variant.position)).first()
     if variant is None:

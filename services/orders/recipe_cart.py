@@ -76,7 +76,8 @@ def line_for(ingredient: content.ScaledIngredient, variant: Variant) -> tuple[in
 
 def _available(cart: Cart, variant: Variant) -> int:
     """Units (grams for a weight variant) of `variant` the cart may still add."""
-    return catalog.stock_levels([variant.id], cart_id=cart.id)[variant.id] - other_lines_quantity(cart, variant.id, None)
+    available = catalog.stock_levels([variant.id], cart_id=cart.id)[variant.id]
+    return available - other_lines_quantity(cart, variant.id, None)
 
 
 def _stock_skip(cart: Cart, variant: Variant, needed: int) -> Skip | None:
