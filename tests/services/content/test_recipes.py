@@ -11,7 +11,7 @@ from models.catalog import Category, Product, Variant
 from models.recipes import Recipe, RecipeIngredient
 from services import catalog, content, demo
 from services.errors import Conflict, NotFound, ValidationFailed
-from tests.factories import first_variant, make_product, make_recipe, make_weight_product, quick_user
+from tests.factories import first_variant, make_product, make_recipe, make_weight_product
 
 
 def category(slug, parent=None):
