@@ -109,7 +109,10 @@ def test_the_list_filters_and_paginates(api, staff):
     make_recipe(title="Quick", difficulty="easy", prep_time=5,
                 ingredients=[{"product_id": brie.id, "quantity": 1, "unit": "piece"}])
     make_recipe(title="Draft", is_published=False)
-    titles = lambda query="", token=None: [r["title"] for r in api.get(f"{RECIPES}{query}", token=token)[1]["data"]]  # noqa: E731
+
+    def titles(query="", token=None):
+        return [r["title"] for r in api.get(f"{RECIPES}{query}", token=token)[1]["data"]]
+
     assert titles() == ["Quick", "Slow"]
     assert titles("?maxTime=30") == ["Quick"] and titles("?difficulty=hard") == ["Slow"]
     assert titles(f"?product={brie.handle}") == ["Quick"] and titles("?search=slo") == ["Slow"]
