@@ -1,5 +1,5 @@
 """Seed 002's homepage: every section in one call, the homepage categories, trending content, and
-the staff-managed banners (`homepage:manage`).
+the staff-managed banners (`content:write`).
 
 - `GET /api/v1/homepage/sections?lat=&lng=&limit=`: the sections of services.content.homepage, in
   order, each `{key, title, type, <type's list>}`; `for_you` for a signed-in caller, nearby stores

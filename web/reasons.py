@@ -8,8 +8,8 @@ from __future__ import annotations
 from services import (catalog, customers, errors, fraud, maintenance, notifications, orders, payments, platform,
                       recommendations)
 from services import analytics
-from services import loyalty
 from services import content
+from services import loyalty
 
 HTTP_REASONS = {
     "authentication_required": "The endpoint needs a Bearer access token",

@@ -81,7 +81,7 @@ from services.catalog.sitemap import INDEX as SITEMAP_INDEX
 from services.catalog.sitemap import (build_sitemap, build_sitemap_task, empty_sitemap_index, request_sitemap_build, run_sitemap_job,
                                       sitemap_document)
 from services.catalog.slug_redirects import current_slug
-from services.catalog.slugs import RESERVED_HANDLES, slugify
+from services.catalog.slugs import RESERVED_HANDLES, free_slug, slugify
 from services.catalog.stock_live import active_products, product_stock_views, publish_stock_changed, stock_channel
 from services.catalog.warehouse_admin import (create_warehouse, delete_warehouse, get_warehouse, list_warehouses,
                                               update_warehouse, warehouse_view)
@@ -117,6 +117,7 @@ __all__ = [
     "delete_review", "get_product", "has_purchased", "import_payload", "list_products", "list_reviews",
     "load_views", "parse_money", "parse_products", "product_stock_views", "product_view", "publish_stock_changed",
     "rating_summaries", "release_stock", "review_view", "run_import_job", "set_product_stock", "set_stock",
+    "free_slug",
     "slugify", "stock_channel", "stock_levels", "take_stock", "update_product", "update_review", "upsert_product",
     "with_category", "autocomplete", "PRICE_BUCKETS", "RATING_BUCKETS", "SEARCH_SORTS", "SearchResult",
     "search_products", "ATTRIBUTE_FACETS", "FACETS", "SearchFilters", "clear_history", "normalize_query",

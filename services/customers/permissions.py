@@ -34,8 +34,8 @@ PERMISSIONS: dict[str, frozenset] = {
     "operations:read": STAFF_AND_ADMIN,  # metrics, detailed health, dependency status
     "cache:admin": ADMIN,  # purge the catalog cache
     "reviews:moderate": STAFF_AND_ADMIN,  # the review queue: approve, reject
+    "content:write": STAFF_AND_ADMIN,  # recipes, homepage banners (the shop's content): create, change, delete; see drafts
     "shipping:manage": STAFF_AND_ADMIN,  # shipping zones, their methods and rates (Shopify's "Shipping" setting)
-    "homepage:manage": STAFF_AND_ADMIN,  # homepage banners (Shopify's theme sections, Saleor's menus)
     "promotions:manage": STAFF_AND_ADMIN,  # promo codes: create, change, delete, see usage
     "loyalty:admin": ADMIN,  # loyalty tiers: create, change, delete (each recomputes every customer's tier)
     # analytics reports and dashboard (Shopify's "Analytics"/"Reports" staff permission; Saleor's

@@ -4,8 +4,9 @@ shops from the seeds, and a fourth store fed the sample Shopify CSVs through the
 `data/demo/shops.json` holds Amour Florals (seed 001), Fromagerie Alioui (003)
 and Skinior (004), two warehouses besides the default one (an Amman hub serving the
 Middle East, a Lyon cheese cave serving France and its neighbours), three promotion codes
-(WELCOME10, FREESHIP, CHEESE5) and approved customer
-reviews with photos (services.demo.reviews), with prices as decimal strings in major units (converted to
+(WELCOME10, FREESHIP, CHEESE5), approved customer
+reviews with photos (services.demo.reviews) and the cheese shop's recipes (services.demo.recipes:
+`data/demo/recipes.json`), with prices as decimal strings in major units (converted to
 minor units of the configured currency); `data/shopify/*.csv` are Shopify's
 public sample exports.
 """
@@ -22,12 +23,14 @@ from models.db import atomic
 from services import catalog, customers, orders
 from services.demo.banners import seed_banners
 from services.demo.categories import seed_categories
+from services.demo.recipes import seed_recipes
 from services.demo.reviews import seed_reviews
 from services.platform import jobs
 
 DATA_DIR = config.ROOT / "data"
 DEMO_FILE = DATA_DIR / "demo" / "shops.json"
 REVIEW_PHOTOS_DIR = DATA_DIR / "demo" / "review-photos"
+RECIPES_FILE = DATA_DIR / "demo" / "recipes.json"
 SHOPIFY_DIR = DATA_DIR / "shopify"
 IMPORT_STORE = {"name": "Cartwheel Demo", "slug": "cartwheel-demo",
                 "description": "Shopify's sample catalogs (apparel, home and garden, jewellery), imported from CSV."}
@@ -61,6 +64,7 @@ def seed_demo_if_empty(admin_email: str = "admin@cartwheel.test", admin_password
                 _promotion(spec, exponent, admin)
             seed_reviews(admin, demo.get("reviewers", []), demo.get("reviews", []), REVIEW_PHOTOS_DIR)
             seed_banners(admin.id)
+            seed_recipes(admin, RECIPES_FILE)
             return _queue_imports(_store(IMPORT_STORE).id, admin.id)
     except peewee.IntegrityError:  # another process seeded first (unique store slug)
         return []

@@ -8,7 +8,8 @@ Modules: `carts`, `pricing`, `shipping`, `checkout`, `numbering`, `reads`, `tran
 orders), `promotion_admin` (managing them), `promotion_scope`, `timeline` (tracking), `deliveries` (couriers),
 `cancellation` (a customer cancelling), `manual_refunds` (staff refunds), `shipping_zones` (where the
 shop ships, managed by staff), `delivery_dates` (the delivery day a customer books), `one_click`
-(one-click checkout), `delivery_proofs` (proof-of-delivery photos), `disputes` (Stripe disputes:
+(one-click checkout), `delivery_proofs` (proof-of-delivery photos), `recipe_cart` (a recipe's
+products scaled into a cart), `disputes` (Stripe disputes:
 recorded, holding the order, read by staff). Importing this package registers the handlers of
 Stripe's `payment_intent.*` events (`payment_flow`) and `charge.dispute.*` events (`disputes`).
 """
@@ -38,6 +39,8 @@ from services.orders.promotion_admin import create_promo, delete_promo, get_prom
 from services.orders.promotions import apply_code, eligible_codes, remove_code, validate_code
 from services.orders.pricing import Totals, compute_totals, discount_amount, round_half_up, unit_price
 from services.orders.reads import get_order, list_orders, order_view
+from services.orders.recipe_cart import SKIP_REASONS as RECIPE_SKIP_REASONS
+from services.orders.recipe_cart import add_recipe_to_cart
 from services.orders.reasons import REASONS
 from services.orders.refunds import (payment_settlement, refund_cancelled_order, refund_late_payment, refund_view,
                                      run_refund_job)
@@ -74,4 +77,5 @@ __all__ = [
     "start_one_click",
     "dispute_view", "get_dispute", "handle_dispute_event", "list_disputes", "order_disputes", "record_dispute",
     "release_dispute_hold", "hold_for_dispute",
+    "RECIPE_SKIP_REASONS", "add_recipe_to_cart",
 ]

@@ -209,3 +209,18 @@ def test_0032_adds_shipping_zones_and_the_orders_delivery_date(tmp_path):
         assert "delivery_date" in {c.name for c in database.get_columns("order")}
         assert "shipping_zone" in database.get_tables()
         assert database.execute_sql("SELECT count(*) FROM shipping_zone").fetchone()[0] == 0
+
+
+def test_0036_adds_the_recipe_tables(tmp_path):
+    """A database from before 0036 (whatever migration precedes it) gets `recipe` and
+    `recipe_ingredient`, empty (the demo recipes are services.demo's)."""
+    names = migration_names()
+    init_database(f"sqlite:///{tmp_path / 'recipes.db'}")
+    with database.connection_context():
+        apply_migrations(target=names[names.index("0036_recipes") - 1])
+        database.execute_sql("DROP TABLE IF EXISTS recipe_ingredient")
+        database.execute_sql("DROP TABLE IF EXISTS recipe")
+        assert apply_migrations(target="0036_recipes")[-1] == "0036_recipes"
+        assert {"recipe", "recipe_ingredient"} <= set(database.get_tables())
+        assert {"total_minutes", "is_published", "category_id"} <= {c.name for c in database.get_columns("recipe")}
+        assert database.execute_sql("SELECT count(*) FROM recipe").fetchone()[0] == 0
