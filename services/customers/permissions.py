@@ -34,7 +34,7 @@ PERMISSIONS: dict[str, frozenset] = {
     "operations:read": STAFF_AND_ADMIN,  # metrics, detailed health, dependency status
     "cache:admin": ADMIN,  # purge the catalog cache
     "reviews:moderate": STAFF_AND_ADMIN,  # the review queue: approve, reject
-    "content:write": STAFF_AND_ADMIN,  # recipes, homepage banners (the shop's content): create, change, delete; see drafts
+    "content:write": STAFF_AND_ADMIN,  # recipes and homepage banners: create, change, delete; see drafts
     "shipping:manage": STAFF_AND_ADMIN,  # shipping zones, their methods and rates (Shopify's "Shipping" setting)
     "promotions:manage": STAFF_AND_ADMIN,  # promo codes: create, change, delete, see usage
     "loyalty:admin": ADMIN,  # loyalty tiers: create, change, delete (each recomputes every customer's tier)
