@@ -36,12 +36,11 @@ from services.catalog.reviews import (authored_review, delete_review_rows, resub
                                       visible_review)
 from services.errors import Conflict, DomainError, NotFound, ValidationFailed
 from services.platform import images, media_files
+from services.platform.video_containers import video_type
 
 MAX_MEDIA_PER_REVIEW = 5
 IMAGE_SIZE = 2048  # pixels, the longest side of a stored review photo
 IMAGE_MAX_DIMENSION = 8192  # pixels a side an uploaded photo may have before it is scaled down
-MP4_BRANDS = frozenset({b"isom", b"iso2", b"iso3", b"iso4", b"iso5", b"iso6", b"mp41", b"mp42", b"avc1", b"M4V ",
-                        b"dash", b"mmp4"})
 FIELD = "file"
 
 
@@ -62,20 +61,6 @@ class ReviewMediaDimensionsTooLarge(ValidationFailed):
 def media_dir(review_id: str) -> Path:
     """`<MEDIA_DIR>/reviews/<review id>`."""
     return Path(config.get().media_dir) / "reviews" / review_id
-
-
-def video_type(raw: bytes) -> tuple[str, str] | None:
-    """(media type, extension) of a video container recognised by its magic bytes, or None."""
-    if len(raw) >= 12 and raw[4:8] == b"ftyp":
-        box = int.from_bytes(raw[:4], "big")
-        if 12 <= box <= len(raw) and box % 4 == 0:
-            if raw[8:12] == b"qt  ":
-                return "video/quicktime", "mov"
-            if raw[8:12] in MP4_BRANDS:
-                return "video/mp4", "mp4"
-    if raw[:4] == b"\x1aE\xdf\xa3" and b"\x42\x82\x84webm" in raw[:64]:  # EBML, DocType "webm"
-        return "video/webm", "webm"
-    return None
 
 
 def _too_large(limit: int) -> ReviewMediaTooLarge:
