@@ -165,14 +165,14 @@ class VideoListArgsSchema(PaginationArgsSchema):
     sort = ma.fields.String(load_default="newest", validate=validate.OneOf(content.VIDEO_ORDERS))
 
 
-class CategorySchema(ma.Schema):
+class VideoCategorySchema(ma.Schema):
     id = ma.fields.String()
     name = ma.fields.String()
     videoCount = ma.fields.Integer(metadata={"description": "published videos"})
 
 
 class CategoryListSchema(ma.Schema):
-    data = ma.fields.List(ma.fields.Nested(CategorySchema))
+    data = ma.fields.List(ma.fields.Nested(VideoCategorySchema))
 
 
 class LikeBodySchema(CamelSchema):

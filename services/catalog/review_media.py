@@ -35,8 +35,7 @@ from models.users import User
 from services.catalog.reviews import (authored_review, delete_review_rows, resubmitted, review_view, summary_changed,
                                       visible_review)
 from services.errors import Conflict, DomainError, NotFound, ValidationFailed
-from services.platform import images, media_files
-from services.platform.video_containers import video_type
+from services.platform import images, media_files, video_containers
 
 MAX_MEDIA_PER_REVIEW = 5
 IMAGE_SIZE = 2048  # pixels, the longest side of a stored review photo
@@ -76,7 +75,7 @@ def clean_media(raw: bytes | None) -> tuple[str, bytes, str, str]:
         raise ValidationFailed("Send the file as multipart/form-data field 'file'", reason="missing_media_file",
                                details=[{"field": FIELD, "message": "Missing file"}])
     settings = config.get()
-    video = video_type(raw)
+    video = video_containers.video_type(raw)
     if video is not None:
         if len(raw) > settings.review_video_max_bytes:
             raise _too_large(settings.review_video_max_bytes)

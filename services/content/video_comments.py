@@ -12,11 +12,10 @@ from __future__ import annotations
 from models.db import atomic, is_postgres, isoformat, utcnow
 from models.users import User
 from models.videos import COMMENT_STATUSES, Video, VideoComment
-from services import customers
 from services.content.video_engagement import announce
-from services.content.videos import get_video
+from services.content.videos import allowed, get_video
 from services.errors import NotFound, ValidationFailed
-from services.platform.html import plain_text, sanitize_html
+from services.platform import html
 
 MAX_BODY = 2000  # characters of a comment as sent
 
@@ -40,7 +39,7 @@ def list_comments(video_id: str, user: User | None, status: str | None, page: in
     video = get_video(video_id, user)
     query = VideoComment.select(VideoComment, User).join(User, on=(VideoComment.author == User.id)).where(
         VideoComment.video == video.id)
-    if user is None or not customers.allowed(user, "videos:moderate"):
+    if user is None or not allowed(user, "videos:moderate"):
         mine = (VideoComment.author == user.id) if user is not None else False
         query = query.where((VideoComment.status == "approved") | mine)
     if status is not None:
@@ -54,10 +53,10 @@ def add_comment(video_id: str, user: User, body: str) -> VideoComment:
     (404 `video_not_found`), ValidationFailed (422 `validation_failed`: nothing left after
     sanitising)."""
     video = get_video(video_id, user)
-    clean = sanitize_html(body.strip())
-    if not plain_text(clean):
+    clean = html.sanitize_html(body.strip())
+    if not html.plain_text(clean):
         raise ValidationFailed("The comment is empty", details=[{"field": "body", "message": "Write some text"}])
-    moderator = customers.allowed(user, "videos:moderate")
+    moderator = allowed(user, "videos:moderate")
     now = utcnow()
     with atomic():
         comment = VideoComment.create(video=video.id, author=user.id, body=clean, created_at=now,

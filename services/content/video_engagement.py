@@ -23,14 +23,14 @@ from models.users import User
 from models.videos import Video, VideoLike
 from services.content import video_counters
 from services.content.videos import engagement, get_video
-from services.platform.user_events import publish_user_event
+from services.platform import user_events
 
 
 def announce(video: Video, kind: str, user_id: str, **extra) -> None:
     """Publish `video_engagement` to the video's creator after commit (nothing without one).
     Call inside the transaction that made the change."""
     if video.creator_id:
-        publish_user_event(video.creator_id, "video_engagement",
+        user_events.publish_user_event(video.creator_id, "video_engagement",
                            {"videoId": video.id, "type": kind, "userId": user_id, "engagement": engagement(video),
                             **extra})
 

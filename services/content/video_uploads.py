@@ -22,8 +22,7 @@ from pathlib import Path
 
 import config
 from services.errors import DomainError, ValidationFailed
-from services.platform import images, media_files
-from services.platform.video_containers import container_duration, video_type
+from services.platform import images, media_files, video_containers
 
 THUMBNAIL_SIZE = 1280  # pixels, the longest side of a stored thumbnail
 THUMBNAIL_MAX_BYTES = 10 * 1024 * 1024
@@ -80,11 +79,11 @@ def check_video_file(raw: bytes, declared: int | None) -> CheckedVideo:
     limit = config.get().video_max_bytes
     if len(raw) > limit:
         raise _too_large("file", limit)
-    found = video_type(raw)
+    found = video_containers.video_type(raw)
     if found is None:
         raise VideoFileUnsupported("The file is not an MP4, MOV or WebM video",
                                    details=[{"field": "file", "message": "MP4, MOV or WebM"}])
-    seconds = container_duration(raw, found[0])
+    seconds = video_containers.container_duration(raw, found[0])
     if seconds is None:
         return CheckedVideo(raw, found[0], found[1], declared)
     if declared is not None and abs(declared - seconds) > DURATION_TOLERANCE:

@@ -23,7 +23,7 @@ from services.content import video_uploads
 from services.content.video_categories import check_category
 from services.content.videos import get_video, may_edit
 from services.errors import NotAllowed, ValidationFailed
-from services.platform.html import plain_text, sanitize_html
+from services.platform import html
 
 FIELDS = ("title", "description", "category", "tags", "product_ids", "external_url", "duration", "is_published",
           "is_featured")
@@ -77,8 +77,8 @@ def create_video(user: User, data: dict, file: bytes | None, thumbnail: bytes | 
     checked = video_uploads.check_video_file(file, data.get("duration")) if file is not None else None
     thumb = video_uploads.clean_thumbnail(thumbnail) if thumbnail is not None else None
     video_id, now = new_id("vid"), utcnow()
-    video = Video(id=video_id, title=plain_text(data["title"])[:200] or "Untitled", creator=user.id,
-                  description=sanitize_html(data.get("description") or ""), category=category,
+    video = Video(id=video_id, title=html.plain_text(data["title"])[:200] or "Untitled", creator=user.id,
+                  description=html.sanitize_html(data.get("description") or ""), category=category,
                   tags=_tags(data.get("tags") or []), external_url=_check_url(url) if url else None,
                   duration=checked.duration if checked else data.get("duration"),
                   is_published=bool(data.get("is_published", False)), is_featured=bool(data.get("is_featured", False)),
@@ -115,9 +115,9 @@ def update_video(user: User, video_id: str, data: dict) -> Video:
     video = editable_video(user, video_id)
     changes: dict = {}
     if "title" in data:
-        changes["title"] = plain_text(data["title"])[:200] or "Untitled"
+        changes["title"] = html.plain_text(data["title"])[:200] or "Untitled"
     if "description" in data:
-        changes["description"] = sanitize_html(data["description"] or "")
+        changes["description"] = html.sanitize_html(data["description"] or "")
     if "category" in data:
         changes["category"] = check_category(data["category"])
     if "tags" in data:
