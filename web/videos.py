@@ -171,7 +171,7 @@ class VideoCategorySchema(ma.Schema):
     videoCount = ma.fields.Integer(metadata={"description": "published videos"})
 
 
-class CategoryListSchema(ma.Schema):
+class VideoCategoryListSchema(ma.Schema):
     data = ma.fields.List(ma.fields.Nested(VideoCategorySchema))
 
 
@@ -273,7 +273,7 @@ class Videos(MethodView):
 
 @blp.route("/categories")
 class VideoCategories(MethodView):
-    @blp.response(200, CategoryListSchema)
+    @blp.response(200, VideoCategoryListSchema)
     def get(self):
         """List the video categories with their published video counts."""
         return ok(content.list_categories())

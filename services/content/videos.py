@@ -81,7 +81,7 @@ def list_videos(user: User | None, filters: VideoFilters, page: int, limit: int)
     if filters.category is not None:
         query = query.where(Video.category == filters.category)
     if filters.tag is not None:  # tags are stored as a JSON list of lower-case words without quotes
-        query = query.where(Video.tags.contains(f'"{filters.tag}"'))
+        query = query.where(Video.tags.cast("text").contains(f'"{filters.tag}"'))
     if filters.featured is not None:
         query = query.where(Video.is_featured == filters.featured)
     if filters.published is not None:
