@@ -5,7 +5,7 @@ shops from the seeds, and a fourth store fed the sample Shopify CSVs through the
 and Skinior (004), two warehouses besides the default one (an Amman hub serving the
 Middle East, a Lyon cheese cave serving France and its neighbours), three promotion codes
 (WELCOME10, FREESHIP, CHEESE5) and approved customer
-reviews with photos (services.demo.reviews), with prices as decimal strings in major units (converted to
+reviews with photos (services.demo.reviews), four shoppable videos (services.demo.videos), with prices as decimal strings in major units (converted to
 minor units of the configured currency); `data/shopify/*.csv` are Shopify's
 public sample exports.
 """
@@ -22,6 +22,7 @@ from models.db import atomic
 from services import catalog, customers, orders
 from services.demo.categories import seed_categories
 from services.demo.reviews import seed_reviews
+from services.demo.videos import seed_videos
 from services.platform import jobs
 
 DATA_DIR = config.ROOT / "data"
@@ -59,6 +60,7 @@ def seed_demo_if_empty(admin_email: str = "admin@cartwheel.test", admin_password
             for spec in demo.get("promotions", []):
                 _promotion(spec, exponent, admin)
             seed_reviews(admin, demo.get("reviewers", []), demo.get("reviews", []), REVIEW_PHOTOS_DIR)
+            seed_videos(admin)
             return _queue_imports(_store(IMPORT_STORE).id, admin.id)
     except peewee.IntegrityError:  # another process seeded first (unique store slug)
         return []

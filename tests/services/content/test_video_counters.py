@@ -100,3 +100,13 @@ def test_views_go_to_the_row_when_redis_is_unreachable(db, settings):
         assert video_counters.buffered([video.id]) == {}
     finally:
         config.override(settings)
+
+
+def test_the_demo_seeds_published_videos_linked_to_demo_products(db):
+    from models.videos import VideoProduct
+    from services.demo import seed_demo_if_empty
+
+    seed_demo_if_empty()
+    videos = list(Video.select())
+    assert len(videos) == 4 and all(v.is_published and v.thumbnail and v.external_url for v in videos)
+    assert VideoProduct.select().count() == 8
