@@ -151,6 +151,18 @@ def _weekdays(env, name, default) -> tuple:
     return tuple(sorted({WEEKDAYS.index(part) for part in raw}))
 
 
+VIDEO_CATEGORIES = "trending_me,trending_her,waist,beauty,fashion,food,home"
+_SLUG = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
+
+
+def _slugs(env, name, default) -> tuple:
+    """A comma-separated list of distinct lower-case snake_case slugs (at most 40 characters each)."""
+    raw = [part.strip() for part in (env.get(name) or default).split(",") if part.strip()]
+    if not raw or any(not _SLUG.match(part) for part in raw) or len(set(raw)) != len(raw):
+        raise ConfigError(f"{name} must list distinct snake_case slugs (a-z, 0-9, _), got {env.get(name)!r}")
+    return tuple(raw)
+
+
 def _clock_time(env, name, default) -> dt.time:
     raw = env.get(name) or default
     try:
@@ -249,6 +261,9 @@ class Settings:
     reviews_report_hide_threshold: int = 3  # reports that hide an approved review until staff look
     review_image_max_bytes: int = 8 * 1024 * 1024  # upload size limit of a review photo
     review_video_max_bytes: int = 20 * 1024 * 1024  # upload size limit of a review video (stored as sent)
+    # Shoppable videos (services.content; README "Shoppable videos")
+    video_max_bytes: int = 50 * 1024 * 1024  # upload size limit of a video file (stored as sent)
+    video_categories: tuple = tuple(VIDEO_CATEGORIES.split(","))  # the categories a video may have
     # Loyalty (services.loyalty; README "Loyalty")
     loyalty_review_points: int = 50  # points for an approved review, once per review; 0: off
     loyalty_profile_points: int = 100  # points for a completed profile, once per customer; 0: off
@@ -432,6 +447,8 @@ def load(env: dict | None = None) -> Settings:
         reviews_report_hide_threshold=_int(env, "REVIEWS_REPORT_HIDE_THRESHOLD", 3, 1, 1000),
         review_image_max_bytes=_int(env, "REVIEW_IMAGE_MAX_BYTES", 8 * 1024 * 1024, 1024, 50 * 1024 * 1024),
         review_video_max_bytes=_int(env, "REVIEW_VIDEO_MAX_BYTES", 20 * 1024 * 1024, 1024, 200 * 1024 * 1024),
+        video_max_bytes=_int(env, "VIDEO_MAX_BYTES", 50 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
+        video_categories=_slugs(env, "VIDEO_CATEGORIES", VIDEO_CATEGORIES),
         loyalty_review_points=_int(env, "LOYALTY_REVIEW_POINTS", 50, 0, 100_000),
         loyalty_profile_points=_int(env, "LOYALTY_PROFILE_POINTS", 100, 0, 100_000),
         loyalty_points_expiry_days=loyalty_expiry_days,

@@ -47,6 +47,10 @@ class AnalyticsDay(BaseModel):
     carts_with_items = peewee.IntegerField(default=0)
     carts_converted = peewee.IntegerField(default=0)
     carts_abandoned = peewee.IntegerField(default=0)
+    # non-cancelled orders with a line added from a shoppable video, and SUM of those lines' totals
+    # (migration 0038)
+    video_orders = peewee.IntegerField(default=0, constraints=[peewee.SQL("DEFAULT 0")])
+    video_revenue = peewee.BigIntegerField(default=0, constraints=[peewee.SQL("DEFAULT 0")])
     computed_at = peewee.DateTimeField(default=utcnow)
 
     class Meta:

@@ -90,6 +90,8 @@ class CartItem(BaseModel):
     customizations = JSONField(default=list, constraints=[peewee.SQL("DEFAULT '[]'")])
     customization_key = peewee.CharField(max_length=64, default="", constraints=[peewee.SQL("DEFAULT ''")])
     weight_grams = peewee.IntegerField(default=0, constraints=[peewee.SQL("DEFAULT 0")])
+    # the shoppable video the line was added from (services.content; migration 0038), None: none
+    source_video_id = peewee.CharField(max_length=40, null=True)
     created_at = peewee.DateTimeField(default=utcnow)
     updated_at = peewee.DateTimeField(default=utcnow)
 

@@ -77,6 +77,7 @@ class OrderItem(BaseModel):
     customizations = JSONField(default=list, constraints=[peewee.SQL("DEFAULT '[]'")])
     weight_grams = peewee.IntegerField(null=True)
     price_per_kg = peewee.IntegerField(null=True)
+    source_video_id = peewee.CharField(max_length=40, null=True)  # copied from the cart line (migration 0038)
 
 
 class OrderAllocation(BaseModel):

@@ -5,7 +5,8 @@ Reports (permission `analytics:read`: staff and admins, as Shopify's Analytics/R
 each answered with `Cache-Control: private, max-age=60` (figures change when the rollup runs, every
 15 minutes for yesterday and today):
 
-- `GET /api/v1/analytics/sales`: orders, units, revenue, average order value, refunds, net revenue;
+- `GET /api/v1/analytics/sales`: orders, units, revenue, average order value, refunds, net revenue,
+  video-attributed orders and revenue;
 - `GET /api/v1/analytics/revenue`: gross sales, discounts, shipping, tax, revenue, refunds, net revenue;
 - `GET /api/v1/orders/analytics` (seed 001's order analytics): orders placed, cancelled, delivered,
   the order completion rate and the statuses;
@@ -131,6 +132,9 @@ class SalesFiguresSchema(ma.Schema):
     refunds = ma.fields.Integer(metadata={"description": "succeeded refunds created in the period, minor units"})
     refundCount = ma.fields.Integer()
     netRevenue = ma.fields.Integer(metadata={"description": "revenue - refunds"})
+    videoOrders = ma.fields.Integer(metadata={"description": "those orders with a line added from a shoppable video"})
+    videoRevenue = ma.fields.Integer(metadata={"description": "SUM(line total) of the lines added from a video, "
+                                                              "minor units"})
 
 
 class SalesPointSchema(PeriodSchema, SalesFiguresSchema):

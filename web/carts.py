@@ -39,6 +39,10 @@ class CartItemCreateSchema(CamelSchema):
     quantity = StrictInteger(**QUANTITY)
     customizations = ma.fields.List(ma.fields.Nested(ChosenCustomizationSchema), **CHOSEN)
     weight = StrictInteger(**WEIGHT)
+    source_video_id = ma.fields.String(load_default=None, validate=validate.Regexp(r"^vid_[A-Za-z0-9]{1,36}$"),
+                                       metadata={"description": "the shoppable video the customer added it from: a "
+                                                                "published video showing the product (else 422 "
+                                                                "invalid_source_video); copied to the order line"})
 
 
 class CartItemUpdateSchema(CamelSchema):
@@ -69,6 +73,7 @@ class CartItemSchema(WeightLineSchema):
                                                           "customer's: its wholesale price) plus the customizations'"})
     totalPrice = ma.fields.Integer(metadata={"description": "minor units"})
     customizations = ma.fields.List(ma.fields.Nested(LineCustomizationSchema))
+    sourceVideoId = ma.fields.String(allow_none=True, metadata={"description": "the video it was added from"})
     product = ma.fields.Nested(CartItemProductSchema)
     variant = ma.fields.Nested(CartItemVariantSchema)
 
@@ -169,7 +174,7 @@ class CartItems(MethodView):
         """Add an item (merges with the line of the same variant, weight and customizations)."""
         cart = orders.get_cart(cart_id, current_user())
         orders.add_to_cart(cart, body["product_id"], body["variant_id"], body["quantity"], body["customizations"],
-                           body["weight"])
+                           body["weight"], body["source_video_id"])
         return ok(orders.cart_view(cart), message="Item added to cart successfully")
 
 

@@ -10,6 +10,7 @@ from services import (catalog, customers, errors, fraud, maintenance, notificati
 from services import analytics
 from services import content
 from services import loyalty
+from services import content
 
 HTTP_REASONS = {
     "authentication_required": "The endpoint needs a Bearer access token",

@@ -9,7 +9,8 @@ Metrics of a period (money in minor units of the currency; rates are fractions 0
 places, null when there is nothing to divide by):
 
 - `ordersPlaced`, `orders`, `cancelledOrders`, `deliveredOrders`, `statuses`, `units`,
-  `grossSales`, `discounts`, `shipping`, `tax`, `revenue`, `refunds`, `refundCount`: sums of the
+  `grossSales`, `discounts`, `shipping`, `tax`, `revenue`, `refunds`, `refundCount`, `videoOrders`,
+  `videoRevenue` (orders with a line from a shoppable video, those lines' totals): sums of the
   days' columns (defined in services.analytics.rollup);
 - `averageOrderValue` = revenue / orders, rounded half up to a minor unit (0 without orders);
 - `netRevenue` = revenue - refunds (negative when refunds of older orders exceed the period's sales);
@@ -41,7 +42,7 @@ SUMMED = {  # JSON metric -> AnalyticsDay column
     "deliveredOrders": "delivered_orders", "units": "units", "grossSales": "gross_sales", "discounts": "discounts",
     "shipping": "shipping", "tax": "tax", "revenue": "revenue", "refunds": "refunds", "refundCount": "refund_count",
     "cartsCreated": "carts_created", "cartsWithItems": "carts_with_items", "cartsConverted": "carts_converted",
-    "cartsAbandoned": "carts_abandoned",
+    "cartsAbandoned": "carts_abandoned", "videoOrders": "video_orders", "videoRevenue": "video_revenue",
 }
 
 

@@ -25,7 +25,8 @@ from services.analytics import figures, rankings
 from services.analytics.periods import Period, check_range, periods, today
 from services.errors import ValidationFailed
 
-SALES_METRICS = ("orders", "units", "revenue", "averageOrderValue", "refunds", "refundCount", "netRevenue")
+SALES_METRICS = ("orders", "units", "revenue", "averageOrderValue", "refunds", "refundCount", "netRevenue",
+                 "videoOrders", "videoRevenue")
 REVENUE_METRICS = ("orders", "grossSales", "discounts", "shipping", "tax", "revenue", "refunds", "netRevenue",
                    "averageOrderValue")
 ORDER_METRICS = ("ordersPlaced", "orders", "cancelledOrders", "deliveredOrders", "orderCompletionRate", "statuses",

@@ -18,6 +18,8 @@ What each column of a day `D` (in currency `C`) holds, over orders *placed* on `
   and tax: what the customer pays), minor units; `gross_sales`, `discounts`, `shipping`, `tax`:
   SUM of the same orders' subtotal, discount, shipping and tax;
 - `units`: SUM(line quantity) of the non-cancelled orders;
+- `video_orders`: those with at least one line added to the cart from a shoppable video
+  (`order_item.source_video_id`); `video_revenue`: SUM(line total) of those lines only;
 - `refunds` / `refund_count`: SUM(amount) / number of Refund rows in `C` with status `succeeded`
   *created* on `D` (whenever their order was placed);
 - carts *created* on `D` in `C`: `carts_created` (all), `carts_with_items` (with at least one line,
@@ -133,7 +135,7 @@ def _blank_day(day: dt.date, currency: str, now: dt.datetime) -> dict:
     return {"day": day, "currency": currency, "orders_placed": 0, "orders": 0, "cancelled_orders": 0,
             "delivered_orders": 0, "status_counts": {}, "gross_sales": 0, "discounts": 0, "shipping": 0, "tax": 0,
             "revenue": 0, "units": 0, "refunds": 0, "refund_count": 0, "carts_created": 0, "carts_with_items": 0,
-            "carts_converted": 0, "carts_abandoned": 0, "computed_at": now}
+            "carts_converted": 0, "carts_abandoned": 0, "video_orders": 0, "video_revenue": 0, "computed_at": now}
 
 
 def _compute_day(day: dt.date, now: dt.datetime) -> dict:
@@ -191,18 +193,24 @@ def _product_rows(day: dt.date, start: dt.datetime, end: dt.datetime, of) -> tup
     currency's units to its day row (`of(currency)`)."""
     by_product: dict[tuple[str, str], dict] = {}
     snapshot_names: dict[str, str] = {}
-    for order_id, currency, product_id, quantity, line_total, snapshot in (
+    video_orders: dict[str, set] = {}
+    for order_id, currency, product_id, quantity, line_total, snapshot, video_id in (
             OrderItem.select(OrderItem.order, Order.currency, OrderItem.product_id, OrderItem.quantity,
-                             OrderItem.total_price, OrderItem.product_snapshot)
+                             OrderItem.total_price, OrderItem.product_snapshot, OrderItem.source_video_id)
             .join(Order).where(Order.created_at >= start, Order.created_at < end, Order.status != CANCELLED)
             .tuples()):
         of(currency)["units"] += int(quantity)
+        if video_id:
+            video_orders.setdefault(currency, set()).add(order_id)
+            of(currency)["video_revenue"] += int(line_total)
         entry = by_product.setdefault((currency, product_id), {"orders": set(), "units": 0, "revenue": 0})
         entry["orders"].add(order_id)
         entry["units"] += int(quantity)
         entry["revenue"] += int(line_total)
         if isinstance(snapshot, dict) and snapshot.get("name"):
             snapshot_names.setdefault(product_id, str(snapshot["name"]))
+    for currency, ids in video_orders.items():
+        of(currency)["video_orders"] = len(ids)
     info = _products({pid for _, pid in by_product})
     category_names = _category_names({cat for _, cat in info.values() if cat})
     products, by_category = [], {}

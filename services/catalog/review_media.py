@@ -35,13 +35,11 @@ from models.users import User
 from services.catalog.reviews import (authored_review, delete_review_rows, resubmitted, review_view, summary_changed,
                                       visible_review)
 from services.errors import Conflict, DomainError, NotFound, ValidationFailed
-from services.platform import images, media_files
+from services.platform import images, media_files, video_containers
 
 MAX_MEDIA_PER_REVIEW = 5
 IMAGE_SIZE = 2048  # pixels, the longest side of a stored review photo
 IMAGE_MAX_DIMENSION = 8192  # pixels a side an uploaded photo may have before it is scaled down
-MP4_BRANDS = frozenset({b"isom", b"iso2", b"iso3", b"iso4", b"iso5", b"iso6", b"mp41", b"mp42", b"avc1", b"M4V ",
-                        b"dash", b"mmp4"})
 FIELD = "file"
 
 
@@ -64,20 +62,6 @@ def media_dir(review_id: str) -> Path:
     return Path(config.get().media_dir) / "reviews" / review_id
 
 
-def video_type(raw: bytes) -> tuple[str, str] | None:
-    """(media type, extension) of a video container recognised by its magic bytes, or None."""
-    if len(raw) >= 12 and raw[4:8] == b"ftyp":
-        box = int.from_bytes(raw[:4], "big")
-        if 12 <= box <= len(raw) and box % 4 == 0:
-            if raw[8:12] == b"qt  ":
-                return "video/quicktime", "mov"
-            if raw[8:12] in MP4_BRANDS:
-                return "video/mp4", "mp4"
-    if raw[:4] == b"\x1aE\xdf\xa3" and b"\x42\x82\x84webm" in raw[:64]:  # EBML, DocType "webm"
-        return "video/webm", "webm"
-    return None
-
-
 def _too_large(limit: int) -> ReviewMediaTooLarge:
     return ReviewMediaTooLarge(f"The file must be at most {limit} bytes",
                                details=[{"field": FIELD, "message": f"At most {limit} bytes"}])
@@ -91,7 +75,7 @@ def clean_media(raw: bytes | None) -> tuple[str, bytes, str, str]:
         raise ValidationFailed("Send the file as multipart/form-data field 'file'", reason="missing_media_file",
                                details=[{"field": FIELD, "message": "Missing file"}])
     settings = config.get()
-    video = video_type(raw)
+    video = video_containers.video_type(raw)
     if video is not None:
         if len(raw) > settings.review_video_max_bytes:
             raise _too_large(settings.review_video_max_bytes)

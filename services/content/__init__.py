@@ -8,6 +8,12 @@ recipe fills is services.orders.recipe_cart's.
 
 Homepage (seed 002): `banners` (staff-managed homepage banners and the ones showing now),
 `homepage` (the homepage's sections, their order and the shared data behind them).
+Shoppable videos (seed 002): `videos` (who sees which video, the list and its filters, views with
+the linked products' current prices and stock), `video_writes` (create, change, delete),
+`video_uploads` (container check, size, duration, thumbnail, files), `video_categories` (the
+managed list, VIDEO_CATEGORIES), `video_engagement` (likes, shares, views, the `video_engagement`
+event), `video_counters` (the Redis or in-process buffer of views and shares and its flush job),
+`video_comments` (comments and moderation), `video_sources` (the video an add-to-cart came from).
 """
 
 from services.content.reasons import REASONS
@@ -26,6 +32,20 @@ from services.content.homepage import PERSONAL_SECTIONS as PERSONAL_HOMEPAGE_SEC
 from services.content.homepage import SECTIONS as HOMEPAGE_SECTIONS
 from services.content.homepage import section_keys as homepage_section_keys
 
+# shoppable videos
+from services.content.video_categories import check_category, list_categories
+from services.content.video_comments import add_comment, comment_view, list_comments, moderate_comment
+from services.content.video_counters import (JOB_TYPE as VIDEO_COUNTERS_JOB_TYPE, flush_counters,
+                                             run_counters_flush, schedule_counters_flush)
+from services.content.video_engagement import record as record_video_event
+from services.content.video_engagement import set_like
+from services.content.video_sources import check_source_video
+from services.content.video_uploads import folder as video_folder
+from services.content.video_uploads import media_type as video_media_type
+from services.content.video_writes import create_video, delete_video, update_video
+from services.content.videos import ORDERS as VIDEO_ORDERS
+from services.content.videos import VideoFilters, get_video, list_videos, may_edit, video_views
+
 __all__ = [
     "REASONS",
     # recipes
@@ -35,4 +55,10 @@ __all__ = [
     "BANNER_LINK_TYPES", "HOMEPAGE_SECTIONS", "MAX_SECTION_ITEMS", "PERSONAL_HOMEPAGE_SECTIONS", "active_banners",
     "banner_view", "create_banner", "delete_banner", "get_banner", "homepage_section_keys", "list_banners",
     "top_categories", "update_banner",
+    # shoppable videos
+    "VIDEO_COUNTERS_JOB_TYPE", "VIDEO_ORDERS", "VideoFilters", "add_comment", "check_category",
+    "check_source_video", "comment_view", "create_video", "delete_video", "flush_counters", "get_video",
+    "list_categories", "list_comments", "list_videos", "may_edit", "moderate_comment", "record_video_event",
+    "run_counters_flush", "schedule_counters_flush", "set_like", "update_video", "video_folder", "video_media_type",
+    "video_views",
 ]

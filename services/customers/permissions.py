@@ -43,6 +43,10 @@ PERMISSIONS: dict[str, frozenset] = {
     # integration can be given read-only reports
     "analytics:read": STAFF_AND_ADMIN,
     "analytics:rollup": STAFF_AND_ADMIN,  # recompute days of the rollup (an idempotent bulk job)
+    # shoppable videos (seed 002): upload and edit one's own videos; edit anyone's; moderate comments
+    "videos:create": STAFF_AND_ADMIN,
+    "videos:manage": ADMIN,
+    "videos:moderate": STAFF_AND_ADMIN,
 }
 """permission -> the roles that have it."""
 

@@ -4,10 +4,10 @@ shops from the seeds, and a fourth store fed the sample Shopify CSVs through the
 `data/demo/shops.json` holds Amour Florals (seed 001), Fromagerie Alioui (003)
 and Skinior (004), two warehouses besides the default one (an Amman hub serving the
 Middle East, a Lyon cheese cave serving France and its neighbours), three promotion codes
-(WELCOME10, FREESHIP, CHEESE5), approved customer
-reviews with photos (services.demo.reviews) and the cheese shop's recipes (services.demo.recipes:
-`data/demo/recipes.json`), with prices as decimal strings in major units (converted to
-minor units of the configured currency); `data/shopify/*.csv` are Shopify's
+(WELCOME10, FREESHIP, CHEESE5), approved customer reviews with photos (services.demo.reviews),
+four shoppable videos (services.demo.videos) and the cheese shop's recipes (services.demo.recipes:
+`data/demo/recipes.json`), with prices as decimal strings in major units (converted to minor
+units of the configured currency); `data/shopify/*.csv` are Shopify's
 public sample exports.
 """
 
@@ -25,6 +25,7 @@ from services.demo.banners import seed_banners
 from services.demo.categories import seed_categories
 from services.demo.recipes import seed_recipes
 from services.demo.reviews import seed_reviews
+from services.demo.videos import seed_videos
 from services.platform import jobs
 
 DATA_DIR = config.ROOT / "data"
@@ -65,6 +66,7 @@ def seed_demo_if_empty(admin_email: str = "admin@cartwheel.test", admin_password
             seed_reviews(admin, demo.get("reviewers", []), demo.get("reviews", []), REVIEW_PHOTOS_DIR)
             seed_banners(admin.id)
             seed_recipes(admin, RECIPES_FILE)
+            seed_videos(admin)
             return _queue_imports(_store(IMPORT_STORE).id, admin.id)
     except peewee.IntegrityError:  # another process seeded first (unique store slug)
         return []

@@ -39,6 +39,9 @@ period)` for each task on its timetable; that writes one `maintenance` job
   hourly).
 - `analytics_rollup`: an `analytics_rollup` job recomputing yesterday's and today's rollup rows
   (`services.analytics.schedule_analytics_rollup`; every 15 minutes, skipped while a rollup runs).
+- `flush_video_counters`: a `video_counters_flush` job adding the buffered video views and shares
+  to the video rows (`services.content.schedule_counters_flush`; every minute, skipped while a
+  flush runs).
 
 Running a task twice changes nothing more, and so does running it from two
 workers at once, because every write is conditional:
@@ -60,7 +63,7 @@ from typing import Callable
 
 from models.db import utcnow
 from models.jobs import Job
-from services import analytics, catalog, customers, loyalty, orders, recommendations
+from services import analytics, catalog, content, customers, loyalty, orders, recommendations
 from services.errors import ValidationFailed
 from services.maintenance.reasons import REASONS
 from services.platform import catalog_ttl, periodic, pii_rotation, retention
@@ -79,6 +82,7 @@ TASKS: dict[str, Callable[[Job, object, dt.datetime], dict]] = {
     "build_sitemap": catalog.build_sitemap_task,
     "expire_stock_reservations": catalog.expire_reservations,
     "analytics_rollup": analytics.schedule_analytics_rollup,
+    "flush_video_counters": content.schedule_counters_flush,
 }
 
 

@@ -48,7 +48,7 @@ from models.catalog import Product, ProductImage, Variant, Warehouse
 from models.inventory import StockReservation
 from models.db import atomic, is_postgres, isoformat, utcnow
 from models.users import User
-from services import catalog
+from services import catalog, content
 from services.errors import Conflict, InsufficientStock, NotAllowed, NotFound, ValidationFailed
 from services.orders import pricing
 from services.orders.cart_live import publish_cart_changed
@@ -245,12 +245,16 @@ def _price_per_kg(variant: Variant, wholesale: bool) -> int | None:
 
 
 def add_to_cart(cart: Cart, product_id: str, variant_id: str | None, quantity: int,
-                customizations: list[dict] | None = None, weight: int | None = None) -> Cart:
+                customizations: list[dict] | None = None, weight: int | None = None,
+                source_video_id: str | None = None) -> Cart:
     """Add `quantity` of a variant (default: the product's only/first variant) with the chosen
     `customizations` (`[{"code", "value"}]`, default none), merging with the line of the same
     variant, the same weight and the same chosen set. For a variant sold by weight `quantity` is
     pieces of `weight` grams each (default: its minimum; services.catalog.line_weight); a unit
-    variant refuses `weight`.
+    variant refuses `weight`. `source_video_id` is the shoppable video the customer added it from
+    (services.content.check_source_video: a published video showing the product, else 422
+    `invalid_source_video`); it is kept on the line (the latest add naming one wins) and copied to
+    the order line at checkout.
 
     One transaction, which first re-reads and locks the cart row. Raises Conflict
     (409 `cart_not_active` / `cart_expired`), ValidationFailed (400 `invalid_product` for an
@@ -266,6 +270,8 @@ def add_to_cart(cart: Cart, product_id: str, variant_id: str | None, quantity: i
                 writable_cart(cart)
                 check_quantity(quantity)
                 variant = _sold_variant(product_id, variant_id)
+                if source_video_id is not None:
+                    content.check_source_video(source_video_id, variant.product_id)
                 grams = catalog.line_weight(variant, weight)
                 priced = catalog.choose_customizations(variant.product.customizations or [], customizations)
                 key = catalog.customization_key(priced)
@@ -276,13 +282,14 @@ def add_to_cart(cart: Cart, product_id: str, variant_id: str | None, quantity: i
                 others = other_lines_quantity(cart, variant.id, existing.id if existing else None)
                 _check_stock(variant, catalog.stock_units(total_qty, grams) + others, cart.id)
                 price = _line_price(variant, priced, _wholesale(cart.id), grams)
+                source = {"source_video_id": source_video_id} if source_video_id is not None else {}
                 if existing:
                     CartItem.update(quantity=total_qty, unit_price=price, customizations=priced,
-                                    updated_at=utcnow()).where(CartItem.id == existing.id).execute()
+                                    updated_at=utcnow(), **source).where(CartItem.id == existing.id).execute()
                 else:
                     CartItem.create(cart=cart, product=variant.product, variant=variant, quantity=quantity,
                                     unit_price=price, customizations=priced, customization_key=key,
-                                    weight_grams=grams)
+                                    weight_grams=grams, **source)
                 touch_cart(cart)
             return cart
         except peewee.IntegrityError:  # a concurrent add created the line first: merge into it
@@ -362,6 +369,7 @@ def load_lines(cart_id: str) -> list[CartLine]:
     on_hand = peewee.fn.COALESCE(catalog.sellable_units(CartItem.variant), 0) + peewee.fn.COALESCE(held, 0)
     rows = list(CartItem.select(CartItem.id, CartItem.quantity, CartItem.unit_price, CartItem.created_at,
                                 CartItem.product, CartItem.variant, CartItem.customizations, CartItem.weight_grams,
+                                CartItem.source_video_id,
                                 Variant.id, Variant.name, Variant.sku, Variant.price, Variant.option_values,
                                 Variant.weight_grams, Variant.wholesale_price, Variant.sold_by,
                                 Product.id, Product.name, Product.handle, Product.status, Product.vendor,
@@ -437,7 +445,8 @@ def cart_view(cart: Cart) -> dict:
     covers all of the cart's lines of the variant. Every item has `soldBy` (unit | weight); a
     weight line's `quantity` is pieces, `weight` the grams per piece, `pricePerKg` the
     per-kilogram price (minor units) and `unitPrice` one piece's price; both are null for unit
-    lines. `variant.inventoryCount` is in the variant's stock unit (grams for weight)."""
+    lines. `variant.inventoryCount` is in the variant's stock unit (grams for weight).
+    `sourceVideoId`: the shoppable video the line was added from, or null."""
     lines = load_lines(cart.id)
     totals = cart_totals(cart, lines)
     wanted = variant_quantities(lines)
@@ -446,6 +455,7 @@ def cart_view(cart: Cart) -> dict:
         "quantity": line.item.quantity, "unitPrice": line.unit_price,
         "totalPrice": line.unit_price * line.item.quantity, "customizations": line.customizations,
         "soldBy": line.variant.sold_by, "weight": line.weight, "pricePerKg": line.price_per_kg,
+        "sourceVideoId": line.item.source_video_id,
         "product": {"name": line.product.name, "image": line.image, "slug": line.product.handle},
         "variant": {"name": line.variant.name, "sku": line.variant.sku,
                     "available": line.product.status == "active" and line.stock >= wanted[line.variant.id],

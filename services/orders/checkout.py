@@ -205,6 +205,7 @@ def place_order(job: Job) -> Order:
             "quantity": line.item.quantity, "unit_price": line.unit_price,
             "total_price": line.unit_price * line.item.quantity, "customizations": line.customizations,
             "weight_grams": line.weight, "price_per_kg": line.price_per_kg,
+            "source_video_id": line.item.source_video_id,
             "product_snapshot": {"name": line.product.name, "slug": line.product.handle, "image": line.image,
                                  "vendor": line.product.vendor, "customizations": line.customizations,
                                  "variant": {"name": line.variant.name, "sku": line.variant.sku,

@@ -19,6 +19,9 @@ Public surface (import these modules from here, e.g. `from services.platform imp
 - `images`: uploaded images checked and re-encoded from their pixels alone (`clean_image`:
   avatars, review photos, proof-of-delivery photos);
 - `media_files`: uploaded media written whole under a random name (`store_new_file`);
+- `video_containers`: video files recognised by their magic bytes (MP4, MOV, WebM) and their
+  container's duration (review videos, shoppable videos);
+- `user_events`: a user's own real-time events (seed 002), published after commit;
 - `audit`: the append-only audit log of staff, courier, admin and API-key writes;
 - `catalog_ttl`: the catalog cache of responses and totals (`CATALOG_CACHE_SECONDS`; Redis, or
   in-process when embedded), invalidated by generation on every catalog write;
@@ -37,6 +40,7 @@ This package imports no domain package (a test checks it), and neither Flask nor
 
 from services.platform import (  # noqa: F401
     audit, catalog_ttl, consumption, counters, dependencies, events, heartbeat, html, idempotency, images, job_types,
-    jobs, live, logs, media_files, metrics, model_registry, periodic, pii_rotation, probe, recovery, retention)
+    jobs, live, logs, media_files, metrics, model_registry, periodic, pii_rotation, probe, recovery, retention,
+    user_events, video_containers)
 from services.platform.jobcontext import JobCancelled, JobContext  # noqa: F401
 from services.platform.reasons import REASONS  # noqa: F401

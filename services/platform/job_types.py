@@ -84,6 +84,7 @@ JOB_TYPES: dict[str, JobType] = {
     "account_erasure": JobType("bulk", max_attempts=8, time_limit=300),  # retried while the user's jobs finish
     "maintenance": JobType("maintenance", max_attempts=3, time_limit=600),
     "sitemap_build": JobType("maintenance", max_attempts=3, time_limit=600),
+    "video_counters_flush": JobType("maintenance", max_attempts=5, time_limit=120),  # services.content
     "purchase_reorder": JobType("bulk", max_attempts=5, time_limit=60),
     "analytics_rollup": JobType("bulk", max_attempts=3, time_limit=1800),  # up to 366 days, progress per day
     "probe": JobType("maintenance", max_attempts=3, time_limit=10, lease=10),

@@ -31,11 +31,13 @@ def test_a_daily_sales_series_has_one_point_per_day_with_its_figures(shop):
     assert report["daysComputed"] == 2 and report["computedAt"].endswith("Z")
     d1, d2 = report["series"]
     assert d1 == {"period": "2026-11-29", "start": "2026-11-29", "end": "2026-11-29", "orders": 2, "units": 3,
-                  "revenue": 5360, "averageOrderValue": 2680, "refunds": 0, "refundCount": 0, "netRevenue": 5360}
+                  "revenue": 5360, "averageOrderValue": 2680, "refunds": 0, "refundCount": 0, "netRevenue": 5360,
+                  "videoOrders": 0, "videoRevenue": 0}
     assert (d2["orders"], d2["revenue"], d2["averageOrderValue"], d2["refunds"], d2["netRevenue"]) == \
         (4, 9500, 2375, 500, 9000)
     assert report["totals"] == {"orders": 6, "units": 9, "revenue": 14860, "averageOrderValue": 2477,
-                                "refunds": 500, "refundCount": 1, "netRevenue": 14360}
+                                "refunds": 500, "refundCount": 1, "netRevenue": 14360, "videoOrders": 0,
+                                "videoRevenue": 0}
 
 
 def test_each_currency_has_its_own_figures(shop):
