@@ -35,6 +35,19 @@ def test_local_hub_delivers_to_each_subscriber_of_the_channel_only():
     assert b.get(1).channel == "c:2" and a.get(0.05) is None
 
 
+def test_local_hub_delivers_to_a_pattern_subscriber_with_the_real_channel_once():
+    hub = live.LocalHub()
+    by_pattern = hub.subscribe(["c:all"], patterns=["user:*:events"])
+    named = hub.subscribe(["user:u1:events"])
+    assert hub.publish("user:u1:events", {"n": 1}) == 2
+    assert by_pattern.get(1) == live.Message("user:u1:events", {"n": 1}) and by_pattern.get(0.05) is None
+    assert hub.publish("user:u1:other", {"n": 2}) == 0
+    hub.publish("c:all", {"n": 3})
+    assert by_pattern.get(1).channel == "c:all" and named.get(1).data == {"n": 1}
+    by_pattern.close()
+    assert hub.publish("user:u2:events", {}) == 0
+
+
 def test_local_subscription_close_unsubscribes_and_get_times_out():
     hub = live.LocalHub()
     sub = hub.subscribe(["c:1"])
@@ -136,6 +149,20 @@ def test_redis_pubsub_round_trip_across_connections():
         assert backend.publish(channel + ":other", {"n": 2}) == 0
         message = sub.get(5)
         assert message == live.Message(channel, {"n": 1})
+        assert sub.get(0.1) is None
+
+
+def test_redis_pattern_subscription_receives_matching_channels_with_their_names():
+    backend = live.RedisPubSub(redis_url())
+    base = f"cartwheel:test:{time.monotonic_ns()}"
+    other = live.RedisPubSub(redis_url())
+    with backend.subscribe([base + ":all"], patterns=[base + ":user:*:events"]) as sub:
+        assert not sub.degraded
+        assert other.publish(base + ":user:u1:events", {"n": 1}) == 1  # live before subscribe returned
+        assert other.publish(base + ":user:u1:else", {"n": 2}) == 0
+        other.publish(base + ":all", {"n": 3})
+        assert sub.get(5) == live.Message(base + ":user:u1:events", {"n": 1})
+        assert sub.get(5) == live.Message(base + ":all", {"n": 3})
         assert sub.get(0.1) is None
 
 
