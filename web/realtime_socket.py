@@ -7,8 +7,8 @@ and `video_engagement`. Clients only listen; nothing they emit is handled.
 Authentication. The client sends its access JWT in the Socket.IO `auth` payload `{"token": "..."}`
 (or an `Authorization: Bearer ...` header on the handshake; never in the URL, which servers log).
 It is checked with the API's own code (`customers.authenticate_access_token`: signature, expiry,
-session not revoked, account active); otherwise the connection is refused with the error data
-`{"code": "AUTHENTICATION_ERROR", "reason": ...}`. Each connection joins room `user:{id}`. Every
+session not revoked, account active); otherwise the connection is refused: `connect_error` with
+`{"message": ..., "data": {"code": "AUTHENTICATION_ERROR", "reason": ...}}`. Each connection joins room `user:{id}`. Every
 `SWEEP_SECONDS` each connection's token is checked again: an expired token, a signed-out session
 or a disabled account ends the connection (the client reconnects with a fresh token).
 
@@ -62,6 +62,7 @@ SOCKETIO_PATH = "socket.io"
 SWEEP_SECONDS = 30.0  # how often live connections' tokens are checked again
 RESUBSCRIBE_SECONDS = 2.0  # pause before the bridge subscribes again after losing Redis
 READY_SECONDS = 5.0  # how long a first connection waits for the bridge's subscription
+WAKE_SECONDS = 1.0  # the bridge's longest wait for a message (so `stop` takes effect promptly)
 
 
 def user_room(user_id: str) -> str:
@@ -81,9 +82,10 @@ def handshake_token(environ: dict, auth) -> str | None:
 
 
 def refusal(reason: str, message: str) -> ConnectionRefusedError:
-    """The error a refused client receives as its `connect_error` data."""
+    """The error a refused client receives in `connect_error`: `{"message", "data": {"code", "reason"}}`
+    (Socket.IO's `err.message` and `err.data`)."""
     code = "SERVICE_UNAVAILABLE" if reason == "too_many_streams" else "AUTHENTICATION_ERROR"
-    return ConnectionRefusedError({"code": code, "reason": reason, "message": message})
+    return ConnectionRefusedError(message, {"code": code, "reason": reason})
 
 
 def authenticate(token: str | None):
@@ -118,6 +120,7 @@ class Bridge:
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self.ready = threading.Event()  # set once the subscription is live
+        self._stopped = threading.Event()
 
     def ensure_started(self) -> None:
         """Start the thread if needed and wait (up to READY_SECONDS) until it is subscribed."""
@@ -127,14 +130,18 @@ class Bridge:
                 self._thread.start()
         self.ready.wait(READY_SECONDS)
 
+    def stop(self) -> None:
+        """End the thread within WAKE_SECONDS (tests; a server process never stops it)."""
+        self._stopped.set()
+
     def _run(self) -> None:
         next_sweep = time.monotonic() + SWEEP_SECONDS
-        while True:
+        while not self._stopped.is_set():
             try:
                 with live.subscribe([user_events.BROADCAST_CHANNEL], [user_events.USER_CHANNEL_PATTERN]) as sub:
                     self.ready.set()
-                    while not sub.degraded:
-                        message = sub.get(max(0.0, next_sweep - time.monotonic()))
+                    while not sub.degraded and not self._stopped.is_set():
+                        message = sub.get(max(0.0, min(WAKE_SECONDS, next_sweep - time.monotonic())))
                         if message is not None:
                             self.forward(message.channel, message.data)
                         if time.monotonic() >= next_sweep:
@@ -142,7 +149,7 @@ class Bridge:
                             self.realtime.sweep()
             except Exception:  # noqa: BLE001 - the bridge must outlive any one bad message or outage
                 log.exception("realtime: bridge error; subscribing again")
-            time.sleep(RESUBSCRIBE_SECONDS)
+            self._stopped.wait(RESUBSCRIBE_SECONDS)
 
     def forward(self, channel: str, message: dict) -> None:
         """Emit one live message (`{"event", "data", "at"}`) to this process's sockets: the user's
