@@ -15,6 +15,7 @@ Public surface (import these modules from here, e.g. `from services.platform imp
 - `retention`: purging expired keys and finished jobs;
 - `model_registry`: trained models (register, activate, roll back, load);
 - `live`: publish/subscribe for live updates (Redis, or in-process when embedded);
+- `user_events`: seed 002's real-time events, one live channel per user (published after commit);
 - `html`: user-written HTML cleaned on write (`sanitize_html`, `plain_text`);
 - `images`: uploaded images checked and re-encoded from their pixels alone (`clean_image`:
   avatars, review photos, proof-of-delivery photos);
@@ -37,6 +38,7 @@ This package imports no domain package (a test checks it), and neither Flask nor
 
 from services.platform import (  # noqa: F401
     audit, catalog_ttl, consumption, counters, dependencies, events, heartbeat, html, idempotency, images, job_types,
-    jobs, live, logs, media_files, metrics, model_registry, periodic, pii_rotation, probe, recovery, retention)
+    jobs, live, logs, media_files, metrics, model_registry, periodic, pii_rotation, probe, recovery, retention,
+    user_events)
 from services.platform.jobcontext import JobCancelled, JobContext  # noqa: F401
 from services.platform.reasons import REASONS  # noqa: F401

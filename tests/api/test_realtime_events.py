@@ -4,12 +4,14 @@ notifications through the worker (in-process hub on SQLite; Redis pub/sub on Pos
 
 from __future__ import annotations
 
+import json
 import time
 
 import pytest
 
 from models.db import atomic
 from services.platform import user_events
+from tests.api.test_openapi_truth import assert_events_match, stream_schemas
 from tests.factories import assert_error, checkout_body, fill_cart, make_product, token_for
 from tests.factories import quick_user as make_user
 from tests.factories.sse import EventStream
@@ -67,7 +69,7 @@ def test_an_event_is_sent_only_after_commit_and_never_after_a_rollback(stream_ap
         stream.close()
 
 
-def test_placing_an_order_sends_order_status_update_and_new_notification(stream_app, api):
+def test_placing_an_order_sends_order_status_update_and_new_notification_as_documented(stream_app, api, client):
     me = make_user()
     token = token_for(me)
     stream = EventStream(stream_app, PATH, token=token)
@@ -86,6 +88,8 @@ def test_placing_an_order_sends_order_status_update_and_new_notification(stream_
         assert notification["data"]["category"] and notification["data"]["title"]
         status, inbox, _ = api.get("/api/v1/notifications", token=token)  # already in the inbox when announced
         assert status == 200 and notification["data"]["id"] in [n["id"] for n in inbox["data"]]
+        documented = [{"event": e["event"], "data": json.dumps(e["data"])} for e in (update, notification)]
+        assert_events_match(documented, *stream_schemas(client)[PATH])
     finally:
         stream.close()
 
