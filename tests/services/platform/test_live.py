@@ -228,3 +228,23 @@ def test_a_fraud_hold_its_release_and_a_refund_are_announced_on_the_order_channe
             payment_status="paid", payment_method="stripe", subtotal=1, total=1, currency="USD",
             shipping_address={}, billing_address={}, shipping_method={}).id)
         assert drain(sub) == []
+
+
+def test_an_order_change_sends_its_customer_order_status_update_and_a_guest_order_nobody(db, settings):
+    from models.orders import Order
+    from services.platform import user_events
+    from tests.factories import quick_user
+
+    user = quick_user()
+    fields = dict(status="pending", payment_status="pending", payment_method="stripe", subtotal=100, total=100,
+                  currency="USD", shipping_address={}, billing_address={}, shipping_method={})
+    order = Order.create(order_number="SKN-2025-900011", customer=user.id, customer_email=user.email, **fields)
+    guest = Order.create(order_number="SKN-2025-900012", customer=None, customer_email="g@example.com", **fields)
+    with live.subscribe([], [user_events.USER_CHANNEL_PATTERN]) as sub:
+        assert orders.mark_paid(guest.id)
+        assert orders.mark_paid(order.id)
+        found = [m for m in drain(sub, 1.0) if m.data.get("data", {}).get("orderId") in (order.id, guest.id)]
+    # Once, on the customer's channel; nothing for the guest order.
+    assert [m.channel for m in found] == [user_events.user_channel(user.id)]
+    assert found[0].data["event"] == "order_status_update"
+    assert (found[0].data["data"]["status"], found[0].data["data"]["paymentStatus"]) == ("confirmed", "paid")
