@@ -84,21 +84,26 @@ def handshake_token(environ: dict, auth) -> str | None:
 def refusal(reason: str, message: str) -> ConnectionRefusedError:
     """The error a refused client receives in `connect_error`: `{"message", "data": {"code", "reason"}}`
     (Socket.IO's `err.message` and `err.data`)."""
-    code = "SERVICE_UNAVAILABLE" if reason == "too_many_streams" else "AUTHENTICATION_ERROR"
+    code = "SERVICE_UNAVAILABLE" if reason in ("too_many_streams", "realtime_unavailable") else "AUTHENTICATION_ERROR"
     return ConnectionRefusedError(message, {"code": code, "reason": reason})
 
 
 def authenticate(token: str | None):
     """The active user of `token` (`customers.authenticate_access_token`, on a connection of its own).
-    Raises ConnectionRefusedError (reason `authentication_required` without a token, else the
-    token's AuthenticationFailed reason)."""
+    Raises ConnectionRefusedError: reason `authentication_required` without a token, the token's
+    AuthenticationFailed reason for a bad one, `realtime_unavailable` when the check itself failed
+    (database unreachable)."""
     if not token:
-        raise refusal("authentication_required", "Send your access token: auth {\"token\": ...}")
+        raise refusal(reason="authentication_required", message="Send your access token: auth {\"token\": ...}")
     try:
         with database.connection_context():
             return customers.authenticate_access_token(token)[0]
     except AuthenticationFailed as exc:
-        raise refusal(exc.reason or "invalid_token", exc.message) from None
+        raise refusal(reason=exc.reason or "invalid_token", message=exc.message) from None
+    except Exception:  # noqa: BLE001 - the database is unreachable: refuse now, the client retries
+        log.exception("realtime: cannot check a connection's token")
+        raise refusal(reason="realtime_unavailable", message="Cannot check your token right now; reconnect shortly") \
+            from None
 
 
 @dataclass
@@ -188,7 +193,7 @@ class RealtimeSocket:
         limit = self.app.config.get("SSE_MAX_STREAMS", config.get().sse_max_streams)
         release = self._slots().try_acquire(limit)
         if release is None:
-            raise refusal("too_many_streams", "Too many live connections on this server; retry shortly")
+            raise refusal(reason="too_many_streams", message="Too many live connections on this server; retry shortly")
         self.bridge.ensure_started()
         with self._lock:
             self.connections[sid] = Connection(user.id, token, release)
@@ -204,14 +209,16 @@ class RealtimeSocket:
 
     def sweep(self) -> list[str]:
         """Disconnect every socket whose token no longer authenticates (expired, session signed out,
-        account disabled). Returns the disconnected sids."""
+        account disabled); with the database unreachable, nobody. Returns the disconnected sids."""
         with self._lock:
             held = list(self.connections.items())
         ended = []
         for sid, connection in held:
             try:
                 authenticate(connection.token)
-            except ConnectionRefusedError:
+            except ConnectionRefusedError as exc:
+                if exc.error_args.get("data", {}).get("reason") == "realtime_unavailable":
+                    continue  # cannot tell now (database unreachable): keep it until the next sweep
                 ended.append(sid)
                 self.sio.disconnect(sid)
                 self.on_disconnect(sid)

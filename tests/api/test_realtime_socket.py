@@ -145,3 +145,18 @@ def test_the_handshake_token_comes_from_auth_then_the_bearer_header():
     assert realtime_socket.handshake_token({"HTTP_AUTHORIZATION": "Bearer xyz"}, None) == "xyz"
     assert realtime_socket.handshake_token({"HTTP_AUTHORIZATION": "Basic xyz"}, {"token": 1}) is None
     assert realtime_socket.handshake_token({"QUERY_STRING": "token=abc"}, None) is None  # never from the URL
+
+
+def test_a_database_outage_refuses_new_connections_but_the_sweep_keeps_open_ones(served, app, monkeypatch):
+    token = token_for(make_user())
+    kept = Listener(served, auth={"token": token})
+    try:
+        def unreachable(token):
+            raise OSError("database unreachable")
+
+        monkeypatch.setattr(realtime_socket.customers, "authenticate_access_token", unreachable)
+        refused = Listener(served, auth={"token": token})
+        assert refused.refused["data"] == {"code": "SERVICE_UNAVAILABLE", "reason": "realtime_unavailable"}
+        assert app.extensions["cartwheel_realtime"].sweep() == [] and kept.client.connected
+    finally:
+        kept.close()
