@@ -140,21 +140,28 @@ class Bridge:
         self._stopped.set()
 
     def _run(self) -> None:
-        next_sweep = time.monotonic() + SWEEP_SECONDS
+        self._next_sweep = time.monotonic() + SWEEP_SECONDS
         while not self._stopped.is_set():
             try:
                 with live.subscribe([user_events.BROADCAST_CHANNEL], [user_events.USER_CHANNEL_PATTERN]) as sub:
                     self.ready.set()
                     while not sub.degraded and not self._stopped.is_set():
-                        message = sub.get(max(0.0, min(WAKE_SECONDS, next_sweep - time.monotonic())))
+                        message = sub.get(max(0.0, min(WAKE_SECONDS, self._next_sweep - time.monotonic())))
                         if message is not None:
                             self.forward(message.channel, message.data)
-                        if time.monotonic() >= next_sweep:
-                            next_sweep = time.monotonic() + SWEEP_SECONDS
-                            self.realtime.sweep()
+                        self._sweep_if_due()
             except Exception:  # noqa: BLE001 - the bridge must outlive any one bad message or outage
                 log.exception("realtime: bridge error; subscribing again")
-            self._stopped.wait(RESUBSCRIBE_SECONDS)
+            self._stopped.wait(RESUBSCRIBE_SECONDS)  # Redis away: subscribe again shortly
+            self._sweep_if_due()  # tokens are checked during an outage too
+
+    def _sweep_if_due(self) -> None:
+        if time.monotonic() >= self._next_sweep:
+            self._next_sweep = time.monotonic() + SWEEP_SECONDS
+            try:
+                self.realtime.sweep()
+            except Exception:  # noqa: BLE001 - a failed sweep is retried at the next one
+                log.exception("realtime: token sweep failed")
 
     def forward(self, channel: str, message: dict) -> None:
         """Emit one live message (`{"event", "data", "at"}`) to this process's sockets: the user's
