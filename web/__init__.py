@@ -14,7 +14,7 @@ from models.db import database
 from services.platform import jobs as job_records  # (not `jobs`: importing web.jobs would shadow it)
 from services.platform import logs
 from web import (audit_trail, compression, cors, errors, headers, limits, metrics, permissions, request_checks,
-                 routing, sse)
+                 realtime_socket, routing, sse)
 from web.api import Api, current_operation
 from web.schemas import AddressSchema
 from web.security import authenticate_as_declared
@@ -29,7 +29,8 @@ RESOURCE_MODULES = ["health", "auth", "otp", "sessions", "account_recovery", "pr
                     "mfa", "profile", "addresses", "customers", "metrics", "account_data", "categories", "seo",
                     "inventory", "product_collections", "product_search", "search", "purchasing",
                     "warehouses", "promos", "deliveries", "analytics", "payments", "one_click",
-                    "disputes", "shipping", "homepage", "recipes", "product_recipes", "videos"]
+                    "disputes", "shipping", "homepage", "recipes", "product_recipes", "videos",
+                    "realtime"]
 
 MAX_BODY_BYTES = 10 * 1024 * 1024
 
@@ -142,6 +143,8 @@ def create_app(settings: config.Settings | None = None) -> Flask:
     def close_db(exc):
         if not database.is_closed():
             database.close()
+
+    realtime_socket.install(app, settings)  # Socket.IO at /socket.io, in front of the Flask app
 
     from web.cli import register_cli
 

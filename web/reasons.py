@@ -22,6 +22,8 @@ HTTP_REASONS = {
     "missing_file": "The upload has no 'file' part",
     "rate_limited": "A rate limit was exceeded (per IP, per auth route, per user's writes or per API key); "
                     "retry after Retry-After seconds",
+    "realtime_unavailable": "The real-time server could not check a Socket.IO connection's token (database "
+                            "unreachable); reconnect shortly",
     "too_many_streams": "This API process serves its maximum number of live streams",
     "unknown_fields": "The form has fields the endpoint does not take",
     "unknown_query_parameters": "The query string has parameters the operation does not document",

@@ -115,11 +115,13 @@ def main() -> int:
 
     from models.migrate import apply_migrations
     from web import create_app
+    from web.realtime_socket import polling_only
     from web.server_errors import use_json_errors
     from workers.embedded import EmbeddedWorkers
 
     try:
         app = create_app(settings)
+        polling_only(app)  # waitress cannot hand its socket to a WebSocket: Socket.IO long-polls here
     except config.ConfigError as exc:
         print(f"cartwheel: configuration error: {exc}", file=sys.stderr)
         return 1

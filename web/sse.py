@@ -1,6 +1,7 @@
 """Server-Sent Events machinery shared by every live stream (web.streams, web.product_stock_updates,
-web.jobs): the per-process stream slots, the SSE settings and headers, event blocks, the
-`StateStream` loop and the OpenAPI documentation of an SSE endpoint.
+web.jobs, web.realtime): the per-process stream slots, the SSE settings and headers, event blocks,
+the `StateStream` loop (state snapshots), the `MessageStream` loop (one event per live message)
+and the OpenAPI documentation of an SSE endpoint.
 
 A stream holds a server thread (gunicorn gthread, waitress), so each process serves at most
 `SSE_MAX_STREAMS` streams at once (job event streams included); past that, 503
@@ -265,6 +266,50 @@ class StateStream:
                 if keys:
                     states.update(self._read(keys))
                 chunks = list(self._changed(states))
+                if chunks:
+                    last_write = time.monotonic()
+                    yield "".join(chunks)
+                elif time.monotonic() - last_write >= self.keepalive_seconds:
+                    last_write = time.monotonic()
+                    yield ": keep-alive\n\n"
+        finally:
+            if subscription is not None:
+                subscription.close()
+            release()
+
+
+@dataclass
+class MessageStream:
+    """A stream that relays live messages as they come: `render(message_data)` turns one
+    message (a `services.platform.live` JSON object) into an SSE block, or None to skip it.
+    Nothing is re-read or replayed: a message lost while nobody listened stays lost (at most once).
+    Keep-alives and the time limit as `StateStream`."""
+
+    channels: list[str]
+    render: Callable[[dict], str | None]
+    max_seconds: float = 300
+    keepalive_seconds: float = 15
+
+    def generate(self, release: Callable[[], None]) -> Iterator[str]:
+        """The event stream; releases its slot and subscription when it ends or is closed."""
+        subscription = None
+        try:
+            subscription = live.subscribe(self.channels)
+            deadline = time.monotonic() + self.max_seconds
+            yield f"retry: {RETRY_MILLISECONDS}\n\n"
+            last_write = time.monotonic()
+            while True:
+                now = time.monotonic()
+                if now >= deadline:
+                    yield ": stream time limit reached; reconnect\n\n"
+                    return
+                message = subscription.get(max(0.0, min(deadline, last_write + self.keepalive_seconds) - now))
+                chunks = []
+                while message is not None:  # a burst goes out in one write
+                    block = self.render(message.data)
+                    if block:
+                        chunks.append(block)
+                    message = subscription.get(0)
                 if chunks:
                     last_write = time.monotonic()
                     yield "".join(chunks)

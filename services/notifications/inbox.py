@@ -1,5 +1,6 @@
 """Reading notifications: the caller's in-app list, marking them read, and the
-notification history (everyone's for staff and admins)."""
+notification history (everyone's for staff and admins); announcing a newly delivered in-app
+notification to its user as the real-time event `new_notification` (seed 002)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from models.db import isoformat, utcnow
 from models.notifications import Notification
 from models.users import User
 from services.errors import NotFound
+from services.platform import user_events
 
 
 def notification_view(n: Notification) -> dict:
@@ -41,6 +43,15 @@ def in_app_view(n: Notification) -> dict:
     return {"id": n.id, "title": n.subject, "message": n.body, "type": n.level, "category": n.category,
             "data": _in_app_data(n), "isRead": n.read_at is not None, "readAt": isoformat(n.read_at),
             "createdAt": isoformat(n.created_at)}
+
+
+def announce_in_app(notification_id: str) -> None:
+    """Send the user of a delivered (`sent`) in-app notification the real-time event
+    `new_notification` with its `in_app_view` (after commit; at once outside a transaction).
+    Does nothing for another channel, a notification not yet in the inbox or one without a user."""
+    n = Notification.get_or_none(Notification.id == notification_id)
+    if n is not None and n.channel == "in_app" and n.status == "sent" and n.user_id:
+        user_events.publish_user_event(n.user_id, "new_notification", in_app_view(n))
 
 
 def _in_app_query(user: User):

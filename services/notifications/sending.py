@@ -29,6 +29,10 @@ secret (`account_mail.reveal`) and its stored body is a redacted placeholder. Ne
   `custom_args.notification_id` for that case; Twilio has no idempotency key);
 - other 4xx answers fail at once (ProviderRejected, not retried).
 
+An in-app notification, once recorded `sent` (it is then in the inbox), is announced to its user
+as the real-time event `new_notification` (`inbox.announce_in_app`); at most once, like every
+live message.
+
 Each provider call's outcome is counted in `cartwheel_notifications_total{channel, provider,
 outcome}` (`services.platform.metrics`): sent, logged, retried, rejected or failed.
 """
@@ -41,6 +45,7 @@ from models.notifications import Notification
 from services.errors import DomainError, NotFound, TransientError
 from services.notifications import account_mail
 from services.notifications.events import EVENTS
+from services.notifications.inbox import announce_in_app
 from services.notifications.providers import OutgoingMessage, ProviderRejected, provider_for
 from services.notifications.rendering import render
 from services.platform import JobContext, job_types, metrics
@@ -177,6 +182,8 @@ def _send_one(notification_id: str | None, job: Job) -> dict:
     if not _record_delivery(notification.id, marker, status, message_id):
         return result(Notification.get_by_id(notification.id))  # cannot happen while the marker is ours
     metrics.count_notification(notification.channel, provider.name, status)
+    if notification.channel == "in_app":
+        announce_in_app(notification.id)  # now in the inbox: the user's `new_notification` event
     attempts = notification.attempts + 1
     return {"notificationId": notification.id, "channel": notification.channel, "status": status,
             "provider": provider.name, "providerMessageId": message_id, "retryCount": attempts - 1}

@@ -1,5 +1,6 @@
 """Order changes on the live-update channels: the `order-status` payload and its channels
-`order:{order id}`, `customer:{user id}:orders` and `orders` (every order, for staff).
+`order:{order id}`, `customer:{user id}:orders` and `orders` (every order, for staff), and the
+customer's own real-time event `order_status_update` (seed 002; services.platform.user_events).
 
 Publishing happens after commit (`live.publish_after_commit`), so a change that rolls
 back never announces itself.
@@ -10,7 +11,7 @@ from __future__ import annotations
 from models.db import isoformat
 from models.orders import Order
 from services.orders.timeline import latest_event
-from services.platform import live
+from services.platform import live, user_events
 
 ALL_ORDERS_CHANNEL = live.channel("orders")
 
@@ -36,7 +37,9 @@ def order_status_view(order: Order) -> dict:
 
 def publish_order_changed(order_id: str) -> None:
     """After commit, announce the order's current status on its channel, its customer's
-    channel and the all-orders channel. Reads the order inside the caller's transaction."""
+    channel and the all-orders channel, and send its customer (not a guest) the user event
+    `order_status_update` with the `order_status_view` payload. Reads the order inside the
+    caller's transaction."""
     order = Order.get_or_none(Order.id == order_id)
     if order is None:
         return
@@ -44,4 +47,5 @@ def publish_order_changed(order_id: str) -> None:
     live.publish_after_commit(order_channel(order.id), message)
     if order.customer_id:
         live.publish_after_commit(customer_orders_channel(order.customer_id), message)
+        user_events.publish_user_event(order.customer_id, "order_status_update", order_status_view(order))
     live.publish_after_commit(ALL_ORDERS_CHANNEL, message)

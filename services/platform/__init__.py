@@ -15,6 +15,7 @@ Public surface (import these modules from here, e.g. `from services.platform imp
 - `retention`: purging expired keys and finished jobs;
 - `model_registry`: trained models (register, activate, roll back, load);
 - `live`: publish/subscribe for live updates (Redis, or in-process when embedded);
+- `user_events`: seed 002's real-time events, one live channel per user (published after commit);
 - `html`: user-written HTML cleaned on write (`sanitize_html`, `plain_text`);
 - `images`: uploaded images checked and re-encoded from their pixels alone (`clean_image`:
   avatars, review photos, proof-of-delivery photos);

@@ -21,11 +21,21 @@ from services.platform import live
 
 EVENTS = ("order_status_update", "new_notification", "wallet_update", "new_project", "video_engagement")
 BROADCAST_CHANNEL = live.channel("user-events:all")
+_USER_PREFIX, _USER_SUFFIX = live.channel("user:"), ":events"
+USER_CHANNEL_PATTERN = _USER_PREFIX + "*" + _USER_SUFFIX  # every user's channel (`live.subscribe` patterns)
 
 
 def user_channel(user_id: str) -> str:
     """`cartwheel:user:{user_id}:events`: the events of one user."""
     return live.channel(f"user:{user_id}:events")
+
+
+def user_of_channel(channel: str) -> str | None:
+    """The user id a `user_channel` names; None for any other channel (the broadcast one included)."""
+    if channel.startswith(_USER_PREFIX) and channel.endswith(_USER_SUFFIX):
+        user_id = channel[len(_USER_PREFIX):-len(_USER_SUFFIX)]
+        return user_id or None
+    return None
 
 
 def _message(event: str, data: dict) -> dict:

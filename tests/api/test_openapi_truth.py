@@ -196,7 +196,7 @@ def test_every_event_stream_documents_its_events_and_their_json_data(client):
     assert set(schemas) == {"/api/v1/orders/{order_id}/events", "/api/v1/realtime/order-status/{order_id}",
                             "/api/v1/orders/events", "/api/v1/products/stock-updates",
                             "/api/v1/realtime/stock-updates", "/api/v1/jobs/{job_id}/events",
-                            "/api/v1/realtime/cart-sync"}
+                            "/api/v1/realtime/cart-sync", "/api/v1/realtime/events"}
     for path, (schema, components) in schemas.items():
         variants = schema.get("oneOf", [schema])
         for variant in variants:

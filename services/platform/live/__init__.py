@@ -108,7 +108,10 @@ def publish_after_commit(channel: str, message: dict) -> None:
     database.after_commit(functools.partial(publish, channel, message))
 
 
-def subscribe(channels: Iterable[str]) -> Subscription:
-    """Subscribe to `channels` (subscribe *before* reading the state the stream starts with,
-    so no change falls between the read and the subscription)."""
-    return backend().subscribe(list(channels))
+def subscribe(channels: Iterable[str], patterns: Iterable[str] = ()) -> Subscription:
+    """Subscribe to `channels`, and to every channel matching one of the glob `patterns` (`*`, `?`,
+    `[...]`, as Redis PSUBSCRIBE; a message's `channel` is then the channel it was published on).
+    Do not name a channel that a pattern also matches: Redis would deliver its messages twice.
+    Subscribe *before* reading the state the stream starts with, so no change falls between the
+    read and the subscription."""
+    return backend().subscribe(list(channels), list(patterns))

@@ -16,10 +16,11 @@ log = logging.getLogger("services.live")
 REDIS_RETRY_SECONDS = 5.0  # after a failed publish, skip Redis for this long
 REDIS_CONNECT_TIMEOUT = 0.5  # seconds
 SUBSCRIBE_CONFIRM_SECONDS = 2.0
+MESSAGE_TYPES = ("message", "pmessage")  # by channel name, by pattern (PSUBSCRIBE)
 
 
 class _RedisSubscription(Subscription):
-    def __init__(self, backend: "RedisPubSub", channels: tuple[str, ...]):
+    def __init__(self, backend: "RedisPubSub", channels: tuple[str, ...], patterns: tuple[str, ...] = ()):
         import redis
 
         self.backend = backend
@@ -27,10 +28,13 @@ class _RedisSubscription(Subscription):
         self.buffer: list[Message] = []
         self.pubsub = backend.client.pubsub()
         try:
-            self.pubsub.subscribe(*channels)  # raises redis.RedisError when Redis is down
+            if channels:
+                self.pubsub.subscribe(*channels)  # raises redis.RedisError when Redis is down
+            if patterns:
+                self.pubsub.psubscribe(*patterns)
             # Wait for Redis to confirm every channel, so that a state read after this
             # returns cannot miss a change published in between.
-            pending, deadline = len(channels), time.monotonic() + SUBSCRIBE_CONFIRM_SECONDS
+            pending, deadline = len(channels) + len(patterns), time.monotonic() + SUBSCRIBE_CONFIRM_SECONDS
             while pending:
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
@@ -38,9 +42,9 @@ class _RedisSubscription(Subscription):
                 raw = self.pubsub.get_message(timeout=remaining)
                 if raw is None:
                     continue
-                if raw.get("type") == "subscribe":
+                if raw.get("type") in ("subscribe", "psubscribe"):
                     pending -= 1
-                elif raw.get("type") == "message" and (message := _decode(raw)) is not None:
+                elif raw.get("type") in MESSAGE_TYPES and (message := _decode(raw)) is not None:
                     self.buffer.append(message)
             self.pubsub.ignore_subscribe_messages = True
         except BaseException:
@@ -60,7 +64,7 @@ class _RedisSubscription(Subscription):
             while True:
                 # get_message may return None early (after a subscribe confirmation): wait out the rest.
                 raw = self.pubsub.get_message(timeout=max(0.0, deadline - time.monotonic()))
-                if raw is not None and raw.get("type") == "message":
+                if raw is not None and raw.get("type") in MESSAGE_TYPES:
                     message = _decode(raw)
                     if message is not None:
                         return message
@@ -129,12 +133,13 @@ class RedisPubSub:
                             REDIS_RETRY_SECONDS)
             return 0
 
-    def subscribe(self, channels: Iterable[str]) -> Subscription:
-        """A Redis subscription (one connection); a NullSubscription when Redis is unreachable."""
+    def subscribe(self, channels: Iterable[str], patterns: Iterable[str] = ()) -> Subscription:
+        """A Redis subscription (one connection) to `channels` and the glob `patterns` (PSUBSCRIBE);
+        a NullSubscription when Redis is unreachable."""
         import redis
 
         try:
-            return _RedisSubscription(self, tuple(dict.fromkeys(channels)))
+            return _RedisSubscription(self, tuple(dict.fromkeys(channels)), tuple(dict.fromkeys(patterns)))
         except (redis.RedisError, OSError) as exc:
             log.warning("live: cannot subscribe on Redis (%s); the stream falls back to polling", exc)
             return NullSubscription()

@@ -35,6 +35,19 @@ def test_local_hub_delivers_to_each_subscriber_of_the_channel_only():
     assert b.get(1).channel == "c:2" and a.get(0.05) is None
 
 
+def test_local_hub_delivers_to_a_pattern_subscriber_with_the_real_channel_once():
+    hub = live.LocalHub()
+    by_pattern = hub.subscribe(["c:all"], patterns=["user:*:events"])
+    named = hub.subscribe(["user:u1:events"])
+    assert hub.publish("user:u1:events", {"n": 1}) == 2
+    assert by_pattern.get(1) == live.Message("user:u1:events", {"n": 1}) and by_pattern.get(0.05) is None
+    assert hub.publish("user:u1:other", {"n": 2}) == 0
+    hub.publish("c:all", {"n": 3})
+    assert by_pattern.get(1).channel == "c:all" and named.get(1).data == {"n": 1}
+    by_pattern.close()
+    assert hub.publish("user:u2:events", {}) == 0
+
+
 def test_local_subscription_close_unsubscribes_and_get_times_out():
     hub = live.LocalHub()
     sub = hub.subscribe(["c:1"])
@@ -139,6 +152,20 @@ def test_redis_pubsub_round_trip_across_connections():
         assert sub.get(0.1) is None
 
 
+def test_redis_pattern_subscription_receives_matching_channels_with_their_names():
+    backend = live.RedisPubSub(redis_url())
+    base = f"cartwheel:test:{time.monotonic_ns()}"
+    other = live.RedisPubSub(redis_url())
+    with backend.subscribe([base + ":all"], patterns=[base + ":user:*:events"]) as sub:
+        assert not sub.degraded
+        assert other.publish(base + ":user:u1:events", {"n": 1}) == 1  # live before subscribe returned
+        assert other.publish(base + ":user:u1:else", {"n": 2}) == 0
+        other.publish(base + ":all", {"n": 3})
+        assert sub.get(5) == live.Message(base + ":user:u1:events", {"n": 1})
+        assert sub.get(5) == live.Message(base + ":all", {"n": 3})
+        assert sub.get(0.1) is None
+
+
 def test_redis_subscription_is_live_before_subscribe_returns():
     """No gap: a publish right after subscribe() returns is received (confirmation awaited)."""
     backend = live.RedisPubSub(redis_url())
@@ -201,3 +228,23 @@ def test_a_fraud_hold_its_release_and_a_refund_are_announced_on_the_order_channe
             payment_status="paid", payment_method="stripe", subtotal=1, total=1, currency="USD",
             shipping_address={}, billing_address={}, shipping_method={}).id)
         assert drain(sub) == []
+
+
+def test_an_order_change_sends_its_customer_order_status_update_and_a_guest_order_nobody(db, settings):
+    from models.orders import Order
+    from services.platform import user_events
+    from tests.factories import quick_user
+
+    user = quick_user()
+    fields = dict(status="pending", payment_status="pending", payment_method="stripe", subtotal=100, total=100,
+                  currency="USD", shipping_address={}, billing_address={}, shipping_method={})
+    order = Order.create(order_number="SKN-2025-900011", customer=user.id, customer_email=user.email, **fields)
+    guest = Order.create(order_number="SKN-2025-900012", customer=None, customer_email="g@example.com", **fields)
+    with live.subscribe([], [user_events.USER_CHANNEL_PATTERN]) as sub:
+        assert orders.mark_paid(guest.id)
+        assert orders.mark_paid(order.id)
+        found = [m for m in drain(sub, 1.0) if m.data.get("data", {}).get("orderId") in (order.id, guest.id)]
+    # Once, on the customer's channel; nothing for the guest order.
+    assert [m.channel for m in found] == [user_events.user_channel(user.id)]
+    assert found[0].data["event"] == "order_status_update"
+    assert (found[0].data["data"]["status"], found[0].data["data"]["paymentStatus"]) == ("confirmed", "paid")

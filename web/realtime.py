@@ -1,0 +1,63 @@
+"""Seed 002's real-time events for web clients, as one Server-Sent Events stream.
+
+`GET /api/v1/realtime/events` (signed in only; 401 otherwise) relays the caller's own events
+(`services.platform.user_events`: channel `user:{id}:events`) and the events every signed-in user
+hears (`user-events:all`) as `event: <name>` / `data: <json>` blocks, the same events and
+payloads the Socket.IO server (web.realtime_socket) emits: `order_status_update`,
+`new_notification`, `wallet_update`, `new_project`, `video_engagement`. Events are published after
+commit and delivered at most once: nothing is replayed on reconnect (`Last-Event-ID` is not
+used), so a client re-reads the resources it shows after reconnecting. Keep-alives, time limit and
+the per-process cap are web.sse's.
+"""
+
+from __future__ import annotations
+
+import marshmallow as ma
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from services.platform import user_events
+from web.notifications import InAppNotificationSchema
+from web.security import BEARER_SECURITY, require_user
+from web.sse import MessageStream, documents_stream, event_stream, sse_event, stream_options
+from web.streams import OrderStatusEventSchema
+
+blp = Blueprint("realtime", __name__, url_prefix="/api/v1",
+                description="Seed 002 real-time events (Server-Sent Events; Socket.IO at /socket.io)")
+
+
+class UserEventDataSchema(ma.Schema):
+    """`data` of a `wallet_update`, `new_project` or `video_engagement` event: the JSON object the
+    publishing package sends (wallet balance, the new earn project, a video's like/comment counts)."""
+
+    class Meta:
+        unknown = ma.INCLUDE
+
+
+EVENT_SCHEMAS = {"order_status_update": OrderStatusEventSchema, "new_notification": InAppNotificationSchema,
+                 "wallet_update": UserEventDataSchema, "new_project": UserEventDataSchema,
+                 "video_engagement": UserEventDataSchema}
+
+EVENTS_DOC = ("text/event-stream of your real-time events (seed 002): `order_status_update` (as the `order-status` "
+              "event), `new_notification` (an in-app notification), `wallet_update`, `new_project`, "
+              "`video_engagement`; each as it happens, nothing replayed")
+
+
+def render_user_event(message: dict) -> str | None:
+    """The SSE block of one `user_events` message (`{"event", "data", "at"}`), or None for anything else."""
+    event, data = message.get("event"), message.get("data")
+    if event not in user_events.EVENTS or not isinstance(data, dict):
+        return None
+    return sse_event(event, data)
+
+
+@blp.route("/realtime/events")
+class RealtimeEvents(MethodView):
+    @documents_stream(blp, EVENTS_DOC, EVENT_SCHEMAS, security=BEARER_SECURITY)
+    def get(self):
+        """Stream my real-time events (orders, notifications, wallet, projects, videos) as Server-Sent Events."""
+        user = require_user()
+        options = stream_options()
+        stream = MessageStream([user_events.user_channel(user.id), user_events.BROADCAST_CHANNEL], render_user_event,
+                               max_seconds=options["max_seconds"], keepalive_seconds=options["keepalive_seconds"])
+        return event_stream(stream.generate)
