@@ -42,6 +42,9 @@ PERMISSIONS: dict[str, frozenset] = {
     # integration can be given read-only reports
     "analytics:read": STAFF_AND_ADMIN,
     "analytics:rollup": STAFF_AND_ADMIN,  # recompute days of the rollup (an idempotent bulk job)
+    # stores (seed 002): create, deactivate, change any store and who runs it; a store's own staff
+    # (services.content, `staffIds`) change their store without it
+    "stores:manage": ADMIN,
 }
 """permission -> the roles that have it."""
 

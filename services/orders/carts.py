@@ -443,6 +443,7 @@ def cart_view(cart: Cart) -> dict:
     wanted = variant_quantities(lines)
     items = [{
         "id": line.item.id, "productId": line.product.id, "variantId": line.variant.id,
+        "storeId": line.product.store_id,
         "quantity": line.item.quantity, "unitPrice": line.unit_price,
         "totalPrice": line.unit_price * line.item.quantity, "customizations": line.customizations,
         "soldBy": line.variant.sold_by, "weight": line.weight, "pricePerKg": line.price_per_kg,
