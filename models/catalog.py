@@ -46,6 +46,12 @@ class Category(BaseModel):
         indexes = ((("parent", "sort_order"), False),)
 
 
+# SQL defaults of the store columns migration 0037 added, so rows written without them (older code,
+# raw SQL) still insert
+_EMPTY, _ZERO = peewee.SQL("DEFAULT ''"), peewee.SQL("DEFAULT 0")
+_TRUE, _FALSE = peewee.SQL("DEFAULT TRUE"), peewee.SQL("DEFAULT FALSE")
+
+
 class Store(BaseModel):
     """A store on the platform (seed 002 "Stores"): a florist, a cheese shop, a pharmacy...
 
@@ -72,27 +78,27 @@ class Store(BaseModel):
     logo = peewee.CharField(max_length=40, null=True)
     banner = peewee.CharField(max_length=40, null=True)
     category = peewee.ForeignKeyField(Category, null=True, backref="stores", on_delete="SET NULL")
-    address = peewee.CharField(max_length=300, default="")
-    city = peewee.CharField(max_length=100, default="", index=True)
-    country = peewee.CharField(max_length=2, default="")
+    address = peewee.CharField(max_length=300, default="", constraints=[_EMPTY])
+    city = peewee.CharField(max_length=100, default="", index=True, constraints=[_EMPTY])
+    country = peewee.CharField(max_length=2, default="", constraints=[_EMPTY])
     latitude = peewee.DoubleField(null=True)
     longitude = peewee.DoubleField(null=True, index=True)
-    delivery_radius_km = peewee.DoubleField(default=0)
+    delivery_radius_km = peewee.DoubleField(default=0, constraints=[_ZERO])
     phone = peewee.CharField(max_length=20, null=True)
     email = peewee.CharField(max_length=254, null=True)
     website = peewee.CharField(max_length=1000, null=True)
-    rating_sum = peewee.IntegerField(default=0)
-    rating_count = peewee.IntegerField(default=0)
-    cashback_bp = peewee.IntegerField(default=0)
-    discount_text = peewee.CharField(max_length=200, default="")
-    is_partner = peewee.BooleanField(default=False, index=True)
-    opening_hours = JSONField(default=dict)
+    rating_sum = peewee.IntegerField(default=0, constraints=[_ZERO])
+    rating_count = peewee.IntegerField(default=0, constraints=[_ZERO])
+    cashback_bp = peewee.IntegerField(default=0, constraints=[_ZERO])
+    discount_text = peewee.CharField(max_length=200, default="", constraints=[_EMPTY])
+    is_partner = peewee.BooleanField(default=False, index=True, constraints=[_FALSE])
+    opening_hours = JSONField(default=dict, constraints=[peewee.SQL("DEFAULT '{}'")])
     timezone = peewee.CharField(max_length=64, null=True)
-    delivery_time = peewee.CharField(max_length=50, default="")
-    minimum_order = peewee.IntegerField(default=0)
+    delivery_time = peewee.CharField(max_length=50, default="", constraints=[_EMPTY])
+    minimum_order = peewee.IntegerField(default=0, constraints=[_ZERO])
     minimum_order_currency = peewee.CharField(max_length=3, null=True)
-    is_active = peewee.BooleanField(default=True, index=True)
-    updated_at = peewee.DateTimeField(default=utcnow)
+    is_active = peewee.BooleanField(default=True, index=True, constraints=[_TRUE])
+    updated_at = peewee.DateTimeField(default=utcnow, constraints=[peewee.SQL("DEFAULT CURRENT_TIMESTAMP")])
 
     class Meta:
         indexes = ((("latitude", "longitude"), False),)

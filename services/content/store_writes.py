@@ -34,7 +34,7 @@ from services.errors import Conflict, NotAllowed, ValidationFailed
 RESERVED_SLUGS = frozenset({"nearby"})  # fixed words under /stores
 
 
-def _invalid(message: str, reason: str, field: str) -> ValidationFailed:
+def _invalid(message: str, *, reason: str, field: str) -> ValidationFailed:
     return ValidationFailed(message, reason=reason, details=[{"field": field, "message": message}])
 
 
@@ -48,8 +48,8 @@ def normalise_phone(phone: str | None, country: str | None) -> str | None:
     except phonenumbers.NumberParseException:
         number = None
     if number is None or not phonenumbers.is_valid_number(number):
-        raise _invalid("Not a valid phone number (E.164 such as +351213456789)", "invalid_store_phone",
-                       "contact.phone")
+        raise _invalid("Not a valid phone number (E.164 such as +351213456789)", reason="invalid_store_phone",
+                       field="contact.phone")
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
@@ -62,8 +62,8 @@ def _location(store: Store, location: dict) -> None:
     if "latitude" in location or "longitude" in location:
         if ("latitude" in location) != ("longitude" in location) or \
                 (location.get("latitude") is None) != (location.get("longitude") is None):
-            raise _invalid("Give latitude and longitude together (or both null)", "store_coordinates_incomplete",
-                           "location")
+            raise _invalid("Give latitude and longitude together (or both null)",
+                           reason="store_coordinates_incomplete", field="location")
         store.latitude, store.longitude = location["latitude"], location["longitude"]
 
 
@@ -97,8 +97,8 @@ def _operations(store: Store, info: dict) -> None:
         minimum = info["minimum_order"] or {"amount": 0}
         currency = (minimum.get("currency") or config.get().currency).upper()
         if currency != config.get().currency:
-            raise _invalid(f"This shop sells in {config.get().currency}", "store_minimum_currency",
-                           "operationalInfo.minimumOrder.currency")
+            raise _invalid(f"This shop sells in {config.get().currency}", reason="store_minimum_currency",
+                           field="operationalInfo.minimumOrder.currency")
         store.minimum_order, store.minimum_order_currency = minimum["amount"], currency
 
 
@@ -111,7 +111,7 @@ def _apply(store: Store, data: dict) -> None:
     if "category_id" in data:
         category_id = data["category_id"]
         if category_id and not Category.select().where(Category.id == category_id).exists():
-            raise _invalid("Category not found", "unknown_store_category", "categoryId")
+            raise _invalid("Category not found", reason="unknown_store_category", field="categoryId")
         store.category = category_id
     country_before = store.country
     _location(store, data.get("location") or {})
