@@ -165,9 +165,10 @@ class CategoryStoresArgsSchema(StoreListArgsSchema):
 
 
 class NearbyArgsSchema(PaginationArgsSchema):
-    lat = StrictFloat(required=True, validate=validate.Range(min=-90, max=90), metadata={"description": "degrees"})
-    lng = StrictFloat(required=True, validate=validate.Range(min=-180, max=180), metadata={"description": "degrees"})
-    radius = StrictFloat(validate=validate.Range(min=0, max=20_000),
+    lat = ma.fields.Float(required=True, validate=validate.Range(min=-90, max=90), metadata={"description": "degrees"})
+    lng = ma.fields.Float(required=True, validate=validate.Range(min=-180, max=180),
+                          metadata={"description": "degrees"})
+    radius = ma.fields.Float(validate=validate.Range(min=0, max=20_000),
                          metadata={"description": "km: only stores this close (default: any that deliver here)"})
 
 
