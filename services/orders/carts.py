@@ -365,7 +365,7 @@ def load_lines(cart_id: str) -> list[CartLine]:
                                 Variant.id, Variant.name, Variant.sku, Variant.price, Variant.option_values,
                                 Variant.weight_grams, Variant.wholesale_price, Variant.sold_by,
                                 Product.id, Product.name, Product.handle, Product.status, Product.vendor,
-                                Product.category,
+                                Product.category, Product.store,
                                 Product.customizations, on_hand.alias("on_hand"))
                 .join(Variant).switch(CartItem).join(Product)
                 .where(CartItem.cart == cart_id, Variant.archived_at.is_null())
