@@ -58,8 +58,11 @@ def _register_converter(state) -> None:
                                               "description": "a store id (`store_...`) or slug"})
 
 
+TIME_ZONES = frozenset(zoneinfo.available_timezones())
+
+
 def _time_zone(value: str) -> None:
-    if value not in zoneinfo.available_timezones():
+    if value not in TIME_ZONES:
         raise ma.ValidationError("An IANA time zone such as Europe/Lisbon")
 
 
@@ -138,7 +141,7 @@ class StoreUpdateSchema(CamelSchema):
     contact = ma.fields.Nested(ContactInputSchema)
     offers = ma.fields.Nested(OffersInputSchema)
     operational_info = ma.fields.Nested(OperationalInputSchema)
-    is_active = StrictBoolean()
+    is_active = StrictBoolean(metadata={"description": "admins only"})
     staff_ids = ma.fields.List(ma.fields.String(validate=validate.Regexp(r"^usr_[0-9A-Za-z]{1,40}$")),
                                validate=validate.Length(max=50),
                                metadata={"description": "admins only: the users who run the store"})
@@ -354,7 +357,7 @@ class StoreById(MethodView):
     @blp.response(200, StoreEnvelopeSchema)
     @blp.doc(security=BEARER_SECURITY)
     def put(self, body, store_id):
-        """Change a store (an admin, or the store's own staff; `staffIds`: admins only)."""
+        """Change a store (an admin, or the store's own staff; `staffIds` and `isActive`: admins only)."""
         store = content.update_store(store_id, body, require_user(), _is_admin())
         return ok(content.store_view(store, editor=True), message="Store updated")
 

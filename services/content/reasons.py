@@ -5,7 +5,8 @@ REASONS = {
     "store_not_found": "No active store has this id or slug (inactive ones: only for admins and the store's staff)",
     "store_slug_taken": "Another store already has this slug",
     "store_staff_only": "Only an admin or the store's own staff may change this store",
-    "store_staff_admin_only": "Only an admin may change who runs a store (`staffIds`)",
+    "store_staff_admin_only": "Only an admin may change who runs a store (`staffIds`) or whether it is active "
+                              "(`isActive`)",
     "unknown_store_category": "`categoryId` names no category",
     "unknown_store_staff": "`staffIds` names a user that does not exist",
     "invalid_store_phone": "The phone number is not a valid number (E.164, or national for the store's country)",

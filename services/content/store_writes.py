@@ -6,7 +6,7 @@ store, `staffIds` excepted).
 {address, city, country, latitude, longitude, delivery_radius_km}, `contact` {phone, email,
 website}, `offers` {cashback (Decimal percent, 2 decimals), discount_text, is_partner},
 `operational_info` {hours, timezone, delivery_time, minimum_order {amount, currency}},
-`is_active`, `staff_ids` (admins only). An update changes only what it names, nested objects
+`is_active` and `staff_ids` (both admins only). An update changes only what it names, nested objects
 key by key (`hours` and `staffIds` are replaced whole).
 
 Rules: a phone is parsed with `phonenumbers` (E.164, or national for the store's country) and
@@ -79,7 +79,7 @@ def _contact(store: Store, contact: dict, country_changed: bool) -> None:
 
 def _offers(store: Store, offers: dict) -> None:
     if "cashback" in offers:
-        store.cashback_bp = int(offers["cashback"] * 100)  # the schema allows 2 decimals: exact
+        store.cashback_bp = round(offers["cashback"] * 100)  # the schema allows 2 decimals: exact
     if "discount_text" in offers:
         store.discount_text = offers["discount_text"]
     if "is_partner" in offers:
@@ -174,14 +174,16 @@ def check_can_edit(store: Store, user: User, as_admin: bool) -> None:
 
 
 def update_store(ref: str, data: dict, user: User, as_admin: bool) -> Store:
-    """Change the store `ref` (id or slug) as an admin (`as_admin`) or its staff; `staff_ids` is
-    for admins only (403 `store_staff_admin_only`). Raises NotFound (404 `store_not_found`),
+    """Change the store `ref` (id or slug) as an admin (`as_admin`) or its staff; `staff_ids` and
+    `is_active` are for admins only (403 `store_staff_admin_only`). Raises NotFound (404 `store_not_found`),
     NotAllowed (403 `store_staff_only`) and the module docstring's errors."""
     store = get_store(ref, user, as_admin)
     check_can_edit(store, user, as_admin)
-    if "staff_ids" in data and not as_admin:
-        raise NotAllowed("Only an admin may change who runs a store", reason="store_staff_admin_only",
-                         details=[{"field": "staffIds", "message": "Admins only"}])
+    admin_only = [field for key, field in (("staff_ids", "staffIds"), ("is_active", "isActive")) if key in data]
+    if admin_only and not as_admin:
+        raise NotAllowed("Only an admin may change who runs a store or whether it is active",
+                         reason="store_staff_admin_only",
+                         details=[{"field": field, "message": "Admins only"} for field in admin_only])
     _apply(store, data)
     return _save(store, data, creating=False)
 

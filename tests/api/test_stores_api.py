@@ -42,6 +42,9 @@ def test_admin_creates_a_store_that_everyone_reads_by_id_or_slug(api, admin):
     assert store["operationalInfo"]["minimumOrder"] == {"amount": 1500, "currency": "USD"}
     assert store["location"]["deliveryRadius"] == 4.5 and store["ratings"] == {"average": 0.0, "count": 0}
     assert Store.get_by_id(store["id"]).cashback_bp == 725
+    status, body, _ = api.put(f"/api/v1/stores/{store['id']}", {"offers": {"cashback": 7.29}}, token=admin)
+    assert status == 200 and body["data"]["offers"]["cashback"] == 7.29
+    assert Store.get_by_id(store["id"]).cashback_bp == 729  # not 728: 7.29 * 100 is 728.999... in binary
     for ref in (store["id"], store["slug"]):
         status, body, _ = api.get(f"/api/v1/stores/{ref}")
         assert status == 200 and body["data"]["id"] == store["id"] and "staffIds" not in body["data"]
@@ -60,7 +63,8 @@ def test_store_writes_by_role(api, admin):
     assert_error(*api.put(url, {"name": "Mine"}, token=token_for(other))[:2], 403, "store_staff_only")
     assert_error(*api.put(url, {"name": "Mine", "staffIds": [other.id]}, token=token_for(owner))[:2], 403,
                  "store_staff_admin_only")
-    assert Store.get_by_id(store.id).name == "Loja do Bairro"
+    assert_error(*api.put(url, {"isActive": False}, token=token_for(owner))[:2], 403, "store_staff_admin_only")
+    assert Store.get_by_id(store.id).name == "Loja do Bairro" and Store.get_by_id(store.id).is_active
     status, body, _ = api.put(url, {"name": "Mine", "offers": {"cashback": 3}}, token=token_for(owner))
     assert status == 200 and body["data"]["name"] == "Mine" and body["data"]["staffIds"] == [owner.id]
     assert body["data"]["offers"]["isPartner"] is False and body["data"]["offers"]["cashback"] == 3.0
