@@ -6,8 +6,8 @@ README lists them with their reasons.
   bodies, which the API answers 422 `IDEMPOTENCY_KEY_REUSED` by design (the IETF
   Idempotency-Key draft); a well-formed key becomes a fresh one per request (schemathesis's
   own advice for unique fields). Keys of a bad length are left as they are.
-- `minPrice` / `maxPrice` of `GET /api/v1/products`, `GET /api/v1/categories/{id}/products` and
-  the two product searches (`/products/search`, `/products/search/advanced`):
+- `minPrice` / `maxPrice` of `GET /api/v1/products`, `GET /api/v1/categories/{id}/products`,
+  `GET /api/v1/stores/{id}/products` and the two product searches (`/products/search`, `/products/search/advanced`):
   a price range whose minimum exceeds its maximum is 422; OpenAPI cannot relate two parameters,
   so a generated pair is put in order.
 """
@@ -19,7 +19,7 @@ import uuid
 import schemathesis
 
 PRODUCT_LISTS = ("/api/v1/products", "/api/v1/categories/{category_id}/products", "/api/v1/products/search",
-                 "/api/v1/products/search/advanced")
+                 "/api/v1/products/search/advanced", "/api/v1/stores/{store_id}/products")
 
 
 @schemathesis.hook

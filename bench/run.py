@@ -44,7 +44,7 @@ import time
 from pathlib import Path
 from urllib.parse import urlparse
 
-from bench import cpu, large_shop, pgstats, report, seed, settle
+from bench import cpu, large_shop, pgstats, report, seed, settle, stores_geo
 from bench.scenarios import SCENARIOS
 from tests.e2e.stack import (PG_ADMIN_URL, REDIS_BASE_URL, ROOT, ProductionStack, drop_database,
                              postgres_available, redis_available)
@@ -182,6 +182,9 @@ class Bench:
             self.data["products"] += written.pop("sample")
             self.data["largeShop"] = written
             log(f"large shop written: {written['seconds']}")
+        if "stores_nearby" in self.args.scenario_list:
+            log(f"bulk-seeding {stores_geo.STORES:,} stores around {stores_geo.CENTRE} (bench.stores_geo)")
+            self.data["stores"] = stores_geo.seed_stores(DATABASE_URL)
         (self.out / "seed.json").write_text(json.dumps(self.data))
         log("warming up (a few of each operation)")
         seed.warm_up(self.stack, self.data)

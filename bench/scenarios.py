@@ -11,6 +11,7 @@
 | `noop_jobs` | `POST /jobs/probes` (admin: a no-op `probe` job on the `maintenance` queue), followed until `succeeded` | the whole operation |
 | `search` | `GET /products/search?q=...` (one or two words of the large shop's names, bench.large_shop), every other one `GET /products/search/advanced?q=...&sort=price&availability=in-stock` | the request |
 | `autocomplete` | `GET /search/autocomplete?q=...`: the first 1-14 characters of a random large-shop name ("velvet rose b") | the request |
+| `stores_nearby` | `GET /stores/nearby?lat=&lng=&radius=R&limit=20`: a random point of the city of the 10,000 bulk-seeded stores (bench.stores_geo), R 2-10 km, every other one without `radius` | the request |
 
 Both search scenarios are anonymous, so repeated queries are served by the catalog cache as in
 production (web.cache); the autocomplete prefixes end in random product numbers often enough
@@ -36,6 +37,7 @@ from typing import Awaitable, Callable
 
 from bench.client import Client, OperationFailed, wait_job
 from bench.large_shop import ADJECTIVES, FORMS, NOUNS
+from bench.stores_geo import CENTRE, spread_degrees
 from tests.e2e.flows import order_body
 
 PROMO_CODE = "BENCH10"  # seeded by bench.seed: 10 % off (at most 5.00), no usage limit
@@ -207,6 +209,16 @@ async def autocomplete(ctx: Context, user: dict) -> None:
     await ctx.client.call("autocomplete", "GET", f"{API}/search/autocomplete?q={prefix.replace(' ', '+')}")
 
 
+async def stores_nearby(ctx: Context, user: dict) -> None:
+    rng = ctx.rng
+    d_lat, d_lng = spread_degrees()
+    lat = CENTRE[0] + (rng.random() - 0.5) * d_lat * 0.8  # inside the stores' square
+    lng = CENTRE[1] + (rng.random() - 0.5) * d_lng * 0.8
+    user["n"] = user.get("n", 0) + 1
+    radius = f"&radius={rng.uniform(2, 10):.1f}" if user["n"] % 2 else ""
+    await ctx.client.call("stores nearby", "GET", f"{API}/stores/nearby?lat={lat:.5f}&lng={lng:.5f}{radius}&limit=20")
+
+
 SCENARIOS: dict[str, Scenario] = {s.name: s for s in [
     Scenario("browse", browse),
     Scenario("cart", cart),
@@ -217,4 +229,5 @@ SCENARIOS: dict[str, Scenario] = {s.name: s for s in [
     Scenario("noop_jobs", noop_job),
     Scenario("search", search),
     Scenario("autocomplete", autocomplete),
+    Scenario("stores_nearby", stores_nearby),
 ]}

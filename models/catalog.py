@@ -1,4 +1,4 @@
-"""Stores, categories, products, images, variants, warehouses and stock levels.
+"""Categories, stores, products, images, variants, warehouses and stock levels.
 
 Prices are integer minor units of the shop currency. Stock lives in
 `InventoryLevel` (one row per variant and warehouse); checkout decrements it
@@ -12,16 +12,6 @@ from models.db import BaseModel, JSONField, PrefixedIdField, utcnow
 PRODUCT_STATUSES = ("active", "draft", "archived")
 SOLD_BY = ("unit", "weight")  # a variant's stock unit: pieces, or grams (price per kg)
 PRODUCT_KINDS = ("general", "florist", "cheese", "skincare")  # decides a product's typed attributes
-
-
-class Store(BaseModel):
-    """A shop on the platform (a florist, a cheese shop...)."""
-
-    id = PrefixedIdField("store")
-    name = peewee.CharField(max_length=200)
-    slug = peewee.CharField(max_length=200, unique=True)
-    description = peewee.TextField(default="")
-    created_at = peewee.DateTimeField(default=utcnow)
 
 
 CATEGORY_TYPES = ("going_out", "home_delivery", "earn", "play")  # seed 002; a shop may use its own slug too
@@ -54,6 +44,64 @@ class Category(BaseModel):
 
     class Meta:
         indexes = ((("parent", "sort_order"), False),)
+
+
+# SQL defaults of the store columns migration 0037 added, so rows written without them (older code,
+# raw SQL) still insert
+_EMPTY, _ZERO = peewee.SQL("DEFAULT ''"), peewee.SQL("DEFAULT 0")
+_TRUE, _FALSE = peewee.SQL("DEFAULT TRUE"), peewee.SQL("DEFAULT FALSE")
+
+
+class Store(BaseModel):
+    """A store on the platform (seed 002 "Stores"): a florist, a cheese shop, a pharmacy...
+
+    Columns beyond the first five were added by migration 0037 (services.content.stores):
+    `logo`/`banner` the stored image files' names (None: none; served under
+    `/api/v1/stores/{id}/logo|banner`); `category` a node of the category tree; location:
+    `address`, `city`, `country` (ISO 3166-1 alpha-2), `latitude`/`longitude` (WGS 84 degrees,
+    both None or both set; indexed together for the nearby search's bounding box),
+    `delivery_radius_km` (km, 0: no delivery); contact: `phone` (E.164), `email`, `website`;
+    ratings: `rating_sum`/`rating_count` (the sum and number of its reviews' 1-5 ratings, changed
+    only by one UPDATE each, services.content.store_reviews); offers: `cashback_bp` (cashback in
+    hundredths of a percent, 0-10000), `discount_text`, `is_partner`; operational info:
+    `opening_hours` (`{"monday": [{"open": "HH:MM", "close": "HH:MM"}], ...}`, a close at or
+    before its open ends the next day), `timezone` (IANA; None: the shop's SHOP_TIMEZONE),
+    `delivery_time` (text such as "30-45 mins"), `minimum_order` (minor units of
+    `minimum_order_currency`, 0: none); `is_active` (False: soft-deleted, hidden from the public).
+    """
+
+    id = PrefixedIdField("store")
+    name = peewee.CharField(max_length=200)
+    slug = peewee.CharField(max_length=200, unique=True)
+    description = peewee.TextField(default="")
+    created_at = peewee.DateTimeField(default=utcnow)
+    logo = peewee.CharField(max_length=40, null=True)
+    banner = peewee.CharField(max_length=40, null=True)
+    category = peewee.ForeignKeyField(Category, null=True, backref="stores", on_delete="SET NULL")
+    address = peewee.CharField(max_length=300, default="", constraints=[_EMPTY])
+    city = peewee.CharField(max_length=100, default="", index=True, constraints=[_EMPTY])
+    country = peewee.CharField(max_length=2, default="", constraints=[_EMPTY])
+    latitude = peewee.DoubleField(null=True)
+    longitude = peewee.DoubleField(null=True, index=True)
+    delivery_radius_km = peewee.DoubleField(default=0, constraints=[_ZERO])
+    phone = peewee.CharField(max_length=20, null=True)
+    email = peewee.CharField(max_length=254, null=True)
+    website = peewee.CharField(max_length=1000, null=True)
+    rating_sum = peewee.IntegerField(default=0, constraints=[_ZERO])
+    rating_count = peewee.IntegerField(default=0, constraints=[_ZERO])
+    cashback_bp = peewee.IntegerField(default=0, constraints=[_ZERO])
+    discount_text = peewee.CharField(max_length=200, default="", constraints=[_EMPTY])
+    is_partner = peewee.BooleanField(default=False, index=True, constraints=[_FALSE])
+    opening_hours = JSONField(default=dict, constraints=[peewee.SQL("DEFAULT '{}'")])
+    timezone = peewee.CharField(max_length=64, null=True)
+    delivery_time = peewee.CharField(max_length=50, default="", constraints=[_EMPTY])
+    minimum_order = peewee.IntegerField(default=0, constraints=[_ZERO])
+    minimum_order_currency = peewee.CharField(max_length=3, null=True)
+    is_active = peewee.BooleanField(default=True, index=True, constraints=[_TRUE])
+    updated_at = peewee.DateTimeField(default=utcnow, constraints=[peewee.SQL("DEFAULT CURRENT_TIMESTAMP")])
+
+    class Meta:
+        indexes = ((("latitude", "longitude"), False),)
 
 
 class Product(BaseModel):

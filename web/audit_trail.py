@@ -18,7 +18,7 @@ import logging
 from flask import Flask, g, request
 
 from models.users import User
-from services import catalog, customers, fraud, orders
+from services import catalog, content, customers, fraud, orders
 from services.errors import DomainError
 from services.platform import audit
 from web.request_info import client_ip, request_id
@@ -57,8 +57,12 @@ def _shipping_zone(zone_id: str) -> dict:
     return orders.zone_view(orders.get_zone(zone_id))
 
 
+def _store(store_id: str) -> dict:
+    return content.store_view(content.get_store(store_id, as_admin=True), editor=True)
+
+
 SNAPSHOTS = {"product_id": _product, "category_id": _category, "order_id": _order, "user_id": _user,
-             "rule_id": _fraud_rule, "zone_id": _shipping_zone}
+             "rule_id": _fraud_rule, "zone_id": _shipping_zone, "store_id": _store}
 """route id argument -> how to read its target's API view (the entry's `before`)."""
 
 

@@ -67,6 +67,7 @@ class CartItemVariantSchema(ma.Schema):
 class CartItemSchema(WeightLineSchema):
     id = ma.fields.String()
     productId = ma.fields.String()
+    storeId = ma.fields.String(allow_none=True, metadata={"description": "the product's store; null: the shop"})
     variantId = ma.fields.String()
     quantity = ma.fields.Integer()
     unitPrice = ma.fields.Integer(metadata={"description": "minor units: the variant's price (a wholesale "

@@ -178,6 +178,7 @@ class OrderItemSchema(WeightLineSchema):
     id = ma.fields.String()
     productId = ma.fields.String()
     variantId = ma.fields.String()
+    storeId = ma.fields.String(allow_none=True, metadata={"description": "the store that sold it; null: the shop"})
     quantity = ma.fields.Integer()
     unitPrice = ma.fields.Integer(metadata={"description": "minor units, customizations included (one piece "
                                                           "of a weight line)"})
@@ -185,6 +186,23 @@ class OrderItemSchema(WeightLineSchema):
     customizations = ma.fields.List(ma.fields.Nested(LineCustomizationSchema))
     product = ma.fields.Dict()
     variant = ma.fields.Dict()
+
+
+class OrderStoreLineSchema(ma.Schema):
+    itemId = ma.fields.String()
+    productId = ma.fields.String()
+    quantity = ma.fields.Integer()
+    totalPrice = ma.fields.Integer(metadata={"description": "minor units"})
+
+
+class OrderStoreSchema(ma.Schema):
+    """The order's lines of one store."""
+
+    storeId = ma.fields.String(allow_none=True, metadata={"description": "null: the shop's own products"})
+    name = ma.fields.String(allow_none=True)
+    deliveryTime = ma.fields.String(allow_none=True)
+    subtotal = ma.fields.Integer(metadata={"description": "minor units: the store's lines"})
+    lines = ma.fields.List(ma.fields.Nested(OrderStoreLineSchema))
 
 
 class OrderPaymentSchema(ma.Schema):
@@ -273,6 +291,8 @@ class OrderSchema(TotalsSchema):
     deliveryDate = ma.fields.String(allow_none=True, metadata={"description": "ISO date: the delivery day booked"})
     shipments = ma.fields.List(ma.fields.Nested(ShipmentSchema), metadata={
         "description": "one per warehouse the order's units were allocated from"})
+    stores = ma.fields.List(ma.fields.Nested(OrderStoreSchema), metadata={
+        "description": "the lines grouped by the store that sold them (seed 002)"})
     trackingNumber = ma.fields.String(allow_none=True)
     notes = ma.fields.String()
     payments = ma.fields.List(ma.fields.Nested(OrderPaymentSchema))

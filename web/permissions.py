@@ -148,6 +148,8 @@ ROUTES: dict[tuple[str, str], str] = {
     ("GET", "/api/v1/analytics/dashboard"): "analytics:read",
     ("GET", "/api/v1/orders/analytics"): "analytics:read",
     ("POST", "/api/v1/analytics/rollup"): "analytics:rollup",
+    ("POST", "/api/v1/stores"): "stores:manage",
+    ("DELETE", "/api/v1/stores/<store_ref:store_id>"): "stores:manage",
 }
 """(method, URL rule) -> the permission the route needs."""
 

@@ -30,8 +30,9 @@ from web.schemas import bad_string_paths
 JSON_BODY_METHODS = ("POST", "PUT", "PATCH")
 NON_JSON_PREFIXES = ("/api/v1/admin/imports", "/api/v1/webhooks",  # CSV uploads; providers' own formats
                      "/api/v1/users/upload-avatar")  # multipart image upload
-# review photos and videos; proof-of-delivery photos; shoppable video uploads
-MULTIPART_UPLOAD = re.compile(r"^/api/v1/(?:reviews/[^/]+/media|orders/[^/]+/delivery/proof|videos)$")
+# review photos and videos; proof-of-delivery photos; shoppable video uploads; store logos and banners
+MULTIPART_UPLOAD = re.compile(r"^/api/v1/(?:reviews/[^/]+/media|orders/[^/]+/delivery/proof|videos"
+                              r"|stores/[^/]+/(?:logo|banner))$")
 MAX_JSON_DEPTH = 32
 
 _STRING = re.compile(rb'"(?:[^"\\]+|\\.)*"', re.DOTALL)

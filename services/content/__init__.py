@@ -8,12 +8,18 @@ recipe fills is services.orders.recipe_cart's.
 
 Homepage (seed 002): `banners` (staff-managed homepage banners and the ones showing now),
 `homepage` (the homepage's sections, their order and the shared data behind them).
+
 Shoppable videos (seed 002): `videos` (who sees which video, the list and its filters, views with
 the linked products' current prices and stock), `video_writes` (create, change, delete),
 `video_uploads` (container check, size, duration, thumbnail, files), `video_categories` (the
 managed list, VIDEO_CATEGORIES), `video_engagement` (likes, shares, views, the `video_engagement`
 event), `video_counters` (the Redis or in-process buffer of views and shares and its flush job),
 `video_comments` (comments and moderation), `video_sources` (the video an add-to-cart came from).
+
+Stores (seed 002): `stores` (reads, the list's filters), `store_writes` (admins and a store's own
+staff), `nearby` (haversine with a bounding box on the indexed coordinates), `opening_hours`,
+`store_media` (logos and banners), `store_reviews`, `store_orders` (checkout across stores: each
+store's minimum order).
 """
 
 from services.content.reasons import REASONS
@@ -46,6 +52,16 @@ from services.content.video_writes import create_video, delete_video, update_vid
 from services.content.videos import ORDERS as VIDEO_ORDERS
 from services.content.videos import VideoFilters, get_video, list_videos, may_edit, video_views
 
+# stores (seed 002 "Stores"): reads, writes, geo, hours, media, reviews, checkout across stores
+from services.content.nearby import EARTH_RADIUS_KM, bounding_box, haversine_km, nearby_stores
+from services.content.opening_hours import TIME_PATTERN, WEEKDAYS, is_open_at, open_now
+from services.content.store_media import STORE_IMAGE_MAX_BYTES, store_image, store_image_file
+from services.content.store_orders import check_store_minimums, store_subtotals
+from services.content.store_reviews import list_store_reviews, review_store, store_review_view
+from services.content.store_writes import RESERVED_SLUGS, create_store, deactivate_store, update_store
+from services.content.stores import (StoreFilters, get_store, is_store_staff, list_stores, store_summaries,
+                                     store_view)
+
 __all__ = [
     "REASONS",
     # recipes
@@ -61,4 +77,10 @@ __all__ = [
     "list_categories", "list_comments", "list_videos", "may_edit", "moderate_comment", "record_video_event",
     "run_counters_flush", "schedule_counters_flush", "set_like", "update_video", "video_folder", "video_media_type",
     "video_views",
+    # stores
+    "EARTH_RADIUS_KM", "RESERVED_SLUGS", "STORE_IMAGE_MAX_BYTES", "TIME_PATTERN", "WEEKDAYS", "StoreFilters",
+    "bounding_box", "check_store_minimums", "create_store", "deactivate_store", "get_store", "haversine_km",
+    "is_open_at", "is_store_staff", "list_store_reviews", "list_stores", "nearby_stores", "open_now",
+    "review_store", "store_image", "store_image_file", "store_review_view", "store_subtotals", "store_summaries",
+    "store_view", "update_store",
 ]

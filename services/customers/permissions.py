@@ -47,6 +47,9 @@ PERMISSIONS: dict[str, frozenset] = {
     "videos:create": STAFF_AND_ADMIN,
     "videos:manage": ADMIN,
     "videos:moderate": STAFF_AND_ADMIN,
+    # stores (seed 002): create, deactivate, change any store and who runs it; a store's own staff
+    # (services.content, `staffIds`) change their store without it
+    "stores:manage": ADMIN,
 }
 """permission -> the roles that have it."""
 

@@ -373,7 +373,7 @@ def load_lines(cart_id: str) -> list[CartLine]:
                                 Variant.id, Variant.name, Variant.sku, Variant.price, Variant.option_values,
                                 Variant.weight_grams, Variant.wholesale_price, Variant.sold_by,
                                 Product.id, Product.name, Product.handle, Product.status, Product.vendor,
-                                Product.category,
+                                Product.category, Product.store,
                                 Product.customizations, on_hand.alias("on_hand"))
                 .join(Variant).switch(CartItem).join(Product)
                 .where(CartItem.cart == cart_id, Variant.archived_at.is_null())
@@ -452,6 +452,7 @@ def cart_view(cart: Cart) -> dict:
     wanted = variant_quantities(lines)
     items = [{
         "id": line.item.id, "productId": line.product.id, "variantId": line.variant.id,
+        "storeId": line.product.store_id,
         "quantity": line.item.quantity, "unitPrice": line.unit_price,
         "totalPrice": line.unit_price * line.item.quantity, "customizations": line.customizations,
         "soldBy": line.variant.sold_by, "weight": line.weight, "pricePerKg": line.price_per_kg,

@@ -35,7 +35,7 @@ from models.db import atomic, utcnow
 from models.jobs import Job
 from models.orders import Order, OrderAllocation, OrderItem, Payment
 from models.users import User
-from services import catalog, payments
+from services import catalog, content, payments
 from services.errors import Conflict, InsufficientStock, PaymentFailed, ValidationFailed
 from services.orders import (allocation, carts, delivery_dates, payment_flow, pricing, promotions, shipping,
                             timeline)
@@ -88,6 +88,13 @@ def _check_customizations(lines: list) -> None:
                        details=problems)
 
 
+def _check_store_minimums(lines: list) -> None:
+    """Each store's lines against its minimum order (services.content.check_store_minimums: 422
+    `store_minimum_not_met`, `store_inactive`)."""
+    content.check_store_minimums(content.store_subtotals(
+        [(line.product.store_id, line.unit_price * line.item.quantity) for line in lines]))
+
+
 def _date(value: str | None) -> dt.date | None:
     return dt.date.fromisoformat(value) if value else None
 
@@ -108,7 +115,8 @@ def start_checkout(user: User | None, request: dict) -> Job:
     shipping address's, else its customer's.
     Raises NotFound (cart), Conflict (cart not active), ValidationFailed
     (empty cart or bad customer_id 400; 422 for an address no zone serves (`address_not_serviceable`),
-    the shipping or payment method, a delivery date off the calendar), InsufficientStock (409), and
+    the shipping or payment method, a delivery date off the calendar, a store's lines under its minimum
+    order or of an inactive store: services.content.check_store_minimums), InsufficientStock (409), and
     for the cart's promotion code those of services.orders.promotions.check_for_cart.
     """
     cart = carts.get_cart(request["cart_id"], user)
@@ -127,6 +135,7 @@ def start_checkout(user: User | None, request: dict) -> Job:
                                 details=[{"field": f"items.{line.item.id}",
                                           "message": f"Requested {wanted[line.variant.id]}, available {line.stock}"}
                                          for line in short])
+    _check_store_minimums(lines)  # 422 now, before any write: a store's lines under its minimum order
     # 422 now, before any write: an address no shipping zone serves, a method not offered there
     method = shipping.choose_method(request["shipping_method"], request["shipping_address"], shipping.parcel(lines))
     delivery_date = delivery_dates.check_delivery_date(request.get("delivery_date"))  # 422 off the calendar
@@ -174,6 +183,7 @@ def place_order(job: Job) -> Order:
         if gone:
             raise ValidationFailed(f"No longer sold: {', '.join(gone)}", reason="product_unavailable")
         _check_customizations(lines)
+        _check_store_minimums(lines)  # current prices: a store's minimum is checked again
         quantities = carts.variant_quantities(lines)
         method_id = p["shippingMethod"]["id"]
         # Consumes the cart's reservations in the warehouses chosen; re-allocates after a lost race.
@@ -207,6 +217,7 @@ def place_order(job: Job) -> Order:
             "weight_grams": line.weight, "price_per_kg": line.price_per_kg,
             "source_video_id": line.item.source_video_id,
             "product_snapshot": {"name": line.product.name, "slug": line.product.handle, "image": line.image,
+                                 "storeId": line.product.store_id,
                                  "vendor": line.product.vendor, "customizations": line.customizations,
                                  "variant": {"name": line.variant.name, "sku": line.variant.sku,
                                              "options": line.variant.option_values,

@@ -9,6 +9,7 @@ from models.db import isoformat
 from models.catalog import Warehouse
 from models.orders import Order, OrderAllocation, OrderItem, Payment, Refund
 from models.users import User
+from services import content
 from services.errors import NotAllowed, NotFound
 from services.orders.refunds import refund_view
 
@@ -69,6 +70,27 @@ def _date(value) -> str | None:
     return value.isoformat() if isinstance(value, dt.date) else value
 
 
+def stores_view(items: list[OrderItem]) -> list[dict]:
+    """The order's lines grouped by the store that sold them (seed 002: order items carry their
+    store), in the order of their first line: `[{"storeId" (None: the shop's own products, and lines
+    of orders placed before stores), "name", "deliveryTime", "subtotal" (minor units: the lines'
+    totals), "lines": [{"itemId", "productId", "quantity", "totalPrice"}]}]`. The store is the one
+    in the line's snapshot at checkout; its name and delivery time are the store's today."""
+    groups: dict = {}
+    for item in items:
+        store_id = (item.product_snapshot or {}).get("storeId")
+        group = groups.setdefault(store_id, {"storeId": store_id, "lines": [], "subtotal": 0})
+        group["lines"].append({"itemId": item.id, "productId": item.product_id, "quantity": item.quantity,
+                               "totalPrice": item.total_price})
+        group["subtotal"] += item.total_price
+    summaries = content.store_summaries([sid for sid in groups if sid])
+    for store_id, group in groups.items():
+        summary = summaries.get(store_id) or {}
+        group["name"] = summary.get("name")
+        group["deliveryTime"] = summary.get("deliveryTime")
+    return list(groups.values())
+
+
 def order_view(order: Order, items: list[OrderItem] | None = None) -> dict:
     """The seed-004 order object (money in minor units of `currency`), plus, as in Saleor and
     Shopify, the order's `payments` (`payment_view`) and `refunds` (`refunds.refund_view`,
@@ -76,7 +98,8 @@ def order_view(order: Order, items: list[OrderItem] | None = None) -> dict:
     `customizations` (`[{"code", "label", "value", "price"}]`, price per unit) included; a weight
     line's `quantity` is pieces of `weight` grams each at `pricePerKg` (both null for unit lines);
     `shipments` (`shipments_view`) tell where the units ship from; `deliveryDate` is the delivery
-    day the customer booked (ISO date, null: none)."""
+    day the customer booked (ISO date, null: none); an item's `storeId` is the store that sold it
+    (null: the shop's own) and `stores` groups the lines by store (`stores_view`)."""
     if items is None:
         items = list(OrderItem.select().where(OrderItem.order == order.id).order_by(OrderItem.id))
     order_payments = list(Payment.select().where(Payment.order == order.id).order_by(Payment.created_at))
@@ -87,6 +110,7 @@ def order_view(order: Order, items: list[OrderItem] | None = None) -> dict:
         "customerEmail": order.customer_email, "cartId": order.cart_id,
         "items": [{
             "id": item.id, "productId": item.product_id, "variantId": item.variant_id,
+            "storeId": (item.product_snapshot or {}).get("storeId"),
             "quantity": item.quantity, "unitPrice": item.unit_price, "totalPrice": item.total_price,
             "customizations": item.customizations or [],
             "soldBy": "weight" if item.weight_grams else "unit", "weight": item.weight_grams,
@@ -99,7 +123,7 @@ def order_view(order: Order, items: list[OrderItem] | None = None) -> dict:
         "shippingAddress": order.shipping_address, "billingAddress": order.billing_address,
         "shippingMethod": order.shipping_method, "paymentMethod": order.payment_method,
         "estimatedDelivery": _date(order.estimated_delivery), "deliveryDate": _date(order.delivery_date),
-        "shipments": shipments_view(order.id),
+        "shipments": shipments_view(order.id), "stores": stores_view(items),
         "trackingNumber": order.tracking_number, "notes": order.notes,
         "payments": [payment_view(p) for p in order_payments],
         "refunds": [refund_view(r) for r in order_refunds],

@@ -246,8 +246,11 @@ def test_seed_demo_if_empty_creates_three_shops_and_queues_the_csv_imports(db):
 
     job_ids = demo.seed_demo_if_empty()
     assert len(job_ids) == 3
-    assert {s.slug for s in Store.select()} == {"amour-florals", "fromagerie-alioui", "skinior", "cartwheel-demo"}
-    assert Product.select().count() == 18
+    seed_shops = {"amour-florals", "fromagerie-alioui", "skinior", "cartwheel-demo"}
+    lisbon = Store.select().where(Store.city == "Lisboa")  # services.demo.stores (seed 002)
+    assert {s.slug for s in Store.select()} == seed_shops | {s.slug for s in lisbon} and lisbon.count() == 10
+    assert Product.select().count() == 18 + Product.select().where(Product.store.in_(lisbon)).count() == 18 + 13
+    assert sum(s.is_partner for s in lisbon) == 4 and all(s.latitude and s.delivery_radius_km for s in lisbon)
     assert User.get(User.email == "admin@cartwheel.test").role == "admin"
     jobs = list(Job.select().where(Job.id.in_(job_ids)))
     assert {(j.type, j.state, j.dispatched_at) for j in jobs} == {("product_import", "queued", None)}
