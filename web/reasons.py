@@ -9,6 +9,7 @@ from services import (catalog, customers, errors, fraud, maintenance, notificati
                       recommendations)
 from services import analytics
 from services import loyalty
+from services import wallet
 
 HTTP_REASONS = {
     "authentication_required": "The endpoint needs a Bearer access token",
@@ -33,6 +34,7 @@ REGISTRIES: dict[str, dict[str, str]] = {
     "maintenance": maintenance.REASONS,
     "analytics": analytics.REASONS,
     "loyalty": loyalty.REASONS,
+    "wallet": wallet.REASONS,
 }
 
 

@@ -29,6 +29,7 @@ Public surface (import these modules from here, e.g. `from services.platform imp
 - `dependencies`: the detailed health report's checks (database, broker, Redis, Stripe,
   providers, model registry, queues);
 - `counters`: gap-free numbers per scope (order and purchase order numbers);
+- `user_events`: a user's own real-time events (seed 002: `wallet_update`, `new_project`, ...);
 - `pii_rotation`: the `rotate_pii` task moving encrypted personal data and keyed hashes to the
   current PII key.
 
@@ -37,6 +38,7 @@ This package imports no domain package (a test checks it), and neither Flask nor
 
 from services.platform import (  # noqa: F401
     audit, catalog_ttl, consumption, counters, dependencies, events, heartbeat, html, idempotency, images, job_types,
-    jobs, live, logs, media_files, metrics, model_registry, periodic, pii_rotation, probe, recovery, retention)
+    jobs, live, logs, media_files, metrics, model_registry, periodic, pii_rotation, probe, recovery, retention,
+    user_events)
 from services.platform.jobcontext import JobCancelled, JobContext  # noqa: F401
 from services.platform.reasons import REASONS  # noqa: F401
