@@ -29,7 +29,7 @@ RESOURCE_MODULES = ["health", "auth", "otp", "sessions", "account_recovery", "pr
                     "mfa", "profile", "addresses", "customers", "metrics", "account_data", "categories", "seo",
                     "inventory", "product_collections", "product_search", "search", "purchasing",
                     "warehouses", "promos", "deliveries", "analytics", "payments", "one_click",
-                    "disputes", "shipping", "wallet"]
+                    "disputes", "shipping", "wallet", "earn"]
 
 MAX_BODY_BYTES = 10 * 1024 * 1024
 

@@ -13,3 +13,4 @@ setup_payment_method = job_actor("payment_setup", "setup_payment_method", paymen
 save_payment_method = job_actor("payment_method_save", "save_payment_method", payments.run_save_job)
 detach_payment_method = job_actor("payment_method_detach", "detach_payment_method", payments.run_detach_job)
 pay_out_withdrawal = job_actor("wallet_payout", "pay_out_withdrawal", wallet.run_payout_job)
+pay_earn_reward = job_actor("earn_reward", "pay_earn_reward", wallet.run_reward_job)

@@ -51,6 +51,7 @@ MAINTENANCE_INTERVALS = {  # task -> seconds between runs
     "build_sitemap": 3600,
     "expire_stock_reservations": 60,
     "analytics_rollup": 15 * 60,  # yesterday's and today's analytics rollup
+    "expire_earn_projects": 15 * 60,  # earn projects past their expiry date -> expired
 }
 NIGHTLY_TASK = "recommendations_nightly"
 FIRST_RUN_DELAY_SECONDS = 30

@@ -39,6 +39,8 @@ period)` for each task on its timetable; that writes one `maintenance` job
   hourly).
 - `analytics_rollup`: an `analytics_rollup` job recomputing yesterday's and today's rollup rows
   (`services.analytics.schedule_analytics_rollup`; every 15 minutes, skipped while a rollup runs).
+- `expire_earn_projects`: active or paused earn projects past their expiry date -> `expired`
+  (`services.wallet.expire_projects`; every 15 minutes; reads already hide them).
 
 Running a task twice changes nothing more, and so does running it from two
 workers at once, because every write is conditional:
@@ -60,7 +62,7 @@ from typing import Callable
 
 from models.db import utcnow
 from models.jobs import Job
-from services import analytics, catalog, customers, loyalty, orders, recommendations
+from services import analytics, catalog, customers, loyalty, orders, recommendations, wallet
 from services.errors import ValidationFailed
 from services.maintenance.reasons import REASONS
 from services.platform import catalog_ttl, periodic, pii_rotation, retention
@@ -79,6 +81,7 @@ TASKS: dict[str, Callable[[Job, object, dt.datetime], dict]] = {
     "build_sitemap": catalog.build_sitemap_task,
     "expire_stock_reservations": catalog.expire_reservations,
     "analytics_rollup": analytics.schedule_analytics_rollup,
+    "expire_earn_projects": wallet.expire_projects,
 }
 
 

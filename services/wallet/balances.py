@@ -49,8 +49,9 @@ def transactions(user_id: str, filters: dict | None = None, page: int = 1, limit
         query = query.where(WalletTransaction.type == filters["type"])
     if filters.get("status"):
         if filters["status"] not in TRANSACTION_STATUSES:
+            allowed = ", ".join(TRANSACTION_STATUSES)
             raise ValidationFailed("Unknown status", reason="invalid_status",
-                                   details=[{"field": "status", "message": f"One of {', '.join(TRANSACTION_STATUSES)}"}])
+                                   details=[{"field": "status", "message": f"One of {allowed}"}])
         query = query.where(WalletTransaction.status == filters["status"])
     if filters.get("currency"):
         query = query.where(WalletTransaction.currency == check_currency(filters["currency"]))

@@ -63,7 +63,8 @@ def find_line(source_type: str, source_ref: str, type_: str) -> WalletTransactio
 def _same(line: WalletTransaction, user_id: str, signed: int, currency: str) -> WalletTransaction:
     if line.user_id != user_id or line.amount != signed or line.currency != currency:
         raise Conflict("This source already applied another transaction", reason="wallet_source_reused",
-                       details=[{"field": "sourceRef", "message": f"{line.source_type}:{line.source_ref} is {line.id}"}])
+                       details=[{"field": "sourceRef",
+                                 "message": f"{line.source_type}:{line.source_ref} is {line.id}"}])
     return line
 
 

@@ -219,7 +219,8 @@ def run_payout_job(job: Job, ctx) -> dict:
                 "reference": withdrawal.provider_ref}
     provider = get_provider(withdrawal.provider or "")
     if provider is None:
-        raise Conflict(f"Payout provider {withdrawal.provider!r} is not available", reason="payout_provider_unavailable")
+        raise Conflict(f"Payout provider {withdrawal.provider!r} is not available",
+                       reason="payout_provider_unavailable")
     outcome = provider.send(withdrawal)
     if outcome.status == "paid":
         _settle(withdrawal, ("approved",), outcome.reference, None)

@@ -29,8 +29,9 @@ def test_balance_and_transactions_of_the_caller(api, funded):
     token = token_for(funded)
     status, body, _ = api.get("/api/v1/wallet/balance", token=token)
     assert status == 200
-    assert {k: body["data"][k] for k in ("balance", "available", "held", "totalEarned", "totalSpent", "currency")} \
-        == {"balance": 10_000, "available": 10_000, "held": 0, "totalEarned": 10_000, "totalSpent": 0, "currency": "USD"}
+    keys = ("balance", "available", "held", "totalEarned", "totalSpent", "currency")
+    assert {k: body["data"][k] for k in keys} == {"balance": 10_000, "available": 10_000, "held": 0,
+                                                  "totalEarned": 10_000, "totalSpent": 0, "currency": "USD"}
     wallet.debit(funded.id, 500, "USD", source_type="order", source_ref="ord_x", description="Order")
     status, body, _ = api.get("/api/v1/wallet/transactions?type=spending", token=token)
     assert status == 200 and body["pagination"]["total"] == 1
