@@ -22,6 +22,7 @@ from models.db import atomic
 from services import catalog, customers, orders
 from services.demo.categories import seed_categories
 from services.demo.reviews import seed_reviews
+from services.demo.wallet import seed_wallets
 from services.platform import jobs
 
 DATA_DIR = config.ROOT / "data"
@@ -59,6 +60,7 @@ def seed_demo_if_empty(admin_email: str = "admin@cartwheel.test", admin_password
             for spec in demo.get("promotions", []):
                 _promotion(spec, exponent, admin)
             seed_reviews(admin, demo.get("reviewers", []), demo.get("reviews", []), REVIEW_PHOTOS_DIR)
+            seed_wallets(admin, [r["email"] for r in demo.get("reviewers", [])])
             return _queue_imports(_store(IMPORT_STORE).id, admin.id)
     except peewee.IntegrityError:  # another process seeded first (unique store slug)
         return []
