@@ -49,6 +49,12 @@ class ProjectArgsSchema(PaginationArgsSchema):
                               metadata={"description": "with all=true (staff)"})
     all = QueryBoolean(metadata={"description": "staff: every project, whatever its status and the caller"})
 
+    @ma.validates_schema
+    def both_coordinates(self, data, **kwargs):
+        """lat and lng come together."""
+        if ("lat" in data) != ("lng" in data):
+            raise ma.ValidationError("Send lat and lng together", "lng" if "lat" in data else "lat")
+
 
 class ProjectLocationSchema(ma.Schema):
     lat = ma.fields.Float()

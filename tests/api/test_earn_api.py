@@ -66,6 +66,7 @@ def test_requirement_failures_are_422_envelopes(api, staff_token, customer):
     assert_error(*api.post("/api/v1/earn/projects/prj_missing/complete", json={"text": "x"}, token=token)[:2],
                  404, "project_not_found")
     assert_error(*api.get("/api/v1/earn/projects?lat=91&lng=0", token=token)[:2], 422)
+    assert_error(*api.get("/api/v1/earn/projects?lat=31", token=token)[:2], 422)
     assert_error(*api.get("/api/v1/earn/projects?all=true", token=token)[:2], 403)
     assert wallet.list_submissions()[1] == 0
 
