@@ -27,8 +27,7 @@ import config
 from services import wallet
 from services.platform import idempotency
 from web.jobview import documents_job, submit
-from web.schemas import (CamelSchema, PaginationArgsSchema, PaginationSchema, ShopCurrency, StrictInteger, UtcDateTime,
-                         ok, pagination)
+from web.schemas import CamelSchema, PaginationArgsSchema, PaginationSchema, StrictInteger, UtcDateTime, ok, pagination
 from web.security import BEARER_SECURITY, checked, require_staff, require_user
 
 blp = Blueprint("wallet", __name__, url_prefix="/api/v1/wallet", description="Wallet: balance, ledger, withdrawals")
@@ -101,7 +100,6 @@ class WithdrawSchema(CamelSchema):
 
     amount = StrictInteger(required=True, validate=validate.Range(min=1, max=1_000_000_000), metadata={
         "description": "minor units of the shop's currency; at least WALLET_MIN_WITHDRAWAL_MINOR, at most available"})
-    currency = ShopCurrency()
     method = ma.fields.String(required=True, validate=validate.OneOf(wallet.WITHDRAWAL_METHODS))
     bank_account = ma.fields.Nested(BankAccountSchema, metadata={"description": "for bank_transfer"})
     paypal_email = ma.fields.Email(validate=validate.Length(max=254), metadata={"description": "for paypal"})
