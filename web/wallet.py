@@ -37,7 +37,7 @@ TRIMMED = validate.Regexp(r"^\S(?:.*\S)?$", error="no leading or trailing spaces
 
 
 class BalanceArgsSchema(CamelSchema):
-    currency = ma.fields.String(validate=validate.Regexp(r"^[A-Za-z]{3}$"),
+    currency = ma.fields.String(validate=validate.OneOf(sorted(config.CURRENCY_EXPONENTS)),
                                 metadata={"description": "ISO 4217; default the shop's CURRENCY"})
 
 
