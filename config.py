@@ -42,6 +42,14 @@ def _int(env, name, default, minimum=None, maximum=None):
     return value
 
 
+def _slug(env, name, default):
+    """A lower-case name (letters, digits, _), e.g. a provider's; `default` when unset."""
+    raw = (env.get(name) or "").strip().lower() or default
+    if not re.fullmatch(r"[a-z][a-z0-9_]{0,39}", raw):
+        raise ConfigError(f"{name} must be a lower-case name (letters, digits, _), got {raw!r}")
+    return raw
+
+
 def _decimal(env, name, default):
     raw = env.get(name)
     if raw in (None, ""):
@@ -269,6 +277,9 @@ class Settings:
     loyalty_profile_points: int = 100  # points for a completed profile, once per customer; 0: off
     loyalty_points_expiry_days: int = 365  # a balance expires after this many days without earn/redeem; 0: never
     loyalty_point_value: int = 1  # minor units of `currency` one redeemed point is worth (100 points = 1.00)
+    # Wallet (services.wallet; README "Wallet")
+    wallet_min_withdrawal_minor: int = 1000  # smallest withdrawal, minor units of `currency` (1000 = 10.00)
+    wallet_payout_provider: str = "manual"  # payout provider of approved withdrawals (services.wallet.payouts)
     # Delivery dates (services.orders.delivery_dates; README "Shipping zones and delivery dates")
     delivery_days: tuple = (0, 1, 2, 3, 4, 5)  # weekdays delivered on (Monday 0 ... Sunday 6)
     delivery_cutoff: dt.time = dt.time(14, 0)  # shop-local time after which today is no longer bookable
@@ -453,6 +464,8 @@ def load(env: dict | None = None) -> Settings:
         loyalty_profile_points=_int(env, "LOYALTY_PROFILE_POINTS", 100, 0, 100_000),
         loyalty_points_expiry_days=loyalty_expiry_days,
         loyalty_point_value=_int(env, "LOYALTY_POINT_VALUE", 1, 1, 1000),
+        wallet_min_withdrawal_minor=_int(env, "WALLET_MIN_WITHDRAWAL_MINOR", 1000, 1, 1_000_000_000),
+        wallet_payout_provider=_slug(env, "WALLET_PAYOUT_PROVIDER", "manual"),
         delivery_days=_weekdays(env, "DELIVERY_DAYS", "mon,tue,wed,thu,fri,sat"),
         delivery_cutoff=_clock_time(env, "DELIVERY_CUTOFF", "14:00"),
         shop_timezone=_timezone(env, "SHOP_TIMEZONE", "UTC"),

@@ -10,6 +10,8 @@ README lists them with their reasons.
   `GET /api/v1/stores/{id}/products` and the two product searches (`/products/search`, `/products/search/advanced`):
   a price range whose minimum exceeds its maximum is 422; OpenAPI cannot relate two parameters,
   so a generated pair is put in order.
+- `lat` / `lng` of `GET /api/v1/earn/projects` come together (422 otherwise); OpenAPI cannot
+  make two query parameters depend on each other, so a lone one is dropped.
 """
 
 from __future__ import annotations
@@ -32,6 +34,9 @@ def before_call(context, case, kwargs):
         low, high = _integer(query.get("minPrice")), _integer(query.get("maxPrice"))
         if low is not None and high is not None and low > high:
             query["minPrice"], query["maxPrice"] = query["maxPrice"], query["minPrice"]
+    if query is not None and case.operation.path == "/api/v1/earn/projects" and ("lat" in query) != ("lng" in query):
+        query.pop("lat", None)
+        query.pop("lng", None)
 
 
 def _integer(value):

@@ -14,7 +14,7 @@ from models.db import BaseModel
 DOMAIN_MODULES = ["users", "catalog", "carts", "orders", "jobs", "ml", "fraud", "notifications", "loyalty",
                   "reviews", "recommendations", "wishlists", "profiles", "audit", "seo", "inventory",
                   "search", "purchasing", "analytics", "payment_methods", "disputes",
-                  "shipping", "banners", "recipes", "videos", "stores"]
+                  "shipping", "banners", "recipes", "videos", "stores", "wallet", "earn"]
 
 
 def _collect():

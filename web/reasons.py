@@ -11,6 +11,7 @@ from services import analytics
 from services import content
 from services import loyalty
 from services import content
+from services import wallet
 
 HTTP_REASONS = {
     "authentication_required": "The endpoint needs a Bearer access token",
@@ -38,6 +39,7 @@ REGISTRIES: dict[str, dict[str, str]] = {
     "analytics": analytics.REASONS,
     "loyalty": loyalty.REASONS,
     "content": content.REASONS,
+    "wallet": wallet.REASONS,
 }
 
 

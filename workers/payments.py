@@ -1,7 +1,8 @@
 """Queue `payments`: Process Payment jobs, PaymentIntents, refunds of cancelled orders, Stripe webhook
-events and saved payment methods (SetupIntents, saving and detaching cards)."""
+events, saved payment methods (SetupIntents, saving and detaching cards), wallet payouts of approved
+withdrawals and earn rewards paid into wallets."""
 
-from services import fraud, orders, payments  # noqa: F401 - orders and fraud register the Stripe event handlers
+from services import fraud, orders, payments, wallet  # noqa: F401 - orders and fraud register the Stripe event handlers
 from workers.actor import job_actor
 
 process_payment = job_actor("payment", "process_payment", orders.run_payment_job)
@@ -11,3 +12,5 @@ create_payment_intent = job_actor("payment_intent", "create_payment_intent", ord
 setup_payment_method = job_actor("payment_setup", "setup_payment_method", payments.run_setup_job)
 save_payment_method = job_actor("payment_method_save", "save_payment_method", payments.run_save_job)
 detach_payment_method = job_actor("payment_method_detach", "detach_payment_method", payments.run_detach_job)
+pay_out_withdrawal = job_actor("wallet_payout", "pay_out_withdrawal", wallet.run_payout_job)
+pay_earn_reward = job_actor("earn_reward", "pay_earn_reward", wallet.run_reward_job)

@@ -52,6 +52,7 @@ MAINTENANCE_INTERVALS = {  # task -> seconds between runs
     "expire_stock_reservations": 60,
     "analytics_rollup": 15 * 60,  # yesterday's and today's analytics rollup
     "flush_video_counters": 60,  # buffered video views and shares into the database
+    "expire_earn_projects": 15 * 60,  # earn projects past their expiry date -> expired
 }
 NIGHTLY_TASK = "recommendations_nightly"
 FIRST_RUN_DELAY_SECONDS = 30

@@ -37,7 +37,9 @@ PERMISSIONS: dict[str, frozenset] = {
     "content:write": STAFF_AND_ADMIN,  # recipes and homepage banners: create, change, delete; see drafts
     "shipping:manage": STAFF_AND_ADMIN,  # shipping zones, their methods and rates (Shopify's "Shipping" setting)
     "promotions:manage": STAFF_AND_ADMIN,  # promo codes: create, change, delete, see usage
-    "loyalty:admin": ADMIN,  # loyalty tiers: create, change, delete (each recomputes every customer's tier)
+    "loyalty:admin": ADMIN,
+    "wallet:manage": STAFF_AND_ADMIN,  # review withdrawals: list, approve (payout job), reject, mark paid
+    "earn:manage": STAFF_AND_ADMIN,  # earn projects: create, change; review submissions (approve pays the reward)  # loyalty tiers: create, change, delete (each recomputes every customer's tier)
     # analytics reports and dashboard (Shopify's "Analytics"/"Reports" staff permission; Saleor's
     # dashboard figures need staff permissions too); recomputing the rollup is kept separate so an
     # integration can be given read-only reports

@@ -27,6 +27,7 @@ from services.demo.recipes import seed_recipes
 from services.demo.reviews import seed_reviews
 from services.demo.videos import seed_videos
 from services.demo.stores import seed_stores
+from services.demo.wallet import seed_wallets
 from services.platform import jobs
 
 DATA_DIR = config.ROOT / "data"
@@ -69,6 +70,7 @@ def seed_demo_if_empty(admin_email: str = "admin@cartwheel.test", admin_password
             seed_recipes(admin, RECIPES_FILE)
             seed_videos(admin)
             seed_stores(_product_data)  # the Lisbon stores of seed 002 (services.demo.stores)
+            seed_wallets(admin, [r["email"] for r in demo.get("reviewers", [])])
             return _queue_imports(_store(IMPORT_STORE).id, admin.id)
     except peewee.IntegrityError:  # another process seeded first (unique store slug)
         return []

@@ -42,6 +42,8 @@ period)` for each task on its timetable; that writes one `maintenance` job
 - `flush_video_counters`: a `video_counters_flush` job adding the buffered video views and shares
   to the video rows (`services.content.schedule_counters_flush`; every minute, skipped while a
   flush runs).
+- `expire_earn_projects`: active or paused earn projects past their expiry date -> `expired`
+  (`services.wallet.expire_projects`; every 15 minutes; reads already hide them).
 
 Running a task twice changes nothing more, and so does running it from two
 workers at once, because every write is conditional:
@@ -63,7 +65,7 @@ from typing import Callable
 
 from models.db import utcnow
 from models.jobs import Job
-from services import analytics, catalog, content, customers, loyalty, orders, recommendations
+from services import analytics, catalog, content, customers, loyalty, orders, recommendations, wallet
 from services.errors import ValidationFailed
 from services.maintenance.reasons import REASONS
 from services.platform import catalog_ttl, periodic, pii_rotation, retention
@@ -83,6 +85,7 @@ TASKS: dict[str, Callable[[Job, object, dt.datetime], dict]] = {
     "expire_stock_reservations": catalog.expire_reservations,
     "analytics_rollup": analytics.schedule_analytics_rollup,
     "flush_video_counters": content.schedule_counters_flush,
+    "expire_earn_projects": wallet.expire_projects,
 }
 
 

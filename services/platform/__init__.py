@@ -33,6 +33,7 @@ Public surface (import these modules from here, e.g. `from services.platform imp
 - `dependencies`: the detailed health report's checks (database, broker, Redis, Stripe,
   providers, model registry, queues);
 - `counters`: gap-free numbers per scope (order and purchase order numbers);
+- `user_events`: a user's own real-time events (seed 002: `wallet_update`, `new_project`, ...);
 - `pii_rotation`: the `rotate_pii` task moving encrypted personal data and keyed hashes to the
   current PII key.
 
