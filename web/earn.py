@@ -117,7 +117,7 @@ class ProjectListSchema(ma.Schema):
     pagination = ma.fields.Nested(PaginationSchema)
 
 
-class LocationInputSchema(CamelSchema):
+class ProjectLocationInputSchema(CamelSchema):
     lat = StrictFloat(required=True, **LAT)
     lng = StrictFloat(required=True, **LNG)
     radius_km = StrictFloat(required=True, validate=validate.Range(min=0.01, max=20_000),
@@ -129,7 +129,7 @@ class RequirementsInputSchema(CamelSchema):
     min_words = StrictInteger(allow_none=True, validate=validate.Range(min=1, max=100_000))
     min_duration = StrictInteger(allow_none=True, validate=validate.Range(min=1, max=86_400),
                                  metadata={"description": "seconds"})
-    location = ma.fields.Nested(LocationInputSchema, allow_none=True, metadata={"description": "visit projects"})
+    location = ma.fields.Nested(ProjectLocationInputSchema, allow_none=True, metadata={"description": "visit projects"})
     products = ma.fields.List(ma.fields.String(validate=PRODUCT_ID), validate=validate.Length(max=50))
 
 

@@ -5,8 +5,8 @@ the staff-managed banners (`content:write`).
   order, each `{key, title, type, <type's list>}`; `for_you` for a signed-in caller, nearby stores
   when `lat` and `lng` are given;
 - `GET /api/v1/homepage/categories?limit=`: the top-level categories (flat, `depth` 1);
-- `GET /api/v1/homepage/trending?limit=`: trending products (and, with them, the other trending
-  content);
+- `GET /api/v1/homepage/trending?limit=`: trending products, the most viewed videos and the best
+  rated stores;
 - `GET|POST /api/v1/homepage/banners`, `GET|PUT|DELETE /api/v1/homepage/banners/{bannerId}` (staff).
 - `GET /api/v1/homepage/recommendations` stays in web.recommendations.
 
@@ -27,21 +27,27 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import validate
 
-from services import content, recommendations
+from services import content, recommendations, wallet
 from services.platform import catalog_ttl
 from web.cache import cache_control
 from web.categories import CategorySchema, category_to_dict
+from web.earn import ProjectSchema
 from web.recommendations import RecommendedProductSchema, scored_to_dict
 from web.schemas import CamelSchema, MessageSchema, StrictInteger, UtcDateTime, ok
 from web.security import BEARER_SECURITY, OPTIONAL_BEARER_SECURITY, checked, current_user, require_staff
+from web.stores import StoreSchema
+from web.videos import VideoSchema
 
 blp = Blueprint("homepage", __name__, url_prefix="/api/v1/homepage",
                 description="Homepage sections, categories, trending content and banners (seed 002)")
 
 TRIMMED = validate.Regexp(r"^\S(?:.*\S)?$", error="no leading or trailing spaces")
 TITLES = {"banners": "Offers", "categories": "Shop by category", "for_you": "Recommended for you",
-          "trending": "Trending now"}
-TYPES = {"banners": "banner", "categories": "category", "for_you": "product", "trending": "product"}
+          "trending": "Trending now", "nearby_stores": "Stores near you", "featured_videos": "Shop the video",
+          "earn_projects": "Earn rewards"}
+TYPES = {"banners": "banner", "categories": "category", "for_you": "product", "trending": "product",
+         "nearby_stores": "store", "featured_videos": "video", "earn_projects": "project"}
+COORDINATE_DECIMALS = 3  # a location is rounded to about 100 m before the nearby stores are looked up
 
 
 class BannerSchema(ma.Schema):
@@ -89,10 +95,14 @@ class BannerListSchema(ma.Schema):
 class SectionSchema(ma.Schema):
     key = ma.fields.String(metadata={"description": " | ".join(content.HOMEPAGE_SECTIONS)})
     title = ma.fields.String()
-    type = ma.fields.String(metadata={"description": "banner | category | product: names the list present"})
+    type = ma.fields.String(metadata={"description": "banner | category | product | store | video | project: "
+                                                     "names the list present (banners, categories, products...)"})
     banners = ma.fields.List(ma.fields.Nested(BannerSchema))
     categories = ma.fields.List(ma.fields.Nested(CategorySchema))
     products = ma.fields.List(ma.fields.Nested(RecommendedProductSchema))
+    stores = ma.fields.List(ma.fields.Nested(StoreSchema), metadata={"description": "nearest first, with distanceKm"})
+    videos = ma.fields.List(ma.fields.Nested(VideoSchema))
+    projects = ma.fields.List(ma.fields.Nested(ProjectSchema))
 
 
 class SectionsSchema(ma.Schema):
@@ -108,7 +118,11 @@ class CategoriesEnvelopeSchema(ma.Schema):
 
 
 class TrendingSchema(ma.Schema):
-    products = ma.fields.List(ma.fields.Nested(RecommendedProductSchema))
+    products = ma.fields.List(ma.fields.Nested(RecommendedProductSchema),
+                              metadata={"description": "recency-decayed interactions of the last 30 days"})
+    videos = ma.fields.List(ma.fields.Nested(VideoSchema), metadata={"description": "most viewed published videos"})
+    stores = ma.fields.List(ma.fields.Nested(StoreSchema),
+                            metadata={"description": "best rated active stores (at least one review)"})
 
 
 class TrendingEnvelopeSchema(ma.Schema):
@@ -141,8 +155,44 @@ def _for_you(args) -> list[dict]:
     return [scored_to_dict(item) for item in recommendations.for_user(current_user(), args["limit"])[0]]
 
 
+def _rounded(args) -> tuple[float, float]:
+    return round(args["lat"], COORDINATE_DECIMALS), round(args["lng"], COORDINATE_DECIMALS)
+
+
+def _nearby_stores(args) -> list[dict]:
+    lat, lng = _rounded(args)
+    rows, _ = content.nearby_stores(lat, lng, None, 1, args["limit"])
+    return [content.store_view(store, distance) for store, distance in rows]
+
+
+def _featured_videos(args) -> list[dict]:
+    videos, _ = content.list_videos(None, content.VideoFilters(featured=True), 1, args["limit"])
+    return content.video_views(videos, None)
+
+
+def _trending_videos(args) -> list[dict]:
+    videos, _ = content.list_videos(None, content.VideoFilters(order="popular"), 1, args["limit"])
+    return content.video_views(videos, None)
+
+
+def _trending_stores(args) -> list[dict]:
+    return [content.store_view(store) for store in content.top_rated_stores(args["limit"])]
+
+
+def _earn_projects(args) -> list[dict]:
+    """Open projects; for a signed-in caller those they can still complete (per-user limits, and
+    visit projects near them when a location is given)."""
+    user = current_user()
+    if user is None:
+        return [wallet.project_view(p) for p in wallet.open_projects(args["limit"])]
+    rows, _ = wallet.list_available(user.id, args.get("lat"), args.get("lng"), limit=args["limit"])
+    return [wallet.project_view(p, user.id, distance) for p, distance in rows]
+
+
 BUILDERS = {"banners": ("banners", _banners), "categories": ("categories", _categories),
-            "for_you": ("products", _for_you), "trending": ("products", _trending)}
+            "for_you": ("products", _for_you), "trending": ("products", _trending),
+            "nearby_stores": ("stores", _nearby_stores), "featured_videos": ("videos", _featured_videos),
+            "earn_projects": ("projects", _earn_projects)}
 
 
 def _cached(name: str, build) -> object:
@@ -155,12 +205,16 @@ def _cached(name: str, build) -> object:
     return value
 
 
+def _cache_name(key: str, args) -> str:
+    if key == "nearby_stores":
+        return f"{key}:{args['limit']}:%s,%s" % _rounded(args)
+    return f"{key}:{args['limit']}"
+
+
 def _section(key: str, args) -> dict:
     field, build = BUILDERS[key]
-    if key in content.PERSONAL_HOMEPAGE_SECTIONS:
-        items = build(args)
-    else:
-        items = _cached(f"{key}:{args['limit']}", lambda: build(args))
+    personal = key in content.PERSONAL_HOMEPAGE_SECTIONS and current_user() is not None
+    items = build(args) if personal else _cached(_cache_name(key, args), lambda: build(args))
     return {"key": key, "title": TITLES[key], "type": TYPES[key], field: items}
 
 
@@ -179,7 +233,7 @@ class HomepageSections(MethodView):
         """Every homepage section in one call (seed 002): banners, categories, for you (signed in),
         trending products and the super-app's content."""
         keys = content.homepage_section_keys(current_user() is not None, "lat" in args and "lng" in args)
-        return _answer({"sections": [_section(key, args) for key in keys if key in BUILDERS]})
+        return _answer({"sections": [_section(key, args) for key in keys]})
 
 
 @blp.route("/categories")
@@ -196,8 +250,10 @@ class HomepageTrending(MethodView):
     @blp.arguments(LimitArgsSchema, location="query")
     @blp.response(200, TrendingEnvelopeSchema)
     def get(self, args):
-        """Trending content: products (recency-decayed interactions of the last 30 days)."""
-        return _answer({"products": _cached(f"trending:{args['limit']}", lambda: _trending(args))})
+        """Trending content (seed 002): products, videos and stores."""
+        return _answer({"products": _cached(f"trending:{args['limit']}", lambda: _trending(args)),
+                        "videos": _cached(f"trending_videos:{args['limit']}", lambda: _trending_videos(args)),
+                        "stores": _cached(f"trending_stores:{args['limit']}", lambda: _trending_stores(args))})
 
 
 @blp.route("/banners")

@@ -60,7 +60,7 @@ from services.content.store_orders import check_store_minimums, store_subtotals
 from services.content.store_reviews import list_store_reviews, review_store, store_review_view
 from services.content.store_writes import RESERVED_SLUGS, create_store, deactivate_store, update_store
 from services.content.stores import (StoreFilters, get_store, is_store_staff, list_stores, store_summaries,
-                                     store_view)
+                                     store_view, top_rated_stores)
 
 __all__ = [
     "REASONS",
@@ -82,5 +82,5 @@ __all__ = [
     "bounding_box", "check_store_minimums", "create_store", "deactivate_store", "get_store", "haversine_km",
     "is_open_at", "is_store_staff", "list_store_reviews", "list_stores", "nearby_stores", "open_now",
     "review_store", "store_image", "store_image_file", "store_review_view", "store_subtotals", "store_summaries",
-    "store_view", "update_store",
+    "store_view", "top_rated_stores", "update_store",
 ]

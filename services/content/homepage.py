@@ -10,9 +10,11 @@
 - `featured_videos`: featured published shoppable videos;
 - `earn_projects`: open earn projects.
 
-Every section but `for_you` is the same for every caller with the same parameters, so the web
-layer keeps each in the catalog cache (services.platform.catalog_ttl, keyed by section and
-parameters) until the next catalog or content write.
+A guest's sections are the same for every guest with the same parameters, and so are a signed-in
+caller's but `PERSONAL_SECTIONS` (`for_you`; `earn_projects`, which then lists what that caller can
+still complete): the web layer keeps the shared ones in the catalog cache (services.platform.
+catalog_ttl, keyed by section and parameters) until the next catalog or content write (banners,
+stores, videos and earn projects bump it too) or `CATALOG_CACHE_SECONDS`.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from __future__ import annotations
 from services import catalog
 
 SECTIONS = ("banners", "categories", "for_you", "trending", "nearby_stores", "featured_videos", "earn_projects")
-PERSONAL_SECTIONS = frozenset({"for_you"})
+PERSONAL_SECTIONS = frozenset({"for_you", "earn_projects"})  # per caller when signed in
 MAX_SECTION_ITEMS = 24
 
 

@@ -20,7 +20,7 @@ from models.users import User
 from services.content.store_writes import check_can_edit
 from services.content.stores import get_store
 from services.errors import DomainError, NotFound, ValidationFailed
-from services.platform import images, media_files
+from services.platform import catalog_ttl, images, media_files
 
 STORE_IMAGE_MAX_BYTES = 10 * 1024 * 1024
 STORE_IMAGE_MAX_DIMENSION = 12_000  # pixels, width and height of an upload (stops decompression bombs)
@@ -67,6 +67,7 @@ def store_image(ref: str, kind: str, raw: bytes | None, user: User, as_admin: bo
     column = getattr(Store, kind)
     try:
         with atomic():
+            catalog_ttl.invalidate_after_commit()  # the cached homepage sections
             previous = Store.select(column).where(Store.id == store.id).scalar()
             Store.update({column: name, Store.updated_at: utcnow()}).where(Store.id == store.id).execute()
     except BaseException:

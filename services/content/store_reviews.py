@@ -16,7 +16,7 @@ from models.stores import StoreReview
 from models.users import User
 from services.content.stores import get_store, is_store_staff
 from services.errors import Conflict, NotAllowed
-from services.platform import html
+from services.platform import catalog_ttl, html
 
 
 def review_store(ref: str, user: User, rating: int, text: str) -> StoreReview:
@@ -28,6 +28,7 @@ def review_store(ref: str, user: User, rating: int, text: str) -> StoreReview:
         raise NotAllowed("A store's staff may not review it", reason="own_store_review")
     try:
         with atomic():
+            catalog_ttl.invalidate_after_commit()  # the cached homepage sections
             review = StoreReview.create(store=store.id, user=user.id, rating=rating,
                                         text=html.sanitize_html(text or ""))
             Store.update(rating_sum=Store.rating_sum + rating, rating_count=Store.rating_count + 1) \

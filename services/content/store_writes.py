@@ -30,6 +30,7 @@ from services import catalog
 from services.content import opening_hours
 from services.content.stores import get_store, is_store_staff
 from services.errors import Conflict, NotAllowed, ValidationFailed
+from services.platform import catalog_ttl
 
 RESERVED_SLUGS = frozenset({"nearby"})  # fixed words under /stores
 
@@ -148,6 +149,7 @@ def _free_slug(name: str) -> str:
 def _save(store: Store, data: dict, creating: bool) -> Store:
     try:
         with atomic():
+            catalog_ttl.invalidate_after_commit()  # the cached homepage sections
             store.updated_at = utcnow()
             store.save(force_insert=creating)
             if "staff_ids" in data:
@@ -194,5 +196,6 @@ def deactivate_store(ref: str) -> Store:
     Raises NotFound (404 `store_not_found`)."""
     store = get_store(ref, as_admin=True)
     with atomic():
+        catalog_ttl.invalidate_after_commit()  # the cached homepage sections
         Store.update(is_active=False, updated_at=utcnow()).where(Store.id == store.id).execute()
     return Store.get_by_id(store.id)

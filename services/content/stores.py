@@ -109,6 +109,14 @@ def image_url(store: Store, name: str | None) -> str | None:
     return f"{MEDIA_URL}/{store.id}/{name}" if name else None
 
 
+def top_rated_stores(limit: int = 8) -> list[Store]:
+    """Active stores by average rating (best first; a store needs at least one review), then
+    by number of reviews, then name: the homepage's trending stores."""
+    average = Store.rating_sum * 1.0 / Store.rating_count
+    return list(Store.select().where(Store.is_active == True, Store.rating_count > 0)  # noqa: E712
+                .order_by(average.desc(), Store.rating_count.desc(), Store.name, Store.id).limit(limit))
+
+
 def store_view(store: Store, distance_km: float | None = None, editor: bool = False) -> dict:
     """The API view of a store (module docstring); `distanceKm` (km, 2 decimals) when measured
     from a point; `staffIds` for an editor (an admin or the store's staff)."""

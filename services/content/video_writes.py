@@ -23,7 +23,7 @@ from services.content import video_uploads
 from services.content.video_categories import check_category
 from services.content.videos import get_video, may_edit
 from services.errors import NotAllowed, ValidationFailed
-from services.platform import html
+from services.platform import catalog_ttl, html
 
 FIELDS = ("title", "description", "category", "tags", "product_ids", "external_url", "duration", "is_published",
           "is_featured")
@@ -91,6 +91,7 @@ def create_video(user: User, data: dict, file: bytes | None, thumbnail: bytes | 
         if thumb is not None:
             video.thumbnail = video_uploads.store(video_id, *thumb)
         with atomic():
+            catalog_ttl.invalidate_after_commit()  # the cached homepage sections
             video.save(force_insert=True)
             _link_products(video_id, product_ids)
     except BaseException:
@@ -135,6 +136,7 @@ def update_video(user: User, video_id: str, data: dict) -> Video:
             changes[key] = bool(data[key])
     product_ids = _check_products(data["product_ids"]) if "product_ids" in data else None
     with atomic():
+        catalog_ttl.invalidate_after_commit()  # the cached homepage sections
         Video.update(updated_at=utcnow(), **changes).where(Video.id == video.id).execute()
         if product_ids is not None:
             _link_products(video.id, product_ids)
@@ -146,5 +148,6 @@ def delete_video(user: User, video_id: str) -> None:
     `editable_video`."""
     video = editable_video(user, video_id)
     with atomic():
+        catalog_ttl.invalidate_after_commit()  # the cached homepage sections
         Video.delete().where(Video.id == video.id).execute()
     shutil.rmtree(video_uploads.folder(video.id), ignore_errors=True)

@@ -29,7 +29,7 @@ from services.wallet.earn_payouts import pay_reward, run_reward_job
 from services.wallet.ledger import InsufficientFunds, credit, debit
 from services.wallet.payouts import ManualProvider, PayoutOutcome, PayoutProvider, get_provider, register_provider
 from services.wallet.projects import (create_project, expire_projects, get_project, list_available, list_projects,
-                                      project_view, reward_of, update_project)
+                                      open_projects, project_view, reward_of, update_project)
 from services.wallet.reasons import REASONS
 from services.wallet.submissions import (approve_submission, count_words, earn_stats, get_submission,
                                          list_submissions, reject_submission, submission_view, submit)
@@ -39,8 +39,8 @@ from services.wallet.withdrawals import (approve_withdrawal, get_withdrawal, lis
 __all__ = [
     "CATEGORIES", "PROJECT_STATUSES", "SUBMISSION_STATUSES", "TYPES", "approve_submission", "count_words",
     "create_project", "earn_stats", "expire_projects", "get_project", "get_submission", "list_available",
-    "list_projects", "list_submissions", "pay_reward", "project_view", "reject_submission", "reward_of",
-    "run_reward_job", "submission_view", "submit", "update_project",
+    "list_projects", "list_submissions", "open_projects", "pay_reward", "project_view", "reject_submission",
+    "reward_of", "run_reward_job", "submission_view", "submit", "update_project",
     "InsufficientFunds", "ManualProvider", "PayoutOutcome", "PayoutProvider", "REASONS", "SOURCE_TYPES",
     "TRANSACTION_STATUSES", "TRANSACTION_TYPES", "WITHDRAWAL_METHODS", "WITHDRAWAL_STATUSES", "approve_withdrawal",
     "balance", "balance_view", "credit", "debit", "get_provider", "get_withdrawal", "list_withdrawals", "mark_paid",

@@ -34,7 +34,7 @@ from models.db import atomic, is_postgres, isoformat, utcnow
 from models.earn import EarnProject, EarnSubmission
 from models.jobs import Job
 from services.errors import NotFound, ValidationFailed
-from services.platform import user_events
+from services.platform import catalog_ttl, user_events
 from services.wallet.geo import distance_km
 
 LIVE_SUBMISSIONS = ("pending", "approved")
@@ -106,6 +106,7 @@ def create_project(values: dict, staff_id: str) -> EarnProject:
     values["products"] = list(dict.fromkeys(values.get("products") or []))
     _check(values, utcnow(), creating=True)
     with atomic():
+        catalog_ttl.invalidate_after_commit()  # the cached homepage sections
         project = EarnProject.create(currency=config.get().currency, created_by=staff_id, **values)
         user_events.publish_broadcast_event("new_project", {
             "id": project.id, "title": project.title, "category": project.category, "type": project.type,
@@ -119,6 +120,7 @@ def update_project(project_id: str, values: dict) -> EarnProject:
     ValidationFailed (422 `project_requirements_invalid`, `project_invalid_dates`,
     `project_budget_exhausted`)."""
     with atomic():
+        catalog_ttl.invalidate_after_commit()  # the cached homepage sections
         project = locked_project(project_id)
         changes = {k: values[k] for k in FIELDS if k in values}
         if "products" in changes:
@@ -215,6 +217,23 @@ def project_view(project: EarnProject, user_id: str | None = None, distance: flo
     }
 
 
+def open_projects(limit: int = 8) -> list[EarnProject]:
+    """Projects anyone could start now (the homepage's `earn_projects` for guests): active, not
+    expired, with budget left for one more reward (`is_open`), soonest expiry first, then newest;
+    at most `limit`. Per-user limits and locations are the signed-in list's (`list_available`)."""
+    now = utcnow()
+    query = EarnProject.select().where(EarnProject.status == "active",
+                                       (EarnProject.expires_at.is_null()) | (EarnProject.expires_at > now))
+    found = []
+    for project in query.order_by(EarnProject.expires_at.is_null(), EarnProject.expires_at,
+                                  EarnProject.created_at.desc()):
+        if is_open(project, now):
+            found.append(project)
+            if len(found) == limit:
+                break
+    return found
+
+
 def list_projects(status: str | None, page: int, limit: int) -> tuple[list[EarnProject], int]:
     """Every project (staff), newest first, optionally of one status: `(rows, total)`."""
     query = EarnProject.select()
@@ -227,6 +246,7 @@ def expire_projects(job: Job, ctx, now: dt.datetime) -> dict:
     """Maintenance task `expire_earn_projects`: active or paused projects past `expires_at` ->
     `expired` (one conditional UPDATE; running it twice changes nothing). Returns `{"expired": n}`."""
     with atomic():
+        catalog_ttl.invalidate_after_commit()  # the cached homepage sections
         count = EarnProject.update(status="expired", updated_at=now).where(
             EarnProject.status.in_(("active", "paused")), EarnProject.expires_at.is_null(False),
             EarnProject.expires_at <= now).execute()

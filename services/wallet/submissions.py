@@ -37,7 +37,7 @@ from models.db import atomic, isoformat, utcnow
 from models.earn import SUBMISSION_STATUSES, EarnProject, EarnSubmission
 from models.jobs import Job
 from services.errors import Conflict, NotFound, ValidationFailed
-from services.platform import jobs
+from services.platform import catalog_ttl, jobs
 from services.wallet import projects
 from services.wallet.geo import distance_km
 
@@ -114,6 +114,7 @@ def submit(project_id: str, user_id: str, entry: dict) -> EarnSubmission:
     `project_limit_reached`, `project_budget_exhausted`)."""
     fields = check_submission(projects.get_project(project_id), entry)
     with atomic():
+        catalog_ttl.invalidate_after_commit()  # the cached homepage sections
         project = projects.locked_project(project_id)
         now = utcnow()
         if project.status != "active" or (project.expires_at is not None and project.expires_at <= now):
@@ -162,6 +163,7 @@ def approve_submission(submission_id: str, staff_id: str) -> tuple[EarnSubmissio
     the `earn_reward` job pays it. Returns `(submission, job)`; the caller dispatches the job.
     Raises NotFound (404 `submission_not_found`), Conflict (409 `submission_status_conflict`)."""
     with atomic():
+        catalog_ttl.invalidate_after_commit()  # the cached homepage sections
         submission, project, now = _review(submission_id, "approved", staff_id, None)
         spent = project.budget_spent + submission.reward
         exhausted = project.total_budget is not None and project.total_budget - spent < projects.reward_of(project)
@@ -179,6 +181,7 @@ def reject_submission(submission_id: str, staff_id: str, reason: str) -> EarnSub
     slot frees. Raises NotFound (404 `submission_not_found`), Conflict (409
     `submission_status_conflict`)."""
     with atomic():
+        catalog_ttl.invalidate_after_commit()  # the cached homepage sections
         submission, project, now = _review(submission_id, "rejected", staff_id, reason[:500])
         EarnProject.update(budget_reserved=EarnProject.budget_reserved - submission.reward, updated_at=now).where(
             EarnProject.id == project.id).execute()

@@ -110,3 +110,65 @@ def test_bad_homepage_queries_are_400(api, db):
     assert_error(*api.get(f"{SECTIONS}?limit=0")[:2], 422)
     assert_error(*api.get(f"{SECTIONS}?lat=91&lng=0")[:2], 422)
     assert_error(*api.get("/api/v1/homepage/trending?limit=abc")[:2], 422)
+
+
+def test_shared_sections_are_cached_until_a_content_write(api, staff, cached):
+    add_banner(api, staff, title="Cached")
+    assert api.get(SECTIONS)[1]["data"]["sections"][0]["banners"][0]["title"] == "Cached"
+    Banner.update(title="Changed behind the cache").execute()  # no write through the service: no bump
+    assert api.get(SECTIONS)[1]["data"]["sections"][0]["banners"][0]["title"] == "Cached"
+    add_banner(api, staff, title="Second", position=5)  # a write bumps the generation
+    titles = [b["title"] for b in api.get(SECTIONS)[1]["data"]["sections"][0]["banners"]]
+    assert titles == ["Changed behind the cache", "Second"]
+
+
+def test_super_app_sections_nearby_stores_featured_videos_and_earn_projects(api, staff, db):
+    from tests.factories.stores import make_store
+    from tests.factories.videos import make_video
+    from tests.services.wallet.earn_helpers import project
+
+    make_store("Far", lat=38.80, lng=-9.14, radius=20)
+    make_store("Near", lat=38.7224, lng=-9.1394, radius=3)
+    make_store("Out of reach", lat=38.76, lng=-9.14, radius=1)  # its radius does not cover the point
+    creator = quick_user(role="staff")
+    make_video(creator, title="Featured", is_featured=True)
+    make_video(creator, title="Plain")
+    make_video(creator, title="Draft", is_featured=True, published=False)
+    project(title="Write a review")
+    from models.earn import EarnProject
+
+    spent = project(title="Spent", total_budget=500)
+    EarnProject.update(budget_spent=500).where(EarnProject.id == spent.id).execute()  # no room for a reward
+
+    status, body, _ = api.get(f"{SECTIONS}?lat=38.7223&lng=-9.1393")
+    assert status == 200, body
+    sections = {s["key"]: s for s in body["data"]["sections"]}
+    assert list(sections)[-3:] == ["nearby_stores", "featured_videos", "earn_projects"]
+    assert [s["name"] for s in sections["nearby_stores"]["stores"]] == ["Near", "Far"]
+    assert sections["nearby_stores"]["stores"][0]["distanceKm"] < sections["nearby_stores"]["stores"][1]["distanceKm"]
+    assert [v["title"] for v in sections["featured_videos"]["videos"]] == ["Featured"]
+    assert [p["title"] for p in sections["earn_projects"]["projects"]] == ["Write a review"]
+    assert "nearby_stores" not in {s["key"] for s in api.get(SECTIONS)[1]["data"]["sections"]}  # no location
+
+    customer = quick_user()
+    status, body, _ = api.get(SECTIONS, token=token_for(customer))
+    mine = {s["key"]: s for s in body["data"]["sections"]}["earn_projects"]["projects"]
+    assert [p["title"] for p in mine] == ["Write a review"] and mine[0]["yourCompletions"] == 0
+
+
+def test_trending_lists_products_videos_and_best_rated_stores(api, db):
+    from services import content
+    from tests.factories.stores import make_store
+    from tests.factories.videos import make_video
+
+    good, fine = make_store("Good"), make_store("Fine")
+    make_store("Unrated")
+    content.review_store(good.id, quick_user(), 5, "Great")
+    content.review_store(fine.id, quick_user(), 3, "Fine")
+    creator = quick_user(role="staff")
+    make_video(creator, title="Popular", views=50)
+    make_video(creator, title="Quiet", views=2)
+    status, body, _ = api.get("/api/v1/homepage/trending")
+    assert status == 200, body
+    assert [s["name"] for s in body["data"]["stores"]] == ["Good", "Fine"]
+    assert [v["title"] for v in body["data"]["videos"]] == ["Popular", "Quiet"]
