@@ -27,7 +27,7 @@ from services.errors import NotAllowed
 from web.carts import CartSchema, promo_cart
 from web.permissions import has_permission
 from web.products import HTTP_URL, SLUG
-from web.schemas import (CamelSchema, MessageSchema, PaginationArgsSchema, PaginationSchema, QueryBoolean,
+from web.schemas import (CamelSchema, MessageSchema, PaginationArgsSchema, PaginationSchema, PersonSchema, QueryBoolean,
                          StrictBoolean, StrictFloat, StrictInteger, ok, pagination)
 from web.security import BEARER_SECURITY, OPTIONAL_BEARER_SECURITY, checked, current_user, require_staff
 
@@ -172,11 +172,6 @@ class RecipeImageSchema(ma.Schema):
     altText = ma.fields.String()
 
 
-class RecipeAuthorSchema(ma.Schema):
-    id = ma.fields.String()
-    name = ma.fields.String()
-
-
 class RecipeSchema(ma.Schema):
     """A recipe (seed 003); times in minutes, `description` and `instructions` HTML."""
 
@@ -196,7 +191,7 @@ class RecipeSchema(ma.Schema):
     categoryId = ma.fields.String(allow_none=True)
     category = ma.fields.String(allow_none=True, metadata={"description": "category slug"})
     tags = ma.fields.List(ma.fields.String())
-    author = ma.fields.Nested(RecipeAuthorSchema, allow_none=True)
+    author = ma.fields.Nested(PersonSchema, allow_none=True)
     isPublished = ma.fields.Boolean()
     createdAt = ma.fields.String()
     updatedAt = ma.fields.String()

@@ -296,3 +296,11 @@ class WeightLineSchema(ma.Schema):
     weight = ma.fields.Integer(allow_none=True, metadata={"description": "grams per piece; null for unit lines"})
     pricePerKg = ma.fields.Integer(allow_none=True, metadata={
         "description": "minor units per kilogram charged; null for unit lines"})
+
+
+class PersonSchema(ma.Schema):
+    """A person shown beside what they wrote or made: `{id, name}` (the name as the view chose to
+    show it, e.g. first name and last initial)."""
+
+    id = ma.fields.String()
+    name = ma.fields.String()

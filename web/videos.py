@@ -28,7 +28,7 @@ import config
 from models.videos import COMMENT_STATUSES
 from services import content
 from services.errors import NotFound
-from web.schemas import (CamelSchema, MessageSchema, PaginationArgsSchema, PaginationSchema, QueryBoolean,
+from web.schemas import (CamelSchema, MessageSchema, PaginationArgsSchema, PaginationSchema, PersonSchema, QueryBoolean,
                          StrictBoolean, StrictInteger, ok, pagination)
 from web.security import BEARER_SECURITY, OPTIONAL_BEARER_SECURITY, checked, current_user, require_role, require_user
 from web.uploads import media_response, multipart_form
@@ -88,11 +88,6 @@ class VideoUploadDocSchema(VideoFormSchema):
     thumbnail = Upload(metadata={"description": "JPEG, PNG, WebP or GIF; re-encoded, at most 1280 px a side"})
 
 
-class CreatorSchema(ma.Schema):
-    id = ma.fields.String()
-    name = ma.fields.String()
-
-
 class EngagementSchema(ma.Schema):
     views = ma.fields.Integer()
     likes = ma.fields.Integer()
@@ -126,7 +121,7 @@ class VideoSchema(ma.Schema):
     id = ma.fields.String()
     title = ma.fields.String()
     description = ma.fields.String()
-    creator = ma.fields.Nested(CreatorSchema, allow_none=True)
+    creator = ma.fields.Nested(PersonSchema, allow_none=True)
     videoUrl = ma.fields.String()
     source = ma.fields.String(metadata={"description": "upload | external"})
     contentType = ma.fields.String(allow_none=True)
@@ -194,15 +189,10 @@ class EngagementEnvelopeSchema(ma.Schema):
     message = ma.fields.String()
 
 
-class CommentAuthorSchema(ma.Schema):
-    id = ma.fields.String()
-    name = ma.fields.String()
-
-
 class CommentSchema(ma.Schema):
     id = ma.fields.String()
     videoId = ma.fields.String()
-    author = ma.fields.Nested(CommentAuthorSchema)
+    author = ma.fields.Nested(PersonSchema)
     body = ma.fields.String(metadata={"description": "sanitised HTML"})
     status = ma.fields.String(metadata={"description": "pending | approved | rejected"})
     createdAt = ma.fields.String()
