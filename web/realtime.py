@@ -26,17 +26,53 @@ blp = Blueprint("realtime", __name__, url_prefix="/api/v1",
                 description="Seed 002 real-time events (Server-Sent Events; Socket.IO at /socket.io)")
 
 
-class UserEventDataSchema(ma.Schema):
-    """`data` of a `wallet_update`, `new_project` or `video_engagement` event: the JSON object the
-    publishing package sends (wallet balance, the new earn project, a video's like/comment counts)."""
+class WalletUpdateEventSchema(ma.Schema):
+    """`data` of `wallet_update` (services.wallet.ledger.announce): the balance after the change, in
+    minor units, and the ledger line that made it (absent when none did)."""
 
-    class Meta:
-        unknown = ma.INCLUDE
+    currency = ma.fields.String()
+    balance = ma.fields.Integer(metadata={"description": "available + held"})
+    available = ma.fields.Integer()
+    held = ma.fields.Integer(metadata={"description": "in pending withdrawals"})
+    totalEarned = ma.fields.Integer()
+    totalSpent = ma.fields.Integer()
+    transactionId = ma.fields.String()
+    type = ma.fields.String(metadata={"description": "the ledger line's type"})
+    amount = ma.fields.Integer(metadata={"description": "signed: credits > 0, debits < 0"})
+
+
+class NewProjectEventSchema(ma.Schema):
+    """`data` of `new_project` (to every connected user): the earn project just opened."""
+
+    id = ma.fields.String()
+    title = ma.fields.String()
+    category = ma.fields.String()
+    type = ma.fields.String()
+    reward = ma.fields.Integer(metadata={"description": "minor units"})
+    currency = ma.fields.String()
+    expiresAt = ma.fields.String(allow_none=True)
+
+
+class VideoEngagementCountsSchema(ma.Schema):
+    views = ma.fields.Integer()
+    likes = ma.fields.Integer()
+    shares = ma.fields.Integer()
+    comments = ma.fields.Integer()
+
+
+class VideoEngagementEventSchema(ma.Schema):
+    """`data` of `video_engagement` (to the video's creator): who did what, and the counts after it."""
+
+    videoId = ma.fields.String()
+    type = ma.fields.String(metadata={"description": "like | unlike | comment"})
+    userId = ma.fields.String()
+    engagement = ma.fields.Nested(VideoEngagementCountsSchema)
+    commentId = ma.fields.String(metadata={"description": "comment events"})
 
 
 EVENT_SCHEMAS = {"order_status_update": OrderStatusEventSchema, "new_notification": InAppNotificationSchema,
-                 "wallet_update": UserEventDataSchema, "new_project": UserEventDataSchema,
-                 "video_engagement": UserEventDataSchema}
+                 "wallet_update": WalletUpdateEventSchema, "new_project": NewProjectEventSchema,
+                 "video_engagement": VideoEngagementEventSchema}
 
 EVENTS_DOC = ("text/event-stream of your real-time events (seed 002): `order_status_update` (as the `order-status` "
               "event), `new_notification` (an in-app notification), `wallet_update`, `new_project`, "
