@@ -10,6 +10,9 @@ staff returns the money. At the end the customer's whole ledger (every page) sum
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
 import pytest
 
 from tests.e2e import flows
@@ -243,3 +246,64 @@ def test_withdrawals_are_held_paid_out_through_the_manual_provider_or_returned(h
                                                                                                 returned["id"]}
     for line in lines:  # each line's running balance moves by its amount
         assert line["balanceAfter"] - line["balanceBefore"] == line["amount"], line
+
+
+def at_once(base: str, calls: list) -> list[tuple]:
+    """Run `calls` (each `fn(http)`) at the same time, each on its own connection; their answers."""
+    barrier = threading.Barrier(len(calls))
+
+    def run(call):
+        http = Http(base)
+        barrier.wait(timeout=30)
+        return call(http)
+
+    with ThreadPoolExecutor(len(calls)) as pool:
+        return list(pool.map(run, calls))
+
+
+def test_concurrent_requests_never_exceed_the_budget_pay_twice_or_overdraw(production, http, staff_token):
+    """Races over real HTTP through 2 gunicorn processes: the PostgreSQL row locks decide."""
+    reward = 1000  # exactly WALLET_MIN_WITHDRAWAL_MINOR: one withdrawal empties the wallet
+    status, body, _ = http.post("/api/v1/earn/projects", {
+        "title": flows.unique("Share a photo"), "category": "ugc_content", "type": "text",
+        "reward": {"amount": reward}, "limits": {"maxCompletions": 1, "totalBudget": 3 * reward}}, token=staff_token)
+    assert status == 201, (status, body)
+    project_id = body["data"]["id"]
+    customers = [flows.register_customer(http) for _ in range(8)]
+    answers = at_once(production.base, [lambda h, t=t: complete(h, t, project_id) for t in customers])
+    accepted = [(token, body["data"]) for token, (status, body, _) in zip(customers, answers) if status == 201]
+    refused = [body["error"]["reason"] for status, body, _ in answers if status != 201]
+    assert len(accepted) == 3 and refused == ["project_budget_exhausted"] * 5, answers
+    status, body, _ = http.get(f"/api/v1/earn/projects/{project_id}", token=staff_token)
+    assert body["data"]["budget"] == {"spent": 0, "reserved": 3 * reward, "left": 0}, body
+
+    token, submission = accepted[0]
+    approve = f"/api/v1/earn/submissions/{submission['id']}/approve"
+    answers = at_once(production.base, [lambda h: h.post(approve, token=staff_token)] * 4)
+    assert sorted(status for status, _, _ in answers) == [202, 409, 409, 409], answers
+    run_job(http, next(a for a in answers if a[0] == 202), staff_token, "earn_reward")
+    assert balance(http, token)["available"] == reward and len(ledger(http, token)) == 1
+
+    paypal = {"method": "paypal", "paypalEmail": "ahmed@example.com"}
+    answers = at_once(production.base, [lambda h: withdraw(h, token, reward, paypal)] * 4)
+    assert sorted(status for status, _, _ in answers) == [201, 409, 409, 409], answers
+    assert {body["error"]["reason"] for status, body, _ in answers if status == 409} == {"wallet_insufficient_funds"}
+    withdrawal_id = next(body["data"]["id"] for status, body, _ in answers if status == 201)
+    money = balance(http, token)
+    assert (money["available"], money["held"]) == (0, reward), money
+
+    approve = f"/api/v1/wallet/withdrawals/{withdrawal_id}/approve"
+    answers = at_once(production.base, [lambda h: h.post(approve, token=staff_token)] * 3)
+    assert sorted(status for status, _, _ in answers) == [202, 409, 409], answers
+    run_job(http, next(a for a in answers if a[0] == 202), staff_token, "wallet_payout")
+    reviews = [lambda h: h.post(f"/api/v1/wallet/withdrawals/{withdrawal_id}/mark-paid", token=staff_token),
+               lambda h: h.post(f"/api/v1/wallet/withdrawals/{withdrawal_id}/reject", {"reason": "Duplicate"},
+                                token=staff_token)]
+    answers = at_once(production.base, reviews * 2)
+    assert sorted(status for status, _, _ in answers) == [200, 409, 409, 409], answers
+    final = next(body["data"]["status"] for status, body, _ in answers if status == 200)
+    money = balance(http, token)
+    lines = ledger(http, token)
+    assert money["held"] == 0 and sum(t["amount"] for t in lines) == money["available"] == money["balance"]
+    assert (money["available"], money["totalWithdrawn"]) == ((0, reward) if final == "paid" else (reward, 0)), money
+    assert len(lines) == (2 if final == "paid" else 3), lines
