@@ -10,13 +10,15 @@ staff returns the money. At the end the customer's whole ledger (every page) sum
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
 from tests.e2e import flows
-from tests.e2e.stack import Http
+from tests.e2e.stack import ROOT, Http
 
 ADMIN_EMAIL = "e2e-wallet-admin@cartwheel.test"
 ADMIN_PASSWORD = "orchid-lantern-e2e-7"
@@ -91,6 +93,19 @@ def run_job(http: Http, answer: tuple, token: str, job_type: str) -> dict:
     return done["result"]
 
 
+def second_reward_job(env: dict, submission_id: str, owner_id: str) -> str:
+    """What a crash between the credit and the job's success leads to: another `earn_reward` job
+    for the same submission, written from a process of its own (the relay dispatches it)."""
+    code = ("import config; from models.db import atomic, init_database; from services.platform import jobs; "
+            "init_database(config.get().database_url, 2)\n"
+            "with atomic():\n"
+            f" job = jobs.create_job('earn_reward', {{'submissionId': {submission_id!r}}}, owner_id={owner_id!r})\n"
+            "print(job.id)\n")
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, timeout=60, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return done.stdout.strip().splitlines()[-1]
+
+
 def balance(http: Http, token: str) -> dict:
     status, body, _ = http.get("/api/v1/wallet/balance", token=token)
     assert status == 200, (status, body)
@@ -115,7 +130,8 @@ def withdraw(http: Http, token: str, amount: int, body: dict, key: str | None = 
                      headers={"Idempotency-Key": key} if key else None)
 
 
-def test_an_approved_submission_is_paid_into_the_wallet_once_by_the_worker(http, staff_token, earner, project):
+def test_an_approved_submission_is_paid_into_the_wallet_once_by_the_worker(production, http, staff_token, earner,
+                                                                          project):
     assert project["id"] in listed_ids(http, earner)
     status, body, _ = http.post(f"/api/v1/earn/projects/{project['id']}/complete", {"text": "Too short"},
                                 token=earner)
@@ -159,6 +175,11 @@ def test_an_approved_submission_is_paid_into_the_wallet_once_by_the_worker(http,
     assert status == 409 and body["error"]["reason"] == "submission_status_conflict", (status, body)
     status, body, _ = complete(http, earner, project["id"])
     assert status == 409 and body["error"]["reason"] == "project_limit_reached", (status, body)
+    assert balance(http, earner)["available"] == REWARD and len(ledger(http, earner)) == 1
+    # The reward job running again (a redelivery after a crash) returns the same line and pays nothing.
+    again = http.wait_job(second_reward_job(production.env, submission["id"], user_id_of(http, staff_token)),
+                          token=staff_token, timeout=30)
+    assert again["state"] == "succeeded" and again["result"]["transactionId"] == result["transactionId"], again
     assert balance(http, earner)["available"] == REWARD and len(ledger(http, earner)) == 1
     status, body, _ = http.get(f"/api/v1/earn/projects/{project['id']}", token=staff_token)
     assert body["data"]["completions"] == 1 and body["data"]["budget"] == {"spent": REWARD, "reserved": 0,
