@@ -283,7 +283,7 @@ def at_once(base: str, calls: list) -> list[tuple]:
 
 
 def test_concurrent_requests_never_exceed_the_budget_pay_twice_or_overdraw(production, http, staff_token):
-    """Races over real HTTP through 2 gunicorn processes: the PostgreSQL row locks decide."""
+    """Races over real HTTP (gunicorn with 2 worker processes): the PostgreSQL row locks decide."""
     reward = 1000  # exactly WALLET_MIN_WITHDRAWAL_MINOR: one withdrawal empties the wallet
     status, body, _ = http.post("/api/v1/earn/projects", {
         "title": flows.unique("Share a photo"), "category": "ugc_content", "type": "text",
