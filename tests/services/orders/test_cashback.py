@@ -61,7 +61,8 @@ def available(user):
 def test_a_delivered_partner_order_credits_each_stores_rate_rounded_half_up_once(db):
     buyer = quick_user()
     bakery, florist, plain = partner(250), partner(333, name="Florist"), partner(0, name="No cashback")
-    # bakery 1940 x 2.5% = 48.5 -> 49 (half up, not to even); florist 1500 x 3.33% = 49.95 -> 50; no cashback store and own lines: 0
+    # bakery 1940 x 2.5% = 48.5 -> 49 (half up, not to even); florist 1500 x 3.33% = 49.95 -> 50;
+    # the store without cashback and the shop's own line: 0
     order = make_order(buyer, [(bakery, 1940, 1), (florist, 750, 2), (plain, 1000, 1), (None, 800, 1)])
     deliver(order)
     [job] = cashback_jobs(order.id)
