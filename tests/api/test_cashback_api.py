@@ -51,3 +51,21 @@ def test_a_guest_order_shows_no_cashback(api):
     data = _deliver(api, order_id, token_for(make_user(role="staff")))
     assert data["cashback"] is None
     assert not Job.select().where(Job.type == "cashback").exists()
+
+
+def test_a_courier_delivering_writes_the_cashback_job(api):
+    store = make_store(name="Partner grocer")
+    Store.update(is_partner=True, cashback_bp=1000).where(Store.id == store.id).execute()
+    buyer, courier = make_user(), make_user(role="courier")
+    token, staff, courier_token = token_for(buyer), token_for(make_user(role="staff")), token_for(courier)
+    order_id = place_order(api, make_product(name="Figs", price=1234, stock=5, store=store.id), token=token)
+    assert api.put(f"/api/v1/orders/{order_id}/courier", {"courierId": courier.id}, token=staff)[0] == 200
+    assert api.put(f"/api/v1/orders/{order_id}/delivery", {"status": "out_for_delivery"}, token=courier_token)[0] == 200
+    code, body, _ = api.put(f"/api/v1/orders/{order_id}/delivery", {"status": "delivered", "cashCollected": True},
+                            token=courier_token)
+    assert code == 200, body
+    job = Job.get(Job.type == "cashback")
+    assert job.payload == {"orderId": order_id, "rates": {store.id: 1000}}
+    assert api.wait_job(job.id, token=token)["state"] == "succeeded"
+    code, body, _ = api.get(f"/api/v1/orders/{order_id}", token=token)
+    assert body["data"]["cashback"]["amount"] == 123 and body["data"]["cashback"]["status"] == "credited"  # 123.4
