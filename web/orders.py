@@ -257,6 +257,15 @@ class RefundCreatedEnvelopeSchema(ma.Schema):
     message = ma.fields.String()
 
 
+class OrderCashbackSchema(ma.Schema):
+    """A delivered partner order's cashback into the buyer's wallet (minor units)."""
+
+    amount = ma.fields.Integer(metadata={"description": "credited, or (pending) what delivery would credit"})
+    currency = ma.fields.String()
+    status = ma.fields.String(metadata={"description": "pending | credited | reversed (all asked back by refunds)"})
+    reversedAmount = ma.fields.Integer(metadata={"description": "minor units taken back from the wallet so far"})
+
+
 class ShipmentItemSchema(ma.Schema):
     variantId = ma.fields.String()
     quantity = ma.fields.Integer(metadata={"description": "units"})
@@ -297,6 +306,8 @@ class OrderSchema(TotalsSchema):
     notes = ma.fields.String()
     payments = ma.fields.List(ma.fields.Nested(OrderPaymentSchema))
     refunds = ma.fields.List(ma.fields.Nested(OrderRefundSchema))
+    cashback = ma.fields.Nested(OrderCashbackSchema, allow_none=True, metadata={
+        "description": "partner store cashback (seed 002): null when the order earns none"})
     disputes = ma.fields.List(ma.fields.Nested(DisputeSchema), metadata={
         "description": "GET /orders/{id} by staff (disputes:read) only: the order's Stripe disputes, oldest first"})
     createdAt = ma.fields.String()

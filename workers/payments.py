@@ -1,6 +1,6 @@
 """Queue `payments`: Process Payment jobs, PaymentIntents, refunds of cancelled orders, Stripe webhook
 events, saved payment methods (SetupIntents, saving and detaching cards), wallet payouts of approved
-withdrawals and earn rewards paid into wallets."""
+withdrawals, earn rewards paid into wallets and partner cashback (credits and reversals)."""
 
 from services import fraud, orders, payments, wallet  # noqa: F401 - orders and fraud register the Stripe event handlers
 from workers.actor import job_actor
@@ -14,3 +14,4 @@ save_payment_method = job_actor("payment_method_save", "save_payment_method", pa
 detach_payment_method = job_actor("payment_method_detach", "detach_payment_method", payments.run_detach_job)
 pay_out_withdrawal = job_actor("wallet_payout", "pay_out_withdrawal", wallet.run_payout_job)
 pay_earn_reward = job_actor("earn_reward", "pay_earn_reward", wallet.run_reward_job)
+settle_cashback = job_actor("cashback", "settle_cashback", orders.run_cashback_job)

@@ -59,8 +59,8 @@ from services.content.store_media import STORE_IMAGE_MAX_BYTES, store_image, sto
 from services.content.store_orders import check_store_minimums, store_subtotals
 from services.content.store_reviews import list_store_reviews, review_store, store_review_view
 from services.content.store_writes import RESERVED_SLUGS, create_store, deactivate_store, update_store
-from services.content.stores import (StoreFilters, get_store, is_store_staff, list_stores, store_summaries,
-                                     store_view, top_rated_stores)
+from services.content.stores import (StoreFilters, cashback_rates, get_store, is_store_staff, list_stores,
+                                     store_summaries, store_view, top_rated_stores)
 
 __all__ = [
     "REASONS",
@@ -79,7 +79,8 @@ __all__ = [
     "video_views",
     # stores
     "EARTH_RADIUS_KM", "RESERVED_SLUGS", "STORE_IMAGE_MAX_BYTES", "TIME_PATTERN", "WEEKDAYS", "StoreFilters",
-    "bounding_box", "check_store_minimums", "create_store", "deactivate_store", "get_store", "haversine_km",
+    "bounding_box", "cashback_rates", "check_store_minimums", "create_store", "deactivate_store", "get_store",
+    "haversine_km",
     "is_open_at", "is_store_staff", "list_store_reviews", "list_stores", "nearby_stores", "open_now",
     "review_store", "store_image", "store_image_file", "store_review_view", "store_subtotals", "store_summaries",
     "store_view", "top_rated_stores", "update_store",

@@ -155,3 +155,14 @@ def store_summaries(store_ids: list[str]) -> dict[str, dict]:
         return {}
     rows = Store.select(Store.id, Store.name, Store.delivery_time).where(Store.id.in_(ids)).tuples()
     return {sid: {"name": name, "deliveryTime": delivery} for sid, name, delivery in rows}
+
+
+def cashback_rates(store_ids: list[str]) -> dict[str, int]:
+    """store id -> cashback in hundredths of a percent (`cashback_bp`, 1-10000) for the PARTNER
+    stores among `store_ids` that give cashback (> 0); other stores are left out (one query)."""
+    ids = sorted({sid for sid in store_ids if sid})
+    if not ids:
+        return {}
+    rows = Store.select(Store.id, Store.cashback_bp).where(
+        Store.id.in_(ids), Store.is_partner == True, Store.cashback_bp > 0).tuples()  # noqa: E712 - peewee SQL
+    return {sid: bp for sid, bp in rows}

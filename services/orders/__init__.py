@@ -37,6 +37,7 @@ from services.orders.payment_flow import (run_intent_job, run_payment_job, start
                                          sync_payment_intent)
 from services.orders.promotion_admin import create_promo, delete_promo, get_promo, list_promos, promo_view, update_promo
 from services.orders.promotions import apply_code, eligible_codes, remove_code, validate_code
+from services.orders.cashback import cashback_view, run_cashback_job, settle as settle_cashback
 from services.orders.pricing import Totals, compute_totals, discount_amount, round_half_up, unit_price
 from services.orders.reads import get_order, list_orders, order_view
 from services.orders.recipe_cart import SKIP_REASONS as RECIPE_SKIP_REASONS
@@ -68,6 +69,7 @@ __all__ = [
     "next_order_number", "order_channel", "order_status_view", "order_view", "payment_settlement", "place_order",
     "publish_order_changed", "refund_cancelled_order", "refund_late_payment", "refund_view", "release_hold",
     "remove_cart_item", "request_refund", "round_half_up", "run_checkout_job", "run_payment_job", "run_refund_job",
+    "cashback_view", "run_cashback_job", "settle_cashback",
     "shipping_methods", "start_checkout", "start_payment", "sync_payment_intent", "update_cart_item",
     "update_status", "customization_problems", "unit_price", "variant_quantities",
     "apply_code", "create_promo", "delete_promo", "eligible_codes", "get_promo", "list_promos", "promo_view",

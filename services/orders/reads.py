@@ -11,6 +11,7 @@ from models.orders import Order, OrderAllocation, OrderItem, Payment, Refund
 from models.users import User
 from services import content
 from services.errors import NotAllowed, NotFound
+from services.orders.cashback import cashback_view
 from services.orders.refunds import refund_view
 
 
@@ -99,7 +100,8 @@ def order_view(order: Order, items: list[OrderItem] | None = None) -> dict:
     line's `quantity` is pieces of `weight` grams each at `pricePerKg` (both null for unit lines);
     `shipments` (`shipments_view`) tell where the units ship from; `deliveryDate` is the delivery
     day the customer booked (ISO date, null: none); an item's `storeId` is the store that sold it
-    (null: the shop's own) and `stores` groups the lines by store (`stores_view`)."""
+    (null: the shop's own) and `stores` groups the lines by store (`stores_view`); `cashback` is the
+    partner cashback the order earns (services.orders.cashback.cashback_view; null: none)."""
     if items is None:
         items = list(OrderItem.select().where(OrderItem.order == order.id).order_by(OrderItem.id))
     order_payments = list(Payment.select().where(Payment.order == order.id).order_by(Payment.created_at))
@@ -127,5 +129,6 @@ def order_view(order: Order, items: list[OrderItem] | None = None) -> dict:
         "trackingNumber": order.tracking_number, "notes": order.notes,
         "payments": [payment_view(p) for p in order_payments],
         "refunds": [refund_view(r) for r in order_refunds],
+        "cashback": cashback_view(order, items),
         "createdAt": isoformat(order.created_at), "updatedAt": isoformat(order.updated_at),
     }

@@ -38,7 +38,7 @@ from models.orders import ORDER_STATUSES, Order, OrderAllocation, OrderItem, Pay
 from models.users import User
 from services import catalog, loyalty
 from services.errors import Conflict, ValidationFailed
-from services.orders import promotions, timeline
+from services.orders import cashback, promotions, timeline
 from services.orders.live import publish_order_changed
 from services.platform import events, jobs
 
@@ -126,6 +126,8 @@ def update_status(order: Order, status: str, tracking_number: str | None = None,
             request_refund(order.id, "order_cancelled")
         if status == "delivered" and order.payment_method == "cash_on_delivery":
             mark_paid(order.id)
+        if status == "delivered" and status != order.status:
+            cashback.schedule_on_delivery(order)
         publish_order_changed(order.id)
         if status in ("shipped", "delivered", "cancelled"):
             events.emit(f"order.{status}", order.id, {"orderNumber": order.order_number,
@@ -311,12 +313,15 @@ def follow_refunds(order_id: str) -> bool:
     """Set a paid order's payment status from its succeeded refunds (staff refunds,
     services.orders.manual_refunds; call in their transaction): all of the payment given back ->
     refunded (the Payment row too, and the loyalty points the order earned taken back,
-    services.loyalty.reverse_order_points), some -> partially_refunded. True when it changed."""
+    services.loyalty.reverse_order_points), some -> partially_refunded; a delivered order's
+    partner cashback is then reversed by a `cashback` job (services.orders.cashback). True when
+    it changed."""
     payment = Payment.get(Payment.order == order_id)
     given = sum(r.amount for r in Refund.select().where(Refund.order == order_id, Refund.status == "succeeded"))
     status = "refunded" if given >= payment.amount else "partially_refunded" if given else None
     if status is None:
         return False
+    cashback.schedule_reversal(order_id)
     now = utcnow()
     changed = Order.update(payment_status=status, updated_at=now).where(
         Order.id == order_id, Order.payment_status.in_(REFUNDABLE_PAYMENTS), Order.payment_status != status).execute()

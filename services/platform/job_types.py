@@ -73,6 +73,7 @@ JOB_TYPES: dict[str, JobType] = {
     "payment_method_detach": JobType("payments", max_attempts=8, time_limit=60),
     "wallet_payout": JobType("payments", max_attempts=8, time_limit=60),  # an approved withdrawal through its provider
     "earn_reward": JobType("payments", max_attempts=8, time_limit=60),  # an approved earn submission into the wallet
+    "cashback": JobType("payments", max_attempts=8, time_limit=60),  # a delivered partner order's cashback, reversals
     "product_import": JobType("bulk", max_attempts=3, time_limit=600),
     "fraud_score": JobType("fraud", max_attempts=5, time_limit=60, batch=16),  # one model call per batch
     "fraud_train": JobType("ml", max_attempts=2, time_limit=3600, lease=120),

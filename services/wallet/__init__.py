@@ -8,6 +8,10 @@ cashback), all amounts positive integer minor units:
   description="", metadata=None)` -> the ledger line; once per (source_type, source_ref, type);
 - `debit(user_id, amount_minor, currency, *, type="spending", source_type, source_ref, ...)` ->
   the ledger line; raises `InsufficientFunds` (409 `wallet_insufficient_funds`);
+- `debit_up_to(user_id, amount_minor, currency, *, source_type, source_ref, ...)` -> the
+  spending line taking back what is there, at most `amount_minor` (shortfall in its metadata),
+  or None for an empty wallet; never below 0 (cashback reversals);
+- `find_line(source_type, source_ref, type)` -> the ledger line of a source key, or None;
 - `balance(user_id, currency)` -> `{"balance", "available", "held", ...}`;
 - `transactions(user_id, filters, page, limit)` -> `(lines, total)`, `transaction_view(line)`.
 
@@ -26,7 +30,7 @@ from models.wallet import (SOURCE_TYPES, TRANSACTION_STATUSES, TRANSACTION_TYPES
 from models.earn import CATEGORIES, PROJECT_STATUSES, SUBMISSION_STATUSES, TYPES
 from services.wallet.balances import balance, balance_view, transaction_view, transactions
 from services.wallet.earn_payouts import pay_reward, run_reward_job
-from services.wallet.ledger import InsufficientFunds, credit, debit
+from services.wallet.ledger import InsufficientFunds, credit, debit, debit_up_to, find_line
 from services.wallet.payouts import ManualProvider, PayoutOutcome, PayoutProvider, get_provider, register_provider
 from services.wallet.projects import (create_project, expire_projects, get_project, list_available, list_projects,
                                       open_projects, project_view, reward_of, update_project)
@@ -43,7 +47,8 @@ __all__ = [
     "reward_of", "run_reward_job", "submission_view", "submit", "update_project",
     "InsufficientFunds", "ManualProvider", "PayoutOutcome", "PayoutProvider", "REASONS", "SOURCE_TYPES",
     "TRANSACTION_STATUSES", "TRANSACTION_TYPES", "WITHDRAWAL_METHODS", "WITHDRAWAL_STATUSES", "approve_withdrawal",
-    "balance", "balance_view", "credit", "debit", "get_provider", "get_withdrawal", "list_withdrawals", "mark_paid",
+    "balance", "balance_view", "credit", "debit", "debit_up_to", "find_line", "get_provider", "get_withdrawal",
+    "list_withdrawals", "mark_paid",
     "register_provider", "reject_withdrawal", "request_withdrawal", "run_payout_job", "transaction_view",
     "transactions", "withdrawal_view",
 ]

@@ -162,3 +162,29 @@ def debit(user_id: str, amount_minor: int, currency: str, *, type: str = "spendi
     if type not in DEBIT_TYPES or type == "withdrawal":
         raise ValueError(f"debit type must be spending, got {type!r}")
     return _apply(user_id, -_positive(amount_minor), currency, type, source_type, source_ref, description, metadata)
+
+
+def debit_up_to(user_id: str, amount_minor: int, currency: str, *, source_type: str, source_ref: str,
+                description: str = "", metadata: dict | None = None) -> WalletTransaction | None:
+    """Take back up to `amount_minor` (> 0, minor units of `currency`) from the user's available
+    balance as a `spending` line, once per (source_type, source_ref): what the wallet holds when
+    less (a clawback, e.g. cashback reversed after the buyer spent it; the balance never goes
+    below 0). The line's metadata gets `{"requested", "shortfall"}` (minor units not taken back,
+    written off). The available balance is read under the wallet's lock. Returns the line (the
+    existing one on a repeat), or None when the wallet held nothing (nothing written, so a later
+    call may take what is there then). Raises ValidationFailed (422 `wallet_unknown_currency`),
+    ValueError for a bad amount or source."""
+    _positive(amount_minor)
+    if source_type not in SOURCE_TYPES:
+        raise ValueError(f"unknown source type {source_type!r}; one of {SOURCE_TYPES}")
+    currency = check_currency(currency)
+    with atomic():  # a savepoint inside a caller's transaction
+        wallet = locked_wallet(user_id, currency)
+        existing = find_line(source_type, source_ref, "spending")
+        if existing is not None:
+            return existing
+        taken = min(amount_minor, wallet.available)
+        if taken <= 0:
+            return None
+        details = dict(metadata or {}, requested=amount_minor, shortfall=amount_minor - taken)
+        return post(wallet, -taken, "spending", source_type, source_ref, description, details)
