@@ -25,9 +25,12 @@ def _worker(seed, users, staff, errors):
             try:
                 if action < 0.35:  # the same keys from every thread: retried credits
                     wallet.credit(user.id, 300, "USD", source_type="project", source_ref=f"{user.id}:{i % 8}")
-                elif action < 0.6:
+                elif action < 0.55:
                     wallet.debit(user.id, rng.randint(100, 900), "USD", source_type="order",
                                  source_ref=f"{seed}:{i}")
+                elif action < 0.65:  # refunds of a few orders, retried from every thread
+                    wallet.credit(user.id, 200, "USD", type="refund", source_type="order",
+                                  source_ref=f"{user.id}:refund:{i % 4}")
                 elif action < 0.8:
                     wallet.request_withdrawal(user.id, rng.randint(1000, 2500), "paypal", {"email": "a@example.com"},
                                               f"{seed}:{i % 3}", f"{seed}:{i % 3}")
@@ -67,6 +70,8 @@ def test_concurrent_wallet_traffic_keeps_every_ledger_exact(db):
         refs = [line.source_ref for line in WalletTransaction.select().where(
             WalletTransaction.user == user.id, WalletTransaction.source_type == "project")]
         assert len(refs) == len(set(refs))
+    refunds = [line.source_ref for line in WalletTransaction.select().where(WalletTransaction.type == "refund")]
+    assert refunds and len(refunds) == len(set(refunds))  # each retried refund applied once
     reversals = [line.source_ref for line in WalletTransaction.select().where(
         WalletTransaction.type == "withdrawal_reversal")]
     assert len(reversals) == len(set(reversals))
