@@ -33,10 +33,11 @@ TRANSACTION_STATUSES = ("pending", "completed", "failed", "reversed")
 withdrawal: its money came back by a withdrawal_reversal line), failed (a withdrawal whose payout
 failed: its money came back likewise)."""
 
-SOURCE_TYPES = ("project", "order", "referral", "cashback", "withdrawal", "adjustment")
+SOURCE_TYPES = ("project", "order", "order_refund", "referral", "cashback", "withdrawal", "adjustment")
 """What a transaction comes from (seed 002 source.type): `project` (source_ref: the earn
-submission id), `order`, `referral`, `cashback`, `withdrawal` (the withdrawal id), `adjustment`
-(a staff or system correction, e.g. the demo's opening credit)."""
+submission id), `order` (paying an order: the order id), `order_refund` (a refund of a
+wallet payment: the refund id, rfd_...), `referral`, `cashback`, `withdrawal` (the withdrawal
+id), `adjustment` (a staff or system correction, e.g. the demo's opening credit)."""
 
 WITHDRAWAL_METHODS = ("bank_transfer", "paypal")
 WITHDRAWAL_STATUSES = ("pending", "approved", "awaiting_transfer", "paid", "rejected", "failed")
