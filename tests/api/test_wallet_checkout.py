@@ -225,3 +225,17 @@ def test_cancelling_a_paid_split_order_returns_the_wallet_part_and_refunds_the_c
     api.wait_job(again.id)
     assert len(stripe.Refund.list(payment_intent=result["paymentIntentId"]).data) == 1
     assert available(customer) == 20_000 and Refund.select().count() == 2
+
+
+def test_a_fraud_cancellation_after_a_partial_refund_returns_only_the_rest(api, customer):
+    result = checkout(api, token_for(customer))[1][1]["data"]["result"]
+    order_id, total = result["orderId"], result["total"]
+    staff = token_for(make_user(role="staff"))
+    status, body, _ = api.post(f"/api/v1/orders/{order_id}/refunds", {"amount": 800}, token=staff)
+    assert status in (200, 201), body
+    assert orders.cancel_for_fraud(order_id, "blocked", refund_reason="fraud_blocked")
+    assert not orders.cancel_for_fraud(order_id, "blocked again")
+    order = Order.get_by_id(order_id)
+    assert (order.status, order.payment_status) == ("cancelled", "refunded")
+    assert sorted(r.amount for r in Refund.select()) == sorted([800, total - 800])
+    assert available(customer) == 20_000 == ledger_sum(customer)
