@@ -25,8 +25,9 @@ from services.platform import jobs
 
 
 def _check_payable(order: Order) -> None:
-    """Raise Conflict (409 `order_already_paid` / `order_cancelled`) for an order nobody may pay."""
-    if order.payment_status == "paid":
+    """Raise Conflict (409 `order_already_paid` / `order_cancelled`) for an order nobody may pay (a
+    wallet order is paid from the wallet when placed, also once partly refunded)."""
+    if order.payment_status == "paid" or order.payment_method == "wallet":
         raise Conflict("Order already paid", reason="order_already_paid")
     if order.status == "cancelled":
         raise Conflict("Order is cancelled", reason="order_cancelled")

@@ -239,3 +239,12 @@ def test_a_fraud_cancellation_after_a_partial_refund_returns_only_the_rest(api, 
     assert (order.status, order.payment_status) == ("cancelled", "refunded")
     assert sorted(r.amount for r in Refund.select()) == sorted([800, total - 800])
     assert available(customer) == 20_000 == ledger_sum(customer)
+
+
+def test_a_partly_refunded_wallet_order_cannot_be_paid_again(api, customer):
+    token = token_for(customer)
+    order_id = checkout(api, token)[1][1]["data"]["result"]["orderId"]
+    api.post(f"/api/v1/orders/{order_id}/refunds", {"amount": 500}, token=token_for(make_user(role="staff")))
+    assert Order.get_by_id(order_id).payment_status == "partially_refunded"
+    status, body, _ = api.post(f"/api/v1/orders/{order_id}/payment", {"paymentMethod": "wallet"}, token=token)
+    assert_error(status, body, 409, "order_already_paid")
