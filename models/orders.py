@@ -51,6 +51,9 @@ class Order(BaseModel):
     stock_released = peewee.BooleanField(default=False)
     job_id = peewee.CharField(max_length=40, null=True, unique=True)
     client_ip = peewee.CharField(max_length=64, null=True)  # checkout request's client IP (migration 0003)
+    # minor units paid from the customer's wallet (migration 0043): the total for a `wallet` order,
+    # a part for a `stripe` order (the card pays total - wallet_amount), else 0
+    wallet_amount = peewee.IntegerField(default=0)
     created_at = peewee.DateTimeField(default=utcnow, index=True)
     updated_at = peewee.DateTimeField(default=utcnow)
 
@@ -98,7 +101,9 @@ class OrderAllocation(BaseModel):
 
 
 class Payment(BaseModel):
-    """One payment attempt chain of an order: `provider` cash_on_delivery or stripe.
+    """One payment attempt chain of an order: `provider` cash_on_delivery, stripe or wallet.
+    `amount` is the order's total, also when the wallet pays part of a card order
+    (`Order.wallet_amount`; the PaymentIntent is for the rest).
 
     For Stripe, `provider_ref` is the PaymentIntent id (unique) and
     `client_secret` what the storefront confirms with.
@@ -211,6 +216,8 @@ class Refund(BaseModel):
     kind = peewee.CharField(max_length=16, default="cancellation")
     lines = JSONField(default=list)
     created_by = peewee.ForeignKeyField(User, null=True, backref="+", on_delete="SET NULL")
+    # migration 0043: money given back to the customer's wallet (provider_ref: the ledger line, wtx_...)
+    to_wallet = peewee.BooleanField(default=False)
 
 
 class StripeEvent(BaseModel):

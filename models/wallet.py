@@ -33,11 +33,14 @@ TRANSACTION_STATUSES = ("pending", "completed", "failed", "reversed")
 withdrawal: its money came back by a withdrawal_reversal line), failed (a withdrawal whose payout
 failed: its money came back likewise)."""
 
-SOURCE_TYPES = ("project", "order", "referral", "cashback", "cashback_reversal", "withdrawal", "adjustment")
+SOURCE_TYPES = ("project", "order", "order_refund", "referral", "cashback", "cashback_reversal", "withdrawal",
+                "adjustment")
 """What a transaction comes from (seed 002 source.type): `project` (source_ref: the earn
-submission id), `order`, `referral`, `cashback` (an earning; the delivered order's id),
-`cashback_reversal` (a spending taking cashback back; the refund's id), `withdrawal` (the
-withdrawal id), `adjustment` (a staff or system correction, e.g. the demo's opening credit)."""
+submission id), `order` (paying an order: the order id), `order_refund` (a refund of a
+wallet payment: the refund id, rfd_...), `referral`, `cashback` (an earning; the delivered
+order's id), `cashback_reversal` (a spending taking cashback back; the refund's id),
+`withdrawal` (the withdrawal id), `adjustment` (a staff or system correction, e.g. the demo's
+opening credit)."""
 
 WITHDRAWAL_METHODS = ("bank_transfer", "paypal")
 WITHDRAWAL_STATUSES = ("pending", "approved", "awaiting_transfer", "paid", "rejected", "failed")

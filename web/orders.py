@@ -52,7 +52,16 @@ class OrderCreateSchema(CamelSchema):
     delivery_date = ma.fields.Date(load_default=None, allow_none=True,
                                    metadata={"description": "ISO date: the delivery day to book "
                                                             "(GET /shipping/delivery-dates); null: none"})
-    payment_method = ma.fields.String(required=True, validate=validate.OneOf(orders.PAYMENT_METHODS))
+    payment_method = ma.fields.String(required=True, validate=validate.OneOf(orders.PAYMENT_METHODS), metadata={
+        "description": "cash_on_delivery, stripe (a card; with walletAmount, partly from the wallet) or wallet "
+                       "(the whole total from the signed-in customer's wallet in the cart's currency; a guest, or "
+                       "an order for someone else, gets 422 wallet_requires_account; a short balance 409 "
+                       "wallet_insufficient_funds)"})
+    wallet_amount = ma.fields.Integer(load_default=None, allow_none=True, strict=True,
+                                      validate=validate.Range(min=1, max=100_000_000), metadata={
+        "description": "minor units paid from the signed-in customer's wallet with paymentMethod stripe; the card "
+                       "pays the rest (must be below the total: 422 wallet_amount_too_large; with another method "
+                       "422 wallet_amount_not_allowed; a short balance 409 wallet_insufficient_funds)"})
     notes = ma.fields.String(load_default="", validate=validate.Length(max=1000))
 
     @ma.validates_schema
@@ -232,6 +241,8 @@ class OrderRefundSchema(ma.Schema):
                                                        "fraud_rejected | paid_after_cancel, or staff's words"})
     kind = ma.fields.String(metadata={"description": "cancellation | manual"})
     lines = ma.fields.List(ma.fields.Dict(), metadata={"description": "[{itemId, quantity}] refunded by line"})
+    toWallet = ma.fields.Boolean(metadata={"description": "given back to the customer's wallet (providerRefundId "
+                                                         "is then its ledger line, wtx_...)"})
     createdAt = ma.fields.String()
 
 
@@ -295,7 +306,9 @@ class OrderSchema(TotalsSchema):
     shippingAddress = ma.fields.Dict()
     billingAddress = ma.fields.Dict()
     shippingMethod = ma.fields.Dict()
-    paymentMethod = ma.fields.String()
+    paymentMethod = ma.fields.String(metadata={"description": "cash_on_delivery | stripe | wallet"})
+    walletAmount = ma.fields.Integer(metadata={"description": "minor units paid from the customer's wallet (the "
+                                                             "total for wallet, a part for stripe, else 0)"})
     estimatedDelivery = ma.fields.String(allow_none=True, metadata={"description": "the latest shipment's"})
     deliveryDate = ma.fields.String(allow_none=True, metadata={"description": "ISO date: the delivery day booked"})
     shipments = ma.fields.List(ma.fields.Nested(ShipmentSchema), metadata={
@@ -336,7 +349,8 @@ class Orders(MethodView):
     @blp.arguments(OrderCreateSchema)
     @documents_job(blp, "Checkout job accepted; poll Location", secured=False)
     @blp.alt_response(422, schema=ErrorEnvelopeSchema, description=f"{orders.NOT_SERVICEABLE}; "
-                      "shipping_method_unavailable, unknown_shipping_method; delivery_date_* (off the calendar)")
+                      "shipping_method_unavailable, unknown_shipping_method; delivery_date_* (off the calendar); "
+                      "wallet_requires_account, wallet_amount_too_large, wallet_amount_not_allowed")
     def post(self, body):
         """Check out a cart: answers 202 with a checkout job that places the order."""
         user = current_user()

@@ -10,7 +10,8 @@ orders), `promotion_admin` (managing them), `promotion_scope`, `timeline` (track
 shop ships, managed by staff), `delivery_dates` (the delivery day a customer books), `one_click`
 (one-click checkout), `delivery_proofs` (proof-of-delivery photos), `recipe_cart` (a recipe's
 products scaled into a cart), `disputes` (Stripe disputes:
-recorded, holding the order, read by staff). Importing this package registers the handlers of
+recorded, holding the order, read by staff), `wallet_payments` (paying with the customer's wallet,
+alone or with a card, and wallet money given back). Importing this package registers the handlers of
 Stripe's `payment_intent.*` events (`payment_flow`) and `charge.dispute.*` events (`disputes`).
 """
 

@@ -15,7 +15,8 @@ warehouse, each with its estimated delivery; the order's is the latest), apply t
 (services.orders.promotions: its row locked, checked again, one use recorded), number the
 order, snapshot the items (a weight line with its grams per piece and per-kilogram price; its
 stock, like every stock count of a weight variant, in grams: quantity x weight), create the payment
-row and mark the cart converted. For Stripe it then creates the
+row, debit the wallet part (services.orders.wallet_payments: a wallet order is paid there and
+then) and mark the cart converted. For Stripe it then creates the
 PaymentIntent (fixed idempotency key) and returns its client secret.
 
 A re-run of the job (retry, duplicate delivery) finds the order it already
@@ -38,13 +39,13 @@ from models.users import User
 from services import catalog, content, payments
 from services.errors import Conflict, InsufficientStock, PaymentFailed, ValidationFailed
 from services.orders import (allocation, carts, delivery_dates, payment_flow, pricing, promotions, shipping,
-                            timeline)
+                            timeline, wallet_payments)
 from services.orders import transitions as orders
 from services.orders.live import publish_order_changed
 from services.orders.numbering import next_order_number
 from services.platform import JobCancelled, events, jobs
 
-PAYMENT_METHODS = ("cash_on_delivery", "stripe")
+PAYMENT_METHODS = ("cash_on_delivery", "stripe", "wallet")
 
 
 def _email(customer: User | None, address: dict) -> str:
@@ -107,7 +108,9 @@ def start_checkout(user: User | None, request: dict) -> Job:
     (the caller's IP for fraud scoring, see web.request_info.client_ip; optional), delivery_date
     (a date or None: the delivery day booked, services.orders.delivery_dates; optional),
     saved_method_id (optional: a saved card of the customer the job charges once the order is
-    placed, as one-click checkout does; services.orders.one_click).
+    placed, as one-click checkout does; services.orders.one_click), wallet_amount (optional, minor
+    units: with payment_method "stripe", the part the signed-in customer's wallet pays;
+    payment_method "wallet" pays the whole total from it: services.orders.wallet_payments).
     The shipping method's price is the address's zone's for the cart (services.orders.shipping).
     The order belongs to the cart's customer, else the caller; `customer_id` may
     name the caller or, for staff placing an order for someone, any existing
@@ -116,7 +119,9 @@ def start_checkout(user: User | None, request: dict) -> Job:
     Raises NotFound (cart), Conflict (cart not active), ValidationFailed
     (empty cart or bad customer_id 400; 422 for an address no zone serves (`address_not_serviceable`),
     the shipping or payment method, a delivery date off the calendar, a store's lines under its minimum
-    order or of an inactive store: services.content.check_store_minimums), InsufficientStock (409), and
+    order or of an inactive store: services.content.check_store_minimums; the wallet's
+    `wallet_requires_account`, `wallet_amount_too_large`), wallet.InsufficientFunds (409
+    `wallet_insufficient_funds`), InsufficientStock (409), and
     for the cart's promotion code those of services.orders.promotions.check_for_cart.
     """
     cart = carts.get_cart(request["cart_id"], user)
@@ -141,7 +146,14 @@ def start_checkout(user: User | None, request: dict) -> Job:
     delivery_date = delivery_dates.check_delivery_date(request.get("delivery_date"))  # 422 off the calendar
     allocation.allocate(wanted, request["shipping_address"], cart_id=cart.id, method_id=method["id"])  # 422/409 now
     if cart.discount_code:  # 400/410/422 now rather than a failed job
-        promotions.check_for_cart(carts.discount_for(cart), customer.id if customer else None, lines, method["price"])
+        totals = promotions.check_for_cart(carts.discount_for(cart), customer.id if customer else None, lines,
+                                           method["price"])
+    else:
+        totals = pricing.compute_totals([(line.unit_price, line.item.quantity) for line in lines], method["price"],
+                                        None)
+    # 422 / 409 `wallet_insufficient_funds` now, before the job is written (the job debits it)
+    wallet_amount = wallet_payments.wallet_amount_for(user, customer, request["payment_method"],
+                                                      request.get("wallet_amount"), totals.total, cart.currency)
     if request["payment_method"] == "stripe" and not config.get().stripe_enabled:
         raise ValidationFailed("Card payments are not enabled on this shop", reason="payment_method_unavailable",
                                details=[{"field": "paymentMethod", "message": "Use cash_on_delivery"}])
@@ -154,6 +166,7 @@ def start_checkout(user: User | None, request: dict) -> Job:
         "shippingMethod": method, "paymentMethod": request["payment_method"], "notes": request.get("notes") or "",
         "clientIp": request.get("client_ip"), "savedPaymentMethodId": request.get("saved_method_id"),
         "deliveryDate": delivery_date.isoformat() if delivery_date else None,
+        "walletAmount": wallet_amount if request["payment_method"] == "stripe" else None,
     }
     return jobs.create_job("checkout", payload, owner_id=user.id if user else None,
                            total=_steps(request.get("saved_method_id")))
@@ -200,6 +213,11 @@ def place_order(job: Job) -> Order:
 
         now = utcnow()
         cod = p["paymentMethod"] == "cash_on_delivery"
+        by_wallet = p["paymentMethod"] == "wallet"
+        wallet_amount = totals.total if by_wallet else (p.get("walletAmount") or 0)
+        if wallet_amount and not by_wallet and wallet_amount >= totals.total:  # prices fell since the request
+            raise ValidationFailed(f"walletAmount must be below the total {totals.total}",
+                                   reason="wallet_amount_too_large")
         order = Order.create(
             order_number=next_order_number(now.year), cart=cart.id, customer=p["customerId"],
             customer_email=p["email"], status="confirmed" if cod else "pending", payment_status="pending",
@@ -209,7 +227,8 @@ def place_order(job: Job) -> Order:
             shipping_address=p["shippingAddress"], billing_address=p["billingAddress"],
             shipping_method=p["shippingMethod"], estimated_delivery=allocation.estimated_delivery(
                 shipments, method_id, now.date()), delivery_date=_date(p.get("deliveryDate")),
-            notes=p["notes"], job_id=job.id, client_ip=p.get("clientIp"), created_at=now, updated_at=now)
+            notes=p["notes"], job_id=job.id, client_ip=p.get("clientIp"), wallet_amount=wallet_amount,
+            created_at=now, updated_at=now)
         OrderItem.insert_many([{
             "order": order.id, "product_id": line.product.id, "variant_id": line.variant.id,
             "quantity": line.item.quantity, "unit_price": line.unit_price,
@@ -232,6 +251,10 @@ def place_order(job: Job) -> Order:
         timeline.record_event(order.id, "placed")
         if cod:
             timeline.record_event(order.id, "confirmed")
+        wallet_payments.take_for_order(order)  # 409 wallet_insufficient_funds rolls everything back
+        if by_wallet:
+            orders.mark_paid(order.id)  # paid and confirmed now; `order.paid` earns its loyalty points
+            order = Order.get_by_id(order.id)
         if code is not None:
             promotions.record_use(code, order.id, p["customerId"], totals.discount + totals.shipping_discount)
         converted = Cart.update(status="converted", converted_at=now, updated_at=now).where(

@@ -6,7 +6,10 @@ request against what is left to refund and writes a `pending` manual `Refund` in
 transaction, so concurrent refunds never give back more than was paid. A card payment is then
 refunded on Stripe by the `payment_refund` job (`execute_refund`, fixed idempotency key
 `order:{order id}:refund:{refund id}`, the refund found again on Stripe by `metadata.refundId`
-after a crash); a cash payment is recorded as refunded at once (the cash was handed back). The
+after a crash); a cash payment is recorded as refunded at once (the cash was handed back). Money
+paid from the wallet goes back to the wallet at once (services.orders.wallet_payments): for a
+card order partly paid from the wallet, the wallet part is refunded first and the card only for
+the rest, so one request may write two refunds (the card's is returned, with the lines). The
 order's payment status follows: `partially_refunded`, then `refunded` once everything paid is
 given back; the order's fulfilment status is unchanged, and no stock returns (returned goods
 are restocked with `POST /inventory/restock`). A refund that fully repays the order takes its
@@ -28,7 +31,7 @@ from models.orders import LIVE_REFUND_STATUSES, Order, OrderItem, Payment, Refun
 from models.users import User
 from services import payments
 from services.errors import Conflict, PaymentFailed, ValidationFailed
-from services.orders import timeline, transitions
+from services.orders import timeline, transitions, wallet_payments
 from services.orders.live import publish_order_changed
 from services.orders.pricing import round_half_up
 from services.platform import jobs
@@ -75,7 +78,7 @@ def start_refund(order_id: str, staff: User, amount: int | None = None, lines: l
                  reason: str = "") -> tuple[Refund, Job | None]:
     """Refund `amount` minor units, or the units of `lines` (`[{"item_id", "quantity"}]`), or
     (neither) everything left, of a paid order. Returns the refund (pending for a card payment,
-    with its `payment_refund` job; succeeded for cash, job None). Raises Conflict (409
+    with its `payment_refund` job; succeeded for cash or the wallet, job None). Raises Conflict (409
     `order_not_paid`), ValidationFailed (422 `refund_amount_or_lines`, `refund_exceeds_payment`,
     `unknown_order_item`, `refund_quantity_too_large`)."""
     if amount is not None and lines:
@@ -97,16 +100,21 @@ def start_refund(order_id: str, staff: User, amount: int | None = None, lines: l
             raise ValidationFailed(f"At most {left} is left to refund", reason="refund_exceeds_payment",
                                    details=[{"field": "amount", "message": f"Between 1 and {left} (minor units)"}])
         cash = payment.provider != "stripe" or not payment.provider_ref
-        refund = Refund.create(order=order.id, payment=payment.id, amount=amount, currency=order.currency,
-                               status="succeeded" if cash else "pending", reason=(reason or "requested")[:200],
-                               kind="manual", lines=refund_lines, created_by=staff.id)
+        to_wallet, rest = wallet_payments.split_refund(order, amount)  # the wallet part first
+        job = refund = None
+        if rest:
+            refund = Refund.create(order=order.id, payment=payment.id, amount=rest, currency=order.currency,
+                                   status="succeeded" if cash else "pending", reason=(reason or "requested")[:200],
+                                   kind="manual", lines=refund_lines, created_by=staff.id)
+            if not cash:
+                job = jobs.create_job("payment_refund", {"orderId": order.id, "refundId": refund.id},
+                                      owner_id=staff.id)
+        if to_wallet:
+            wallet_refund = wallet_payments.refund_to_wallet(order, to_wallet, "manual", reason,
+                                                             [] if refund else refund_lines, staff)
+            refund = refund or wallet_refund
         timeline.record_event(order.id, "refunded", staff, amount=amount, refundId=refund.id)
-        job = None
-        if cash:
-            transitions.follow_refunds(order.id)
-        else:
-            job = jobs.create_job("payment_refund", {"orderId": order.id, "refundId": refund.id},
-                                  owner_id=staff.id)
+        transitions.follow_refunds(order.id)  # what is already given back (cash, wallet) counts now
     return refund, job
 
 

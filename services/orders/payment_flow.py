@@ -19,14 +19,15 @@ from models.orders import Order, Payment
 from models.users import User
 from services import payments
 from services.errors import Conflict, NotFound, PaymentFailed, ValidationFailed
-from services.orders import refunds
+from services.orders import refunds, wallet_payments
 from services.orders import transitions as orders
 from services.platform import jobs
 
 
 def _check_payable(order: Order) -> None:
-    """Raise Conflict (409 `order_already_paid` / `order_cancelled`) for an order nobody may pay."""
-    if order.payment_status == "paid":
+    """Raise Conflict (409 `order_already_paid` / `order_cancelled`) for an order nobody may pay (a
+    wallet order is paid from the wallet when placed, also once partly refunded)."""
+    if order.payment_status == "paid" or order.payment_method == "wallet":
         raise Conflict("Order already paid", reason="order_already_paid")
     if order.status == "cancelled":
         raise Conflict("Order is cancelled", reason="order_cancelled")
@@ -77,9 +78,10 @@ def sync_payment_intent(intent, failure_hint: bool = False) -> str:
     order = Order.get_or_none(Order.id == order_id) if order_id else None
     if order is None:
         raise NotFound(f"No order for PaymentIntent {intent.id}", reason="unknown_payment_intent")
-    if intent.amount != order.total or str(intent.currency).upper() != order.currency:
-        raise PaymentFailed(f"PaymentIntent {intent.id} is {intent.amount} {intent.currency}, order is "
-                            f"{order.total} {order.currency}", reason="amount_mismatch")
+    due = wallet_payments.card_amount(order)  # the total less the part paid from the wallet
+    if intent.amount != due or str(intent.currency).upper() != order.currency:
+        raise PaymentFailed(f"PaymentIntent {intent.id} is {intent.amount} {intent.currency}, the card pays "
+                            f"{due} {order.currency}", reason="amount_mismatch")
     if intent.status == "succeeded":
         if order.status == "cancelled":
             return "refund_requested" if refunds.refund_late_payment(order.id) else "unchanged"
@@ -162,12 +164,13 @@ def start_intent(order: Order, user: User | None) -> Job:
 
 def run_intent_job(job: Job, ctx) -> dict:
     """`payment_intent` job: the order's PaymentIntent (created once: fixed idempotency key).
-    Result: `{"orderId", "paymentIntentId", "clientSecret", "amount" (minor units), "currency",
+    Result: `{"orderId", "paymentIntentId", "clientSecret", "amount" (minor units the card pays), "currency",
     "status"}`."""
     order = Order.get_by_id(job.payload["orderId"])
     payment = payments.ensure_payment_intent(order)
     return {"orderId": order.id, "paymentIntentId": payment.provider_ref, "clientSecret": payment.client_secret,
-            "amount": order.total, "currency": order.currency, "status": payment.status}
+            "amount": wallet_payments.card_amount(order), "currency": order.currency,
+            "status": payment.status}
 
 
 def handle_payment_intent_event(event_type: str, obj: dict, event_id: str) -> dict:

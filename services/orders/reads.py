@@ -124,6 +124,7 @@ def order_view(order: Order, items: list[OrderItem] | None = None) -> dict:
         "total": order.total, "currency": order.currency, "discountCode": order.discount_code,
         "shippingAddress": order.shipping_address, "billingAddress": order.billing_address,
         "shippingMethod": order.shipping_method, "paymentMethod": order.payment_method,
+        "walletAmount": order.wallet_amount,
         "estimatedDelivery": _date(order.estimated_delivery), "deliveryDate": _date(order.delivery_date),
         "shipments": shipments_view(order.id), "stores": stores_view(items),
         "trackingNumber": order.tracking_number, "notes": order.notes,

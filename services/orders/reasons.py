@@ -1,6 +1,10 @@
 """Orders' stable error reasons (carts, checkout, orders, payment of an order), reason -> meaning."""
 
 REASONS = {
+    "wallet_requires_account": "Paying with the wallet (paymentMethod wallet, walletAmount) needs a signed-in "
+                               "customer checking out their own order",
+    "wallet_amount_too_large": "walletAmount is not below the order total (paymentMethod wallet pays it all)",
+    "wallet_amount_not_allowed": "walletAmount goes only with paymentMethod stripe (or wallet)",
     "delivery_not_out": "A proof photo is taken at the door: the delivery is not out nor delivered",
     "missing_proof_photo": "No multipart/form-data field 'photo'",
     "proof_photo_dimensions_too_large": "The proof photo is wider or taller than the limit",

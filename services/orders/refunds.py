@@ -13,7 +13,8 @@ Running the job again, or several jobs for one order, refunds at most once.
 Refunds in the order view (`refund_view`), like Saleor's and Shopify's order refunds:
 `{"id": "rfd_...", "paymentId", "providerRefundId": "re_...", "amount" (minor units),
 "currency", "status" (Stripe's: pending | requires_action | succeeded | failed | canceled),
-"reason", "kind" (cancellation | manual), "lines" ([{"itemId", "quantity"}]), "createdAt"}`.
+"reason", "kind" (cancellation | manual), "lines" ([{"itemId", "quantity"}]), "toWallet" (given back to
+the customer's wallet: providerRefundId is then the wallet ledger line, wtx_...), "createdAt"}`.
 """
 
 from __future__ import annotations
@@ -29,9 +30,10 @@ from services.orders.live import publish_order_changed
 
 
 def _recorded_refund(payment_id: str) -> Refund | None:
-    """The cancellation refund of the payment (staff refunds, services.orders.manual_refunds, are not)."""
+    """The card's cancellation refund of the payment (staff refunds, services.orders.manual_refunds, and
+    the wallet part given back to the wallet, services.orders.wallet_payments, are not)."""
     return (Refund.select().where(Refund.payment == payment_id, Refund.status.in_(LIVE_REFUND_STATUSES),
-                                  Refund.kind == "cancellation")
+                                  Refund.kind == "cancellation", Refund.to_wallet == False)  # noqa: E712
             .order_by(Refund.created_at).first())
 
 
@@ -133,5 +135,5 @@ def refund_view(refund: Refund) -> dict:
     """A refund in the order view (see module docstring); money in minor units."""
     return {"id": refund.id, "paymentId": refund.payment_id, "providerRefundId": refund.provider_ref,
             "amount": refund.amount, "currency": refund.currency, "status": refund.status,
-            "reason": refund.reason, "kind": refund.kind, "lines": refund.lines or [],
+            "reason": refund.reason, "kind": refund.kind, "lines": refund.lines or [], "toWallet": refund.to_wallet,
             "createdAt": isoformat(refund.created_at)}

@@ -14,7 +14,9 @@ an order on hold while another dispute holds it or a fraud review is pending.
 Payment status moves forward only: pending -> processing -> paid | failed,
 paid -> refunded; paid never goes back to pending or failed.
 
-Money on cancelled orders: every cancellation (staff, failed payment, fraud) of an
+Money on cancelled orders: every cancellation gives the part paid from the wallet back to
+the wallet at once, in its transaction (services.orders.wallet_payments; a wallet order ->
+refunded). Every cancellation (staff, failed payment, fraud) of an
 order paid through Stripe writes a `payment_refund` job in the same transaction
 (`request_refund`), so a crash never loses it; the job (`services.orders.refunds`)
 cancels the PaymentIntent if it is still open or refunds it if it was captured,
@@ -38,7 +40,7 @@ from models.orders import ORDER_STATUSES, Order, OrderAllocation, OrderItem, Pay
 from models.users import User
 from services import catalog, loyalty
 from services.errors import Conflict, ValidationFailed
-from services.orders import cashback, promotions, timeline
+from services.orders import cashback, promotions, timeline, wallet_payments
 from services.orders.live import publish_order_changed
 from services.platform import events, jobs
 
@@ -56,8 +58,9 @@ STATUS_TRANSITIONS = {
 def _release_once(order_id: str) -> bool:
     """Undo what placing a cancelled order took, if not already done (flag flipped conditionally):
     give its units back, each to the warehouse it was allocated from, its promotion code's use
-    (services.orders.promotions.return_use) and the loyalty points it earned
-    (services.loyalty.reverse_order_points, capped at the balance)."""
+    (services.orders.promotions.return_use), the loyalty points it earned
+    (services.loyalty.reverse_order_points, capped at the balance) and the part paid from the
+    wallet (services.orders.wallet_payments.return_for_cancellation; a wallet order is then refunded)."""
     flipped = Order.update(stock_released=True).where(Order.id == order_id, Order.stock_released == False).execute()  # noqa: E712
     if not flipped:
         return False
@@ -71,6 +74,9 @@ def _release_once(order_id: str) -> bool:
     catalog.release_allocated(units, reference=order_id)
     promotions.return_use(order_id)
     loyalty.reverse_order_points(order_id)
+    if wallet_payments.return_for_cancellation(order_id) is not None and \
+            Order.get_by_id(order_id).payment_method == "wallet":
+        mark_refunded(order_id)
     return True
 
 

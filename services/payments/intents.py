@@ -16,12 +16,13 @@ def plain(obj) -> dict:
 
 
 def ensure_payment_intent(order: Order) -> Payment:
-    """The order's Payment with a PaymentIntent (created on first call). Raises PaymentFailed / TransientError."""
+    """The order's Payment with a PaymentIntent (created on first call) for what the card pays: the
+    total less the part paid from the wallet (`Order.wallet_amount`). Raises PaymentFailed / TransientError."""
     payment = Payment.get(Payment.order == order.id)
     if payment.provider_ref:
         return payment
     intent = gateway.create_payment_intent(
-        order.id, order.total, order.currency,
+        order.id, order.total - order.wallet_amount, order.currency,
         {"orderId": order.id, "orderNumber": order.order_number, "customerEmail": order.customer_email})
     Payment.update(provider_ref=intent.id, client_secret=intent.client_secret, status=intent.status,
                    updated_at=utcnow()).where(Payment.id == payment.id, Payment.provider_ref.is_null()).execute()
