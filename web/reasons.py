@@ -10,7 +10,6 @@ from services import (catalog, customers, errors, fraud, maintenance, notificati
 from services import analytics
 from services import content
 from services import loyalty
-from services import content
 from services import wallet
 
 HTTP_REASONS = {
