@@ -53,7 +53,7 @@ class Order(BaseModel):
     client_ip = peewee.CharField(max_length=64, null=True)  # checkout request's client IP (migration 0003)
     # minor units paid from the customer's wallet (migration 0043): the total for a `wallet` order,
     # a part for a `stripe` order (the card pays total - wallet_amount), else 0
-    wallet_amount = peewee.IntegerField(default=0)
+    wallet_amount = peewee.IntegerField(default=0, constraints=[peewee.SQL("DEFAULT 0")])
     created_at = peewee.DateTimeField(default=utcnow, index=True)
     updated_at = peewee.DateTimeField(default=utcnow)
 
@@ -217,7 +217,7 @@ class Refund(BaseModel):
     lines = JSONField(default=list)
     created_by = peewee.ForeignKeyField(User, null=True, backref="+", on_delete="SET NULL")
     # migration 0043: money given back to the customer's wallet (provider_ref: the ledger line, wtx_...)
-    to_wallet = peewee.BooleanField(default=False)
+    to_wallet = peewee.BooleanField(default=False, constraints=[peewee.SQL("DEFAULT FALSE")])
 
 
 class StripeEvent(BaseModel):

@@ -9,5 +9,7 @@ from models.migrations.helpers import add_column_if_missing
 
 
 def migrate(database, migrator):
-    add_column_if_missing(database, migrator, "order", "wallet_amount", peewee.IntegerField(default=0))
-    add_column_if_missing(database, migrator, "refund", "to_wallet", peewee.BooleanField(default=False))
+    add_column_if_missing(database, migrator, "order", "wallet_amount",
+                          peewee.IntegerField(default=0, constraints=[peewee.SQL("DEFAULT 0")]))
+    add_column_if_missing(database, migrator, "refund", "to_wallet",
+                          peewee.BooleanField(default=False, constraints=[peewee.SQL("DEFAULT FALSE")]))
