@@ -81,6 +81,34 @@ class OrderItem(BaseModel):
     weight_grams = peewee.IntegerField(null=True)
     price_per_kg = peewee.IntegerField(null=True)
     source_video_id = peewee.CharField(max_length=40, null=True)  # copied from the cart line (migration 0038)
+    # the store that sold it (product.store_id at checkout; null: the shop's own), migration 0044
+    store_id = peewee.CharField(max_length=40, null=True, index=True)
+
+
+FULFILLMENT_STATUSES = ("unfulfilled", "preparing", "shipped", "delivered")
+"""A store's part of an order, in the order it moves (forward only); `cancelled` is shown, never stored."""
+
+
+class OrderFulfillment(BaseModel):
+    """The fulfilment of one store's lines of an order (migration 0044; like Shopify's fulfillment
+    order per location): `store_key` is the store id, "" for the shop's own lines. A row exists
+    once the store or staff first updated it (a group without one is `unfulfilled`);
+    services.orders.store_fulfillment moves it and the order with it."""
+
+    id = PrefixedIdField("ful")
+    order = peewee.ForeignKeyField(Order, backref="fulfillments", on_delete="CASCADE")
+    store_key = peewee.CharField(max_length=40)
+    status = peewee.CharField(max_length=16, default="unfulfilled")
+    carrier = peewee.CharField(max_length=100, null=True)
+    tracking_number = peewee.CharField(max_length=100, null=True)
+    shipped_at = peewee.DateTimeField(null=True)
+    delivered_at = peewee.DateTimeField(null=True)
+    updated_by = peewee.CharField(max_length=40, null=True)  # the user id of the last update
+    created_at = peewee.DateTimeField(default=utcnow)
+    updated_at = peewee.DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("order", "store_key"), True),)
 
 
 class OrderAllocation(BaseModel):
@@ -142,7 +170,7 @@ class DiscountUse(BaseModel):
 
 TRACKING_EVENTS = ("placed", "confirmed", "on_hold", "packed", "shipped", "courier_assigned", "out_for_delivery",
                    "delivery_failed", "delivery_proof", "delivered", "cancelled", "paid", "refunded",
-                   "dispute_closed")
+                   "dispute_closed", "fulfillment_updated")
 
 
 class OrderEvent(BaseModel):

@@ -30,7 +30,7 @@ RESOURCE_MODULES = ["health", "auth", "otp", "sessions", "account_recovery", "pr
                     "inventory", "product_collections", "product_search", "search", "purchasing",
                     "warehouses", "promos", "deliveries", "analytics", "payments", "one_click",
                     "disputes", "shipping", "homepage", "recipes", "product_recipes", "videos",
-                    "realtime", "stores", "wallet", "earn"]
+                    "realtime", "stores", "store_fulfillment", "wallet", "earn"]
 
 MAX_BODY_BYTES = 10 * 1024 * 1024
 

@@ -14,6 +14,7 @@ from services.errors import AuthenticationFailed, ValidationFailed
 from web import permissions
 from web.customizations import LineCustomizationSchema
 from web.disputes import DisputeSchema
+from web.order_stores import OrderStoreSchema
 from web.request_info import client_ip
 from web.jobview import documents_job, submit
 from web.schemas import (AddressSchema, CamelSchema, ErrorEnvelopeSchema, PaginationArgsSchema, PaginationSchema,
@@ -120,7 +121,7 @@ class CourierAssignSchema(CamelSchema):
 class TrackingEventSchema(ma.Schema):
     type = ma.fields.String(metadata={"description": "placed, confirmed, on_hold, packed, shipped, courier_assigned, "
                                                      "out_for_delivery, delivery_failed, delivered, cancelled, paid, "
-                                                     "refunded, dispute_closed"})
+                                                     "refunded, dispute_closed, fulfillment_updated"})
     label = ma.fields.String()
     at = ma.fields.String()
     actorRole = ma.fields.String(metadata={"description": "customer, staff, admin, courier or system"})
@@ -130,6 +131,9 @@ class TrackingEventSchema(ma.Schema):
     reason = ma.fields.String(metadata={"description": "why (a cancellation, a failed delivery; `dispute` for a "
                                                        "dispute's hold)"})
     courierId = ma.fields.String()
+    storeId = ma.fields.String(allow_none=True, metadata={"description": "fulfillment_updated: the store's part "
+                                                                        "(null: the shop's own lines)"})
+    status = ma.fields.String(metadata={"description": "fulfillment_updated: the part's new status"})
     disputeId = ma.fields.String(metadata={"description": "the dispute (`dsp_...`) of a hold or a closed dispute"})
     outcome = ma.fields.String(metadata={"description": "a closed dispute's Stripe status: won, lost, "
                                                         "warning_closed, charge_refunded"})
@@ -195,23 +199,6 @@ class OrderItemSchema(WeightLineSchema):
     customizations = ma.fields.List(ma.fields.Nested(LineCustomizationSchema))
     product = ma.fields.Dict()
     variant = ma.fields.Dict()
-
-
-class OrderStoreLineSchema(ma.Schema):
-    itemId = ma.fields.String()
-    productId = ma.fields.String()
-    quantity = ma.fields.Integer()
-    totalPrice = ma.fields.Integer(metadata={"description": "minor units"})
-
-
-class OrderStoreSchema(ma.Schema):
-    """The order's lines of one store."""
-
-    storeId = ma.fields.String(allow_none=True, metadata={"description": "null: the shop's own products"})
-    name = ma.fields.String(allow_none=True)
-    deliveryTime = ma.fields.String(allow_none=True)
-    subtotal = ma.fields.Integer(metadata={"description": "minor units: the store's lines"})
-    lines = ma.fields.List(ma.fields.Nested(OrderStoreLineSchema))
 
 
 class OrderPaymentSchema(ma.Schema):

@@ -58,7 +58,7 @@ from services.content.opening_hours import TIME_PATTERN, WEEKDAYS, is_open_at, o
 from services.content.store_media import STORE_IMAGE_MAX_BYTES, store_image, store_image_file
 from services.content.store_orders import check_store_minimums, store_subtotals
 from services.content.store_reviews import list_store_reviews, review_store, store_review_view
-from services.content.store_writes import RESERVED_SLUGS, create_store, deactivate_store, update_store
+from services.content.store_writes import RESERVED_SLUGS, check_can_edit, create_store, deactivate_store, update_store
 from services.content.stores import (StoreFilters, cashback_rates, get_store, is_store_staff, list_stores,
                                      store_summaries, store_view, top_rated_stores)
 
@@ -83,5 +83,5 @@ __all__ = [
     "haversine_km",
     "is_open_at", "is_store_staff", "list_store_reviews", "list_stores", "nearby_stores", "open_now",
     "review_store", "store_image", "store_image_file", "store_review_view", "store_subtotals", "store_summaries",
-    "store_view", "top_rated_stores", "update_store",
+    "store_view", "top_rated_stores", "update_store", "check_can_edit",
 ]

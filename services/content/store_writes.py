@@ -170,9 +170,10 @@ def create_store(data: dict) -> Store:
 
 
 def check_can_edit(store: Store, user: User, as_admin: bool) -> None:
-    """Raises NotAllowed (403 `store_staff_only`) unless `as_admin` or `user` runs `store`."""
+    """Raises NotAllowed (403 `store_staff_only`) unless `as_admin` or `user` runs `store` (for
+    changing it, and for reading what only its staff read: its orders)."""
     if not (as_admin or is_store_staff(user, store.id)):
-        raise NotAllowed("Only an admin or this store's staff may change it", reason="store_staff_only")
+        raise NotAllowed("Only an admin or this store's staff may do this", reason="store_staff_only")
 
 
 def update_store(ref: str, data: dict, user: User, as_admin: bool) -> Store:

@@ -49,6 +49,8 @@ from services.orders.refunds import (payment_settlement, refund_cancelled_order,
 from services.orders.shipping import METHODS as SHIPPING_METHODS
 from services.orders.shipping import (NOT_SERVICEABLE, Parcel, add_business_days, choose_method, estimated_delivery,
                                      parcel, quote_shipping, shipping_methods)
+from services.orders.store_fulfillment import update_part as update_store_fulfillment
+from services.orders.store_order_reads import store_order_view, store_orders
 from services.orders.shipping_zones import create_zone, delete_zone, get_zone, list_zones, update_zone, zone_view
 from services.orders.delivery_dates import check_delivery_date, delivery_calendar
 from services.orders.transitions import (STATUS_TRANSITIONS, anonymise_customer_orders, cancel_for_fraud,
@@ -57,6 +59,7 @@ from services.orders.transitions import (STATUS_TRANSITIONS, anonymise_customer_
                                          mark_refunded, release_hold, request_refund, update_status)
 
 __all__ = [
+    "update_store_fulfillment", "store_order_view", "store_orders",
     "NOT_SERVICEABLE", "Parcel", "check_delivery_date", "create_zone", "delete_zone", "delivery_calendar",
     "get_zone", "list_zones", "parcel", "quote_shipping", "update_zone", "zone_view",
     "ALL_ORDERS_CHANNEL", "PAYMENT_METHODS", "REASONS", "SHIPPING_METHODS", "STATUS_TRANSITIONS", "CartLine",

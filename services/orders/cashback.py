@@ -52,15 +52,11 @@ def _items(order_id: str) -> list[OrderItem]:
     return list(OrderItem.select().where(OrderItem.order == order_id).order_by(OrderItem.id))
 
 
-def _store_of(item: OrderItem) -> str | None:
-    return (item.product_snapshot or {}).get("storeId")
-
-
 def eligible_rates(order: Order, items: list[OrderItem]) -> dict[str, int]:
     """store id -> cashback bp of the order's partner stores giving cashback; {} for a guest order."""
     if order.customer_id is None:
         return {}
-    return content.cashback_rates([_store_of(item) for item in items])
+    return content.cashback_rates([item.store_id for item in items])
 
 
 def _base(order: Order, goods: int) -> Decimal:
@@ -74,7 +70,7 @@ def compute(order: Order, items: list[OrderItem], rates: dict[str, int]) -> tupl
     """(total cashback, `[{"storeId", "base", "rateBp", "amount"}]`) in minor units (module docstring)."""
     goods: dict[str, int] = {}
     for item in items:
-        store_id = _store_of(item)
+        store_id = item.store_id
         if store_id in rates:
             goods[store_id] = goods.get(store_id, 0) + item.total_price
     stores = []
@@ -107,7 +103,7 @@ def _refunded_goods(refund: Refund, items: dict[str, OrderItem], rates: dict[str
     goods: dict[str, int] = {}
     for line in refund.lines or []:
         item = items.get(line["itemId"])
-        store_id = _store_of(item) if item is not None else None
+        store_id = item.store_id if item is not None else None
         if store_id in rates:
             goods[store_id] = goods.get(store_id, 0) + item.unit_price * line["quantity"]
     return goods

@@ -234,7 +234,7 @@ def place_order(job: Job) -> Order:
             "quantity": line.item.quantity, "unit_price": line.unit_price,
             "total_price": line.unit_price * line.item.quantity, "customizations": line.customizations,
             "weight_grams": line.weight, "price_per_kg": line.price_per_kg,
-            "source_video_id": line.item.source_video_id,
+            "source_video_id": line.item.source_video_id, "store_id": line.product.store_id,
             "product_snapshot": {"name": line.product.name, "slug": line.product.handle, "image": line.image,
                                  "storeId": line.product.store_id,
                                  "vendor": line.product.vendor, "customizations": line.customizations,

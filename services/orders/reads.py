@@ -12,6 +12,7 @@ from models.users import User
 from services import content
 from services.errors import NotAllowed, NotFound
 from services.orders.cashback import cashback_view
+from services.orders import store_order_reads
 from services.orders.refunds import refund_view
 
 
@@ -71,24 +72,26 @@ def _date(value) -> str | None:
     return value.isoformat() if isinstance(value, dt.date) else value
 
 
-def stores_view(items: list[OrderItem]) -> list[dict]:
+def stores_view(items: list[OrderItem], order: Order) -> list[dict]:
     """The order's lines grouped by the store that sold them (seed 002: order items carry their
     store), in the order of their first line: `[{"storeId" (None: the shop's own products, and lines
     of orders placed before stores), "name", "deliveryTime", "subtotal" (minor units: the lines'
-    totals), "lines": [{"itemId", "productId", "quantity", "totalPrice"}]}]`. The store is the one
-    in the line's snapshot at checkout; its name and delivery time are the store's today."""
+    totals), "lines": [{"itemId", "productId", "quantity", "totalPrice"}], "fulfillment"}]`. The store
+    is the line's at checkout (`OrderItem.store_id`); its name and delivery time are the store's
+    today; `fulfillment` is the part's (services.orders.store_order_reads)."""
     groups: dict = {}
     for item in items:
-        store_id = (item.product_snapshot or {}).get("storeId")
-        group = groups.setdefault(store_id, {"storeId": store_id, "lines": [], "subtotal": 0})
+        group = groups.setdefault(item.store_id, {"storeId": item.store_id, "lines": [], "subtotal": 0})
         group["lines"].append({"itemId": item.id, "productId": item.product_id, "quantity": item.quantity,
                                "totalPrice": item.total_price})
         group["subtotal"] += item.total_price
     summaries = content.store_summaries([sid for sid in groups if sid])
+    parts = store_order_reads.fulfillment_views(order)
     for store_id, group in groups.items():
         summary = summaries.get(store_id) or {}
         group["name"] = summary.get("name")
         group["deliveryTime"] = summary.get("deliveryTime")
+        group["fulfillment"] = parts.get(store_id) or store_order_reads.default_view(order)
     return list(groups.values())
 
 
@@ -112,7 +115,7 @@ def order_view(order: Order, items: list[OrderItem] | None = None) -> dict:
         "customerEmail": order.customer_email, "cartId": order.cart_id,
         "items": [{
             "id": item.id, "productId": item.product_id, "variantId": item.variant_id,
-            "storeId": (item.product_snapshot or {}).get("storeId"),
+            "storeId": item.store_id,
             "quantity": item.quantity, "unitPrice": item.unit_price, "totalPrice": item.total_price,
             "customizations": item.customizations or [],
             "soldBy": "weight" if item.weight_grams else "unit", "weight": item.weight_grams,
@@ -126,7 +129,7 @@ def order_view(order: Order, items: list[OrderItem] | None = None) -> dict:
         "shippingMethod": order.shipping_method, "paymentMethod": order.payment_method,
         "walletAmount": order.wallet_amount,
         "estimatedDelivery": _date(order.estimated_delivery), "deliveryDate": _date(order.delivery_date),
-        "shipments": shipments_view(order.id), "stores": stores_view(items),
+        "shipments": shipments_view(order.id), "stores": stores_view(items, order),
         "trackingNumber": order.tracking_number, "notes": order.notes,
         "payments": [payment_view(p) for p in order_payments],
         "refunds": [refund_view(r) for r in order_refunds],

@@ -91,4 +91,10 @@ REASONS = {
     "shipping_zone_not_found": "No shipping zone with this id",
     "shipping_zone_overlap": "Another shipping zone already serves one of the zone's countries (or countries and "
                              "cities)",
+    "fulfillment_not_found": "The order has no lines of this store (storeId; null: the shop's own lines), or "
+                             "the caller runs another store",
+    "order_not_fulfillable": "The order is pending payment, on hold, delivered or cancelled: its stores cannot "
+                             "fulfil it now",
+    "fulfillment_backwards": "The store's part of the order is already further (fulfilment moves forward only)",
+    "unknown_fulfillment_status": "A store part moves to preparing, shipped or delivered",
 }

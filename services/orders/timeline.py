@@ -15,7 +15,7 @@ LABELS = {"placed": "Order placed", "confirmed": "Order confirmed", "on_hold": "
           "out_for_delivery": "Out for delivery", "delivery_failed": "Delivery attempt failed",
           "delivery_proof": "Proof of delivery photo",
           "delivered": "Delivered", "cancelled": "Cancelled", "paid": "Payment received", "refunded": "Refunded",
-          "dispute_closed": "Payment dispute closed"}
+          "dispute_closed": "Payment dispute closed", "fulfillment_updated": "Store fulfilment updated"}
 STATUS_EVENTS = {"confirmed": "confirmed", "processing": "packed", "shipped": "shipped", "delivered": "delivered",
                  "cancelled": "cancelled", "on_hold": "on_hold"}
 """Order status -> the timeline step that moving into it records."""

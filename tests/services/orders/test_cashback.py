@@ -32,7 +32,7 @@ def make_order(customer, lines, discount=0, shipping=500, tax=0, status="shipped
     for n, (store_id, price, qty) in enumerate(lines):
         OrderItem.create(order=order.id, product_id=f"prd_{n}", variant_id=f"var_{n}", quantity=qty,
                          unit_price=price, total_price=price * qty,
-                         product_snapshot={"name": f"P{n}", "storeId": store_id, "variant": {}})
+                         store_id=store_id, product_snapshot={"name": f"P{n}", "storeId": store_id, "variant": {}})
     Payment.create(order=order.id, provider="cash_on_delivery", status="succeeded", amount=total, currency="USD")
     return order
 
