@@ -3,10 +3,10 @@
 - The video file: its own bytes decide what it is (services.platform.video_containers: MP4 or
   MOV `ftyp`, WebM EBML), never its name or declared type; anything else is 415
   `video_file_unsupported`; more than VIDEO_MAX_BYTES is 413 `video_file_too_large`. It is
-  stored as sent. Its duration comes from the container's movie header when it has one
-  (MP4/MOV): a declared `duration` differing from it by more than a second is 422
-  `video_duration_mismatch`, and the container's (rounded to whole seconds) is kept; without
-  one (WebM) the declared duration is kept, or none.
+  stored as sent. Its duration comes from the container when it states one (the MP4/MOV movie
+  header, the WebM Segment Info): a declared `duration` differing from it by more than a second
+  is 422 `video_duration_mismatch`, and the container's (rounded to whole seconds) is kept;
+  without one (a WebM without Duration) the declared duration is kept, or none.
 - The thumbnail: checked and re-encoded by services.platform.images.clean_image as avatars
   and review photos are (JPEG, PNG, WebP or GIF; metadata dropped; at most THUMBNAIL_SIZE
   pixels a side; 413 over THUMBNAIL_MAX_BYTES, 422 `invalid_image`, 415

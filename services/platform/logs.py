@@ -214,6 +214,10 @@ def formatter(json: bool) -> logging.Formatter:
     return structlog.stdlib.ProcessorFormatter(foreign_pre_chain=foreign, processors=final)
 
 
+QUIET_LIBRARIES = ("enzyme",)
+"""Libraries whose INFO lines narrate their parsing (enzyme: each element of a WebM read): warnings only."""
+
+
 def configure(process: str, json: bool, stream=None) -> None:
     """Route every log record of this process through structlog: `process` names the process
     kind on each line (api, worker, scheduler, embedded), `json` picks JSON or console lines,
@@ -243,6 +247,8 @@ def configure(process: str, json: bool, stream=None) -> None:
             root.setLevel(level)
         elif root.level in (logging.NOTSET, logging.WARNING):
             root.setLevel(logging.INFO)
+        for chatty in QUIET_LIBRARIES:
+            logging.getLogger(chatty).setLevel(logging.WARNING)
         _state.update(process=process, handler=handler, json=json)
 
 

@@ -6,8 +6,11 @@ name or declared type, and their duration where the container states it.
   (`video/webm`, `.webm`); None for anything else (an audio-only brand such as `M4A ` included).
 - `container_duration(raw, media_type)`: seconds from the movie header (`moov/mvhd`: duration /
   timescale, version 0 or 1) of an MP4 or MOV file, walked with mutagen's atom parser
-  (`mutagen.mp4.Atoms`); None when the file has no readable movie header, and for WebM (mutagen
-  reads no Matroska; the caller then needs a declared duration).
+  (`mutagen.mp4.Atoms`); for WebM, the Segment Info's `Duration` x `TimecodeScale` (nanoseconds
+  per tick; Matroska specification, RFC 9559 section 5.1.2) read with enzyme's Matroska parser,
+  which finds Info through the SeekHead (as ffmpeg and mkvmerge write it). None when the file has
+  no readable header or states no duration (a browser's MediaRecorder WebM has none): the caller
+  then needs a declared duration.
 """
 
 from __future__ import annotations
@@ -36,6 +39,8 @@ def video_type(raw: bytes) -> tuple[str, str] | None:
 
 def container_duration(raw: bytes, media_type: str) -> float | None:
     """The duration in seconds the container's movie header states (module docstring), or None."""
+    if media_type == "video/webm":
+        return _matroska_duration(raw)
     if media_type not in ISO_BMFF_TYPES:
         return None
     from mutagen.mp4 import Atoms, error as MP4Error
@@ -57,3 +62,17 @@ def container_duration(raw: bytes, media_type: str) -> float | None:
     if timescale <= 0 or duration in (0xFFFFFFFF, 0xFFFFFFFFFFFFFFFF):  # all ones: "unknown" (ISO 14496-12)
         return None
     return duration / timescale
+
+
+def _matroska_duration(raw: bytes) -> float | None:
+    """Seconds of a WebM's Segment Info (enzyme.MKV; module docstring), or None."""
+    import enzyme
+
+    try:
+        info = enzyme.MKV(io.BytesIO(raw)).info
+    except Exception:  # noqa: BLE001 - untrusted bytes: enzyme fails with its own errors, KeyError, AttributeError,
+        return None  # UnicodeDecodeError, OverflowError, TypeError (fuzzed); each means no readable duration
+    if info is None or info.duration is None:
+        return None
+    seconds = info.duration.total_seconds()
+    return seconds if 0 < seconds < 10 ** 7 else None

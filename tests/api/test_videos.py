@@ -12,7 +12,7 @@ from models.orders import OrderItem
 from models.videos import Video, VideoComment, VideoLike
 from services import analytics, content
 from tests.factories import assert_error, checkout_body, first_variant, make_product, quick_user, token_for
-from tests.factories.videos import make_video, png, tiny_mp4, tiny_webm, upload
+from tests.factories.videos import make_video, png, tiny_mp4, tiny_webm, upload, webm_with_duration
 
 
 @pytest.fixture()
@@ -76,6 +76,14 @@ def test_a_webm_keeps_its_declared_duration_and_an_external_video_its_url(client
     assert status == 201 and body["data"]["duration"] == 42 and body["data"]["contentType"] == "video/webm"
     status, body = upload(client, staff_token, {"externalUrl": "https://cdn.example.com/a.mp4", "duration": "9"})
     assert status == 201 and body["data"]["videoUrl"] == "https://cdn.example.com/a.mp4"
+
+
+def test_a_webm_duration_is_read_from_its_segment_info(client, staff_token):
+    status, body = upload(client, staff_token, file=webm_with_duration(37.4), filename="a.webm")
+    assert status == 201 and body["data"]["duration"] == 37 and body["data"]["contentType"] == "video/webm", body
+    assert upload(client, staff_token, {"duration": "38"}, file=webm_with_duration(37.4), filename="b.webm")[0] == 201
+    status, body = upload(client, staff_token, {"duration": "60"}, file=webm_with_duration(37.4), filename="c.webm")
+    assert_error(status, body, 422, "video_duration_mismatch")
 
 
 def test_roles_guests_and_customers_cannot_upload(client, token, admin_token):

@@ -29,6 +29,29 @@ def tiny_webm() -> bytes:
     return b"\x1aE\xdf\xa3\x9f\x42\x86\x81\x01\x42\xf7\x81\x01\x42\x82\x84webm" + b"\x00" * 128
 
 
+def _ebml(element_id: str, payload: bytes) -> bytes:
+    """One EBML element: its id (hex), its size as a variable-length integer (one byte below 127,
+    else eight), its payload."""
+    size = bytes([0x80 | len(payload)]) if len(payload) < 127 else b"\x01" + len(payload).to_bytes(7, "big")
+    return bytes.fromhex(element_id) + size + payload
+
+
+def webm_with_duration(seconds: float) -> bytes:
+    """A WebM laid out as ffmpeg writes one: the EBML header (DocType webm), then a Segment whose
+    SeekHead points at its Info (TimecodeScale 1,000,000 ns, Duration in those ticks) and one
+    Cluster (Matroska, RFC 9559)."""
+    header = _ebml("1A45DFA3", _ebml("4286", b"\x01") + _ebml("42F7", b"\x01") + _ebml("4282", b"webm")
+                   + _ebml("4287", b"\x04") + _ebml("4285", b"\x02"))
+    info = _ebml("1549A966", _ebml("2AD7B1", (1_000_000).to_bytes(4, "big"))
+                 + _ebml("4489", struct.pack(">d", seconds * 1000)) + _ebml("4D80", b"Lavf") + _ebml("5741", b"Lavf"))
+
+    def seek_head(info_at: int) -> bytes:
+        return _ebml("114D9B74", _ebml("4DBB", _ebml("53AB", bytes.fromhex("1549A966"))
+                                       + _ebml("53AC", info_at.to_bytes(8, "big"))))
+    head = seek_head(0)
+    return header + _ebml("18538067", seek_head(len(head)) + info + _ebml("1F43B675", b"\x00" * 64))
+
+
 def png(size=(64, 36), color=(200, 30, 90)) -> bytes:
     out = io.BytesIO()
     Image.new("RGB", size, color).save(out, format="PNG")
