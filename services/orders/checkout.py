@@ -154,6 +154,8 @@ def start_checkout(user: User | None, request: dict) -> Job:
     # 422 / 409 `wallet_insufficient_funds` now, before the job is written (the job debits it)
     wallet_amount = wallet_payments.wallet_amount_for(user, customer, request["payment_method"],
                                                       request.get("wallet_amount"), totals.total, cart.currency)
+    if request["payment_method"] == "stripe":  # 422 card_amount_below_minimum: Stripe would refuse the charge
+        _check_card_part(totals.total, wallet_amount, cart.currency)
     if request["payment_method"] == "stripe" and not config.get().stripe_enabled:
         raise ValidationFailed("Card payments are not enabled on this shop", reason="payment_method_unavailable",
                                details=[{"field": "paymentMethod", "message": "Use cash_on_delivery"}])
@@ -218,6 +220,8 @@ def place_order(job: Job) -> Order:
         if wallet_amount and not by_wallet and wallet_amount >= totals.total:  # prices fell since the request
             raise ValidationFailed(f"walletAmount must be below the total {totals.total}",
                                    reason="wallet_amount_too_large")
+        if p["paymentMethod"] == "stripe":  # prices changed since the request: the card part again
+            _check_card_part(totals.total, wallet_amount, cart.currency)
         order = Order.create(
             order_number=next_order_number(now.year), cart=cart.id, customer=p["customerId"],
             customer_email=p["email"], status="confirmed" if cod else "pending", payment_status="pending",
@@ -271,6 +275,16 @@ def place_order(job: Job) -> Order:
         if not jobs.mark_committed(job.id):
             raise JobCancelled(job.id)
     return order
+
+
+def _check_card_part(total: int, wallet_amount: int, currency: str) -> None:
+    """The card's part of a Stripe order (the total less the wallet's, minor units) against Stripe's
+    minimum charge (services.payments.check_card_amount: 422 `card_amount_below_minimum`)."""
+    if wallet_amount:
+        payments.check_card_amount(total - wallet_amount, currency, "walletAmount",
+                                   "Leave at least Stripe's minimum for the card, or use paymentMethod wallet")
+    else:
+        payments.check_card_amount(total, currency, "paymentMethod", "Below Stripe's minimum charge: pay on delivery")
 
 
 def _steps(saved_method_id: str | None) -> int:

@@ -9,6 +9,7 @@ saved cards and their jobs), `one_click` (one-click checkout settings and securi
 package knows orders only as rows: moving an order forward is `services.orders`'s job.
 """
 
+from services.payments.charge_minimums import MINIMUM_CHARGE, check_card_amount, minimum_charge
 from services.payments.gateway import (VOIDABLE_STATUSES, cancel_payment_intent, card_fingerprint,
                                        confirm_payment_intent, create_payment_intent, refund_amount, retrieve_refund,
                                        retrieve_payment_intent, verify_webhook, void_or_refund)
@@ -26,6 +27,7 @@ from services.payments.webhooks import (DISPUTE_EVENTS, HANDLED_EVENTS, PAYMENT_
                                         run_stripe_event_job)
 
 __all__ = [
+    "MINIMUM_CHARGE", "check_card_amount", "minimum_charge",
     "OneClickTarget", "charge_target", "configure_one_click", "delete_method", "list_methods", "method_view",
     "one_click_view", "own_method", "run_detach_job", "run_save_job", "run_setup_job", "save_method",
     "set_default", "start_save", "start_setup", "verify_one_click",

@@ -17,4 +17,6 @@ REASONS = {
     "stripe_error": "Stripe refused the call",
     "stripe_invalid_request": "Stripe rejected the request as invalid",
     "webhook_not_configured": "STRIPE_WEBHOOK_SECRET is not set",
+    "card_amount_below_minimum": "The card would be charged less than Stripe's minimum for the currency (a small "
+                                 "order, or a walletAmount leaving too little): pay more by card, or all by wallet",
 }

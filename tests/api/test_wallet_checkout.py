@@ -99,6 +99,35 @@ def test_a_wallet_amount_not_below_the_total_is_refused(api, customer, stripe_re
     assert_error(status, body, 422, "wallet_amount_too_large")
 
 
+def test_a_card_part_below_stripes_minimum_is_refused_before_the_job(api, customer, stripe_ready):
+    token = token_for(customer)
+    cart_id = fill_cart(api, make_product(price=2950), token=token)
+    total = api.get(f"/api/v1/cart/{cart_id}", token=token)[1]["data"]["total"]
+    jobs_before = Job.select().count()
+    status, body, _ = api.post("/api/v1/orders", checkout_body(cart_id, payment="stripe", walletAmount=total - 49),
+                               token=token)
+    assert_error(status, body, 422, "card_amount_below_minimum")
+    assert body["error"]["details"][0]["field"] == "walletAmount" and body["error"]["details"][0]["minimumCharge"] == 50
+    assert Job.select().count() == jobs_before and available(customer) == 20_000
+    status, body, _ = api.post("/api/v1/orders", checkout_body(cart_id, payment="stripe", walletAmount=total - 50),
+                               token=token, headers={"Prefer": "wait=10"})
+    assert status == 200 and body["data"]["state"] == "succeeded", body
+    assert Order.get_by_id(body["data"]["result"]["orderId"]).wallet_amount == total - 50
+
+
+def test_stripes_minimum_charges_by_currency():
+    from services.errors import ValidationFailed
+    from services.payments import check_card_amount, minimum_charge
+
+    assert (minimum_charge("usd"), minimum_charge("GBP"), minimum_charge("JPY"), minimum_charge("JOD")) == \
+        (50, 30, 50, None)
+    check_card_amount(30, "GBP", "paymentMethod", "hint")
+    check_card_amount(1, "JOD", "paymentMethod", "hint")  # not in Stripe's table: Stripe decides
+    with pytest.raises(ValidationFailed) as caught:
+        check_card_amount(29, "GBP", "paymentMethod", "hint")
+    assert caught.value.reason == "card_amount_below_minimum"
+
+
 def test_cancelling_a_wallet_order_returns_the_money_once(api, customer):
     token = token_for(customer)
     result = checkout(api, token)[1][1]["data"]["result"]
