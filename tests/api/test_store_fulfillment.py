@@ -6,15 +6,8 @@ from __future__ import annotations
 import pytest
 
 from models.orders import Order, OrderEvent, OrderFulfillment
-from tests.factories import (assert_error, checkout_body, fill_cart, first_variant, make_product, make_store,
-                             quick_user, token_for)
-
-
-def _add(api, cart_id, product, quantity=1):
-    status, body, _ = api.post(f"/api/v1/cart/{cart_id}/items", {"productId": product.id,
-                                                                 "variantId": first_variant(product).id,
-                                                                 "quantity": quantity})
-    assert status == 200, body
+from tests.api.test_store_checkout import add
+from tests.factories import assert_error, checkout_body, fill_cart, make_product, make_store, quick_user, token_for
 
 
 @pytest.fixture
@@ -27,8 +20,8 @@ def market(api):
     roses = make_product(name="Roses", price=900, store=florist.id)
     mug = make_product(name="Mug", price=500)
     cart_id = fill_cart(api, bread, quantity=2)
-    _add(api, cart_id, roses)
-    _add(api, cart_id, mug)
+    add(api, cart_id, roses)
+    add(api, cart_id, mug)
     status, body, _ = api.post("/api/v1/orders", checkout_body(cart_id), headers={"Prefer": "wait=10"})
     assert status == 200 and body["data"]["state"] == "succeeded", body
     return {"order_id": body["data"]["result"]["orderId"], "bakery": bakery, "florist": florist,
