@@ -16,6 +16,9 @@ moves it to shipped, every part delivered to delivered. The other way round, sta
 whole order (`PUT /orders/{id}/status`) carries every part with it: a part of a shipped order
 shows at least shipped, of a delivered order delivered, of a cancelled order cancelled.
 
+A part's move is a `fulfillment_updated` step on the order's timeline and an update on its live
+channel; it sends the customer nothing by itself (the order's own shipped and delivered do).
+
 Concurrent updates of two stores' parts serialise on the order row (FOR UPDATE on PostgreSQL,
 SQLite's write lock), so the last part shipping always sees the others and ships the order once.
 """
@@ -28,6 +31,7 @@ from models.users import User
 from services import content
 from services.errors import Conflict, NotFound, ValidationFailed
 from services.orders import timeline, transitions
+from services.orders.live import publish_order_changed
 from services.orders.store_order_reads import RANK, part_status
 
 FULFILLABLE_ORDER_STATUSES = ("confirmed", "processing", "shipped")
@@ -79,6 +83,7 @@ def update_part(order_id: str, store_id: str | None, status: str, actor: User, m
         timeline.record_event(order_id, "fulfillment_updated", actor, storeId=store_id, status=status,
                               carrier=carrier, trackingNumber=tracking_number)
         _follow_parts(order, stores, actor)
+        publish_order_changed(order_id)  # after commit: the order's watchers see the part move
     return Order.get_by_id(order_id)
 
 
