@@ -50,6 +50,12 @@ class ValidationFailed(DomainError):
     code = "VALIDATION_ERROR"
     reason = "validation_failed"
 
+    @classmethod
+    def for_field(cls, field: str, message: str, reason: str | None = None) -> "ValidationFailed":
+        """A 422 about one input field: `message` also as the one detail `{"field", "message"}`
+        (`field` a dotted path of the request body, e.g. `requirements.location`)."""
+        return cls(message, reason=reason, details=[{"field": field, "message": message}])
+
 
 class NotFound(DomainError):
     status = 404

@@ -43,14 +43,10 @@ class PurchaseOrderView:
     total_cost: int
 
 
-def _invalid(message: str, field: str, reason: str) -> ValidationFailed:
-    return ValidationFailed(message, reason=reason, details=[{"field": field, "message": message}])
-
-
 def _supplier(supplier_id: str) -> Supplier:
     supplier = Supplier.get_or_none(Supplier.id == supplier_id)
     if supplier is None or not supplier.is_active:
-        raise _invalid("No active supplier with this id", "supplierId", reason="unknown_supplier")
+        raise ValidationFailed.for_field("supplierId", "No active supplier with this id", reason="unknown_supplier")
     return supplier
 
 
@@ -59,25 +55,28 @@ def _warehouse(warehouse_id: str | None) -> Warehouse:
         return default_warehouse()
     warehouse = Warehouse.get_or_none(Warehouse.id == warehouse_id)
     if warehouse is None:
-        raise _invalid("No warehouse with this id", "warehouseId", reason="unknown_warehouse")
+        raise ValidationFailed.for_field("warehouseId", "No warehouse with this id", reason="unknown_warehouse")
     return warehouse
 
 
 def _lines(lines: list[dict]) -> list[dict]:
     if not lines:
-        raise _invalid("A purchase order needs at least one line", "lines", reason="invalid_purchase_order")
+        raise ValidationFailed.for_field("lines", "A purchase order needs at least one line",
+                                         reason="invalid_purchase_order")
     if len(lines) > MAX_LINES:
-        raise _invalid(f"At most {MAX_LINES} lines", "lines", reason="invalid_purchase_order")
+        raise ValidationFailed.for_field("lines", f"At most {MAX_LINES} lines", reason="invalid_purchase_order")
     ids = [line["variant_id"] for line in lines]
     if len(set(ids)) != len(ids):
-        raise _invalid("A variant is listed twice", "lines", reason="invalid_purchase_order")
+        raise ValidationFailed.for_field("lines", "A variant is listed twice", reason="invalid_purchase_order")
     live = {vid for (vid,) in Variant.select(Variant.id).where(Variant.id.in_(ids),
                                                                Variant.archived_at.is_null()).tuples()}
     for n, line in enumerate(lines):
         if line["variant_id"] not in live:
-            raise _invalid("No (live) variant with this id", f"lines.{n}.variantId", reason="unknown_variant")
+            raise ValidationFailed.for_field(f"lines.{n}.variantId", "No (live) variant with this id",
+                                             reason="unknown_variant")
         if line["quantity"] <= 0:
-            raise _invalid("Order at least one unit", f"lines.{n}.quantity", reason="invalid_purchase_order")
+            raise ValidationFailed.for_field(f"lines.{n}.quantity", "Order at least one unit",
+                                             reason="invalid_purchase_order")
     return lines
 
 

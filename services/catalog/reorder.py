@@ -25,10 +25,6 @@ from services.platform import events
 OPEN_STATUSES = ("draft", "sent")
 
 
-def _invalid(message: str, field: str, reason: str) -> ValidationFailed:
-    return ValidationFailed(message, reason=reason, details=[{"field": field, "message": message}])
-
-
 def set_rule(data: dict) -> ReorderRule:
     """Create or replace the rule of `data["variant_id"]` in `data["warehouse_id"]` (default the
     default warehouse): `{"reorder_point" (>= 0 units), "reorder_quantity" (> 0 units),
@@ -36,17 +32,17 @@ def set_rule(data: dict) -> ReorderRule:
     "is_active"}`. Raises ValidationFailed (422: `unknown_variant`, `unknown_warehouse`,
     `unknown_supplier`, `invalid_reorder_rule`)."""
     if not Variant.select().where(Variant.id == data["variant_id"], Variant.archived_at.is_null()).exists():
-        raise _invalid("No (live) variant with this id", "variantId", reason="unknown_variant")
+        raise ValidationFailed.for_field("variantId", "No (live) variant with this id", reason="unknown_variant")
     warehouse_id = data.get("warehouse_id") or default_warehouse().id
     if not Warehouse.select().where(Warehouse.id == warehouse_id).exists():
-        raise _invalid("No warehouse with this id", "warehouseId", reason="unknown_warehouse")
+        raise ValidationFailed.for_field("warehouseId", "No warehouse with this id", reason="unknown_warehouse")
     suppliers = list(dict.fromkeys(data.get("supplier_ids") or []))
     if not suppliers:
-        raise _invalid("Name at least one supplier", "supplierIds", reason="invalid_reorder_rule")
+        raise ValidationFailed.for_field("supplierIds", "Name at least one supplier", reason="invalid_reorder_rule")
     known = {sid for (sid,) in Supplier.select(Supplier.id).where(Supplier.id.in_(suppliers)).tuples()}
     missing = [sid for sid in suppliers if sid not in known]
     if missing:
-        raise _invalid(f"Unknown supplier {missing[0]}", "supplierIds", reason="unknown_supplier")
+        raise ValidationFailed.for_field("supplierIds", f"Unknown supplier {missing[0]}", reason="unknown_supplier")
     fields = {"reorder_point": data["reorder_point"], "reorder_quantity": data["reorder_quantity"],
               "supplier_ids": suppliers, "unit_cost": data.get("unit_cost"),
               "is_active": data.get("is_active", True), "updated_at": utcnow()}

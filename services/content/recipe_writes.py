@@ -29,14 +29,10 @@ from services.content.recipes import get_recipe
 from services.errors import Conflict, ValidationFailed
 from services.platform import html
 
-def _problem(field: str, message: str, reason: str | None = None) -> ValidationFailed:
-    return ValidationFailed(message, reason=reason, details=[{"field": field, "message": message}])
-
-
 def _cleaned_text(value: str, field: str) -> str:
     text = html.plain_text(value)
     if not text:
-        raise _problem(field, "Nothing is left once HTML tags are removed")
+        raise ValidationFailed.for_field(field, "Nothing is left once HTML tags are removed")
     return text
 
 
@@ -44,12 +40,13 @@ def _variant_of(product_id: str, variant_id: str | None, field: str) -> Variant:
     """The live variant `variant_id` of the product (default: its first live variant)."""
     product = Product.get_or_none(Product.id == product_id)
     if product is None or product.status == "archived":
-        raise _problem(f"{field}.productId", "No such product (or an archived one)",
-                       reason="unknown_ingredient_product")
+        raise ValidationFailed.for_field(f"{field}.productId", "No such product (or an archived one)",
+                                         reason="unknown_ingredient_product")
     query = Variant.select().where(Variant.product == product_id, Variant.archived_at.is_null())
     variant = (query.where(Variant.id == variant_id) if variant_id else query.order_by(Variant.position)).first()
     if variant is None:
-        raise _problem(f"{field}.variantId", "Not a live variant of this product", reason="unknown_ingredient_variant")
+        raise ValidationFailed.for_field(f"{field}.variantId", "Not a live variant of this product",
+                                         reason="unknown_ingredient_variant")
     return variant
 
 
@@ -66,13 +63,14 @@ def _ingredient_rows(ingredients: list[dict]) -> list[dict]:
             if not buyable_in(spec["unit"], variant.sold_by, variant.weight_grams):
                 how = "by weight: use g or kg" if variant.sold_by == "weight" else \
                     "by the piece: use piece" + (", g or kg" if variant.weight_grams else "")
-                raise _problem(f"{field}.unit", f"This variant is sold {how}", reason="ingredient_unit_mismatch")
+                raise ValidationFailed.for_field(f"{field}.unit", f"This variant is sold {how}",
+                                                 reason="ingredient_unit_mismatch")
         elif not name:
-            raise _problem(f"{field}.name", "A free-text ingredient needs a name")
+            raise ValidationFailed.for_field(f"{field}.name", "A free-text ingredient needs a name")
         try:
             quantity = stored_quantity(spec["quantity"])
         except ValidationFailed as exc:
-            raise _problem(f"{field}.quantity", exc.details[0]["message"]) from exc
+            raise ValidationFailed.for_field(f"{field}.quantity", exc.details[0]["message"]) from exc
         rows.append({"position": index, "product": product_id or None,
                      "variant": spec.get("variant_id") if product_id else None, "name": name,
                      "quantity": quantity, "unit": spec["unit"], "note": html.plain_text(spec.get("note") or "")})
@@ -90,7 +88,7 @@ def _values(data: dict) -> dict:
         steps = [html.sanitize_html(step).strip() for step in data["instructions"]]
         for index, step in enumerate(steps):
             if not step:
-                raise _problem(f"instructions.{index}", "Nothing is left once unsafe HTML is removed")
+                raise ValidationFailed.for_field(f"instructions.{index}", "Nothing is left once unsafe HTML is removed")
         values["instructions"] = steps
     if "tags" in data:
         values["tags"] = list(dict.fromkeys(_cleaned_text(tag, f"tags.{i}") for i, tag in enumerate(data["tags"])))
@@ -100,7 +98,7 @@ def _values(data: dict) -> dict:
     if "category_id" in data:
         category_id = data["category_id"]
         if category_id is not None and not Category.select().where(Category.id == category_id).exists():
-            raise _problem("categoryId", "No such category", reason="invalid_recipe_category")
+            raise ValidationFailed.for_field("categoryId", "No such category", reason="invalid_recipe_category")
         values["category"] = category_id
     for key, column in (("difficulty", "difficulty"), ("prep_time", "prep_minutes"), ("cook_time", "cook_minutes"),
                         ("servings", "servings"), ("is_published", "is_published")):

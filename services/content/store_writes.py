@@ -35,10 +35,6 @@ from services.platform import catalog_ttl
 RESERVED_SLUGS = frozenset({"nearby"})  # fixed words under /stores
 
 
-def _invalid(message: str, *, reason: str, field: str) -> ValidationFailed:
-    return ValidationFailed(message, reason=reason, details=[{"field": field, "message": message}])
-
-
 def normalise_phone(phone: str | None, country: str | None) -> str | None:
     """`phone` as E.164 (`+351213456789`), parsed as national for `country` (ISO alpha-2) when it
     has no `+`. Raises ValidationFailed (422 `invalid_store_phone`)."""
@@ -49,8 +45,8 @@ def normalise_phone(phone: str | None, country: str | None) -> str | None:
     except phonenumbers.NumberParseException:
         number = None
     if number is None or not phonenumbers.is_valid_number(number):
-        raise _invalid("Not a valid phone number (E.164 such as +351213456789)", reason="invalid_store_phone",
-                       field="contact.phone")
+        raise ValidationFailed.for_field("contact.phone", "Not a valid phone number (E.164 such as +351213456789)",
+                                         reason="invalid_store_phone")
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
@@ -63,8 +59,8 @@ def _location(store: Store, location: dict) -> None:
     if "latitude" in location or "longitude" in location:
         if ("latitude" in location) != ("longitude" in location) or \
                 (location.get("latitude") is None) != (location.get("longitude") is None):
-            raise _invalid("Give latitude and longitude together (or both null)",
-                           reason="store_coordinates_incomplete", field="location")
+            raise ValidationFailed.for_field("location", "Give latitude and longitude together (or both null)",
+                                             reason="store_coordinates_incomplete")
         store.latitude, store.longitude = location["latitude"], location["longitude"]
 
 
@@ -98,8 +94,9 @@ def _operations(store: Store, info: dict) -> None:
         minimum = info["minimum_order"] or {"amount": 0}
         currency = (minimum.get("currency") or config.get().currency).upper()
         if currency != config.get().currency:
-            raise _invalid(f"This shop sells in {config.get().currency}", reason="store_minimum_currency",
-                           field="operationalInfo.minimumOrder.currency")
+            raise ValidationFailed.for_field("operationalInfo.minimumOrder.currency",
+                                             f"This shop sells in {config.get().currency}",
+                                             reason="store_minimum_currency")
         store.minimum_order, store.minimum_order_currency = minimum["amount"], currency
 
 
@@ -112,7 +109,7 @@ def _apply(store: Store, data: dict) -> None:
     if "category_id" in data:
         category_id = data["category_id"]
         if category_id and not Category.select().where(Category.id == category_id).exists():
-            raise _invalid("Category not found", reason="unknown_store_category", field="categoryId")
+            raise ValidationFailed.for_field("categoryId", "Category not found", reason="unknown_store_category")
         store.category = category_id
     country_before = store.country
     _location(store, data.get("location") or {})

@@ -29,15 +29,11 @@ FIELDS = ("title", "description", "category", "tags", "product_ids", "external_u
           "is_featured")
 
 
-def _problem(field: str, message: str, *, reason: str) -> ValidationFailed:
-    return ValidationFailed(message, reason=reason, details=[{"field": field, "message": message}])
-
-
 def _check_url(url: str) -> str:
     parts = urlsplit(url)
     if parts.scheme != "https" or not parts.hostname:
-        raise _problem("externalUrl", "An external video URL must be an absolute https URL",
-                       reason="video_url_not_https")
+        raise ValidationFailed.for_field("externalUrl", "An external video URL must be an absolute https URL",
+                                         reason="video_url_not_https")
     return url
 
 
@@ -46,7 +42,8 @@ def _check_products(product_ids: list[str]) -> list[str]:
     found = {pid for (pid,) in Product.select(Product.id).where(Product.id.in_(ids)).tuples()} if ids else set()
     missing = [pid for pid in ids if pid not in found]
     if missing:
-        raise _problem("productIds", f"Unknown products: {', '.join(missing)[:200]}", reason="video_product_not_found")
+        raise ValidationFailed.for_field("productIds", f"Unknown products: {', '.join(missing)[:200]}",
+                                         reason="video_product_not_found")
     return ids
 
 
@@ -69,10 +66,11 @@ def create_video(user: User, data: dict, file: bytes | None, thumbnail: bytes | 
     VideoFileUnsupported / UnsupportedImageType (415)."""
     url = data.get("external_url")
     if file is None and not url:
-        raise _problem("file", "Send the video as the multipart field 'file', or an externalUrl",
-                       reason="video_source_required")
+        raise ValidationFailed.for_field("file", "Send the video as the multipart field 'file', or an externalUrl",
+                                         reason="video_source_required")
     if file is not None and url:
-        raise _problem("externalUrl", "Send either a file or an externalUrl, not both", reason="video_source_conflict")
+        raise ValidationFailed.for_field("externalUrl", "Send either a file or an externalUrl, not both",
+                                         reason="video_source_conflict")
     category = check_category(data["category"])
     product_ids = _check_products(data.get("product_ids") or [])
     checked = video_uploads.check_video_file(file, data.get("duration")) if file is not None else None
@@ -126,7 +124,8 @@ def update_video(user: User, video_id: str, data: dict) -> Video:
         changes["tags"] = _tags(data["tags"])
     for key, name in (("external_url", "externalUrl"), ("duration", "duration")):
         if key in data and video.video_file:
-            raise _problem(name, f"An uploaded video's {name} comes from its file", reason="video_source_conflict")
+            raise ValidationFailed.for_field(name, f"An uploaded video's {name} comes from its file",
+                                             reason="video_source_conflict")
     if data.get("external_url"):
         changes["external_url"] = _check_url(data["external_url"])
     if "duration" in data:

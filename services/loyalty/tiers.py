@@ -130,10 +130,6 @@ def get_tier(tier_id: str) -> LoyaltyTier:
 
 # --------------------------------------------------------------------------- writes
 
-def _invalid(message: str, field: str, reason: str) -> ValidationFailed:
-    return ValidationFailed(message, reason=reason, details=[{"field": field, "message": message}])
-
-
 def permille_of(multiplier) -> int:
     """A multiplier (int, float, Decimal or numeric string: 1.25) as an integer per mille (1250).
     Raises ValidationFailed (422 `invalid_tier_multiplier`) outside 1.0-10.0 or with more than
@@ -145,8 +141,8 @@ def permille_of(multiplier) -> int:
     permille = value * 1000 if value is not None and value.is_finite() else None
     if permille is None or permille != permille.to_integral_value() \
             or not MIN_PERMILLE <= permille <= MAX_PERMILLE:
-        raise _invalid("A multiplier from 1.0 to 10.0 with at most 3 decimals", "multiplier",
-                       reason="invalid_tier_multiplier")
+        raise ValidationFailed.for_field("multiplier", "A multiplier from 1.0 to 10.0 with at most 3 decimals",
+                                         reason="invalid_tier_multiplier")
     return int(permille)
 
 
@@ -157,13 +153,15 @@ def _clean(fields: dict) -> dict:
     if "name" in fields:
         name = (fields["name"] or "").strip().lower()
         if not NAME.match(name):
-            raise _invalid("A lower-case slug of 1-30 letters, digits and -, starting with a letter", "name",
-                           reason="invalid_tier_name")
+            raise ValidationFailed.for_field("name",
+                                             "A lower-case slug of 1-30 letters, digits and -, starting with a letter",
+                                             reason="invalid_tier_name")
         clean["name"] = name
     if "min_points" in fields:
         points = fields["min_points"]
         if isinstance(points, bool) or not isinstance(points, int) or not 0 <= points <= MAX_MIN_POINTS:
-            raise _invalid(f"An integer from 0 to {MAX_MIN_POINTS}", "minPoints", reason="invalid_tier_min_points")
+            raise ValidationFailed.for_field("minPoints", f"An integer from 0 to {MAX_MIN_POINTS}",
+                                             reason="invalid_tier_min_points")
         clean["min_points"] = points
     if "multiplier" in fields:
         clean["multiplier_permille"] = permille_of(fields["multiplier"])
@@ -171,8 +169,9 @@ def _clean(fields: dict) -> dict:
         benefits = fields["benefits"] if fields["benefits"] is not None else []
         if not isinstance(benefits, (list, tuple)) or len(benefits) > MAX_BENEFITS or any(
                 not isinstance(b, str) or not 1 <= len(b.strip()) <= MAX_BENEFIT_LENGTH for b in benefits):
-            raise _invalid(f"At most {MAX_BENEFITS} texts of 1-{MAX_BENEFIT_LENGTH} characters", "benefits",
-                           reason="invalid_tier_benefits")
+            raise ValidationFailed.for_field("benefits",
+                                             f"At most {MAX_BENEFITS} texts of 1-{MAX_BENEFIT_LENGTH} characters",
+                                             reason="invalid_tier_benefits")
         clean["benefits"] = [b.strip() for b in benefits]
     if "is_active" in fields:
         clean["is_active"] = bool(fields["is_active"])
@@ -212,9 +211,9 @@ def create_tier(fields: dict, actor_id: str | None = None) -> tuple[LoyaltyTier,
     ValidationFailed (422: invalid_tier_name, invalid_tier_min_points, invalid_tier_multiplier,
     invalid_tier_benefits), Conflict (409: tier_name_taken, tier_min_points_taken)."""
     if "name" not in fields:
-        raise _invalid("Required", "name", reason="invalid_tier_name")
+        raise ValidationFailed.for_field("name", "Required", reason="invalid_tier_name")
     if "min_points" not in fields:
-        raise _invalid("Required", "minPoints", reason="invalid_tier_min_points")
+        raise ValidationFailed.for_field("minPoints", "Required", reason="invalid_tier_min_points")
     clean = _clean({"multiplier": 1, "benefits": [], "is_active": True, **fields})
     ensure_default_tiers()
     try:
@@ -238,8 +237,9 @@ def update_tier(tier_id: str, fields: dict, actor_id: str | None = None) -> tupl
             tier = _locked(tier_id)
             if tier.name == BASE_TIER and (clean.get("name", BASE_TIER) != BASE_TIER
                                            or clean.get("min_points", 0) != 0 or clean.get("is_active") is False):
-                raise _invalid("The base tier bronze keeps its name, minPoints 0 and stays active", "name",
-                               reason="base_tier_required")
+                raise ValidationFailed.for_field("name",
+                                                 "The base tier bronze keeps its name, minPoints 0 and stays active",
+                                                 reason="base_tier_required")
             _check_unique(clean, tier.id)
             LoyaltyTier.update(**clean, updated_at=utcnow()).where(LoyaltyTier.id == tier.id).execute()
             job = schedule_recalculation(f"tier {tier.name} updated", actor_id)

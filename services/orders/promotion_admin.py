@@ -62,35 +62,32 @@ def list_promos(active: bool | None = None, q: str | None = None, page: int = 1,
     return list(query.order_by(DiscountCode.created_at.desc(), DiscountCode.id.desc()).paginate(page, limit)), total
 
 
-def _problem(field: str, message: str, reason: str) -> ValidationFailed:
-    return ValidationFailed(message, reason=reason, details=[{"field": field, "message": message}])
-
-
 def _check(values: dict) -> None:
     """Raise ValidationFailed (422) unless the code's merged `values` are coherent (module docstring)."""
     kind, value = values["kind"], values["value"]
     if kind not in PROMOTION_KINDS:
-        raise _problem("type", f"One of {', '.join(PROMOTION_KINDS)}", reason="invalid_promo_value")
+        raise ValidationFailed.for_field("type", f"One of {', '.join(PROMOTION_KINDS)}", reason="invalid_promo_value")
     if kind == "percentage" and not 1 <= value <= 100:
-        raise _problem("value", "A percentage is between 1 and 100", reason="invalid_promo_value")
+        raise ValidationFailed.for_field("value", "A percentage is between 1 and 100", reason="invalid_promo_value")
     if kind == "fixed_amount" and value < 1:
-        raise _problem("value", "A fixed amount is at least 1 (minor units)", reason="invalid_promo_value")
+        raise ValidationFailed.for_field("value", "A fixed amount is at least 1 (minor units)",
+                                         reason="invalid_promo_value")
     if kind == "free_shipping" and value != 0:
-        raise _problem("value", "Free shipping has value 0", reason="invalid_promo_value")
+        raise ValidationFailed.for_field("value", "Free shipping has value 0", reason="invalid_promo_value")
     if values.get("starts_at") and values.get("ends_at") and values["starts_at"] >= values["ends_at"]:
-        raise _problem("validUntil", "Must be after validFrom", reason="invalid_promo_window")
+        raise ValidationFailed.for_field("validUntil", "Must be after validFrom", reason="invalid_promo_window")
     categories = set(values.get("category_ids") or [])
     known = {c.id for c in Category.select(Category.id).where(Category.id.in_(categories))} if categories else set()
     if categories - known:
-        raise _problem("applicableCategories", f"Unknown: {', '.join(sorted(categories - known))}",
-                       reason="unknown_category_id")
+        raise ValidationFailed.for_field("applicableCategories", f"Unknown: {', '.join(sorted(categories - known))}",
+                                         reason="unknown_category_id")
     products = set(values.get("product_ids") or [])
     known = {p.id for p in Product.select(Product.id).where(Product.id.in_(products))} if products else set()
     if products - known:
-        raise _problem("applicableProducts", f"Unknown: {', '.join(sorted(products - known))}",
-                       reason="unknown_product_id")
+        raise ValidationFailed.for_field("applicableProducts", f"Unknown: {', '.join(sorted(products - known))}",
+                                         reason="unknown_product_id")
     if values.get("customer_id") and not User.select().where(User.id == values["customer_id"]).exists():
-        raise _problem("customerId", "No such customer", reason="customer_not_found")
+        raise ValidationFailed.for_field("customerId", "No such customer", reason="customer_not_found")
 
 
 def _save(code: DiscountCode, new: bool = False) -> DiscountCode:

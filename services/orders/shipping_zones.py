@@ -95,10 +95,6 @@ def zone_view(zone: ShippingZone) -> dict:
             "createdAt": isoformat(zone.created_at), "updatedAt": isoformat(zone.updated_at)}
 
 
-def _problem(field: str, message: str, reason: str) -> ValidationFailed:
-    return ValidationFailed(message, reason=reason, details=[{"field": field, "message": message}])
-
-
 def _normalised(values: dict) -> dict:
     """`values` with countries upper-case and sorted, cities trimmed, duplicates dropped, brackets
     by ascending weight. Raises ValidationFailed (422 `duplicate_shipping_method`,
@@ -106,13 +102,13 @@ def _normalised(values: dict) -> dict:
     methods, seen = [], set()
     for index, method in enumerate(values["methods"]):
         if method["id"] in seen:
-            raise _problem(f"methods.{index}.id", f"{method['id']} is listed twice",
-                           reason="duplicate_shipping_method")
+            raise ValidationFailed.for_field(f"methods.{index}.id", f"{method['id']} is listed twice",
+                                             reason="duplicate_shipping_method")
         seen.add(method["id"])
         rates = sorted(method.get("weight_rates") or [], key=lambda r: r["up_to_grams"])
         if len({r["up_to_grams"] for r in rates}) != len(rates):
-            raise _problem(f"methods.{index}.weightRates", "Two brackets with the same upToGrams",
-                           reason="duplicate_weight_bracket")
+            raise ValidationFailed.for_field(f"methods.{index}.weightRates", "Two brackets with the same upToGrams",
+                                             reason="duplicate_weight_bracket")
         methods.append({"id": method["id"], "name": method.get("name"), "description": method.get("description"),
                         "price": method["price"], "free_threshold": method.get("free_threshold"),
                         "weight_rates": [{"up_to_grams": r["up_to_grams"], "price": r["price"]} for r in rates]})

@@ -64,36 +64,33 @@ def get_project(project_id: str) -> EarnProject:
     return project
 
 
-def _invalid(field: str, message: str, reason: str) -> ValidationFailed:
-    return ValidationFailed(message, reason=reason, details=[{"field": field, "message": message}])
-
-
 def _check(values: dict, now: dt.datetime, creating: bool) -> None:
     """Raises ValidationFailed (422 `project_requirements_invalid`, `project_invalid_dates`)."""
     kind = values["type"]
     location = [values.get(k) for k in ("location_lat", "location_lng", "location_radius_km")]
     if kind == "visit" and None in location:
-        raise _invalid("requirements.location", "A visit project needs lat, lng and radiusKm",
-                       reason="project_requirements_invalid")
+        raise ValidationFailed.for_field("requirements.location", "A visit project needs lat, lng and radiusKm",
+                                         reason="project_requirements_invalid")
     if kind != "visit" and any(v is not None for v in location):
-        raise _invalid("requirements.location", "Only visit projects have a location",
-                       reason="project_requirements_invalid")
+        raise ValidationFailed.for_field("requirements.location", "Only visit projects have a location",
+                                         reason="project_requirements_invalid")
     if values.get("min_words") is not None and kind != "text":
-        raise _invalid("requirements.minWords", "Only text projects count words",
-                       reason="project_requirements_invalid")
+        raise ValidationFailed.for_field("requirements.minWords", "Only text projects count words",
+                                         reason="project_requirements_invalid")
     if values.get("min_duration_seconds") is not None and kind != "video":
-        raise _invalid("requirements.minDuration", "Only video projects have a duration",
-                       reason="project_requirements_invalid")
+        raise ValidationFailed.for_field("requirements.minDuration", "Only video projects have a duration",
+                                         reason="project_requirements_invalid")
     products = values.get("products") or []
     if products:
         found = {p.id for p in Product.select(Product.id).where(Product.id.in_(products))}
         missing = [p for p in products if p not in found]
         if missing:
-            raise _invalid("requirements.products", f"Unknown products: {', '.join(missing[:5])}",
-                       reason="project_requirements_invalid")
+            raise ValidationFailed.for_field("requirements.products", f"Unknown products: {', '.join(missing[:5])}",
+                                             reason="project_requirements_invalid")
     expires = values.get("expires_at")
     if expires is not None and expires <= now and (creating or values.get("status") == "active"):
-        raise _invalid("limits.expiryDate", "The expiry date must be in the future", reason="project_invalid_dates")
+        raise ValidationFailed.for_field("limits.expiryDate", "The expiry date must be in the future",
+                                         reason="project_invalid_dates")
 
 
 def create_project(values: dict, staff_id: str) -> EarnProject:
@@ -129,7 +126,8 @@ def update_project(project_id: str, values: dict) -> EarnProject:
         _check(merged, utcnow(), creating=False)
         budget = merged["total_budget"]
         if budget is not None and budget < project.budget_spent + project.budget_reserved:
-            raise _invalid("limits.totalBudget", f"At least {project.budget_spent + project.budget_reserved} is "
+            raise ValidationFailed.for_field("limits.totalBudget",
+                                             f"At least {project.budget_spent + project.budget_reserved} is "
                            "spent or reserved", reason="project_budget_exhausted")
         EarnProject.update(updated_at=utcnow(), **changes).where(EarnProject.id == project.id).execute()
     return get_project(project_id)

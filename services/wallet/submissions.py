@@ -56,10 +56,6 @@ def count_words(text: str) -> int:
     return len(WORD.findall(text or ""))
 
 
-def _fail(field: str, message: str, reason: str) -> ValidationFailed:
-    return ValidationFailed(message, reason=reason, details=[{"field": field, "message": message}])
-
-
 def check_submission(project: EarnProject, entry: dict) -> dict:
     """The submission's stored fields from `entry` (`text`, `image_url`, `video_url`,
     `duration_seconds`, `lat`, `lng`, `product_id`, `rating`, `metadata`), checked against the
@@ -68,40 +64,46 @@ def check_submission(project: EarnProject, entry: dict) -> dict:
     extra = sorted(set(k for k, v in entry.items() if v is not None) - ACCEPTED[project.type] - COMMON)
     if extra:
         name = CAMEL.get(extra[0], extra[0])
-        raise _fail(name, f"A {project.type} project does not take {name}", reason="submission_field_not_applicable")
+        raise ValidationFailed.for_field(name, f"A {project.type} project does not take {name}",
+                                         reason="submission_field_not_applicable")
     text = (entry.get("text") or "").strip()
     fields = {"kind": kind, "rating": entry.get("rating"), "metadata": entry.get("metadata") or {},
               "product_id": entry.get("product_id")}
     if kind == "text":
         if not text:
-            raise _fail("text", "A text project needs a text", reason="submission_content_required")
+            raise ValidationFailed.for_field("text", "A text project needs a text",
+                                             reason="submission_content_required")
         words = count_words(text)
         if project.min_words and words < project.min_words:
-            raise _fail("text", f"{words} words; at least {project.min_words}", reason="submission_too_short")
+            raise ValidationFailed.for_field("text", f"{words} words; at least {project.min_words}",
+                                             reason="submission_too_short")
         fields.update(content=text, word_count=words)
     elif kind == "image":
         if not entry.get("image_url"):
-            raise _fail("imageUrl", "A photo project needs an image URL", reason="submission_content_required")
+            raise ValidationFailed.for_field("imageUrl", "A photo project needs an image URL",
+                                             reason="submission_content_required")
         fields.update(content=entry["image_url"])
     elif kind == "video":
         if not entry.get("video_url") or entry.get("duration_seconds") is None:
-            raise _fail("videoUrl", "A video project needs a video URL and durationSeconds",
-                        reason="submission_content_required")
+            raise ValidationFailed.for_field("videoUrl", "A video project needs a video URL and durationSeconds",
+                                             reason="submission_content_required")
         if project.min_duration_seconds and entry["duration_seconds"] < project.min_duration_seconds:
-            raise _fail("durationSeconds", f"At least {project.min_duration_seconds} seconds",
-                        reason="submission_video_too_short")
+            raise ValidationFailed.for_field("durationSeconds", f"At least {project.min_duration_seconds} seconds",
+                                             reason="submission_video_too_short")
         fields.update(content=entry["video_url"], duration_seconds=entry["duration_seconds"])
     else:
         if entry.get("lat") is None or entry.get("lng") is None:
-            raise _fail("lat", "A visit project needs the visit's lat and lng", reason="submission_location_required")
+            raise ValidationFailed.for_field("lat", "A visit project needs the visit's lat and lng",
+                                             reason="submission_location_required")
         distance = distance_km(entry["lat"], entry["lng"], project.location_lat, project.location_lng)
         if distance > project.location_radius_km:
-            raise _fail("lat", f"{distance:.2f} km away; within {project.location_radius_km} km",
-                        reason="submission_too_far")
+            raise ValidationFailed.for_field("lat", f"{distance:.2f} km away; within {project.location_radius_km} km",
+                                             reason="submission_too_far")
         fields.update(content=entry.get("image_url") or "", lat=entry["lat"], lng=entry["lng"],
                       distance_km=round(distance, 3))
     if project.products and fields["product_id"] not in project.products:
-        raise _fail("productId", "Name one of the project's products", reason="submission_product_required")
+        raise ValidationFailed.for_field("productId", "Name one of the project's products",
+                                         reason="submission_product_required")
     if kind != "text":
         fields["caption"] = text
     return fields
@@ -195,7 +197,8 @@ def list_submissions(status: str | None = None, user_id: str | None = None, proj
     query = EarnSubmission.select()
     if status:
         if status not in SUBMISSION_STATUSES:
-            raise _fail("status", f"One of {', '.join(SUBMISSION_STATUSES)}", reason="invalid_status")
+            raise ValidationFailed.for_field("status", f"One of {', '.join(SUBMISSION_STATUSES)}",
+                                             reason="invalid_status")
         query = query.where(EarnSubmission.status == status)
     if user_id:
         query = query.where(EarnSubmission.user == user_id)
