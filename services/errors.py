@@ -18,6 +18,7 @@ REASONS = {
     "not_allowed": "The caller may not do this",
     "not_found": "No such resource",
     "out_of_stock": "Not enough units on hand",
+    "payload_too_large": "The upload is larger than its limit",
     "payment_failed": "The payment was declined or failed",
     "too_many_attempts": "Too many attempts; retry after the Retry-After delay",
     "validation_failed": "The request is invalid",
@@ -55,6 +56,14 @@ class ValidationFailed(DomainError):
         """A 422 about one input field: `message` also as the one detail `{"field", "message"}`
         (`field` a dotted path of the request body, e.g. `requirements.location`)."""
         return cls(message, reason=reason, details=[{"field": field, "message": message}])
+
+
+class PayloadTooLarge(DomainError):
+    """An upload larger than its limit (413); each upload's subclass names its own reason."""
+
+    status = 413
+    code = "PAYLOAD_TOO_LARGE"
+    reason = "payload_too_large"
 
 
 class NotFound(DomainError):

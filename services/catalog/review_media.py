@@ -34,7 +34,7 @@ from models.reviews import Review, ReviewMedia
 from models.users import User
 from services.catalog.reviews import (authored_review, delete_review_rows, resubmitted, review_view, summary_changed,
                                       visible_review)
-from services.errors import Conflict, DomainError, NotFound, ValidationFailed
+from services.errors import Conflict, NotFound, PayloadTooLarge, ValidationFailed
 from services.platform import images, media_files, video_containers
 
 MAX_MEDIA_PER_REVIEW = 5
@@ -43,11 +43,9 @@ IMAGE_MAX_DIMENSION = 8192  # pixels a side an uploaded photo may have before it
 FIELD = "file"
 
 
-class ReviewMediaTooLarge(DomainError):
+class ReviewMediaTooLarge(PayloadTooLarge):
     """The upload is larger than REVIEW_IMAGE_MAX_BYTES / REVIEW_VIDEO_MAX_BYTES (413)."""
 
-    status = 413
-    code = "PAYLOAD_TOO_LARGE"
     reason = "review_media_too_large"
 
 

@@ -19,7 +19,7 @@ from models.db import atomic, utcnow
 from models.users import User
 from services.content.store_writes import check_can_edit
 from services.content.stores import get_store
-from services.errors import DomainError, NotFound, ValidationFailed
+from services.errors import NotFound, PayloadTooLarge, ValidationFailed
 from services.platform import catalog_ttl, images, media_files
 
 STORE_IMAGE_MAX_BYTES = 10 * 1024 * 1024
@@ -29,11 +29,9 @@ LOGO_SIZE, BANNER_SIZE = SIZES["logo"], SIZES["banner"]
 FILE_NAME = re.compile(r"^[A-Za-z0-9_-]{22}\.(webp|png)$")
 
 
-class StoreImageTooLarge(DomainError):
+class StoreImageTooLarge(PayloadTooLarge):
     """The upload is larger than STORE_IMAGE_MAX_BYTES (413)."""
 
-    status = 413
-    code = "PAYLOAD_TOO_LARGE"
     reason = "store_image_too_large"
 
 

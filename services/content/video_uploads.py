@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import config
-from services.errors import DomainError, ValidationFailed
+from services.errors import DomainError, PayloadTooLarge, ValidationFailed
 from services.platform import images, media_files, video_containers
 
 THUMBNAIL_SIZE = 1280  # pixels, the longest side of a stored thumbnail
@@ -30,11 +30,9 @@ THUMBNAIL_MAX_DIMENSION = 8192  # pixels a side an uploaded thumbnail may have
 DURATION_TOLERANCE = 1.0  # seconds a declared duration may differ from the container's
 
 
-class VideoFileTooLarge(DomainError):
+class VideoFileTooLarge(PayloadTooLarge):
     """The video (or thumbnail) is larger than its limit (413)."""
 
-    status = 413
-    code = "PAYLOAD_TOO_LARGE"
     reason = "video_file_too_large"
 
 

@@ -22,7 +22,7 @@ import config
 from models.db import atomic, is_postgres, utcnow
 from models.users import User
 from services.customers.profiles import get_profile, profile_of, upsert_profile
-from services.errors import DomainError, NotFound, ValidationFailed
+from services.errors import NotFound, PayloadTooLarge, ValidationFailed
 from services.platform import images, media_files
 
 AVATAR_SIZE = 512  # pixels, the longest side of a stored avatar
@@ -32,11 +32,9 @@ USER_ID = re.compile(r"^usr_[A-Za-z0-9]{1,40}$")
 MEDIA_TYPES = images.MEDIA_TYPES
 
 
-class AvatarTooLarge(DomainError):
+class AvatarTooLarge(PayloadTooLarge):
     """The upload is larger than AVATAR_MAX_BYTES (413)."""
 
-    status = 413
-    code = "PAYLOAD_TOO_LARGE"
     reason = "avatar_too_large"
 
 

@@ -18,7 +18,7 @@ import config
 from models.db import atomic, utcnow
 from models.orders import Order, OrderDelivery
 from models.users import User
-from services.errors import Conflict, DomainError, NotFound, ValidationFailed
+from services.errors import Conflict, NotFound, PayloadTooLarge, ValidationFailed
 from services.orders import timeline
 from services.orders.deliveries import delivery_for
 from services.platform import images, media_files
@@ -29,11 +29,9 @@ PROOF_MAX_DIMENSION = 12_000  # pixels, width and height of an upload (stops dec
 PROOF_STATUSES = ("out_for_delivery", "delivered")
 
 
-class ProofTooLarge(DomainError):
+class ProofTooLarge(PayloadTooLarge):
     """The upload is larger than PROOF_MAX_BYTES (413)."""
 
-    status = 413
-    code = "PAYLOAD_TOO_LARGE"
     reason = "proof_photo_too_large"
 
 
