@@ -18,6 +18,20 @@ def add(api, cart_id, product, quantity=1):
     return body
 
 
+def place_across_stores(api, bakery, florist):
+    """A cash-on-delivery order of 2 breads (7.00) of `bakery`, roses (9.00) of `florist` and the
+    shop's own mug (5.00), placed through the API: (order id, bread, roses, mug)."""
+    bread = make_product(name="Bread", price=700, store=bakery.id)
+    roses = make_product(name="Roses", price=900, store=florist.id)
+    own = make_product(name="Mug", price=500)
+    cart_id = fill_cart(api, bread, quantity=2)
+    add(api, cart_id, roses)
+    add(api, cart_id, own)
+    status, body, _ = api.post("/api/v1/orders", checkout_body(cart_id), headers={"Prefer": "wait=10"})
+    assert status == 200 and body["data"]["state"] == "succeeded", body
+    return body["data"]["result"]["orderId"], bread, roses, own
+
+
 def test_a_store_under_its_minimum_stops_checkout_with_422_and_nothing_written(api):
     bakery = make_store(name="Padaria", minimum=2000)
     florist = make_store(name="Florista", minimum=500)
@@ -49,15 +63,7 @@ def test_an_inactive_store_stops_checkout(api):
 def test_an_order_over_every_minimum_keeps_each_line_store_and_groups_them(api):
     bakery = make_store(name="Padaria", minimum=1000)
     florist = make_store(name="Florista", minimum=0, operational_info={"delivery_time": "1-2 hours"})
-    bread = make_product(name="Bread", price=700, store=bakery.id)
-    roses = make_product(name="Roses", price=900, store=florist.id)
-    own = make_product(name="Mug", price=500)
-    cart_id = fill_cart(api, bread, quantity=2)
-    add(api, cart_id, roses)
-    add(api, cart_id, own)
-    status, body, _ = api.post("/api/v1/orders", checkout_body(cart_id), headers={"Prefer": "wait=10"})
-    assert status == 200 and body["data"]["state"] == "succeeded", body
-    order_id = body["data"]["result"]["orderId"]
+    order_id, bread, roses, own = place_across_stores(api, bakery, florist)
     status, body, _ = api.get(f"/api/v1/orders/{order_id}")
     assert status == 200, body
     order = body["data"]

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 
 from models.orders import Order, OrderEvent, OrderFulfillment
-from tests.api.test_store_checkout import add
-from tests.factories import assert_error, checkout_body, fill_cart, make_product, make_store, quick_user, token_for
+from tests.api.test_store_checkout import place_across_stores
+from tests.factories import assert_error, make_store, quick_user, token_for
 
 
 @pytest.fixture
@@ -16,15 +16,8 @@ def market(api):
     baker, florist_staff = quick_user(), quick_user()
     bakery = make_store(name="Padaria", staff=[baker])
     florist = make_store(name="Florista", staff=[florist_staff])
-    bread = make_product(name="Bread", price=700, store=bakery.id)
-    roses = make_product(name="Roses", price=900, store=florist.id)
-    mug = make_product(name="Mug", price=500)
-    cart_id = fill_cart(api, bread, quantity=2)
-    add(api, cart_id, roses)
-    add(api, cart_id, mug)
-    status, body, _ = api.post("/api/v1/orders", checkout_body(cart_id), headers={"Prefer": "wait=10"})
-    assert status == 200 and body["data"]["state"] == "succeeded", body
-    return {"order_id": body["data"]["result"]["orderId"], "bakery": bakery, "florist": florist,
+    order_id, bread, roses, _ = place_across_stores(api, bakery, florist)
+    return {"order_id": order_id, "bakery": bakery, "florist": florist,
             "baker": token_for(baker), "florist_staff": token_for(florist_staff),
             "staff": token_for(quick_user(role="staff")), "bread": bread, "roses": roses}
 
