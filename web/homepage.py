@@ -35,7 +35,7 @@ from web.earn import ProjectSchema
 from web.recommendations import RecommendedProductSchema, scored_to_dict
 from web.schemas import CamelSchema, MessageSchema, StrictInteger, UtcDateTime, ok
 from web.security import BEARER_SECURITY, OPTIONAL_BEARER_SECURITY, checked, current_user, require_staff
-from web.stores import StoreSchema
+from web.store_schemas import StoreSchema
 from web.videos import VideoSchema
 
 blp = Blueprint("homepage", __name__, url_prefix="/api/v1/homepage",
