@@ -361,7 +361,8 @@ def load_lines(cart_id: str) -> list[CartLine]:
     """The cart's lines with current variant data and the stock this cart may buy (available
     units: on hand minus reserved, plus what this cart's own active reservations hold),
     each priced (customizations re-checked, wholesale prices for a wholesale customer: `CartLine`),
-    oldest line first (3 queries). Lines of archived variants are left out."""
+    oldest line first (2 queries: the lines with their stock and the buyer's customer group, the
+    images). Lines of archived variants are left out."""
     held = (StockReservation.select(peewee.fn.COALESCE(peewee.fn.SUM(StockReservation.quantity), 0))
             .join(Warehouse)
             .where((StockReservation.cart == cart_id) & (StockReservation.variant == CartItem.variant)
@@ -374,8 +375,11 @@ def load_lines(cart_id: str) -> list[CartLine]:
                                 Variant.weight_grams, Variant.wholesale_price, Variant.sold_by,
                                 Product.id, Product.name, Product.handle, Product.status, Product.vendor,
                                 Product.category, Product.store,
-                                Product.customizations, on_hand.alias("on_hand"))
-                .join(Variant).switch(CartItem).join(Product)
+                                Product.customizations, on_hand.alias("on_hand"),
+                                peewee.fn.COALESCE(User.customer_group, "").alias("buyer_group"))
+                .join(Variant).switch(CartItem).join(Product).switch(CartItem)
+                .join(Cart, on=(CartItem.cart == Cart.id))
+                .join(User, peewee.JOIN.LEFT_OUTER, on=(Cart.customer == User.id))
                 .where(CartItem.cart == cart_id, Variant.archived_at.is_null())
                 .order_by(CartItem.created_at, CartItem.id))
     images = {}
@@ -383,7 +387,7 @@ def load_lines(cart_id: str) -> list[CartLine]:
         for image in ProductImage.select(ProductImage.product, ProductImage.url).where(
                 ProductImage.product.in_({row.product_id for row in rows})).order_by(ProductImage.sort_order):
             images.setdefault(image.product_id, image.url)
-    wholesale = _wholesale(cart_id) if rows else False
+    wholesale = bool(rows) and getattr(rows[0], "buyer_group", None) == "wholesale"  # guests: no group
     lines = []
     for row in rows:
         priced, problems = _repriced(row, row.product)
@@ -437,7 +441,7 @@ def cart_totals(cart: Cart, lines: list[CartLine], shipping_price: int | None = 
                                   code, eligible_subtotal(code, lines) if code else None)
 
 
-def cart_view(cart: Cart) -> dict:
+def cart_view(cart: Cart, lines: list[CartLine] | None = None) -> dict:
     """The seed-004 cart object: id, customerId, items[...], subtotal, tax, shipping, discount, total,
     currency, discountCode, itemCount, status, createdAt, updatedAt, expiresAt (money in minor units).
     An item's `unitPrice` includes its `customizations` (`[{"code", "label", "value", "price"}]`)
@@ -446,8 +450,10 @@ def cart_view(cart: Cart) -> dict:
     weight line's `quantity` is pieces, `weight` the grams per piece, `pricePerKg` the
     per-kilogram price (minor units) and `unitPrice` one piece's price; both are null for unit
     lines. `variant.inventoryCount` is in the variant's stock unit (grams for weight).
-    `sourceVideoId`: the shoppable video the line was added from, or null."""
-    lines = load_lines(cart.id)
+    `sourceVideoId`: the shoppable video the line was added from, or null. `lines`: the cart's
+    lines when the caller has them (`[]` for a cart just created), else they are loaded."""
+    if lines is None:
+        lines = load_lines(cart.id)
     totals = cart_totals(cart, lines)
     wanted = variant_quantities(lines)
     items = [{
