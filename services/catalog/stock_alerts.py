@@ -23,9 +23,9 @@ Low stock and "back" are judged on available units, the number shoppers see.
 
 from __future__ import annotations
 
-from peewee import fn
+from peewee import JOIN, fn
 
-from models.catalog import InventoryLevel, Variant
+from models.catalog import InventoryLevel, Variant, Warehouse
 from models.wishlists import WishlistItem
 from services.catalog.back_in_stock import notify_requesters
 from services.catalog.reorder_points import queue_reorders
@@ -55,16 +55,30 @@ def _product_available(product_id: str) -> int:
                                  Variant.archived_at.is_null()).scalar()) or 0
 
 
-def _pair_units(pairs: list[tuple[str, str]]) -> dict[tuple[str, str], tuple[int, int, int]]:
-    """`(on hand, reserved, available)` per (variant id, warehouse id) pair (no level: zeros)."""
-    found = {pair: (0, 0, 0) for pair in pairs}
-    for warehouse_id in {wh for _, wh in pairs}:
-        ids = [vid for vid, wh in pairs if wh == warehouse_id]
-        for vid, q, r in (InventoryLevel.select(InventoryLevel.variant, InventoryLevel.quantity,
-                                                InventoryLevel.reserved)
-                          .where(InventoryLevel.variant.in_(ids), InventoryLevel.warehouse == warehouse_id).tuples()):
-            found[(vid, warehouse_id)] = (q, r, q - r)
-    return found
+def _levels(variant_ids) -> tuple[dict[tuple[str, str], tuple[int, int, int]], dict[str, int], dict[str, int]]:
+    """One query over the variants' stock rows in every warehouse: `(on hand, reserved, available)`
+    per (variant id, warehouse id) that has a row, the sellable units per variant id over active
+    warehouses (every id given: 0 without rows), and the `low_stock_threshold` of each variant
+    that exists."""
+    ids = list(dict.fromkeys(variant_ids))
+    pairs: dict[tuple[str, str], tuple[int, int, int]] = {}
+    totals = {vid: 0 for vid in ids}
+    thresholds: dict[str, int] = {}
+    if not ids:
+        return pairs, totals, thresholds
+    rows = (Variant.select(Variant.id, Variant.low_stock_threshold, InventoryLevel.warehouse, InventoryLevel.quantity,
+                           InventoryLevel.reserved, Warehouse.active)
+            .join(InventoryLevel, JOIN.LEFT_OUTER, on=(InventoryLevel.variant == Variant.id))
+            .join(Warehouse, JOIN.LEFT_OUTER, on=(InventoryLevel.warehouse == Warehouse.id))
+            .where(Variant.id.in_(ids)).tuples())
+    for vid, threshold, warehouse_id, quantity, reserved, active in rows:
+        thresholds[vid] = threshold
+        if warehouse_id is None:
+            continue
+        pairs[(vid, warehouse_id)] = (quantity, reserved, quantity - reserved)
+        if active:
+            totals[vid] += quantity - reserved
+    return pairs, totals, thresholds
 
 
 class Snapshot:
@@ -73,8 +87,8 @@ class Snapshot:
 
     def __init__(self, pairs):
         self.pairs = sorted(dict.fromkeys(pairs))
-        self.before = {pair: units[2] for pair, units in _pair_units(self.pairs).items()}
-        self.totals = available_units([vid for vid, _ in self.pairs])
+        levels, self.totals, _ = _levels([vid for vid, _ in self.pairs])
+        self.before = {pair: levels.get(pair, (0, 0, 0))[2] for pair in self.pairs}
         products = Variant.select(Variant.product).where(Variant.id.in_(list(self.totals)))
         watched = [pid for (pid,) in WishlistItem.select(WishlistItem.product).where(
             WishlistItem.product.in_(products)).distinct().tuples()] if self.totals else []
@@ -96,10 +110,10 @@ def announce(before: Snapshot) -> None:
     """Compare with the levels now and emit / publish what changed (module docstring)."""
     if not before.pairs:
         return
-    thresholds = dict(Variant.select(Variant.id, Variant.low_stock_threshold)
-                      .where(Variant.id.in_(list(before.totals))).tuples())
+    levels, totals, thresholds = _levels(list(before.totals))  # one read of the levels now
     changes: dict[str, dict[str, tuple[int, int]]] = {}
-    for (variant_id, warehouse_id), (quantity, reserved, now) in _pair_units(before.pairs).items():
+    for variant_id, warehouse_id in before.pairs:
+        quantity, reserved, now = levels.get((variant_id, warehouse_id), (0, 0, 0))
         if variant_id not in thresholds:
             continue
         was, threshold = before.before[(variant_id, warehouse_id)], thresholds[variant_id]
@@ -107,7 +121,6 @@ def announce(before: Snapshot) -> None:
         if now <= threshold < was:
             events.emit("stock.low", variant_id, {"quantity": now, "threshold": threshold, "onHand": quantity,
                                                   "reserved": reserved, "warehouseId": warehouse_id})
-    totals = available_units(list(before.totals))
     for variant_id in sorted(before.totals):
         if variant_id in thresholds and before.totals[variant_id] <= 0 < totals[variant_id]:
             notify_requesters(variant_id, totals[variant_id])
