@@ -272,7 +272,8 @@ def place_order(job: Job) -> Order:
         publish_order_changed(order.id)  # sent after commit, to the customer's and staff streams
         # The commit point: from here the job can no longer be cancelled (it will finish with
         # the order). A cancel requested earlier wins instead, and everything rolls back.
-        if not jobs.mark_committed(job.id):
+        if not jobs.mark_committed(job.id, 1, _steps(p.get("savedPaymentMethodId")),
+                                   f"order {order.order_number} placed"):  # the progress step, same UPDATE
             raise JobCancelled(job.id)
     return order
 
@@ -315,8 +316,7 @@ def run_checkout_job(job: Job, ctx) -> dict:
     cancellation's own job may have found no PaymentIntent to void). A one-click checkout also
     charges the saved card (`outcome`), failing with PaymentFailed when it is declined."""
     saved_card = job.payload.get("savedPaymentMethodId")
-    order = place_order(job)
-    ctx.progress(1, _steps(saved_card), f"order {order.order_number} placed")
+    order = place_order(job)  # records the progress step "order ... placed" at its commit point
     result = {"orderId": order.id, "orderNumber": order.order_number, "status": order.status,
               "paymentStatus": order.payment_status, "total": order.total, "currency": order.currency}
     if order.payment_method == "stripe":

@@ -237,16 +237,26 @@ def request_cancel(job: Job) -> Job:
     return fresh
 
 
-def mark_committed(job_id: str) -> bool:
+def mark_committed(job_id: str, completed: int | None = None, total: int | None = None,
+                   message: str | None = None) -> bool:
     """The running job reached its commit point (call inside the transaction that commits its
-    work, e.g. the checkout's order): clear `cancellable` so no cancel is accepted from now on.
+    work, e.g. the checkout's order): clear `cancellable` so no cancel is accepted from now on,
+    and record the progress the work made (`completed` of `total`, `message`, as `heartbeat`
+    does) in the same UPDATE, which also renews the lease (`updated_at`).
 
     One conditional UPDATE that succeeds only while the job is `running`; False means a
     cancel was requested first (or the job is not running): the caller should raise
     JobCancelled so its transaction rolls back. On PostgreSQL the row stays locked until
     the caller commits, so a concurrent `request_cancel` waits and is then refused.
     """
-    return _transition(job_id, ("running",), cancellable=False)
+    progress = {}
+    if completed is not None:
+        progress["progress_completed"] = completed
+    if total is not None:
+        progress["progress_total"] = total
+    if message is not None:
+        progress["progress_message"] = message[:500]
+    return _transition(job_id, ("running",), cancellable=False, **progress)
 
 
 def retry_failed(job: Job) -> Job:
