@@ -159,11 +159,8 @@ def cancel_if_requested(job_id: str) -> bool:
     return ok
 
 
-def heartbeat(job_id: str, completed: int | None = None, total: int | None = None, message: str | None = None) -> bool:
-    """Renew a running job's lease and optionally report progress.
-
-    Returns False when the job is no longer `running` (e.g. a cancel was requested).
-    """
+def _progress(completed: int | None, total: int | None, message: str | None) -> dict:
+    """The job columns a progress report sets (None: left as they are; a message cut to 500 characters)."""
     changes = {}
     if completed is not None:
         changes["progress_completed"] = completed
@@ -171,7 +168,15 @@ def heartbeat(job_id: str, completed: int | None = None, total: int | None = Non
         changes["progress_total"] = total
     if message is not None:
         changes["progress_message"] = message[:500]
-    return _transition(job_id, ("running",), **changes)
+    return changes
+
+
+def heartbeat(job_id: str, completed: int | None = None, total: int | None = None, message: str | None = None) -> bool:
+    """Renew a running job's lease and optionally report progress.
+
+    Returns False when the job is no longer `running` (e.g. a cancel was requested).
+    """
+    return _transition(job_id, ("running",), **_progress(completed, total, message))
 
 
 def succeed(job_id: str, result: dict | None) -> bool:
@@ -249,14 +254,7 @@ def mark_committed(job_id: str, completed: int | None = None, total: int | None 
     JobCancelled so its transaction rolls back. On PostgreSQL the row stays locked until
     the caller commits, so a concurrent `request_cancel` waits and is then refused.
     """
-    progress = {}
-    if completed is not None:
-        progress["progress_completed"] = completed
-    if total is not None:
-        progress["progress_total"] = total
-    if message is not None:
-        progress["progress_message"] = message[:500]
-    return _transition(job_id, ("running",), cancellable=False, **progress)
+    return _transition(job_id, ("running",), cancellable=False, **_progress(completed, total, message))
 
 
 def retry_failed(job: Job) -> Job:
