@@ -57,8 +57,7 @@ def update_part(order_id: str, store_id: str | None, status: str, actor: User, m
     Raises NotFound (404 `order_not_found`: no such order, or the caller may not fulfil any part
     of it; 404 `fulfillment_not_found`: the order has no lines of that store, or it is another
     store's part), Conflict (409 `order_not_fulfillable`: the order is pending, on hold, delivered
-    or cancelled;
-    409 `fulfillment_backwards`: the part is already further); ValidationFailed (422
+    or cancelled; 409 `fulfillment_backwards`: the part is already further); ValidationFailed (422
     `unknown_fulfillment_status`)."""
     if status not in FULFILLMENT_STATUSES or status == "unfulfilled":
         raise ValidationFailed(f"Unknown fulfilment status {status!r}", reason="unknown_fulfillment_status",
@@ -67,9 +66,10 @@ def update_part(order_id: str, store_id: str | None, status: str, actor: User, m
         query = Order.select().where(Order.id == order_id)
         order = (query.for_update() if is_postgres() else query).first()
         stores = order_store_ids(order_id) if order is not None else set()
-        if order is None or not any(may_fulfil(actor, sid, manage_all) for sid in stores):
+        mine = {sid for sid in stores if may_fulfil(actor, sid, manage_all)}  # the parts the caller may move
+        if not mine:
             raise NotFound("Order not found", reason="order_not_found")
-        if store_id not in stores or not may_fulfil(actor, store_id, manage_all):
+        if store_id not in mine:
             raise NotFound("The order has no lines of this store", reason="fulfillment_not_found",
                            details=[{"field": "storeId", "message": "not a store of this order"}])
         if order.status not in FULFILLABLE_ORDER_STATUSES:

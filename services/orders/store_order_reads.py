@@ -7,7 +7,7 @@ from models.db import isoformat
 from models.orders import FULFILLMENT_STATUSES, Order, OrderFulfillment, OrderItem
 
 RANK = {status: rank for rank, status in enumerate(FULFILLMENT_STATUSES)}
-_FLOOR = {"shipped": "shipped", "delivered": "delivered"}  # order status -> the least each part shows
+CARRIED = ("shipped", "delivered")  # order statuses every part shows at least
 
 
 def part_status(order_status: str, stored: str | None) -> str:
@@ -16,8 +16,7 @@ def part_status(order_status: str, stored: str | None) -> str:
     if order_status == "cancelled":
         return "cancelled"
     own = stored or "unfulfilled"
-    floor = _FLOOR.get(order_status)
-    return floor if floor and RANK[floor] > RANK[own] else own
+    return order_status if order_status in CARRIED and RANK[order_status] > RANK[own] else own
 
 
 def fulfillment_views(order: Order) -> dict[str | None, dict]:
