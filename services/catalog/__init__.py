@@ -32,12 +32,12 @@ from services.catalog.customizations import (CUSTOMIZATION_TYPES, choose_customi
 from services.catalog.imports import check_store, import_payload, run_import_job
 from services.catalog.back_in_stock import subscribe_back_in_stock, unsubscribe_back_in_stock
 from services.catalog.inventory import (adjust_stock, release_allocated, release_stock, restock, set_stock, stock_levels,
-                                        take_allocated, take_stock, transfer_stock)
+                                        take_allocated, take_stock, transfer_stock, units_by_warehouse)
 from services.catalog.inventory_reports import (finished_report, report_csv, run_inventory_report_job,
                                                 start_inventory_report)
 from services.catalog.inventory_views import low_stock, variant_inventory
 from services.catalog.reservations import (DEFAULT_RESERVATION_MINUTES, MAX_RESERVATION_MINUTES, active_reservations,
-                                           expire_reservations, release_reservations, reservation_view,
+                                           expire_reservations, release_reservations, release_rows, reservation_view,
                                            reserve_stock)
 from services.catalog.stock_ledger import ledger_totals
 from services.catalog.list_totals import clear as clear_list_totals
@@ -82,7 +82,7 @@ from services.catalog.sitemap import (build_sitemap, build_sitemap_task, empty_s
                                       sitemap_document)
 from services.catalog.slug_redirects import current_slug
 from services.catalog.slugs import RESERVED_HANDLES, free_slug, slugify
-from services.catalog.stock_live import active_products, product_stock_views, publish_stock_changed, stock_channel
+from services.catalog.stock_live import active_products, product_stock_views, publish_product_stock, stock_channel
 from services.catalog.warehouse_admin import (create_warehouse, delete_warehouse, get_warehouse, list_warehouses,
                                               update_warehouse, warehouse_view)
 from services.catalog.weights import (MAX_PIECE_GRAMS, WEIGHT_STEPS, apply_selling, line_weight,
@@ -100,7 +100,8 @@ __all__ = [
     "update_purchase_order", "delete_reorder_rule", "list_reorder_rules", "run_reorder_job", "set_reorder_rule",
     "create_supplier", "delete_supplier", "get_supplier", "list_suppliers", "update_supplier",
     "DEFAULT_RESERVATION_MINUTES", "MAX_RESERVATION_MINUTES", "active_reservations", "expire_reservations",
-    "finished_report", "ledger_totals", "low_stock", "release_reservations", "report_csv", "reservation_view",
+    "finished_report", "ledger_totals", "low_stock", "release_reservations", "release_rows", "report_csv",
+    "reservation_view",
     "reserve_stock", "restock", "run_inventory_report_job", "start_inventory_report", "subscribe_back_in_stock",
     "unsubscribe_back_in_stock", "variant_inventory",
     "CUSTOMIZATION_LIMITS", "CUSTOMIZATION_TYPES", "choose_customizations", "customization_key", "customizations_price",
@@ -115,10 +116,11 @@ __all__ = [
     "count_handles",
     "create_product", "create_review", "decode_upload", "default_warehouse", "default_warehouse_id",
     "delete_review", "get_product", "has_purchased", "import_payload", "list_products", "list_reviews",
-    "load_views", "parse_money", "parse_products", "product_stock_views", "product_view", "publish_stock_changed",
+    "load_views", "parse_money", "parse_products", "product_stock_views", "product_view", "publish_product_stock",
     "rating_summaries", "release_stock", "review_view", "run_import_job", "set_product_stock", "set_stock",
     "free_slug",
-    "slugify", "stock_channel", "stock_levels", "take_stock", "update_product", "update_review", "upsert_product",
+    "slugify", "stock_channel", "stock_levels", "take_stock", "units_by_warehouse", "update_product", "update_review",
+    "upsert_product",
     "with_category", "autocomplete", "PRICE_BUCKETS", "RATING_BUCKETS", "SEARCH_SORTS", "SearchResult",
     "search_products", "ATTRIBUTE_FACETS", "FACETS", "SearchFilters", "clear_history", "normalize_query",
     "popular_searches", "save_search", "search_history", "attribute_filter", "filter_products", "product_attributes", "infer_kind", "validate_attributes", "POPULAR_WINDOW_DAYS", "featured_products", "popular_products", "add_media", "add_vote", "approve_review", "delete_media", "media_file", "moderation_queue",

@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import logging
 
+from peewee import fn
+
 from models.catalog import InventoryLevel, Variant, Warehouse
 from models.db import atomic, is_postgres, utcnow
 from models.inventory import StockReservation
@@ -36,17 +38,35 @@ def stock_levels(variant_ids, cart_id: str | None = None, warehouse_id: str | No
     """Available units (on hand - reserved) per variant id (missing rows count 0): in
     `warehouse_id`, or without it the sellable units over all active warehouses. With
     `cart_id`, the units that cart's own active reservations hold there are added back (what
-    that cart may buy: at checkout `take_allocated` frees them for it, expired or not)."""
-    levels = stock_alerts.available_units(variant_ids, warehouse_id)
-    if cart_id and levels:
-        query = (StockReservation.select(StockReservation.variant, StockReservation.quantity)
-                 .where(StockReservation.cart == cart_id, StockReservation.status == "active",
-                        StockReservation.variant.in_(list(levels))))
-        query = query.where(StockReservation.warehouse == warehouse_id) if warehouse_id else query.where(
-            StockReservation.warehouse.in_(active_warehouse_ids()))
-        for variant_id, held in query.tuples():
-            levels[variant_id] += held
+    that cart may buy: at checkout `take_allocated` frees them for it, expired or not). One query."""
+    if not cart_id:
+        return stock_alerts.available_units(variant_ids, warehouse_id)
+    levels = {vid: 0 for vid in dict.fromkeys(variant_ids)}
+    for units in units_by_warehouse(levels, cart_id, [warehouse_id] if warehouse_id else None).values():
+        for variant_id, n in units.items():
+            levels[variant_id] += n
     return levels
+
+
+def units_by_warehouse(variant_ids, cart_id: str | None, warehouse_ids: list[str] | None) -> dict[str, dict[str, int]]:
+    """`{warehouse id: {variant id: units}}` for every warehouse asked (None: the active ones) and
+    every variant id given (0 without a row): available units plus what cart `cart_id`'s own
+    active reservations hold there (see `stock_levels`). One query."""
+    ids = list(dict.fromkeys(variant_ids))
+    held = (StockReservation.select(fn.COALESCE(fn.SUM(StockReservation.quantity), 0))
+            .where((StockReservation.cart == cart_id) & (StockReservation.status == "active")
+                   & (StockReservation.variant == InventoryLevel.variant)
+                   & (StockReservation.warehouse == InventoryLevel.warehouse)))
+    units = InventoryLevel.quantity - InventoryLevel.reserved + (held if cart_id else 0)
+    query = InventoryLevel.select(InventoryLevel.warehouse, InventoryLevel.variant, units).where(
+        InventoryLevel.variant.in_(ids))
+    query = query.where(InventoryLevel.warehouse.in_(
+        warehouse_ids if warehouse_ids is not None else active_warehouse_ids()))
+    found: dict[str, dict[str, int]] = {wh: {vid: 0 for vid in ids} for wh in warehouse_ids or []}
+    if ids and warehouse_ids != []:
+        for wh, variant_id, n in query.tuples():
+            found.setdefault(wh, {vid: 0 for vid in ids})[variant_id] = int(n or 0)
+    return found
 
 
 def _locked_level(variant_id: str, wh: str) -> InventoryLevel | None:
@@ -196,7 +216,8 @@ def take_stock(quantities: dict[str, int], cart_id: str | None = None, reference
                    reference=reference)
 
 
-def take_allocated(allocation: dict[tuple[str, str], int], cart_id: str | None = None, reference: str = "") -> None:
+def take_allocated(allocation: dict[tuple[str, str], int], cart_id: str | None = None,
+                   reference: str = "") -> list[StockReservation]:
     """Sell `allocation` (`{(variant id, warehouse id): units}`), in (variant, warehouse) order
     (the order reservations lock levels in, so concurrent checkouts and reservations cannot
     deadlock); call inside a transaction.
@@ -207,28 +228,35 @@ def take_allocated(allocation: dict[tuple[str, str], int], cart_id: str | None =
     first and the rest comes from the available units. An unexpired hold ends `consumed`; an
     expired one (not yet ended by the expiry task) ends `expired`: it no longer held anything
     for the cart, its units are simply available again to whoever buys first. The cart's other
-    holds are left alone (checkout releases them).
+    holds are left alone and returned (locked, still active: checkout releases them; `[]` without
+    `cart_id`).
     One `sale` movement per pair (reference: `reference`, else the cart id).
     Raises InsufficientStock (409, details name the variants short) on the first pair without
     enough units; the caller's transaction then rolls back all.
     """
     pairs = sorted(allocation)
-    before = stock_alerts.snapshot_pairs(pairs)
     now = utcnow()
     holds: dict[tuple[str, str], StockReservation] = {}
+    others: list[StockReservation] = []
     if cart_id:
-        query = StockReservation.select().where(StockReservation.cart == cart_id, StockReservation.status == "active",
-                                                StockReservation.variant.in_([vid for vid, _ in pairs]))
-        holds = {(r.variant_id, r.warehouse_id): r for r in (query.for_update() if is_postgres() else query)}
+        query = StockReservation.select().where(StockReservation.cart == cart_id, StockReservation.status == "active")
+        for row in (query.for_update() if is_postgres() else query):
+            if (row.variant_id, row.warehouse_id) in allocation:
+                holds[(row.variant_id, row.warehouse_id)] = row
+            else:
+                others.append(row)
+    # Available units only fall, unless a hold is larger than what the order takes from it.
+    before = stock_alerts.snapshot_pairs(pairs, rising=any(r.quantity > allocation[p] for p, r in holds.items()))
     for variant_id, wh in pairs:
         n = allocation[(variant_id, wh)]
         hold = holds.get((variant_id, wh))
         held = hold.quantity if hold else 0
-        changed = InventoryLevel.update(quantity=InventoryLevel.quantity - n,
-                                        reserved=InventoryLevel.reserved - held, updated_at=now).where(
+        changed = list(InventoryLevel.update(quantity=InventoryLevel.quantity - n,
+                                             reserved=InventoryLevel.reserved - held, updated_at=now).where(
             InventoryLevel.variant == variant_id, InventoryLevel.warehouse == wh,
-            InventoryLevel.quantity - InventoryLevel.reserved + held >= n).execute()
-        if changed != 1:
+            InventoryLevel.quantity - InventoryLevel.reserved + held >= n)
+            .returning(InventoryLevel.quantity, InventoryLevel.reserved).tuples().execute())
+        if len(changed) != 1:
             available = stock_levels([variant_id], warehouse_id=wh)[variant_id] + held
             raise InsufficientStock(
                 "Inventory insufficient for one or more items", reason="out_of_stock",
@@ -239,8 +267,9 @@ def take_allocated(allocation: dict[tuple[str, str], int], cart_id: str | None =
             StockReservation.update(status=status, updated_at=now).where(StockReservation.id == hold.id).execute()
             note = f"reservation {hold.id} {status}"
         record_movement(variant_id, wh, "sale", quantity=-n, reserved_change=-held,
-                        reference=reference or cart_id or "", note=note)
+                        reference=reference or cart_id or "", note=note, after=changed[0])
     stock_alerts.announce(before)
+    return others
 
 
 def release_stock(quantities: dict[str, int], reference: str = "", warehouse_id: str | None = None) -> None:

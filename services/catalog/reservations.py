@@ -83,21 +83,20 @@ def _wanted(items: list[dict]) -> dict[str, int]:
 def _change_reserved(variant_id: str, wh: str, delta: int, reference: str) -> None:
     """Move `delta` units between available and reserved (conditional when growing) with its movement.
     Raises InsufficientStock when fewer than `delta` units are available."""
+    if not delta:
+        return
+    query = InventoryLevel.update(reserved=InventoryLevel.reserved + delta, updated_at=utcnow()).where(
+        InventoryLevel.variant == variant_id, InventoryLevel.warehouse == wh)
     if delta > 0:
-        changed = InventoryLevel.update(reserved=InventoryLevel.reserved + delta, updated_at=utcnow()).where(
-            InventoryLevel.variant == variant_id, InventoryLevel.warehouse == wh,
-            InventoryLevel.quantity - InventoryLevel.reserved >= delta).execute()
-        if not changed:
-            available = stock_levels([variant_id], warehouse_id=wh)[variant_id]
-            raise InsufficientStock("Not enough stock to reserve", reason="out_of_stock",
-                                    details=[{"field": f"items.{variant_id}",
-                                              "message": f"Requested {delta} more, available {available}"}])
-    elif delta < 0:
-        InventoryLevel.update(reserved=InventoryLevel.reserved + delta, updated_at=utcnow()).where(
-            InventoryLevel.variant == variant_id, InventoryLevel.warehouse == wh).execute()
-    if delta:
-        record_movement(variant_id, wh, "reservation" if delta > 0 else "reservation_release",
-                        reserved_change=delta, reference=reference)
+        query = query.where(InventoryLevel.quantity - InventoryLevel.reserved >= delta)
+    changed = list(query.returning(InventoryLevel.quantity, InventoryLevel.reserved).tuples().execute())
+    if delta > 0 and not changed:
+        available = stock_levels([variant_id], warehouse_id=wh)[variant_id]
+        raise InsufficientStock("Not enough stock to reserve", reason="out_of_stock",
+                                details=[{"field": f"items.{variant_id}",
+                                          "message": f"Requested {delta} more, available {available}"}])
+    record_movement(variant_id, wh, "reservation" if delta > 0 else "reservation_release",
+                    reserved_change=delta, reference=reference, after=changed[0] if changed else None)
 
 
 def _choose_warehouses(wanted: dict[str, int], existing: dict, warehouse_id: str | None) -> dict:
@@ -204,8 +203,14 @@ def release_reservations(cart_id: str, warehouse_id: str | None = None) -> int:
         query = StockReservation.select().where(StockReservation.cart == cart_id, StockReservation.status == "active")
         if warehouse_id:
             query = query.where(StockReservation.warehouse == warehouse_id)
-        rows = list(query.for_update() if is_postgres() else query)
-        return _end(rows, "released", utcnow()) if rows else 0
+        return release_rows(list(query.for_update() if is_postgres() else query))
+
+
+def release_rows(rows: list[StockReservation]) -> int:
+    """End these active reservations (`released`), rows the caller read and locked in its
+    transaction (e.g. the holds services.catalog.take_allocated left); returns the units given
+    back. Each ends only if still active."""
+    return _end(rows, "released", utcnow()) if rows else 0
 
 
 def active_reservations(cart_id: str) -> list[StockReservation]:

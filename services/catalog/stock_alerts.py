@@ -23,13 +23,15 @@ Low stock and "back" are judged on available units, the number shoppers see.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 from peewee import JOIN, fn
 
 from models.catalog import InventoryLevel, Variant, Warehouse
 from models.wishlists import WishlistItem
 from services.catalog.back_in_stock import notify_requesters
 from services.catalog.reorder_points import queue_reorders
-from services.catalog.stock_live import publish_stock_changed
+from services.catalog.stock_live import publish_product_stock
 from services.catalog.warehouses import active_warehouse_ids
 from services.platform import events
 
@@ -55,43 +57,52 @@ def _product_available(product_id: str) -> int:
                                  Variant.archived_at.is_null()).scalar()) or 0
 
 
-def _levels(variant_ids) -> tuple[dict[tuple[str, str], tuple[int, int, int]], dict[str, int], dict[str, int]]:
-    """One query over the variants' stock rows in every warehouse: `(on hand, reserved, available)`
-    per (variant id, warehouse id) that has a row, the sellable units per variant id over active
-    warehouses (every id given: 0 without rows), and the `low_stock_threshold` of each variant
-    that exists."""
+class Levels(NamedTuple):
+    """The variants' stock now (`_levels`): `pairs` `{(variant id, warehouse id): (on hand, reserved,
+    available)}` for the rows that exist; `totals` `{variant id: sellable units over active
+    warehouses}` (every id asked: 0 without rows); `thresholds` and `products` `{variant id:
+    low_stock_threshold / product id}` for the variants that exist."""
+    pairs: dict[tuple[str, str], tuple[int, int, int]]
+    totals: dict[str, int]
+    thresholds: dict[str, int]
+    products: dict[str, str]
+
+
+def _levels(variant_ids) -> Levels:
+    """One query over the variants' stock rows in every warehouse (see Levels)."""
     ids = list(dict.fromkeys(variant_ids))
-    pairs: dict[tuple[str, str], tuple[int, int, int]] = {}
-    totals = {vid: 0 for vid in ids}
-    thresholds: dict[str, int] = {}
+    levels = Levels({}, {vid: 0 for vid in ids}, {}, {})
     if not ids:
-        return pairs, totals, thresholds
-    rows = (Variant.select(Variant.id, Variant.low_stock_threshold, InventoryLevel.warehouse, InventoryLevel.quantity,
-                           InventoryLevel.reserved, Warehouse.active)
+        return levels
+    pairs, totals, thresholds = levels.pairs, levels.totals, levels.thresholds
+    rows = (Variant.select(Variant.id, Variant.low_stock_threshold, Variant.product, InventoryLevel.warehouse,
+                           InventoryLevel.quantity, InventoryLevel.reserved, Warehouse.active)
             .join(InventoryLevel, JOIN.LEFT_OUTER, on=(InventoryLevel.variant == Variant.id))
             .join(Warehouse, JOIN.LEFT_OUTER, on=(InventoryLevel.warehouse == Warehouse.id))
             .where(Variant.id.in_(ids)).tuples())
-    for vid, threshold, warehouse_id, quantity, reserved, active in rows:
+    for vid, threshold, product_id, warehouse_id, quantity, reserved, active in rows:
         thresholds[vid] = threshold
+        levels.products[vid] = product_id
         if warehouse_id is None:
             continue
         pairs[(vid, warehouse_id)] = (quantity, reserved, quantity - reserved)
         if active:
             totals[vid] += quantity - reserved
-    return pairs, totals, thresholds
+    return levels
 
 
 class Snapshot:
     """Available units of some (variant, warehouse) pairs before a change, the variants'
     sellable totals, and which wishlisted products had no sellable unit."""
 
-    def __init__(self, pairs):
+    def __init__(self, pairs, rising: bool = True):
         self.pairs = sorted(dict.fromkeys(pairs))
-        levels, self.totals, _ = _levels([vid for vid, _ in self.pairs])
-        self.before = {pair: levels.get(pair, (0, 0, 0))[2] for pair in self.pairs}
-        products = Variant.select(Variant.product).where(Variant.id.in_(list(self.totals)))
+        levels = _levels([vid for vid, _ in self.pairs])
+        self.totals = levels.totals
+        self.before = {pair: levels.pairs.get(pair, (0, 0, 0))[2] for pair in self.pairs}
+        products = sorted(set(levels.products.values()))
         watched = [pid for (pid,) in WishlistItem.select(WishlistItem.product).where(
-            WishlistItem.product.in_(products)).distinct().tuples()] if self.totals else []
+            WishlistItem.product.in_(products)).distinct().tuples()] if products and rising else []
         self.sold_out_wishlisted = {pid for pid in watched if _product_available(pid) <= 0}
 
 
@@ -101,16 +112,18 @@ def snapshot(variant_ids, warehouse_id: str) -> Snapshot:
     return Snapshot([(vid, warehouse_id) for vid in variant_ids])
 
 
-def snapshot_pairs(pairs) -> Snapshot:
-    """Take the before-state of a change of (variant id, warehouse id) pairs in several warehouses."""
-    return Snapshot(pairs)
+def snapshot_pairs(pairs, rising: bool = True) -> Snapshot:
+    """Take the before-state of a change of (variant id, warehouse id) pairs in several warehouses.
+    `rising=False` tells that the change can only lower the available units (a sale): nothing can
+    come back in stock, so the wishlists are not read."""
+    return Snapshot(pairs, rising)
 
 
 def announce(before: Snapshot) -> None:
     """Compare with the levels now and emit / publish what changed (module docstring)."""
     if not before.pairs:
         return
-    levels, totals, thresholds = _levels(list(before.totals))  # one read of the levels now
+    levels, totals, thresholds, products = _levels(list(before.totals))  # one read of the levels now
     changes: dict[str, dict[str, tuple[int, int]]] = {}
     for variant_id, warehouse_id in before.pairs:
         quantity, reserved, now = levels.get((variant_id, warehouse_id), (0, 0, 0))
@@ -130,4 +143,4 @@ def announce(before: Snapshot) -> None:
         units = _product_available(product_id)
         if units > 0:
             events.emit("wishlist.back_in_stock", product_id, {"productId": product_id, "quantity": units})
-    publish_stock_changed(list(before.totals))
+    publish_product_stock(sorted(set(products.values())))

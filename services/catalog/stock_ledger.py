@@ -17,17 +17,21 @@ from models.inventory import MOVEMENT_KINDS, StockMovement
 
 
 def record_movement(variant_id: str, warehouse_id: str, kind: str, quantity: int = 0, reserved_change: int = 0,
-                    reference: str = "", actor_id: str | None = None, note: str = "") -> StockMovement:
+                    reference: str = "", actor_id: str | None = None, note: str = "",
+                    after: tuple[int, int] | None = None) -> StockMovement:
     """Write the movement of a change just applied to the level of (`variant_id`, `warehouse_id`):
-    `quantity` / `reserved_change` are signed units; the level is re-read for the `*_after`
-    columns. Call inside the change's transaction. Raises ValueError for an unknown `kind`."""
+    `quantity` / `reserved_change` are signed units; `after` is the level's `(on hand, reserved)`
+    right after the change when the caller's UPDATE returned it, else the level is re-read for the
+    `*_after` columns. Call inside the change's transaction. Raises ValueError for an unknown `kind`."""
     if kind not in MOVEMENT_KINDS:
         raise ValueError(f"unknown movement kind {kind!r}")
-    level = (InventoryLevel.select(InventoryLevel.quantity, InventoryLevel.reserved)
-             .where(InventoryLevel.variant == variant_id, InventoryLevel.warehouse == warehouse_id).first())
+    if after is None:
+        level = (InventoryLevel.select(InventoryLevel.quantity, InventoryLevel.reserved)
+                 .where(InventoryLevel.variant == variant_id, InventoryLevel.warehouse == warehouse_id).first())
+        after = (level.quantity, level.reserved) if level else (0, 0)
     return StockMovement.create(
         variant=variant_id, warehouse=warehouse_id, kind=kind, quantity=quantity, reserved_change=reserved_change,
-        quantity_after=level.quantity if level else 0, reserved_after=level.reserved if level else 0,
+        quantity_after=after[0], reserved_after=after[1],
         reference=(reference or "")[:64], actor=actor_id, note=(note or "")[:500])
 
 

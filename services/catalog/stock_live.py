@@ -42,16 +42,15 @@ def product_stock_views(product_ids: Iterable[str]) -> dict[str, dict]:
     return views
 
 
-def publish_stock_changed(variant_ids: Iterable[str]) -> None:
-    """After commit, announce the stock of the products owning `variant_ids` on their
-    `stock:{product id}` channels, and invalidate the catalog cache (every stock change comes
-    here). Reads the levels inside the caller's transaction."""
-    ids = list(dict.fromkeys(variant_ids))
+def publish_product_stock(product_ids: Iterable[str]) -> None:
+    """After a change of the stock of some variants of `product_ids`, announce each product's stock
+    on its `stock:{product id}` channel after commit, and invalidate the catalog cache (every stock
+    change comes here). Reads the levels inside the caller's transaction."""
+    ids = list(dict.fromkeys(product_ids))
     if not ids:
         return
     catalog_ttl.invalidate_after_commit()
-    product_ids = [pid for (pid,) in Variant.select(Variant.product).where(Variant.id.in_(ids)).distinct().tuples()]
-    for product_id, view in product_stock_views(product_ids).items():
+    for product_id, view in product_stock_views(ids).items():
         live.publish_after_commit(stock_channel(product_id), dict(view, type="stock"))
 
 

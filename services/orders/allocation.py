@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 from itertools import combinations
 
 from models.catalog import Warehouse
+from models.inventory import StockReservation
 from models.db import atomic
 from services import catalog
 from services.errors import InsufficientStock, ValidationFailed
@@ -61,7 +62,8 @@ def _not_serviceable(address: dict) -> ValidationFailed:
 
 
 def _capacities(warehouses: list[Warehouse], variant_ids: list[str], cart_id: str | None) -> dict[str, dict]:
-    return {wh.id: catalog.stock_levels(variant_ids, cart_id=cart_id, warehouse_id=wh.id) for wh in warehouses}
+    """`{warehouse id: {variant id: units the cart may take there}}`, one query for all."""
+    return catalog.units_by_warehouse(variant_ids, cart_id, [wh.id for wh in warehouses])
 
 
 def _whole_plan(combo, quantities: dict[str, int], capacity: dict[str, dict]) -> dict[str, str] | None:
@@ -132,21 +134,22 @@ def _greedy(candidates, quantities, capacity, estimates) -> list[Shipment]:
 
 
 def allocate_and_take(quantities: dict[str, int], address: dict, cart_id: str, method_id: str,
-                      reference: str = "") -> list[Shipment]:
+                      reference: str = "") -> tuple[list[Shipment], list[StockReservation]]:
     """Allocate (`allocate`) and take the units (services.catalog.take_allocated, consuming the
     cart's holds there); call inside the order's transaction. A take can lose a race to a
     concurrent checkout between the unlocked allocation reads and its conditional updates:
     the take is then undone (a savepoint) and the allocation made again from the levels now,
     up to `TAKE_ATTEMPTS` times, so an order is refused only when the serving warehouses
-    really lack the units. Returns the shipments taken. Raises as `allocate` does."""
+    really lack the units. Returns the shipments taken and the cart's holds the take did not use
+    (locked, still active: the caller releases them). Raises as `allocate` does."""
     for attempt in range(1, TAKE_ATTEMPTS + 1):
         shipments = allocate(quantities, address, cart_id=cart_id, method_id=method_id)
         try:
             with atomic():
-                catalog.take_allocated({(variant_id, s.warehouse.id): n for s in shipments
-                                        for variant_id, n in s.quantities.items()}, cart_id=cart_id,
-                                       reference=reference)
-            return shipments
+                unused = catalog.take_allocated({(variant_id, s.warehouse.id): n for s in shipments
+                                                 for variant_id, n in s.quantities.items()}, cart_id=cart_id,
+                                                reference=reference)
+            return shipments, unused
         except InsufficientStock:
             if attempt == TAKE_ATTEMPTS:
                 raise

@@ -105,12 +105,12 @@ def test_expire_reservations_releases_expired_holds_and_announces_the_change(mon
     StockReservation.update(expires_at=utcnow() - dt.timedelta(seconds=1)).where(
         StockReservation.cart == old.id).execute()
     published = []
-    monkeypatch.setattr(stock_alerts, "publish_stock_changed", lambda ids: published.append(list(ids)))
+    monkeypatch.setattr(stock_alerts, "publish_product_stock", lambda ids: published.append(list(ids)))
     assert catalog.expire_reservations(None, Ctx(), utcnow()) == {"expired": 1, "units": 3}
     assert level(variant.id) == (4, 1)
     assert StockReservation.get(StockReservation.cart == old.id).status == "expired"
     assert StockReservation.get(StockReservation.cart == fresh.id).status == "active"
-    assert published == [[variant.id]]
+    assert published == [[product.id]]
     assert catalog.expire_reservations(None, Ctx(), utcnow()) == {"expired": 0, "units": 0}
 
 
