@@ -292,7 +292,8 @@ def fan_out_event(job: Job, ctx: JobContext) -> dict:
         raise DomainError(f"Unknown event type {event!r}", reason="unknown_event")
     recipients, context, skipped = resolve_event(event, subject_id, data, job.id)
     total = len(recipients)
-    ctx.progress(0, total, f"{total} recipient(s)")
+    if total > FANOUT_BATCH:  # one batch (the usual order event): its own progress write is the first
+        ctx.progress(0, total, f"{total} recipient(s)")
     created = existing = 0
     by_channel: dict[str, int] = {}
     for start in range(0, total, FANOUT_BATCH):

@@ -28,10 +28,12 @@ def cart_state_view(cart: Cart) -> dict:
             "updatedAt": isoformat(cart.updated_at)}
 
 
-def publish_cart_changed(cart_id: str) -> None:
+def publish_cart_changed(cart: Cart | str) -> None:
     """After commit, announce the cart's state on its customer's channel (a guest cart: nothing).
-    Reads the cart inside the caller's transaction."""
-    cart = Cart.get_or_none(Cart.id == cart_id)
+    Given an id, reads the cart inside the caller's transaction; given the Cart, trusts its
+    customer, status and `updated_at` as they will commit."""
+    if isinstance(cart, str):
+        cart = Cart.get_or_none(Cart.id == cart)
     if cart is not None and cart.customer_id:
         live.publish_after_commit(customer_cart_channel(cart.customer_id), dict(cart_state_view(cart), type="cart"))
 

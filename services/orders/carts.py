@@ -131,7 +131,7 @@ def my_cart(user: User) -> tuple[Cart, bool]:
         if cart is not None:
             return cart, False
         cart = create_cart(user)
-        publish_cart_changed(cart.id)
+        publish_cart_changed(cart)
         return cart, True
 
 
@@ -166,15 +166,19 @@ def writable_cart(cart: Cart) -> Cart:
     the fresh state onto the caller's object. Raises Conflict (409) like `ensure_writable`."""
     fresh = lock_cart(cart.id)
     cart.status, cart.expires_at, cart.discount_code = fresh.status, fresh.expires_at, fresh.discount_code
+    cart.customer_id = fresh.customer_id
     ensure_writable(fresh)
     return fresh
 
 
-def touch_cart(cart: Cart) -> None:
-    """Mark a write to the cart: `updated_at`, and its customer's devices told (services.orders.cart_live)."""
+def touch_cart(cart: Cart, **changes) -> None:
+    """Mark a write to the cart: `updated_at`, with the cart's other `changes` (field=value, also
+    set on `cart`) in the same UPDATE, and its customer's devices told (services.orders.cart_live)."""
     cart.updated_at = utcnow()
-    Cart.update(updated_at=cart.updated_at).where(Cart.id == cart.id).execute()
-    publish_cart_changed(cart.id)
+    for name, value in changes.items():
+        setattr(cart, name, value)
+    Cart.update(updated_at=cart.updated_at, **changes).where(Cart.id == cart.id).execute()
+    publish_cart_changed(cart)
 
 
 def check_quantity(quantity: int) -> None:
@@ -213,11 +217,11 @@ def _sold_variant(product_id: str, variant_id: str | None) -> Variant:
     return variant
 
 
-def _wholesale(cart_id: str) -> bool:
-    """Whether the cart's customer is in the `wholesale` customer group (guests never are)."""
-    group = (Cart.select(User.customer_group).join(User, on=(Cart.customer == User.id))
-             .where(Cart.id == cart_id).scalar())
-    return group == "wholesale"
+def _wholesale(cart: Cart) -> bool:
+    """Whether the cart's customer is in the `wholesale` customer group (guests never are: no read)."""
+    if not cart.customer_id:
+        return False
+    return User.select(User.customer_group).where(User.id == cart.customer_id).scalar() == "wholesale"
 
 
 def other_lines_quantity(cart: Cart, variant_id: str, item_id: str | None) -> int:
@@ -281,7 +285,7 @@ def add_to_cart(cart: Cart, product_id: str, variant_id: str | None, quantity: i
                 check_quantity(total_qty)
                 others = other_lines_quantity(cart, variant.id, existing.id if existing else None)
                 _check_stock(variant, catalog.stock_units(total_qty, grams) + others, cart.id)
-                price = _line_price(variant, priced, _wholesale(cart.id), grams)
+                price = _line_price(variant, priced, _wholesale(cart), grams)
                 source = {"source_video_id": source_video_id} if source_video_id is not None else {}
                 if existing:
                     CartItem.update(quantity=total_qty, unit_price=price, customizations=priced,
@@ -329,7 +333,7 @@ def update_cart_item(cart: Cart, item_id: str, quantity: int, weight: int | None
                      + other_lines_quantity(cart, item.variant_id, item.id), cart.id)
         priced, _ = _repriced(item, variant.product)
         CartItem.update(quantity=quantity, weight_grams=grams,
-                        unit_price=_line_price(variant, priced, _wholesale(cart.id), grams),
+                        unit_price=_line_price(variant, priced, _wholesale(cart), grams),
                         updated_at=utcnow()).where(CartItem.id == item.id).execute()
         touch_cart(cart)
     return cart
@@ -354,15 +358,16 @@ def clear_cart(cart: Cart) -> None:
         CartItem.delete().where(CartItem.cart == cart).execute()
         cart.discount_code, cart.updated_at = None, utcnow()
         Cart.update(discount_code=None, updated_at=cart.updated_at).where(Cart.id == cart.id).execute()
-        publish_cart_changed(cart.id)
+        publish_cart_changed(cart)
 
 
-def load_lines(cart_id: str) -> list[CartLine]:
+def load_lines(cart_id: str, with_images: bool = True) -> list[CartLine]:
     """The cart's lines with current variant data and the stock this cart may buy (available
     units: on hand minus reserved, plus what this cart's own active reservations hold),
     each priced (customizations re-checked, wholesale prices for a wholesale customer: `CartLine`),
     oldest line first (2 queries: the lines with their stock and the buyer's customer group, the
-    images). Lines of archived variants are left out."""
+    images; with `with_images=False`, for checks that show no line, the first only and every line's
+    `image` None). Lines of archived variants are left out."""
     held = (StockReservation.select(peewee.fn.COALESCE(peewee.fn.SUM(StockReservation.quantity), 0))
             .join(Warehouse)
             .where((StockReservation.cart == cart_id) & (StockReservation.variant == CartItem.variant)
@@ -383,7 +388,7 @@ def load_lines(cart_id: str) -> list[CartLine]:
                 .where(CartItem.cart == cart_id, Variant.archived_at.is_null())
                 .order_by(CartItem.created_at, CartItem.id))
     images = {}
-    if rows:
+    if rows and with_images:
         for image in ProductImage.select(ProductImage.product, ProductImage.url).where(
                 ProductImage.product.in_({row.product_id for row in rows})).order_by(ProductImage.sort_order):
             images.setdefault(image.product_id, image.url)

@@ -128,7 +128,7 @@ def start_checkout(user: User | None, request: dict) -> Job:
     if cart.status != "active":
         raise Conflict(f"Cart is already {cart.status}", reason="cart_not_active")
     customer = _order_customer(user, cart, request.get("customer_id"))
-    lines = carts.load_lines(cart.id)
+    lines = carts.load_lines(cart.id, with_images=False)  # the order's snapshot takes them in the job
     if not lines:
         raise ValidationFailed("Cart is empty", reason="cart_empty", status=400,
                                details=[{"field": "cartId", "message": "Add items before checking out"}])
@@ -202,8 +202,8 @@ def place_order(job: Job) -> Order:
         quantities = carts.variant_quantities(lines)
         method_id = p["shippingMethod"]["id"]
         # Consumes the cart's reservations in the warehouses chosen; re-allocates after a lost race.
-        shipments = allocation.allocate_and_take(quantities, p["shippingAddress"], cart.id, method_id)
-        catalog.release_reservations(cart.id)  # holds the allocation did not use
+        shipments, unused = allocation.allocate_and_take(quantities, p["shippingAddress"], cart.id, method_id)
+        catalog.release_rows(unused)  # holds the allocation did not use
 
         code = None
         if cart.discount_code:  # locked until commit: racing checkouts count its uses one by one
@@ -252,13 +252,11 @@ def place_order(job: Job) -> Order:
             "estimated_delivery": allocation.shipment_delivery(s, method_id, now.date()),
         } for s in shipments for variant_id, n in sorted(s.quantities.items())]).execute()
         Payment.create(order=order.id, provider=p["paymentMethod"], amount=totals.total, currency=cart.currency)
-        timeline.record_event(order.id, "placed")
-        if cod:
-            timeline.record_event(order.id, "confirmed")
+        latest = timeline.record_events(order.id, ["placed", "confirmed"] if cod else ["placed"])
         wallet_payments.take_for_order(order)  # 409 wallet_insufficient_funds rolls everything back
         if by_wallet:
             orders.mark_paid(order.id)  # paid and confirmed now; `order.paid` earns its loyalty points
-            order = Order.get_by_id(order.id)
+            order, latest = Order.get_by_id(order.id), None  # and its steps recorded
         if code is not None:
             promotions.record_use(code, order.id, p["customerId"], totals.discount + totals.shipping_discount)
         converted = Cart.update(status="converted", converted_at=now, updated_at=now).where(
@@ -269,7 +267,7 @@ def place_order(job: Job) -> Order:
         jobs.create_jobs([jobs.JobSpec("fraud_score", {"orderId": order.id}, parent_id=job.id),
                           events.event_job("order.placed", order.id, {"orderNumber": order.order_number},
                                            parent_id=job.id)])  # one INSERT
-        publish_order_changed(order.id)  # sent after commit, to the customer's and staff streams
+        publish_order_changed(order, latest)  # sent after commit, to the customer's and staff streams
         # The commit point: from here the job can no longer be cancelled (it will finish with
         # the order). A cancel requested earlier wins instead, and everything rolls back.
         if not jobs.mark_committed(job.id, 1, _steps(p.get("savedPaymentMethodId")),

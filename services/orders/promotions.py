@@ -123,10 +123,8 @@ def apply_code(cart: Cart, code: str, user: User | None) -> dict:
                            "A discount code is already applied; remove it first", reason="discount_already_applied",
                            details=[{"field": "discountCode", "message": f"{fresh.discount_code} is applied"}])
         promotion = find_code(code)
-        totals = check_for_cart(promotion, fresh.customer_id, load_lines(cart.id))
-        Cart.update(discount_code=promotion.code).where(Cart.id == cart.id).execute()
-        cart.discount_code = promotion.code
-        touch_cart(cart)
+        totals = check_for_cart(promotion, fresh.customer_id, load_lines(cart.id, with_images=False))
+        touch_cart(cart, discount_code=promotion.code)
     return _applied(promotion, totals, cart)
 
 
@@ -136,9 +134,7 @@ def remove_code(cart: Cart) -> Cart:
     with atomic():
         fresh = writable_cart(cart)
         if fresh.discount_code:
-            Cart.update(discount_code=None).where(Cart.id == cart.id).execute()
-            cart.discount_code = None
-            touch_cart(cart)
+            touch_cart(cart, discount_code=None)
     return cart
 
 
@@ -154,7 +150,7 @@ def validate_code(code: str, user: User | None, cart: Cart | None = None) -> dic
     if cart is None:
         check_usable(promotion, customer_id)
         return {"valid": True, **code_summary(promotion)}
-    totals = check_for_cart(promotion, cart.customer_id or customer_id, load_lines(cart.id))
+    totals = check_for_cart(promotion, cart.customer_id or customer_id, load_lines(cart.id, with_images=False))
     return {"valid": True, **code_summary(promotion), "discountAmount": totals.discount + totals.shipping_discount}
 
 

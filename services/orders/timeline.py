@@ -6,6 +6,8 @@ cancelled, paid, refunded, a payment dispute closed), with its time and actor, a
 
 from __future__ import annotations
 
+import datetime as dt
+
 from models.db import isoformat, utcnow
 from models.orders import OrderDelivery, OrderEvent, Order
 from models.users import User
@@ -30,12 +32,27 @@ def record_event(order_id: str, type_: str, actor: User | None = None, **data) -
                              data={k: v for k, v in data.items() if v is not None}, created_at=utcnow())
 
 
-def latest_event(order_id: str) -> dict | None:
-    """The order's last step as `{"type", "label", "at"}` (None before any)."""
-    event = (OrderEvent.select().where(OrderEvent.order == order_id)
-             .order_by(OrderEvent.created_at.desc(), OrderEvent.id.desc()).first())
+def record_events(order_id: str, types: list[str]) -> OrderEvent:
+    """Append several steps by the system at once (one INSERT), in the order given: each a
+    microsecond after the one before, so the timeline keeps that order. Returns the last
+    (the order's latest step). Call inside the transaction that made the change."""
+    now = utcnow()
+    rows = [OrderEvent(order=order_id, type=type_, actor=None, actor_role="system", data={},
+                       created_at=now + dt.timedelta(microseconds=n)) for n, type_ in enumerate(types)]
+    OrderEvent.insert_many([row.__data__ for row in rows]).execute()
+    return rows[-1]
+
+
+def event_summary(event: OrderEvent | None) -> dict | None:
+    """A step as `{"type", "label", "at"}` (None for None)."""
     return None if event is None else {"type": event.type, "label": LABELS[event.type],
                                        "at": isoformat(event.created_at)}
+
+
+def latest_event(order_id: str) -> dict | None:
+    """The order's last step as `{"type", "label", "at"}` (None before any)."""
+    return event_summary(OrderEvent.select().where(OrderEvent.order == order_id)
+                         .order_by(OrderEvent.created_at.desc(), OrderEvent.id.desc()).first())
 
 
 def _event_view(event: OrderEvent, staff: bool) -> dict:

@@ -167,11 +167,9 @@ def mark_paid(order_id: str) -> bool:
             Order.status != "cancelled").execute()
         if changed:
             Payment.update(status="succeeded", updated_at=now).where(Payment.order == order_id).execute()
-            timeline.record_event(order_id, "paid")
-            if new_status != order.status:
-                timeline.record_event(order_id, "confirmed")
+            latest = timeline.record_events(order_id, ["paid", "confirmed"] if new_status != order.status else ["paid"])
             events.emit("order.paid", order_id, {"orderNumber": order.order_number})
-            publish_order_changed(order_id)
+            publish_order_changed(order_id, latest)
         return bool(changed)
 
 
