@@ -17,8 +17,8 @@ has at least one country and one method (422 by the API's schema), its method id
 `duplicate_weight_bracket`); the last zone cannot be deleted (409 `shipping_zone_last`: a shop
 ships somewhere; change the zone instead).
 
-Default zones (`DEFAULT_COUNTRIES`: the shops' countries, seeds 000-004 and the demo warehouses,
-plus US), written on first use when there is no zone at all (a new or truncated database),
+Default zones (`DEFAULT_COUNTRIES`: the shops' countries, seeds 000-004, the demo warehouses and
+the demo stores (PT), plus US), written on first use when there is no zone at all (a new or truncated database),
 reproduce the shipping of before zones existed with the prices then configured
 (`SHIPPING_*_PRICE`, `SAME_DAY_CITY`): "Same day in <city>" (standard, express and same-day, for
 that city in any of those countries) and "Default" (standard and express).
@@ -33,7 +33,7 @@ from models.db import atomic, isoformat, utcnow
 from models.shipping import ShippingZone
 from services.errors import Conflict, NotFound, ValidationFailed
 
-DEFAULT_COUNTRIES = ("AE", "BE", "CH", "DE", "FR", "JO", "LU", "MA", "PS", "SA", "US")
+DEFAULT_COUNTRIES = ("AE", "BE", "CH", "DE", "FR", "JO", "LU", "MA", "PS", "PT", "SA", "US")
 FIELDS = ("name", "countries", "cities", "methods")
 
 
