@@ -232,7 +232,9 @@ def take_allocated(allocation: dict[tuple[str, str], int], cart_id: str | None =
     `cart_id`).
     One `sale` movement per pair (reference: `reference`, else the cart id).
     Raises InsufficientStock (409, details name the variants short) on the first pair without
-    enough units; the caller's transaction then rolls back all.
+    enough units; the caller's transaction (or savepoint) then rolls back all. Nothing is written
+    before the first pair's conditional UPDATE succeeds (reads and row locks only), so a failure
+    on the first pair leaves no write to undo.
     """
     pairs = sorted(allocation)
     now = utcnow()

@@ -29,6 +29,7 @@ shipping method's.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from dataclasses import dataclass, field
 from itertools import combinations
@@ -138,17 +139,17 @@ def allocate_and_take(quantities: dict[str, int], address: dict, cart_id: str, m
     """Allocate (`allocate`) and take the units (services.catalog.take_allocated, consuming the
     cart's holds there); call inside the order's transaction. A take can lose a race to a
     concurrent checkout between the unlocked allocation reads and its conditional updates:
-    the take is then undone (a savepoint) and the allocation made again from the levels now,
-    up to `TAKE_ATTEMPTS` times, so an order is refused only when the serving warehouses
-    really lack the units. Returns the shipments taken and the cart's holds the take did not use
+    the take is then undone (a savepoint, when it has more than one pair to take) and the
+    allocation made again from the levels now, up to `TAKE_ATTEMPTS` times, so an order is
+    refused only when the serving warehouses really lack the units. Returns the shipments taken and the cart's holds the take did not use
     (locked, still active: the caller releases them). Raises as `allocate` does."""
     for attempt in range(1, TAKE_ATTEMPTS + 1):
         shipments = allocate(quantities, address, cart_id=cart_id, method_id=method_id)
+        pairs = {(variant_id, s.warehouse.id): n for s in shipments for variant_id, n in s.quantities.items()}
         try:
-            with atomic():
-                unused = catalog.take_allocated({(variant_id, s.warehouse.id): n for s in shipments
-                                                 for variant_id, n in s.quantities.items()}, cart_id=cart_id,
-                                                reference=reference)
+            # One pair needs no savepoint: take_allocated writes nothing before its first UPDATE succeeds.
+            with atomic() if len(pairs) > 1 else contextlib.nullcontext():
+                unused = catalog.take_allocated(pairs, cart_id=cart_id, reference=reference)
             return shipments, unused
         except InsufficientStock:
             if attempt == TAKE_ATTEMPTS:

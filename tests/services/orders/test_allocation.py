@@ -118,3 +118,49 @@ def test_standard_delivery_follows_the_warehouse_estimate_express_keeps_its_own(
     monday = dt.date(2026, 11, 30)
     assert allocation.estimated_delivery(shipments, "standard", monday) == dt.date(2026, 12, 11)  # 9 business days
     assert allocation.estimated_delivery(shipments, "express", monday) == dt.date(2026, 12, 2)  # express: 2
+
+
+def _losing_first_race(monkeypatch, taken):
+    """Make `allocate` hand back its first plan only after `taken` {(variant id, warehouse id): units}
+    went to a concurrent checkout, as happens between its unlocked reads and the take."""
+    real = allocation.allocate
+    calls = []
+
+    def allocate(*args, **kwargs):
+        shipments = real(*args, **kwargs)
+        if not calls:
+            for (variant_id, wh), units in taken.items():
+                catalog.adjust_stock(variant_id, -units, warehouse_id=wh)
+        calls.append(plan(shipments))
+        return shipments
+
+    monkeypatch.setattr(allocation, "allocate", allocate)
+    return calls
+
+
+def _ledger_matches(*pairs):
+    from models.catalog import InventoryLevel
+
+    for variant_id, wh in pairs:
+        level = InventoryLevel.get(InventoryLevel.variant == variant_id, InventoryLevel.warehouse == wh)
+        assert catalog.ledger_totals(variant_id, wh) == (level.quantity, level.reserved)
+
+
+@pytest.mark.parametrize("lines", [1, 2])  # one pair: no savepoint; two: the first pair's take undone
+def test_a_take_that_lost_the_race_allocates_again_from_the_levels_now(db, monkeypatch, lines):
+    from models.db import atomic
+
+    near = warehouse("near", ["*"], priority=1)
+    far = warehouse("far", ["*"], priority=50)
+    variants = [stocked({near.id: 2, far.id: 2})[1] for _ in range(lines)]
+    last = max(variants, key=lambda v: v.id)  # taken last (pairs go in id order): after the other's take
+    calls = _losing_first_race(monkeypatch, {(last.id, near.id): 2})  # the other checkout empties it
+    with atomic():
+        shipments, unused = allocation.allocate_and_take({v.id: 1 for v in variants}, JO, None, "standard")
+    assert unused == []
+    assert calls[0] == {"near": {v.id: 1 for v in variants}}
+    assert plan(shipments) == {"far": {v.id: 1 for v in variants}}
+    for v in variants:
+        assert catalog.stock_levels([v.id], warehouse_id=near.id)[v.id] == (0 if v is last else 2)
+        assert catalog.stock_levels([v.id], warehouse_id=far.id)[v.id] == 1
+    _ledger_matches(*[(v.id, wh.id) for v in variants for wh in (near, far)])
