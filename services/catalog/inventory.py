@@ -247,8 +247,10 @@ def take_allocated(allocation: dict[tuple[str, str], int], cart_id: str | None =
                 holds[(row.variant_id, row.warehouse_id)] = row
             else:
                 others.append(row)
-    # Available units only fall, unless a hold is larger than what the order takes from it.
-    before = stock_alerts.snapshot_pairs(pairs, rising=any(r.quantity > allocation[p] for p, r in holds.items()))
+    # Available units only fall (the before-state follows from the change), unless a hold is larger
+    # than what the order takes from it.
+    rising = any(r.quantity > allocation[p] for p, r in holds.items())
+    before = stock_alerts.snapshot_pairs(pairs) if rising else None
     for variant_id, wh in pairs:
         n = allocation[(variant_id, wh)]
         hold = holds.get((variant_id, wh))
@@ -270,7 +272,9 @@ def take_allocated(allocation: dict[tuple[str, str], int], cart_id: str | None =
             note = f"reservation {hold.id} {status}"
         record_movement(variant_id, wh, "sale", quantity=-n, reserved_change=-held,
                         reference=reference or cart_id or "", note=note, after=changed[0])
-    stock_alerts.announce(before)
+    stock_alerts.announce(before or stock_alerts.falling_change(
+        {(vid, wh): (holds[(vid, wh)].quantity if (vid, wh) in holds else 0) - allocation[(vid, wh)]
+         for vid, wh in pairs}))
     return others
 
 

@@ -4,7 +4,9 @@ for every kind of stock change").
 The writer takes `snapshot(variant_ids, warehouse)` (or `snapshot_pairs` for a change across
 warehouses: available units, i.e. on hand minus reserved, per variant and warehouse, and each
 variant's sellable total over active warehouses) before its UPDATE and calls `announce(before)`
-after it, inside the same transaction. `announce` then:
+after it, inside the same transaction. A change that can only lower the available units (a sale)
+may instead pass `falling_change(deltas)` after its UPDATEs: one read fewer, and no wishlist
+watch (nothing comes back in stock). `announce` then:
 
 - per variant and warehouse, emits `stock.low` (subject: variant id; data `{"quantity":
   available, "threshold", "onHand", "reserved", "warehouseId"}`) when the change took the available units from above the
@@ -66,12 +68,13 @@ class Levels(NamedTuple):
     totals: dict[str, int]
     thresholds: dict[str, int]
     products: dict[str, str]
+    active: set[str]  # the active warehouses among the rows
 
 
 def _levels(variant_ids) -> Levels:
     """One query over the variants' stock rows in every warehouse (see Levels)."""
     ids = list(dict.fromkeys(variant_ids))
-    levels = Levels({}, {vid: 0 for vid in ids}, {}, {})
+    levels = Levels({}, {vid: 0 for vid in ids}, {}, {}, set())
     if not ids:
         return levels
     pairs, totals, thresholds = levels.pairs, levels.totals, levels.thresholds
@@ -88,21 +91,29 @@ def _levels(variant_ids) -> Levels:
         pairs[(vid, warehouse_id)] = (quantity, reserved, quantity - reserved)
         if active:
             totals[vid] += quantity - reserved
+            levels.active.add(warehouse_id)
     return levels
 
 
 class Snapshot:
     """Available units of some (variant, warehouse) pairs before a change, the variants'
-    sellable totals, and which wishlisted products had no sellable unit."""
+    sellable totals, and which wishlisted products had no sellable unit; or, made by
+    `falling_change`, only the change (`deltas`), the before-state derived from the levels after."""
 
-    def __init__(self, pairs, rising: bool = True):
+    deltas: dict[tuple[str, str], int] | None = None
+
+    def __init__(self, pairs, read: bool = True):
         self.pairs = sorted(dict.fromkeys(pairs))
+        self.totals = {vid: 0 for vid, _ in self.pairs}
+        self.before, self.sold_out_wishlisted = {}, set()
+        if not read:
+            return
         levels = _levels([vid for vid, _ in self.pairs])
         self.totals = levels.totals
         self.before = {pair: levels.pairs.get(pair, (0, 0, 0))[2] for pair in self.pairs}
         products = sorted(set(levels.products.values()))
         watched = [pid for (pid,) in WishlistItem.select(WishlistItem.product).where(
-            WishlistItem.product.in_(products)).distinct().tuples()] if products and rising else []
+            WishlistItem.product.in_(products)).distinct().tuples()] if products else []
         self.sold_out_wishlisted = {pid for pid in watched if _product_available(pid) <= 0}
 
 
@@ -112,18 +123,32 @@ def snapshot(variant_ids, warehouse_id: str) -> Snapshot:
     return Snapshot([(vid, warehouse_id) for vid in variant_ids])
 
 
-def snapshot_pairs(pairs, rising: bool = True) -> Snapshot:
-    """Take the before-state of a change of (variant id, warehouse id) pairs in several warehouses.
-    `rising=False` tells that the change can only lower the available units (a sale): nothing can
-    come back in stock, so the wishlists are not read."""
-    return Snapshot(pairs, rising)
+def snapshot_pairs(pairs) -> Snapshot:
+    """Take the before-state of a change of (variant id, warehouse id) pairs in several warehouses."""
+    return Snapshot(pairs)
+
+
+def falling_change(deltas: dict[tuple[str, str], int]) -> Snapshot:
+    """The before-state of a change already applied that can only lower the available units (a
+    sale), from the change itself: `deltas` `{(variant id, warehouse id): available units added,
+    <= 0}`. Reads nothing now; `announce` derives the before-state from the levels it reads (exact
+    for the changed rows, which the change's UPDATE locked)."""
+    snap = Snapshot(deltas, read=False)
+    snap.deltas = dict(deltas)
+    return snap
 
 
 def announce(before: Snapshot) -> None:
     """Compare with the levels now and emit / publish what changed (module docstring)."""
     if not before.pairs:
         return
-    levels, totals, thresholds, products = _levels(list(before.totals))  # one read of the levels now
+    levels, totals, thresholds, products, active = _levels(list(before.totals))  # one read of the levels now
+    if before.deltas is not None:
+        before.before = {pair: levels.get(pair, (0, 0, 0))[2] - delta for pair, delta in before.deltas.items()}
+        before.totals = dict(totals)
+        for (variant_id, warehouse_id), delta in before.deltas.items():
+            if warehouse_id in active:
+                before.totals[variant_id] -= delta
     changes: dict[str, dict[str, tuple[int, int]]] = {}
     for variant_id, warehouse_id in before.pairs:
         quantity, reserved, now = levels.get((variant_id, warehouse_id), (0, 0, 0))

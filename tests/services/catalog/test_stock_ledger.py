@@ -97,6 +97,36 @@ def test_a_reservation_that_dips_available_below_the_threshold_alerts_too():
     assert events("stock.low")[0]["data"]["onHand"] == 12
 
 
+def test_a_sale_alerts_from_the_level_it_left_counting_the_carts_own_hold():
+    product = make_product(stock=15)  # threshold 10
+    variant = first_variant(product)
+    cart = carts.create_cart(None)
+    catalog.reserve_stock(cart.id, [{"product_id": product.id, "variant_id": variant.id, "quantity": 2}])  # 13
+    with atomic():
+        catalog.take_stock({variant.id: 4}, cart_id=cart.id)  # 2 of them held: 13 -> 11, above the threshold
+    assert events("stock.low") == []
+    with atomic():
+        catalog.take_stock({variant.id: 1})  # 11 -> 10: the crossing
+    with atomic():
+        catalog.take_stock({variant.id: 1})  # 10 -> 9: still low, no second alert
+    assert [(e["data"]["quantity"], e["data"]["onHand"], e["data"]["reserved"]) for e in events("stock.low")] == \
+        [(10, 10, 0)]
+    assert_ledger_adds_up()
+
+
+def test_a_sale_smaller_than_the_carts_hold_can_bring_a_variant_back():
+    product = make_product(stock=3)
+    variant = first_variant(product)
+    ana = quick_user()
+    cart = carts.create_cart(None)
+    catalog.reserve_stock(cart.id, [{"product_id": product.id, "variant_id": variant.id, "quantity": 3}])
+    catalog.subscribe_back_in_stock(ana, product.id, variant.id)  # 0 available to anyone else
+    with atomic():
+        catalog.take_stock({variant.id: 1}, cart_id=cart.id)  # the hold of 3 ends: 2 available again
+    assert [(e["data"]["userIds"], e["data"]["available"]) for e in events("stock.back_in_stock")] == [([ana.id], 2)]
+    assert_ledger_adds_up()
+
+
 def test_back_in_stock_requests_are_notified_once_when_a_variant_comes_back():
     product = make_product(stock=0)
     variant = first_variant(product)
