@@ -5,20 +5,20 @@ purchasing but this."""
 from __future__ import annotations
 
 from models.jobs import Job
-from models.purchasing import ReorderRule
 from services.platform import jobs
 
 
-def queue_reorders(warehouse_id: str, changes: dict[str, tuple[int, int]]) -> list[Job]:
-    """`changes`: variant id -> (available before, available after) of one stock change in
-    `warehouse_id`. Writes a `purchase_reorder` job for each active rule whose point the change
-    crossed downwards; call inside the change's transaction. Returns the jobs."""
-    if not changes:
-        return []
-    rules = ReorderRule.select(ReorderRule.id, ReorderRule.variant, ReorderRule.reorder_point).where(
-        ReorderRule.variant.in_(list(changes)), ReorderRule.warehouse == warehouse_id,
-        ReorderRule.is_active == True)  # noqa: E712
-    specs = [jobs.JobSpec("purchase_reorder", {"ruleId": rule.id, "variantId": rule.variant_id,
-                                               "warehouseId": warehouse_id})
-             for rule in rules if changes[rule.variant_id][1] <= rule.reorder_point < changes[rule.variant_id][0]]
-    return jobs.create_jobs(specs)
+def queue_reorders(changes: dict[tuple[str, str], tuple[int, int]],
+                   rules: dict[tuple[str, str], tuple[str, int]]) -> list[Job]:
+    """`changes`: (variant id, warehouse id) -> (available before, available after) of one stock
+    change; `rules`: (variant id, warehouse id) -> (id, reorder point) of the active rules there
+    (read with the levels: services.catalog.stock_alerts). Writes a `purchase_reorder` job for
+    each rule whose point the change crossed downwards; call inside the change's transaction.
+    Returns the jobs."""
+    specs = []
+    for (variant_id, warehouse_id), (was, now) in sorted(changes.items()):
+        rule = rules.get((variant_id, warehouse_id))
+        if rule is not None and now <= rule[1] < was:
+            specs.append(jobs.JobSpec("purchase_reorder", {"ruleId": rule[0], "variantId": variant_id,
+                                                           "warehouseId": warehouse_id}))
+    return jobs.create_jobs(specs) if specs else []

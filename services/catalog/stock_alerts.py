@@ -30,6 +30,7 @@ from typing import NamedTuple
 from peewee import JOIN, fn
 
 from models.catalog import InventoryLevel, Variant, Warehouse
+from models.purchasing import ReorderRule
 from models.wishlists import WishlistItem
 from services.catalog.back_in_stock import notify_requesters
 from services.catalog.reorder_points import queue_reorders
@@ -69,26 +70,33 @@ class Levels(NamedTuple):
     thresholds: dict[str, int]
     products: dict[str, str]
     active: set[str]  # the active warehouses among the rows
+    rules: dict[tuple[str, str], tuple[str, int]]  # the active reorder rules' (id, reorder point) per pair
 
 
 def _levels(variant_ids) -> Levels:
     """One query over the variants' stock rows in every warehouse (see Levels)."""
     ids = list(dict.fromkeys(variant_ids))
-    levels = Levels({}, {vid: 0 for vid in ids}, {}, {}, set())
+    levels = Levels({}, {vid: 0 for vid in ids}, {}, {}, set(), {})
     if not ids:
         return levels
     pairs, totals, thresholds = levels.pairs, levels.totals, levels.thresholds
     rows = (Variant.select(Variant.id, Variant.low_stock_threshold, Variant.product, InventoryLevel.warehouse,
-                           InventoryLevel.quantity, InventoryLevel.reserved, Warehouse.active)
+                           InventoryLevel.quantity, InventoryLevel.reserved, Warehouse.active, ReorderRule.id,
+                           ReorderRule.reorder_point)
             .join(InventoryLevel, JOIN.LEFT_OUTER, on=(InventoryLevel.variant == Variant.id))
             .join(Warehouse, JOIN.LEFT_OUTER, on=(InventoryLevel.warehouse == Warehouse.id))
+            .join(ReorderRule, JOIN.LEFT_OUTER, on=((ReorderRule.variant == Variant.id)
+                                                    & (ReorderRule.warehouse == InventoryLevel.warehouse)
+                                                    & (ReorderRule.is_active == True)))  # noqa: E712
             .where(Variant.id.in_(ids)).tuples())
-    for vid, threshold, product_id, warehouse_id, quantity, reserved, active in rows:
+    for vid, threshold, product_id, warehouse_id, quantity, reserved, active, rule_id, point in rows:
         thresholds[vid] = threshold
         levels.products[vid] = product_id
         if warehouse_id is None:
             continue
         pairs[(vid, warehouse_id)] = (quantity, reserved, quantity - reserved)
+        if rule_id is not None:
+            levels.rules[(vid, warehouse_id)] = (rule_id, point)
         if active:
             totals[vid] += quantity - reserved
             levels.active.add(warehouse_id)
@@ -142,28 +150,27 @@ def announce(before: Snapshot) -> None:
     """Compare with the levels now and emit / publish what changed (module docstring)."""
     if not before.pairs:
         return
-    levels, totals, thresholds, products, active = _levels(list(before.totals))  # one read of the levels now
+    levels, totals, thresholds, products, active, rules = _levels(list(before.totals))  # the levels now: one read
     if before.deltas is not None:
         before.before = {pair: levels.get(pair, (0, 0, 0))[2] - delta for pair, delta in before.deltas.items()}
         before.totals = dict(totals)
         for (variant_id, warehouse_id), delta in before.deltas.items():
             if warehouse_id in active:
                 before.totals[variant_id] -= delta
-    changes: dict[str, dict[str, tuple[int, int]]] = {}
+    changes: dict[tuple[str, str], tuple[int, int]] = {}
     for variant_id, warehouse_id in before.pairs:
         quantity, reserved, now = levels.get((variant_id, warehouse_id), (0, 0, 0))
         if variant_id not in thresholds:
             continue
         was, threshold = before.before[(variant_id, warehouse_id)], thresholds[variant_id]
-        changes.setdefault(warehouse_id, {})[variant_id] = (was, now)
+        changes[(variant_id, warehouse_id)] = (was, now)
         if now <= threshold < was:
             events.emit("stock.low", variant_id, {"quantity": now, "threshold": threshold, "onHand": quantity,
                                                   "reserved": reserved, "warehouseId": warehouse_id})
     for variant_id in sorted(before.totals):
         if variant_id in thresholds and before.totals[variant_id] <= 0 < totals[variant_id]:
             notify_requesters(variant_id, totals[variant_id])
-    for warehouse_id in sorted(changes):
-        queue_reorders(warehouse_id, changes[warehouse_id])
+    queue_reorders(changes, rules)
     for product_id in sorted(before.sold_out_wishlisted):
         units = _product_available(product_id)
         if units > 0:
