@@ -32,7 +32,7 @@ from services.catalog.customizations import (CUSTOMIZATION_TYPES, choose_customi
 from services.catalog.imports import check_store, import_payload, run_import_job
 from services.catalog.back_in_stock import subscribe_back_in_stock, unsubscribe_back_in_stock
 from services.catalog.inventory import (adjust_stock, release_allocated, release_stock, restock, set_stock, stock_levels,
-                                        take_allocated, take_stock, transfer_stock, units_by_warehouse)
+                                        stocked_warehouses, take_allocated, take_stock, transfer_stock)
 from services.catalog.inventory_reports import (finished_report, report_csv, run_inventory_report_job,
                                                 start_inventory_report)
 from services.catalog.inventory_views import low_stock, variant_inventory
@@ -88,13 +88,13 @@ from services.catalog.warehouse_admin import (create_warehouse, delete_warehouse
 from services.catalog.weights import (MAX_PIECE_GRAMS, WEIGHT_STEPS, apply_selling, line_weight,
                                       stock_units)
 from services.catalog.warehouses import (DEFAULT_WAREHOUSE_ID, default_warehouse, default_warehouse_id, estimate_days,
-                                         sellable_units, serving)
+                                         region_match, sellable_units, serving)
 
 __all__ = [
     "MAX_PIECE_GRAMS", "WEIGHT_STEPS", "apply_selling", "line_weight", "stock_units",
     "customization_types",
     "create_warehouse", "delete_warehouse", "estimate_days", "get_warehouse", "list_warehouses", "release_allocated",
-    "sellable_units", "serving", "take_allocated", "transfer_stock", "update_warehouse", "warehouse_view",
+    "region_match", "sellable_units", "serving", "take_allocated", "transfer_stock", "update_warehouse", "warehouse_view",
     "PurchaseOrderView", "cancel_purchase_order", "create_purchase_order", "get_purchase_order", "list_purchase_orders",
     "purchase_order_summary", "purchase_order_view", "receive_purchase_order", "send_purchase_order",
     "update_purchase_order", "delete_reorder_rule", "list_reorder_rules", "run_reorder_job", "set_reorder_rule",
@@ -119,7 +119,7 @@ __all__ = [
     "load_views", "parse_money", "parse_products", "product_stock_views", "product_view", "publish_product_stock",
     "rating_summaries", "release_stock", "review_view", "run_import_job", "set_product_stock", "set_stock",
     "free_slug",
-    "slugify", "stock_channel", "stock_levels", "take_stock", "units_by_warehouse", "update_product", "update_review",
+    "slugify", "stock_channel", "stock_levels", "stocked_warehouses", "take_stock", "update_product", "update_review",
     "upsert_product",
     "with_category", "autocomplete", "PRICE_BUCKETS", "RATING_BUCKETS", "SEARCH_SORTS", "SearchResult",
     "search_products", "ATTRIBUTE_FACETS", "FACETS", "SearchFilters", "clear_history", "normalize_query",

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import logging
 
-from peewee import fn
+from peewee import JOIN, fn
 
 from models.catalog import InventoryLevel, Variant, Warehouse
 from models.db import atomic, is_postgres, utcnow
@@ -48,25 +48,50 @@ def stock_levels(variant_ids, cart_id: str | None = None, warehouse_id: str | No
     return levels
 
 
+def _units_for(cart_id: str | None):
+    """A level's available units plus what cart `cart_id`'s own active reservations hold in it
+    (expression over InventoryLevel)."""
+    units = InventoryLevel.quantity - InventoryLevel.reserved
+    if not cart_id:
+        return units
+    return units + (StockReservation.select(fn.COALESCE(fn.SUM(StockReservation.quantity), 0))
+                    .where((StockReservation.cart == cart_id) & (StockReservation.status == "active")
+                           & (StockReservation.variant == InventoryLevel.variant)
+                           & (StockReservation.warehouse == InventoryLevel.warehouse)))
+
+
 def units_by_warehouse(variant_ids, cart_id: str | None, warehouse_ids: list[str] | None) -> dict[str, dict[str, int]]:
     """`{warehouse id: {variant id: units}}` for every warehouse asked (None: the active ones) and
     every variant id given (0 without a row): available units plus what cart `cart_id`'s own
     active reservations hold there (see `stock_levels`). One query."""
     ids = list(dict.fromkeys(variant_ids))
-    held = (StockReservation.select(fn.COALESCE(fn.SUM(StockReservation.quantity), 0))
-            .where((StockReservation.cart == cart_id) & (StockReservation.status == "active")
-                   & (StockReservation.variant == InventoryLevel.variant)
-                   & (StockReservation.warehouse == InventoryLevel.warehouse)))
-    units = InventoryLevel.quantity - InventoryLevel.reserved + (held if cart_id else 0)
-    query = InventoryLevel.select(InventoryLevel.warehouse, InventoryLevel.variant, units).where(
-        InventoryLevel.variant.in_(ids))
-    query = query.where(InventoryLevel.warehouse.in_(
-        warehouse_ids if warehouse_ids is not None else active_warehouse_ids()))
     found: dict[str, dict[str, int]] = {wh: {vid: 0 for vid in ids} for wh in warehouse_ids or []}
     if ids and warehouse_ids != []:
+        query = InventoryLevel.select(InventoryLevel.warehouse, InventoryLevel.variant, _units_for(cart_id)).where(
+            InventoryLevel.variant.in_(ids), InventoryLevel.warehouse.in_(
+                warehouse_ids if warehouse_ids is not None else active_warehouse_ids()))
         for wh, variant_id, n in query.tuples():
             found.setdefault(wh, {vid: 0 for vid in ids})[variant_id] = int(n or 0)
     return found
+
+
+def stocked_warehouses(variant_ids, cart_id: str | None) -> list[tuple[Warehouse, dict[str, int]]]:
+    """The active warehouses in allocation order (priority, then code; as
+    services.catalog.warehouses.active_warehouses), each with `{variant id: units}` for every id
+    given as `units_by_warehouse` counts them: one query for both."""
+    ids = list(dict.fromkeys(variant_ids))
+    query = (Warehouse.select(Warehouse, InventoryLevel.variant.alias("level_variant"),
+                              _units_for(cart_id).alias("level_units"))
+             .join(InventoryLevel, JOIN.LEFT_OUTER, on=((InventoryLevel.warehouse == Warehouse.id)
+                                                        & InventoryLevel.variant.in_(ids or [""])))
+             .where(Warehouse.active == True)  # noqa: E712
+             .order_by(Warehouse.priority, Warehouse.code).objects())
+    found: dict[str, tuple[Warehouse, dict[str, int]]] = {}
+    for row in query:
+        _, units = found.setdefault(row.id, (row, {vid: 0 for vid in ids}))
+        if row.level_variant is not None:
+            units[row.level_variant] = int(row.level_units or 0)
+    return list(found.values())
 
 
 def _locked_level(variant_id: str, wh: str) -> InventoryLevel | None:

@@ -62,11 +62,6 @@ def _not_serviceable(address: dict) -> ValidationFailed:
                             details=[{"field": "shippingAddress.country", "message": "Address not serviceable"}])
 
 
-def _capacities(warehouses: list[Warehouse], variant_ids: list[str], cart_id: str | None) -> dict[str, dict]:
-    """`{warehouse id: {variant id: units the cart may take there}}`, one query for all."""
-    return catalog.units_by_warehouse(variant_ids, cart_id, [wh.id for wh in warehouses])
-
-
 def _whole_plan(combo, quantities: dict[str, int], capacity: dict[str, dict]) -> dict[str, str] | None:
     """{variant id: warehouse id} shipping each variant whole from the first warehouse of
     `combo` that can, or None when a variant fits nowhere or a warehouse ships nothing."""
@@ -89,11 +84,11 @@ def allocate(quantities: dict[str, int], address: dict, cart_id: str | None = No
     ordered by warehouse priority. `method_id` gives the days counted for a warehouse without
     an estimate. Raises ValidationFailed (422 `address_not_serviceable`), InsufficientStock
     (409 `out_of_stock`)."""
-    candidates = catalog.serving(address)
+    stocked = catalog.stocked_warehouses(sorted(quantities), cart_id)  # one read: warehouses and units
+    candidates = [wh for wh, _ in stocked if catalog.region_match(wh.regions, address) is not None]
     if not candidates:
         raise _not_serviceable(address)
-    variant_ids = sorted(quantities)
-    capacity = _capacities(candidates, variant_ids, cart_id)
+    capacity = {wh.id: units for wh, units in stocked}
     estimates = {wh.id: catalog.estimate_days(wh, address) for wh in candidates}
     method_days = METHODS.get(method_id, METHODS["standard"])["max_days"]
     if len(candidates) <= MAX_EXHAUSTIVE:
