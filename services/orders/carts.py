@@ -279,11 +279,14 @@ def add_to_cart(cart: Cart, product_id: str, variant_id: str | None, quantity: i
                 grams = catalog.line_weight(variant, weight)
                 priced = catalog.choose_customizations(variant.product.customizations or [], customizations)
                 key = catalog.customization_key(priced)
-                existing = CartItem.get_or_none(CartItem.cart == cart, CartItem.variant == variant,
-                                                CartItem.customization_key == key, CartItem.weight_grams == grams)
+                # The variant's lines (usually none or one): the one to merge with, and the units of the others
+                same_variant = list(CartItem.select().where(CartItem.cart == cart, CartItem.variant == variant))
+                existing = next((line for line in same_variant if line.customization_key == key
+                                 and line.weight_grams == grams), None)
                 total_qty = quantity + (existing.quantity if existing else 0)
                 check_quantity(total_qty)
-                others = other_lines_quantity(cart, variant.id, existing.id if existing else None)
+                others = sum(catalog.stock_units(line.quantity, line.weight_grams) for line in same_variant
+                             if line is not existing)
                 _check_stock(variant, catalog.stock_units(total_qty, grams) + others, cart.id)
                 price = _line_price(variant, priced, _wholesale(cart), grams)
                 source = {"source_video_id": source_video_id} if source_video_id is not None else {}
