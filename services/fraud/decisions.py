@@ -18,7 +18,8 @@ def apply_decision(assessment: FraudAssessment) -> dict:
     allow: nothing. review: the order goes on hold (pending or confirmed orders only).
     block: the order is cancelled (stock released once) and, for a Stripe order, a
     `payment_refund` job is written with the cancellation; it voids or refunds the payment.
-    Returns the outcome dict stored on the assessment; its `payment` is
+    Returns the outcome dict stored on the assessment (and set on `assessment`, with
+    `updated_at` and `review_status`, so the caller need not read it again); its `payment` is
     `order_service.payment_settlement` ("refund_requested" until the job finished).
     """
     order = Order.get_by_id(assessment.order_id)
@@ -28,8 +29,6 @@ def apply_decision(assessment: FraudAssessment) -> dict:
         order = Order.get_by_id(order.id)
         outcome["order"] = order.status
         outcome["held"] = held or order.status == "on_hold"
-        if not outcome["held"]:
-            FraudAssessment.update(review_status=None).where(FraudAssessment.id == assessment.id).execute()
     elif assessment.decision == "block":
         order_service.cancel_for_fraud(order.id, f"blocked by fraud rule: {assessment.rule}",
                                        refund_reason="fraud_blocked")
@@ -40,5 +39,9 @@ def apply_decision(assessment: FraudAssessment) -> dict:
             outcome["payment"] = order_service.payment_settlement(order.id)
     else:
         outcome["order"] = order.status
-    FraudAssessment.update(outcome=outcome, updated_at=utcnow()).where(FraudAssessment.id == assessment.id).execute()
+    assessment.outcome, assessment.updated_at = outcome, utcnow()
+    fields = {"outcome": outcome, "updated_at": assessment.updated_at}
+    if assessment.decision == "review" and not outcome["held"]:  # nothing left to review
+        assessment.review_status = fields["review_status"] = None
+    FraudAssessment.update(**fields).where(FraudAssessment.id == assessment.id).execute()
     return outcome

@@ -46,11 +46,13 @@ def _facts(row, addresses: dict | None = None) -> OrderFacts:
         item_quantity=int(row.qty or 0), account_created_at=row.account_created, address_distance_km=distance)
 
 
-def order_facts(order_ids: list[str]) -> list[OrderFacts]:
-    """OrderFacts (with address distance) of `order_ids`, creating missing signals first."""
+def order_facts(order_ids: list[str], orders: dict | None = None) -> list[OrderFacts]:
+    """OrderFacts (with address distance) of `order_ids`, creating missing signals first.
+    `orders`: `{order id: Order}` when the caller has the rows (their addresses are not read again)."""
     ensure_signals(order_ids)
-    addresses = {o.id: (o.shipping_address, o.billing_address) for o in
-                 Order.select(Order.id, Order.shipping_address, Order.billing_address).where(Order.id.in_(order_ids))}
+    rows = orders.values() if orders is not None else (
+        Order.select(Order.id, Order.shipping_address, Order.billing_address).where(Order.id.in_(order_ids)))
+    addresses = {o.id: (o.shipping_address, o.billing_address) for o in rows}
     rows = _facts_query().where(FraudSignal.order.in_(order_ids)).objects()
     by_id = {r.order_id: _facts(r, addresses) for r in rows}
     return [by_id[i] for i in order_ids if i in by_id]
@@ -112,10 +114,10 @@ def features_for_scoring_many(order_ids: list[str]) -> dict[str, dict]:
     return {facts.order_id: features for facts, features in scoring_inputs(order_ids)}
 
 
-def scoring_inputs(order_ids: list[str]) -> list[tuple[OrderFacts, dict]]:
+def scoring_inputs(order_ids: list[str], orders: dict | None = None) -> list[tuple[OrderFacts, dict]]:
     """(facts, features) of each existing order among `order_ids` (signals created first), from
-    one facts query and one history query for all of them."""
-    targets = order_facts(order_ids)
+    one facts query and one history query for all of them (`orders` as for `order_facts`)."""
+    targets = order_facts(order_ids, orders)
     history = scoring_history(*targets)
     return [(t, compute_features(t, history)) for t in targets]
 

@@ -47,7 +47,7 @@ def assess_many(order_ids: list[str], orders: dict[str, Order] | None = None) ->
     `orders`: the Order rows when the caller has them already (read otherwise)."""
     from ml.fraud import scoring  # numpy/scikit-learn load only in processes that score
 
-    inputs = {facts.order_id: (facts, features) for facts, features in scoring_inputs(order_ids)}
+    inputs = {facts.order_id: (facts, features) for facts, features in scoring_inputs(order_ids, orders)}
     ids = [i for i in dict.fromkeys(order_ids) if i in inputs]
     if not ids:
         return {}
@@ -146,15 +146,18 @@ def _assessment_row(order_id: str, job_id: str | None, result: dict) -> dict:
 
 def _insert_assessments(rows: list[dict]) -> dict[str, FraudAssessment]:
     """Insert assessment rows in one statement (a job already assessed by a concurrent duplicate
-    keeps its row) and read them back: {job id, or the row id when it has no job: assessment}."""
+    keeps its row): {job id, or the row id when it has no job: assessment}. The rows inserted
+    (RETURNING tells which) are the ones given; only those a duplicate had stored are read."""
     if not rows:
         return {}
     with atomic():
-        FraudAssessment.insert_many(rows).on_conflict_ignore().execute()
-    job_ids = [r["job_id"] for r in rows if r["job_id"]]
-    row_ids = [r["id"] for r in rows if not r["job_id"]]
-    condition = FraudAssessment.job_id.in_(job_ids) | FraudAssessment.id.in_(row_ids)
-    return {a.job_id or a.id: a for a in FraudAssessment.select().where(condition)}
+        inserted = {row_id for (row_id,) in FraudAssessment.insert_many(rows).on_conflict_ignore()
+                    .returning(FraudAssessment.id).tuples().execute()}
+    saved = {r["job_id"] or r["id"]: FraudAssessment(**r) for r in rows if r["id"] in inserted}
+    others = [r["job_id"] for r in rows if r["id"] not in inserted and r["job_id"]]
+    if others:
+        saved.update({a.job_id: a for a in FraudAssessment.select().where(FraudAssessment.job_id.in_(others))})
+    return saved
 
 
 def _refund_only(job: Job) -> dict:
@@ -192,8 +195,8 @@ def run_fraud_score_batch(batch: list[Job]) -> dict[str, dict | Exception]:
             outcomes[job.id] = assessment
             continue
         try:
-            apply_decision(assessment)
-            outcomes[job.id] = assessment_to_dict(FraudAssessment.get_by_id(assessment.id))
+            apply_decision(assessment)  # records the outcome on `assessment` too
+            outcomes[job.id] = assessment_to_dict(assessment)
         except Exception as exc:  # noqa: BLE001 - reported as this job's outcome
             outcomes[job.id] = exc
     return outcomes

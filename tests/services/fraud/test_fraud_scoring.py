@@ -138,3 +138,18 @@ def test_a_dispute_event_labels_the_order_as_a_chargeback(api, admin_token, stri
     assert fraud.record_stripe_label("charge.dispute.created", obj, "evt_1") == "chargeback"
     assert fraud.record_stripe_label("charge.dispute.created", obj, "evt_1") is None  # once
     assert FraudLabel.get(FraudLabel.order == result["orderId"]).is_fraud
+
+
+def test_the_job_result_is_the_stored_assessment_and_a_duplicate_keeps_the_first(api, admin_token):
+    from services.fraud import scoring
+
+    product, result, job = place(api)
+    assert job["state"] == "succeeded", job
+    status, body, _ = api.get(f"/api/v1/admin/fraud/orders/{result['orderId']}/assessment", token=admin_token)
+    assert status == 200 and body["data"] == job["result"]  # what the job answered is what was stored
+    first = FraudAssessment.get(FraudAssessment.job_id == job["id"])
+    row = scoring._assessment_row(result["orderId"], job["id"], scoring.assess_many([result["orderId"]])[
+        result["orderId"]])  # a concurrent duplicate of the same job, arriving second
+    saved = scoring._insert_assessments([row])
+    assert saved[job["id"]].id == first.id and row["id"] != first.id
+    assert FraudAssessment.select().where(FraudAssessment.job_id == job["id"]).count() == 1
