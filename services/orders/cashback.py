@@ -184,7 +184,10 @@ def cashback_view(order: Order, items: list[OrderItem]) -> dict | None:
     """The order's cashback: `{"amount" (minor units: credited, else what delivery would credit at
     today's rates), "currency", "status": pending | credited | reversed, "reversedAmount" (minor
     units taken back so far)}`; None when the order earns none. `reversed`: everything credited
-    was asked back by refunds."""
+    was asked back by refunds. An order of a guest, or with no line of a store, earns none: nothing
+    is read for it."""
+    if order.customer_id is None or not any(item.store_id for item in items):
+        return None
     line = wallet.find_line("cashback", order.id, "earning")
     if line is None:
         if order.status == "cancelled":
