@@ -21,14 +21,14 @@ from __future__ import annotations
 
 import logging
 
-from peewee import JOIN, fn
+from peewee import JOIN
 
 from models.catalog import InventoryLevel, Variant, Warehouse
 from models.db import atomic, is_postgres, utcnow
 from models.inventory import StockReservation
 from services.catalog import stock_alerts
 from services.catalog.stock_ledger import record_movement
-from services.catalog.warehouses import active_warehouse_ids, default_warehouse, default_warehouse_id
+from services.catalog.warehouses import default_warehouse, default_warehouse_id
 from services.errors import Conflict, InsufficientStock, NotFound, ValidationFailed
 
 log = logging.getLogger(__name__)
@@ -39,49 +39,16 @@ def stock_levels(variant_ids, cart_id: str | None = None, warehouse_id: str | No
     `warehouse_id`, or without it the sellable units over all active warehouses. With
     `cart_id`, the units that cart's own active reservations hold there are added back (what
     that cart may buy: at checkout `take_allocated` frees them for it, expired or not). One query."""
-    if not cart_id:
-        return stock_alerts.available_units(variant_ids, warehouse_id)
-    levels = {vid: 0 for vid in dict.fromkeys(variant_ids)}
-    for units in units_by_warehouse(levels, cart_id, [warehouse_id] if warehouse_id else None).values():
-        for variant_id, n in units.items():
-            levels[variant_id] += n
-    return levels
-
-
-def _units_for(cart_id: str | None):
-    """A level's available units plus what cart `cart_id`'s own active reservations hold in it
-    (expression over InventoryLevel)."""
-    units = InventoryLevel.quantity - InventoryLevel.reserved
-    if not cart_id:
-        return units
-    return units + (StockReservation.select(fn.COALESCE(fn.SUM(StockReservation.quantity), 0))
-                    .where((StockReservation.cart == cart_id) & (StockReservation.status == "active")
-                           & (StockReservation.variant == InventoryLevel.variant)
-                           & (StockReservation.warehouse == InventoryLevel.warehouse)))
-
-
-def units_by_warehouse(variant_ids, cart_id: str | None, warehouse_ids: list[str] | None) -> dict[str, dict[str, int]]:
-    """`{warehouse id: {variant id: units}}` for every warehouse asked (None: the active ones) and
-    every variant id given (0 without a row): available units plus what cart `cart_id`'s own
-    active reservations hold there (see `stock_levels`). One query."""
-    ids = list(dict.fromkeys(variant_ids))
-    found: dict[str, dict[str, int]] = {wh: {vid: 0 for vid in ids} for wh in warehouse_ids or []}
-    if ids and warehouse_ids != []:
-        query = InventoryLevel.select(InventoryLevel.warehouse, InventoryLevel.variant, _units_for(cart_id)).where(
-            InventoryLevel.variant.in_(ids), InventoryLevel.warehouse.in_(
-                warehouse_ids if warehouse_ids is not None else active_warehouse_ids()))
-        for wh, variant_id, n in query.tuples():
-            found.setdefault(wh, {vid: 0 for vid in ids})[variant_id] = int(n or 0)
-    return found
+    return stock_alerts.available_units(variant_ids, warehouse_id, cart_id)
 
 
 def stocked_warehouses(variant_ids, cart_id: str | None) -> list[tuple[Warehouse, dict[str, int]]]:
     """The active warehouses in allocation order (priority, then code; as
     services.catalog.warehouses.active_warehouses), each with `{variant id: units}` for every id
-    given as `units_by_warehouse` counts them: one query for both."""
+    given as `stock_levels` counts them for the cart (`cart_id`): one query for both."""
     ids = list(dict.fromkeys(variant_ids))
     query = (Warehouse.select(Warehouse, InventoryLevel.variant.alias("level_variant"),
-                              _units_for(cart_id).alias("level_units"))
+                              stock_alerts.units_for(cart_id).alias("level_units"))
              .join(InventoryLevel, JOIN.LEFT_OUTER, on=((InventoryLevel.warehouse == Warehouse.id)
                                                         & InventoryLevel.variant.in_(ids or [""])))
              .where(Warehouse.active == True)  # noqa: E712
@@ -276,10 +243,12 @@ def take_allocated(allocation: dict[tuple[str, str], int], cart_id: str | None =
     # than what the order takes from it.
     rising = any(r.quantity > allocation[p] for p, r in holds.items())
     before = stock_alerts.snapshot_pairs(pairs) if rising else None
+    deltas: dict[tuple[str, str], int] = {}  # available units added per pair (falling_change)
     for variant_id, wh in pairs:
         n = allocation[(variant_id, wh)]
         hold = holds.get((variant_id, wh))
         held = hold.quantity if hold else 0
+        deltas[(variant_id, wh)] = held - n
         changed = list(InventoryLevel.update(quantity=InventoryLevel.quantity - n,
                                              reserved=InventoryLevel.reserved - held, updated_at=now).where(
             InventoryLevel.variant == variant_id, InventoryLevel.warehouse == wh,
@@ -297,9 +266,7 @@ def take_allocated(allocation: dict[tuple[str, str], int], cart_id: str | None =
             note = f"reservation {hold.id} {status}"
         record_movement(variant_id, wh, "sale", quantity=-n, reserved_change=-held,
                         reference=reference or cart_id or "", note=note, after=changed[0])
-    stock_alerts.announce(before or stock_alerts.falling_change(
-        {(vid, wh): (holds[(vid, wh)].quantity if (vid, wh) in holds else 0) - allocation[(vid, wh)]
-         for vid, wh in pairs}))
+    stock_alerts.announce(before or stock_alerts.falling_change(deltas))
     return others
 
 

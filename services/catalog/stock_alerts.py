@@ -30,6 +30,7 @@ from typing import NamedTuple
 from peewee import JOIN, fn
 
 from models.catalog import InventoryLevel, Variant, Warehouse
+from models.inventory import StockReservation
 from models.purchasing import ReorderRule
 from models.wishlists import WishlistItem
 from services.catalog.back_in_stock import notify_requesters
@@ -39,13 +40,26 @@ from services.catalog.warehouses import active_warehouse_ids
 from services.platform import events
 
 
-def available_units(variant_ids, warehouse_id: str | None = None) -> dict[str, int]:
+def units_for(cart_id: str | None = None):
+    """Expression over InventoryLevel: a level's available units (on hand - reserved), plus, with
+    `cart_id`, what that cart's own active reservations hold in it (what the cart may buy there)."""
+    units = InventoryLevel.quantity - InventoryLevel.reserved
+    if not cart_id:
+        return units
+    return units + (StockReservation.select(fn.COALESCE(fn.SUM(StockReservation.quantity), 0))
+                    .where((StockReservation.cart == cart_id) & (StockReservation.status == "active")
+                           & (StockReservation.variant == InventoryLevel.variant)
+                           & (StockReservation.warehouse == InventoryLevel.warehouse)))
+
+
+def available_units(variant_ids, warehouse_id: str | None = None, cart_id: str | None = None) -> dict[str, int]:
     """Available units (on hand - reserved) per variant id in the warehouse, or with no
-    warehouse the sellable units over all active warehouses (no level: 0)."""
+    warehouse the sellable units over all active warehouses (no level: 0); with `cart_id`, what
+    that cart may buy (`units_for`). One query."""
     ids = list(dict.fromkeys(variant_ids))
     levels = {vid: 0 for vid in ids}
     if ids:
-        query = (InventoryLevel.select(InventoryLevel.variant, fn.SUM(InventoryLevel.quantity - InventoryLevel.reserved))
+        query = (InventoryLevel.select(InventoryLevel.variant, fn.SUM(units_for(cart_id)))
                  .where(InventoryLevel.variant.in_(ids)).group_by(InventoryLevel.variant))
         query = query.where(InventoryLevel.warehouse == warehouse_id) if warehouse_id else query.where(
             InventoryLevel.warehouse.in_(active_warehouse_ids()))

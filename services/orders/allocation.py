@@ -136,8 +136,9 @@ def allocate_and_take(quantities: dict[str, int], address: dict, cart_id: str, m
     concurrent checkout between the unlocked allocation reads and its conditional updates:
     the take is then undone (a savepoint, when it has more than one pair to take) and the
     allocation made again from the levels now, up to `TAKE_ATTEMPTS` times, so an order is
-    refused only when the serving warehouses really lack the units. Returns the shipments taken and the cart's holds the take did not use
-    (locked, still active: the caller releases them). Raises as `allocate` does."""
+    refused only when the serving warehouses really lack the units. Returns the shipments taken
+    and the cart's holds the take did not use (locked, still active: the caller releases them).
+    Raises as `allocate` does."""
     for attempt in range(1, TAKE_ATTEMPTS + 1):
         shipments = allocate(quantities, address, cart_id=cart_id, method_id=method_id)
         pairs = {(variant_id, s.warehouse.id): n for s in shipments for variant_id, n in s.quantities.items()}

@@ -18,8 +18,8 @@ has at least one country and one method (422 by the API's schema), its method id
 ships somewhere; change the zone instead).
 
 Default zones (`DEFAULT_COUNTRIES`: the shops' countries, seeds 000-004, the demo warehouses and
-the demo stores (PT), plus US), written on first use when there is no zone at all (a new or truncated database),
-reproduce the shipping of before zones existed with the prices then configured
+the demo stores (PT), plus US), written on first use when there is no zone at all (a new or
+truncated database), reproduce the shipping of before zones existed with the prices then configured
 (`SHIPPING_*_PRICE`, `SAME_DAY_CITY`): "Same day in <city>" (standard, express and same-day, for
 that city in any of those countries) and "Default" (standard and express).
 """

@@ -27,18 +27,18 @@ def record_event(order_id: str, type_: str, actor: User | None = None, **data) -
     """Append step `type_` (models.orders.TRACKING_EVENTS) to the order's timeline, by `actor`
     (None: the system); `data` keys with None values are left out. Call inside the transaction
     that made the change."""
-    return OrderEvent.create(order=order_id, type=type_, actor=actor.id if actor else None,
-                             actor_role=actor.role if actor else "system",
-                             data={k: v for k, v in data.items() if v is not None}, created_at=utcnow())
+    return record_events(order_id, [type_], actor, **data)
 
 
-def record_events(order_id: str, types: list[str]) -> OrderEvent:
-    """Append several steps by the system at once (one INSERT), in the order given: each a
-    microsecond after the one before, so the timeline keeps that order. Returns the last
+def record_events(order_id: str, types: list[str], actor: User | None = None, **data) -> OrderEvent:
+    """Append several steps at once (one INSERT), as `record_event` does each, in the order given:
+    each a microsecond after the one before, so the timeline keeps that order. Returns the last
     (the order's latest step). Call inside the transaction that made the change."""
     now = utcnow()
-    rows = [OrderEvent(order=order_id, type=type_, actor=None, actor_role="system", data={},
-                       created_at=now + dt.timedelta(microseconds=n)) for n, type_ in enumerate(types)]
+    fields = {"actor": actor.id if actor else None, "actor_role": actor.role if actor else "system",
+              "data": {k: v for k, v in data.items() if v is not None}}
+    rows = [OrderEvent(order=order_id, type=type_, created_at=now + dt.timedelta(microseconds=n), **fields)
+            for n, type_ in enumerate(types)]
     OrderEvent.insert_many([row.__data__ for row in rows]).execute()
     return rows[-1]
 
